@@ -1,0 +1,124 @@
+// BitSet: the changed/overrun masks of partial values (protocol.md §2.3, §3.5).
+// Bit k is field offset k. Storage is whole 64-bit words, as on the wire.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace pvwire {
+
+class BitSet {
+public:
+    static constexpr std::size_t npos = std::size_t(-1);
+
+    BitSet() = default;
+    BitSet(std::initializer_list<std::size_t> bits) {
+        for (auto b : bits) set(b);
+    }
+
+    void set(std::size_t bit, bool on = true) {
+        const std::size_t w = bit / 64;
+        if (w >= words_.size()) {
+            if (!on) return;
+            words_.resize(w + 1, 0);
+        }
+        const std::uint64_t m = std::uint64_t(1) << (bit % 64);
+        words_[w] = on ? (words_[w] | m) : (words_[w] & ~m);
+    }
+    void reset(std::size_t bit) { set(bit, false); }
+    bool test(std::size_t bit) const noexcept {
+        const std::size_t w = bit / 64;
+        return w < words_.size() && ((words_[w] >> (bit % 64)) & 1u);
+    }
+    bool operator[](std::size_t bit) const noexcept { return test(bit); }
+
+    // Set every bit in [first, last).
+    void set_range(std::size_t first, std::size_t last) {
+        for (std::size_t b = first; b < last; ++b) set(b);
+    }
+    // Clear every bit in [first, last).
+    void reset_range(std::size_t first, std::size_t last) noexcept {
+        for (std::size_t b = first; b < last && b / 64 < words_.size(); ++b)
+            words_[b / 64] &= ~(std::uint64_t(1) << (b % 64));
+    }
+    // Any bit set in [first, last)?
+    bool any_in(std::size_t first, std::size_t last) const noexcept {
+        const std::size_t n = next(first);
+        return n != npos && n < last;
+    }
+
+    // Clears all bits but keeps the storage (no allocation when reused).
+    void clear() noexcept {
+        for (auto& w : words_) w = 0;
+    }
+    bool empty() const noexcept {
+        for (auto w : words_)
+            if (w) return false;
+        return true;
+    }
+    std::size_t count() const noexcept {
+        std::size_t n = 0;
+        for (auto w : words_) n += std::size_t(__builtin_popcountll(w));
+        return n;
+    }
+    // First set bit >= from, or npos.
+    std::size_t next(std::size_t from) const noexcept {
+        std::size_t w = from / 64;
+        if (w >= words_.size()) return npos;
+        std::uint64_t cur = words_[w] & (~std::uint64_t(0) << (from % 64));
+        while (true) {
+            if (cur) return w * 64 + std::size_t(__builtin_ctzll(cur));
+            if (++w >= words_.size()) return npos;
+            cur = words_[w];
+        }
+    }
+
+    BitSet& operator|=(const BitSet& o) {
+        if (o.words_.size() > words_.size()) words_.resize(o.words_.size(), 0);
+        for (std::size_t i = 0; i < o.words_.size(); ++i) words_[i] |= o.words_[i];
+        return *this;
+    }
+    BitSet& operator&=(const BitSet& o) noexcept {
+        for (std::size_t i = 0; i < words_.size(); ++i)
+            words_[i] &= i < o.words_.size() ? o.words_[i] : 0;
+        return *this;
+    }
+
+    // Bytes the wire form needs: trailing zero bytes are not sent.
+    std::size_t wire_bytes() const noexcept {
+        std::size_t n = words_.size();
+        while (n && !words_[n - 1]) --n;
+        if (!n) return 0;
+        const std::uint64_t top = words_[n - 1];
+        return (n - 1) * 8 + (8 - std::size_t(__builtin_clzll(top)) / 8);
+    }
+
+    const std::vector<std::uint64_t>& words() const noexcept { return words_; }
+    std::vector<std::uint64_t>& words() noexcept { return words_; }
+
+    friend bool operator==(const BitSet& a, const BitSet& b) noexcept {
+        const auto& l = a.words_.size() >= b.words_.size() ? a.words_ : b.words_;
+        const auto& s = a.words_.size() >= b.words_.size() ? b.words_ : a.words_;
+        for (std::size_t i = 0; i < l.size(); ++i)
+            if (l[i] != (i < s.size() ? s[i] : 0)) return false;
+        return true;
+    }
+
+    // "{0, 5, 8}"
+    std::string to_string() const {
+        std::string s = "{";
+        for (std::size_t b = next(0); b != npos; b = next(b + 1)) {
+            if (s.size() > 1) s += ", ";
+            s += std::to_string(b);
+        }
+        return s + "}";
+    }
+
+private:
+    std::vector<std::uint64_t> words_;
+};
+
+}  // namespace pvwire

@@ -1,0 +1,443 @@
+// Value: a pvData value of any type, a tree of fields over one TypeDesc.
+//
+// A Value is a handle: copying it (or taking a field with operator[]) refers to the same
+// storage, as in PVXS. clone() makes an independent deep copy (array payloads stay shared,
+// since arrays are immutable). Each top-level value keeps one "changed" mark per field
+// offset; the marks of a structure are exactly the BitSet a partial value carries on the wire.
+//
+// Thread safety: a Value may be read from several threads at once; writes need exclusive
+// access to the whole tree (all handles to it).
+#pragma once
+
+#include <pvwire/data/bitset.hpp>
+#include <pvwire/data/shared_array.hpp>
+#include <pvwire/data/type_desc.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace pvwire {
+
+// Field access or conversion that cannot be done; what() names the field and the types.
+class ValueError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Value;
+
+namespace detail {
+// Numeric scalar storage: signed integers sign-extended in i, unsigned in u, floats in d.
+struct Number {
+    union {
+        std::int64_t i;
+        std::uint64_t u;
+        double d;
+    };
+    Number() : u(0) {}
+};
+struct UnionSlot;
+struct ValueStore;
+}  // namespace detail
+
+class Value {
+public:
+    Value() = default;
+    // A new value of `type`, every field zero / empty, no marks.
+    explicit Value(TypePtr type);
+
+    bool valid() const noexcept { return store_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+
+    // The type of this field; throws on a null Value.
+    const TypeDesc& type() const;
+    // The type as a shared pointer (shares ownership with the whole tree's type).
+    TypePtr type_ptr() const;
+    TypeCode code() const { return type().code(); }
+    // Offset of this field within its top-level value.
+    std::uint32_t offset() const noexcept { return offset_; }
+    // The top-level value this field belongs to.
+    Value root() const;
+
+    // -- navigation -------------------------------------------------------------------
+    // Field by member name or dotted path ("alarm.severity"); throws ValueError if absent.
+    Value operator[](std::string_view path) const;
+    // Same, but a null Value when absent.
+    Value field(std::string_view path) const noexcept;
+    // Member i of a structure.
+    Value member(std::size_t i) const;
+    std::size_t member_count() const { return type().member_count(); }
+    std::string_view member_name(std::size_t i) const { return type().member_name(i); }
+
+    // -- scalars ----------------------------------------------------------------------
+    // Reads with conversion (numbers <-> numbers with range check, numbers <-> strings,
+    // bool <-> numbers, enum-like structures by index); throws ValueError when impossible.
+    template <class T> T as() const {
+        T out{};
+        std::string why;
+        if (!convert_to(out, &why)) throw ValueError(why);
+        return out;
+    }
+    template <class T> std::optional<T> try_as() const {
+        T out{};
+        if (!convert_to(out, nullptr)) return std::nullopt;
+        return out;
+    }
+    // Writes with conversion and marks the field changed; throws ValueError when impossible.
+    template <class T> void set(const T& v) {
+        std::string why;
+        if (!convert_from(v, &why)) throw ValueError(why);
+    }
+    template <class T> bool try_set(const T& v) { return convert_from(v, nullptr); }
+    // `v["value"] = 4.5` is set(); assigning a Value re-points the handle instead.
+    template <class T, std::enable_if_t<!std::is_same_v<std::decay_t<T>, Value>, int> = 0>
+    Value& operator=(const T& v) {
+        set(v);
+        return *this;
+    }
+
+    // -- arrays -----------------------------------------------------------------------
+    // The array payload (shared, never copied). Throws if this is not an array field.
+    SharedArray array() const;
+    // Replaces the payload; element types must match the field (no implicit conversion,
+    // use set(std::vector<T>) for that). Marks changed.
+    void set_array(SharedArray a);
+    std::size_t array_size() const { return array().size(); }
+
+    // -- unions and variants ------------------------------------------------------------
+    // Union: index of the selected member, or -1.
+    int selected() const;
+    // Union: the selected member's name ("" if none).
+    std::string_view selected_name() const;
+    // Union/any: the contained value (null if none).
+    Value contained() const;
+    // Union: select a member (by name or index), giving it a fresh zero value; marks changed.
+    Value select(std::string_view member);
+    Value select(std::size_t index);
+    // Union: clear the selection. Any: empty it. Marks changed.
+    void clear_selection();
+    // Any: hold `v` (shared, not copied). Union: v must have the type of one member, which
+    // gets selected. Marks changed.
+    void set_contained(Value v);
+
+    // -- changed marks ----------------------------------------------------------------
+    bool is_marked() const;
+    // Marks this field (and nothing else).
+    void mark(bool on = true);
+    // Clears the marks of this field and everything below it.
+    void unmark();
+    // Marks every field of this subtree.
+    void mark_all();
+    // The marks of the whole top-level value, as field offsets.
+    const BitSet& marks() const;
+    BitSet& marks();
+    // Is this field, any field below it, or any structure above it marked?
+    bool is_changed() const;
+
+    // -- whole-value operations ---------------------------------------------------------
+    // An independent deep copy of this field as a new top-level value (marks copied).
+    Value clone() const;
+    // Copies content from `other` into this value, field by field matched by name for
+    // structures (fields absent from either side are skipped), converting scalars; marks
+    // every field it writes. Throws ValueError on an impossible conversion.
+    void assign(const Value& other);
+    // Same type and same content (marks are not compared).
+    bool equals(const Value& other) const;
+    friend bool operator==(const Value& a, const Value& b) { return a.equals(b); }
+
+    // A readable multi-line text form:  `double value 3.25` per line, indented.
+    std::string to_string() const;
+
+    // -- for codecs -----------------------------------------------------------------------
+    // Direct slot access, used by the wire and msgpack codecs.
+    detail::ValueStore* store() const noexcept { return store_.get(); }
+    const std::shared_ptr<detail::ValueStore>& store_ptr() const noexcept { return store_; }
+    Value(std::shared_ptr<detail::ValueStore> s, std::uint32_t off) noexcept
+        : store_(std::move(s)), offset_(off) {}
+
+private:
+    template <class T> bool convert_to(T& out, std::string* why) const;
+    template <class T> bool convert_from(const T& in, std::string* why);
+
+    std::shared_ptr<detail::ValueStore> store_;
+    std::uint32_t offset_ = 0;
+};
+
+namespace detail {
+
+struct UnionSlot {
+    std::int32_t selector = -1;  // union: member index or -1; any: unused
+    Value member;                // the contained value (null = none)
+};
+
+using Slot = std::variant<std::monostate, Number, std::string, SharedArray, UnionSlot>;
+
+struct ValueStore {
+    TypePtr type;              // the top-level type
+    std::vector<Slot> slots;   // one per field offset
+    BitSet marks;              // changed marks by offset
+
+    explicit ValueStore(TypePtr t);
+    const TypeDesc& type_at(std::uint32_t off) const {
+        return off == 0 ? *type : *type->flat()[off].type;
+    }
+};
+
+// Conversions between the storage kinds and C++ types; defined in value.cpp.
+bool number_to(const TypeDesc& t, const Number& n, std::int64_t& out, std::string* why);
+bool number_to(const TypeDesc& t, const Number& n, std::uint64_t& out, std::string* why);
+bool number_to(const TypeDesc& t, const Number& n, double& out, std::string* why);
+bool number_to_string(const TypeDesc& t, const Number& n, std::string& out);
+bool number_from(const TypeDesc& t, Number& n, std::int64_t v, std::string* why);
+bool number_from(const TypeDesc& t, Number& n, std::uint64_t v, std::string* why);
+bool number_from(const TypeDesc& t, Number& n, double v, std::string* why);
+bool number_from_string(const TypeDesc& t, Number& n, std::string_view s, std::string* why);
+bool parse_number(std::string_view s, double& out);
+// Shortest text that reads back to the same double.
+std::string format_double(double d);
+std::string describe_field(const Value& v);
+void fail_conversion(std::string* why, const Value& v, std::string_view to);
+// Converts a payload to the element code `to`, or fails.
+bool convert_array(const SharedArray& in, TypeCode to, SharedArray& out, std::string* why);
+
+template <class T> constexpr bool is_int_v =
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>;
+
+}  // namespace detail
+
+// ---- conversion templates ------------------------------------------------------------------
+
+template <class T> bool Value::convert_to(T& out, std::string* why) const {
+    if (!store_) {
+        if (why) *why = "pvwire: read from a null Value";
+        return false;
+    }
+    const TypeDesc& t = store_->type_at(offset_);
+    const detail::Slot& slot = store_->slots[offset_];
+    if constexpr (std::is_same_v<T, Value>) {
+        out = *this;
+        return true;
+    } else if constexpr (std::is_same_v<T, SharedArray>) {
+        if (auto* a = std::get_if<SharedArray>(&slot)) {
+            out = *a;
+            return true;
+        }
+        detail::fail_conversion(why, *this, "array");
+        return false;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        if (auto* s = std::get_if<std::string>(&slot)) {
+            out = *s;
+            return true;
+        }
+        if (auto* n = std::get_if<detail::Number>(&slot)) return detail::number_to_string(t, *n, out);
+        if (auto* u = std::get_if<detail::UnionSlot>(&slot)) {
+            if (u->member) return u->member.convert_to(out, why);
+        }
+        if (t.code() == TypeCode::Struct) {  // enum_t-like: choices[index]
+            auto idx = field("index"), ch = field("choices");
+            if (idx && ch && ch.code() == TypeCode::StringA) {
+                auto i = idx.try_as<std::int64_t>();
+                auto arr = ch.array().span<std::string>();
+                if (i && *i >= 0 && std::size_t(*i) < arr.size()) {
+                    out = arr[std::size_t(*i)];
+                    return true;
+                }
+            }
+            if (auto v = field("value")) return v.convert_to(out, why);
+        }
+        detail::fail_conversion(why, *this, "string");
+        return false;
+    } else if constexpr (std::is_arithmetic_v<T>) {
+        if (auto* n = std::get_if<detail::Number>(&slot)) {
+            if constexpr (std::is_same_v<T, bool>) {
+                double d;
+                if (!detail::number_to(t, *n, d, why)) return false;
+                out = d != 0;
+                return true;
+            } else if constexpr (std::is_floating_point_v<T>) {
+                double d;
+                if (!detail::number_to(t, *n, d, why)) return false;
+                out = T(d);
+                return true;
+            } else if constexpr (std::is_signed_v<T>) {
+                std::int64_t i;
+                if (!detail::number_to(t, *n, i, why)) return false;
+                if (i < std::int64_t(std::numeric_limits<T>::min()) ||
+                    i > std::int64_t(std::numeric_limits<T>::max())) {
+                    detail::fail_conversion(why, *this, "a narrower integer (out of range)");
+                    return false;
+                }
+                out = T(i);
+                return true;
+            } else {
+                std::uint64_t u;
+                if (!detail::number_to(t, *n, u, why)) return false;
+                if (u > std::uint64_t(std::numeric_limits<T>::max())) {
+                    detail::fail_conversion(why, *this, "a narrower integer (out of range)");
+                    return false;
+                }
+                out = T(u);
+                return true;
+            }
+        }
+        if (auto* s = std::get_if<std::string>(&slot)) {
+            if constexpr (std::is_same_v<T, bool>) {
+                if (*s == "true" || *s == "1") { out = true; return true; }
+                if (*s == "false" || *s == "0") { out = false; return true; }
+            } else {
+                double d;
+                if (detail::parse_number(*s, d)) {
+                    if constexpr (std::is_integral_v<T>) {
+                        if (d == std::floor(d) && d >= double(std::numeric_limits<T>::min()) &&
+                            d <= double(std::numeric_limits<T>::max())) {
+                            out = T(d);
+                            return true;
+                        }
+                    } else {
+                        out = T(d);
+                        return true;
+                    }
+                }
+            }
+            detail::fail_conversion(why, *this, "a number (string \"" + *s + "\" is not one)");
+            return false;
+        }
+        if (auto* u = std::get_if<detail::UnionSlot>(&slot)) {
+            if (u->member) return u->member.convert_to(out, why);
+        }
+        if (t.code() == TypeCode::Struct) {  // NT-style: the "value" (or enum "index") field
+            if (auto v = field("value")) return v.convert_to(out, why);
+            if (auto v = field("index")) return v.convert_to(out, why);
+        }
+        detail::fail_conversion(why, *this, "a number");
+        return false;
+    } else if constexpr (requires { typename T::value_type; }) {  // std::vector<E>
+        using E = typename T::value_type;
+        SharedArray a;
+        if (!convert_to(a, why)) return false;
+        SharedArray c;
+        if (!detail::convert_array(a, detail::code_of<E>(), c, why)) return false;
+        auto sp = c.template span<E>();
+        out.assign(sp.begin(), sp.end());
+        return true;
+    } else {
+        static_assert(sizeof(T) == 0, "pvwire: unsupported type for Value::as");
+    }
+}
+
+template <class T> bool Value::convert_from(const T& in, std::string* why) {
+    if (!store_) {
+        if (why) *why = "pvwire: write to a null Value";
+        return false;
+    }
+    const TypeDesc& t = store_->type_at(offset_);
+    detail::Slot& slot = store_->slots[offset_];
+    bool ok = false;
+    if constexpr (std::is_same_v<T, SharedArray>) {
+        set_array(in);
+        return true;
+    } else if constexpr (std::is_same_v<T, Value>) {
+        assign(in);
+        return true;
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view> &&
+                         !std::is_arithmetic_v<T>) {
+        std::string_view sv(in);
+        if (auto* s = std::get_if<std::string>(&slot)) {
+            s->assign(sv);
+            ok = true;
+        } else if (auto* n = std::get_if<detail::Number>(&slot)) {
+            if (t.code() == TypeCode::Bool && (sv == "true" || sv == "false")) {
+                n->u = sv == "true";
+                ok = true;
+            } else {
+                ok = detail::number_from_string(t, *n, sv, why);
+                if (!ok) return false;
+            }
+        } else if (t.code() == TypeCode::Any) {
+            Value v(TypeDesc::scalar(TypeCode::String));
+            v.set(sv);
+            set_contained(v);
+            return true;
+        } else if (t.code() == TypeCode::Struct) {
+            // enum_t-like: choose by choice name
+            auto idx = field("index"), ch = field("choices");
+            if (idx && ch && ch.code() == TypeCode::StringA) {
+                auto arr = ch.array().span<std::string>();
+                for (std::size_t i = 0; i < arr.size(); ++i)
+                    if (arr[i] == sv) {
+                        idx.set(std::int64_t(i));
+                        return true;
+                    }
+                if (why) *why = "pvwire: \"" + std::string(sv) + "\" is not a choice of " + detail::describe_field(*this);
+                return false;
+            }
+            if (auto v = field("value")) return v.convert_from(in, why);
+        }
+    } else if constexpr (std::is_arithmetic_v<T>) {
+        if (auto* n = std::get_if<detail::Number>(&slot)) {
+            if constexpr (std::is_same_v<T, bool>) ok = detail::number_from(t, *n, std::int64_t(in), why);
+            else if constexpr (std::is_floating_point_v<T>) ok = detail::number_from(t, *n, double(in), why);
+            else if constexpr (std::is_signed_v<T>) ok = detail::number_from(t, *n, std::int64_t(in), why);
+            else ok = detail::number_from(t, *n, std::uint64_t(in), why);
+            if (!ok) return false;
+        } else if (auto* s = std::get_if<std::string>(&slot)) {
+            if constexpr (std::is_same_v<T, bool>) *s = in ? "true" : "false";
+            else if constexpr (std::is_floating_point_v<T>) *s = detail::format_double(double(in));
+            else if constexpr (std::is_signed_v<T>) *s = std::to_string(std::int64_t(in));
+            else *s = std::to_string(std::uint64_t(in));
+            ok = true;
+        } else if (t.code() == TypeCode::Any) {
+            Value v(TypeDesc::scalar(detail::code_of<std::conditional_t<std::is_same_v<T, bool>, bool,
+                    std::conditional_t<std::is_floating_point_v<T>, double,
+                    std::conditional_t<std::is_signed_v<T>, std::int64_t, std::uint64_t>>>>()));
+            v.set(in);
+            set_contained(v);
+            return true;
+        } else if (t.code() == TypeCode::Struct) {
+            if (auto v = field("value")) {
+                if (v.code() == TypeCode::Struct) {
+                    if (auto i = v.field("index")) return i.convert_from(in, why);
+                }
+                return v.convert_from(in, why);
+            }
+            if (auto v = field("index")) return v.convert_from(in, why);
+        }
+    } else if constexpr (requires { typename T::value_type; }) {
+        using E = typename T::value_type;
+        if (std::get_if<SharedArray>(&slot)) {
+            SharedArray c;
+            if (!detail::convert_array(SharedArray::from(std::vector<E>(in.begin(), in.end())),
+                                       type_code::element_of(t.code()), c, why))
+                return false;
+            set_array(std::move(c));
+            return true;
+        } else if (t.code() == TypeCode::Any) {
+            Value v(TypeDesc::array(detail::code_of<E>()));
+            v.set_array(SharedArray::from(std::vector<E>(in.begin(), in.end())));
+            set_contained(v);
+            return true;
+        } else if (t.code() == TypeCode::Struct) {
+            if (auto v = field("value")) return v.convert_from(in, why);
+        }
+    } else {
+        static_assert(sizeof(T) == 0, "pvwire: unsupported type for Value::set");
+    }
+    if (!ok) {
+        detail::fail_conversion(why, *this, "from the given C++ type");
+        return false;
+    }
+    mark();
+    return true;
+}
+
+}  // namespace pvwire

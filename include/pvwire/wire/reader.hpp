@@ -1,0 +1,167 @@
+// Reader: bounds-checked decoding of the basic encodings over a byte span.
+//
+// The first failure is recorded (code, byte offset, what was being read) and every later read
+// returns zero/empty without moving, so decoders can check ok() at natural boundaries instead
+// of after every byte. Nothing here allocates except a failure's diagnostic text.
+#pragma once
+
+#include <pvwire/data/bitset.hpp>
+#include <pvwire/wire/byte_order.hpp>
+#include <pvwire/wire/error.hpp>
+#include <pvwire/wire/limits.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace pvwire::wire {
+
+class Reader {
+public:
+    Reader(std::span<const std::byte> data, ByteOrder order, const Limits& limits = default_limits())
+        : data_(data), order_(order), limits_(&limits) {}
+
+    static const Limits& default_limits() noexcept {
+        static const Limits l;
+        return l;
+    }
+
+    bool ok() const noexcept { return !diag_.code; }
+    const Diagnostic& diagnostic() const noexcept { return diag_; }
+    Diagnostic take_diagnostic() noexcept { return std::move(diag_); }
+
+    ByteOrder order() const noexcept { return order_; }
+    const Limits& limits() const noexcept { return *limits_; }
+    std::size_t pos() const noexcept { return pos_; }
+    std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    std::span<const std::byte> data() const noexcept { return data_; }
+    const std::byte* cursor() const noexcept { return data_.data() + pos_; }
+    // The prefix of every diagnostic's field text, e.g. "GET response".
+    void set_context(const char* ctx) noexcept { context_ = ctx; }
+    // Base offset added to reported byte offsets (e.g. 8 for the header before a body).
+    void set_offset_base(std::size_t base) noexcept { base_ = base; }
+
+    // Keeps the decoded bytes alive for zero-copy array views; without it arrays are copied.
+    void set_owner(std::shared_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+    const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
+
+    // Records a failure (only the first one counts).
+    void fail(errc e, std::string_view what, std::string detail = {}) {
+        if (diag_.code) return;
+        diag_.code = make_error_code(e);
+        diag_.offset = base_ + pos_;
+        diag_.field = context_ ? std::string(context_) + ": " + std::string(what) : std::string(what);
+        diag_.detail = std::move(detail);
+    }
+
+    // True if n more bytes are available; otherwise records `truncated`.
+    bool need(std::size_t n, std::string_view what) {
+        if (!ok()) return false;
+        if (n > remaining()) {
+            fail(errc::truncated, what,
+                 "need " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
+            return false;
+        }
+        return true;
+    }
+
+    void skip(std::size_t n, std::string_view what) {
+        if (need(n, what)) pos_ += n;
+    }
+
+    template <class T> T read(std::string_view what) {
+        if (!need(sizeof(T), what)) return T{};
+        T v = detail::load<T>(data_.data() + pos_, order_);
+        pos_ += sizeof(T);
+        return v;
+    }
+    std::uint8_t u8(std::string_view what) { return read<std::uint8_t>(what); }
+    std::uint16_t u16(std::string_view what) { return read<std::uint16_t>(what); }
+    std::uint32_t u32(std::string_view what) { return read<std::uint32_t>(what); }
+
+    // Copies n raw bytes (never swapped).
+    bool raw(void* out, std::size_t n, std::string_view what) {
+        if (!need(n, what)) return false;
+        std::memcpy(out, data_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    // A view of the next n bytes.
+    std::span<const std::byte> bytes(std::size_t n, std::string_view what) {
+        if (!need(n, what)) return {};
+        auto s = data_.subspan(pos_, n);
+        pos_ += n;
+        return s;
+    }
+
+    // Size (§2.1). 0xFF ("null") is accepted only when allow_null, and then returns -1.
+    std::int64_t size(std::string_view what, bool allow_null = false) {
+        const std::uint8_t b = u8(what);
+        if (!ok()) return 0;
+        if (b < 0xFE) return b;
+        if (b == 0xFF) {
+            if (allow_null) return -1;
+            --pos_;
+            fail(errc::bad_size, what, "null size (0xFF) where a count is required");
+            return 0;
+        }
+        const std::uint32_t v = u32(what);
+        if (!ok()) return 0;
+        if (v > 0x7FFFFFFFu) {
+            pos_ -= 5;
+            fail(errc::bad_size, what, "size " + std::to_string(v) + " is 2^31 or more");
+            return 0;
+        }
+        return v;
+    }
+    // A count of items each taking at least min_bytes: checked against the bytes remaining.
+    std::size_t count(std::string_view what, std::size_t min_bytes = 1) {
+        const std::size_t at = pos_;
+        const auto n = size(what);
+        if (!ok()) return 0;
+        if (min_bytes && std::size_t(n) > remaining() / min_bytes) {
+            pos_ = at;
+            fail(errc::truncated, what,
+                 "count " + std::to_string(n) + " exceeds the " + std::to_string(remaining()) +
+                     " bytes left");
+            return 0;
+        }
+        return std::size_t(n);
+    }
+    // string (§2.2) as a view into the buffer; null (0xFF) reads as empty.
+    std::string_view string(std::string_view what) {
+        const auto n = size(what, true);
+        if (!ok() || n <= 0) return {};
+        if (!need(std::size_t(n), what)) return {};
+        std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_), std::size_t(n));
+        pos_ += std::size_t(n);
+        return s;
+    }
+    // BitSet (§2.3) into `out` (cleared first; its storage is reused).
+    void bitset(BitSet& out, std::string_view what) {
+        out.clear();
+        const std::size_t n = count(what);
+        if (!ok()) return;
+        auto& words = out.words();
+        const std::size_t nwords = (n + 7) / 8;
+        if (words.size() < nwords) words.resize(nwords, 0);
+        for (std::size_t i = 0; i < n / 8; ++i) words[i] = read<std::uint64_t>(what);
+        for (std::size_t j = 0; j < n % 8; ++j)
+            words[n / 8] |= std::uint64_t(u8(what)) << (8 * j);
+    }
+
+private:
+    std::span<const std::byte> data_;
+    std::size_t pos_ = 0;
+    std::size_t base_ = 0;
+    ByteOrder order_;
+    const Limits* limits_;
+    const char* context_ = nullptr;
+    std::shared_ptr<const void> owner_;
+    Diagnostic diag_;
+};
+
+}  // namespace pvwire::wire
