@@ -27,7 +27,8 @@ template <class T> SharedArray read_numeric(Reader& r, std::size_t n) {
     std::shared_ptr<T[]> buf(new T[n]);
     if (sizeof(T) == 1 || r.order() == host_order()) std::memcpy(buf.get(), src, nbytes);
     else swap_copy(buf.get(), src, n, r.order());
-    return SharedArray::view(code, buf.get(), n, std::move(buf));
+    const T* data = buf.get();
+    return SharedArray::view(code, data, n, std::move(buf));
 }
 
 struct ValueDecoder {
@@ -158,7 +159,8 @@ struct ValueDecoder {
             r.skip(n, "boolean array");
             if (!r.ok()) return {};
             for (std::size_t i = 0; i < n; ++i) buf[i] = src[i] != std::byte{0};
-            return SharedArray::view(TypeCode::Bool, buf.get(), n, std::move(buf));
+            const bool* data = buf.get();
+            return SharedArray::view(TypeCode::Bool, data, n, std::move(buf));
         }
         case TypeCode::Int8: return read_numeric<std::int8_t>(r, n);
         case TypeCode::Int16: return read_numeric<std::int16_t>(r, n);

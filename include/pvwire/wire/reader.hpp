@@ -57,6 +57,11 @@ public:
         diag_.detail = std::move(detail);
     }
 
+    // Takes over a failure found by another Reader (e.g. over a sub-span).
+    void adopt(Diagnostic d) {
+        if (!diag_.code) diag_ = std::move(d);
+    }
+
     // True if n more bytes are available; otherwise records `truncated`.
     bool need(std::size_t n, std::string_view what) {
         if (!ok()) return false;

@@ -1,0 +1,51 @@
+// ConnectionCodec: the decoding state of one TCP connection, for both directions: each
+// sender's type cache and segment reassembly, and the shared table of operation types.
+// It turns framed messages (header + body) into Messages; it never touches a socket.
+// One instance per connection; not thread-safe.
+#pragma once
+
+#include <pvwire/wire/message.hpp>
+#include <pvwire/wire/segment_assembler.hpp>
+
+#include <memory>
+#include <span>
+
+namespace pvwire::wire {
+
+class ConnectionCodec {
+public:
+    enum class Result {
+        Message,   // `out` holds a decoded message
+        Pending,   // a segment was stored; the message is not complete yet
+        Error,     // `diag` says why; the connection should be dropped
+    };
+
+    explicit ConnectionCodec(const Limits& limits = Limits{})
+        : limits_(limits), client_(limits), server_(limits), ops_(limits.max_operations) {}
+
+    // Decodes one framed message: exactly header + body bytes. `owner`, if given, keeps
+    // `frame` alive so arrays may be viewed instead of copied.
+    Result decode(std::span<const std::byte> frame, Message& out, Diagnostic& diag,
+                  std::shared_ptr<const void> owner = {}, TypeTrace* trace = nullptr);
+
+    // The receive-side cache of what each peer defined (for tests and dissectors).
+    TypeCache& cache_of(bool from_server) noexcept { return from_server ? server_.types : client_.types; }
+    OperationTable& operations() noexcept { return ops_; }
+    const Limits& limits() const noexcept { return limits_; }
+
+    // Length of the frame at the start of `stream` (header + body), or 0 when fewer than 8
+    // bytes are there. Fails (sets diag) on a bad header or a body over the limit.
+    static std::size_t frame_length(std::span<const std::byte> stream, const Limits& limits, Diagnostic& diag);
+
+private:
+    struct Direction {
+        explicit Direction(const Limits& l) : segments(l) {}
+        TypeCache types;
+        SegmentAssembler segments;
+    };
+    Limits limits_;
+    Direction client_, server_;
+    OperationTable ops_;
+};
+
+}  // namespace pvwire::wire

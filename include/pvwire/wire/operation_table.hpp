@@ -1,0 +1,48 @@
+// OperationTable: what a connection's decoder must remember about open operations: the
+// command and the data types their INIT replies announced, by ioid. Data replies and PUT
+// requests cannot be decoded without them.
+#pragma once
+
+#include <pvwire/data/type_desc.hpp>
+
+#include <cstdint>
+#include <unordered_map>
+
+namespace pvwire::wire {
+
+struct OperationTypes {
+    std::uint8_t command = 0;
+    TypePtr type;    // GET/PUT/MONITOR/ARRAY data type; PUT_GET put type
+    TypePtr type2;   // PUT_GET get type
+};
+
+class OperationTable {
+public:
+    explicit OperationTable(std::size_t max_entries = 65536) : max_(max_entries) {}
+
+    const OperationTypes* find(std::uint32_t ioid) const noexcept {
+        auto it = map_.find(ioid);
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    // Returns false when the table is full (the bound protects against a peer opening
+    // operations without end).
+    bool set(std::uint32_t ioid, OperationTypes t) {
+        auto it = map_.find(ioid);
+        if (it != map_.end()) {
+            it->second = std::move(t);
+            return true;
+        }
+        if (map_.size() >= max_) return false;
+        map_.emplace(ioid, std::move(t));
+        return true;
+    }
+    void erase(std::uint32_t ioid) noexcept { map_.erase(ioid); }
+    std::size_t size() const noexcept { return map_.size(); }
+    void clear() noexcept { map_.clear(); }
+
+private:
+    std::size_t max_;
+    std::unordered_map<std::uint32_t, OperationTypes> map_;
+};
+
+}  // namespace pvwire::wire

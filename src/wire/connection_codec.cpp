@@ -1,0 +1,51 @@
+#include <pvwire/wire/connection_codec.hpp>
+
+namespace pvwire::wire {
+
+ConnectionCodec::Result ConnectionCodec::decode(std::span<const std::byte> frame, Message& out,
+                                                Diagnostic& diag, std::shared_ptr<const void> owner,
+                                                TypeTrace* trace) {
+    auto header = Header::parse(frame, &diag);
+    if (!header) return Result::Error;
+    if (frame.size() != header_size + header->body_size()) {
+        diag.code = make_error_code(errc::truncated);
+        diag.offset = frame.size();
+        diag.field = "frame";
+        diag.detail = "frame of " + std::to_string(frame.size()) + " bytes, header says " +
+                      std::to_string(header_size + header->body_size());
+        return Result::Error;
+    }
+    Direction& dir = header->from_server() ? server_ : client_;
+    std::span<const std::byte> body = frame.subspan(header_size);
+    switch (dir.segments.push(*header, body, diag)) {
+    case SegmentAssembler::Result::Pending: return Result::Pending;
+    case SegmentAssembler::Result::Error: return Result::Error;
+    case SegmentAssembler::Result::Complete: break;
+    }
+    DecodeContext ctx;
+    ctx.types = &dir.types;
+    ctx.operations = &ops_;
+    ctx.limits = &limits_;
+    // a joined segmented body lives in the assembler, which the next message overwrites
+    if (body.data() == frame.data() + header_size) ctx.owner = std::move(owner);
+    ctx.trace = trace;
+    return wire::decode(*header, body, ctx, out, diag) ? Result::Message : Result::Error;
+}
+
+std::size_t ConnectionCodec::frame_length(std::span<const std::byte> stream, const Limits& limits,
+                                          Diagnostic& diag) {
+    if (stream.size() < header_size) return 0;
+    auto h = Header::parse(stream, &diag);
+    if (!h) return 0;
+    if (h->body_size() > limits.max_message_bytes) {
+        diag.code = make_error_code(errc::too_large);
+        diag.offset = 4;
+        diag.field = "header";
+        diag.detail = "message body of " + std::to_string(h->body_size()) + " bytes exceeds the limit of " +
+                      std::to_string(limits.max_message_bytes);
+        return 0;
+    }
+    return header_size + h->body_size();
+}
+
+}  // namespace pvwire::wire
