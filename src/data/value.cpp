@@ -46,6 +46,11 @@ void fail_conversion(std::string* why, const Value& v, std::string_view to) {
     if (why) *why = "pvwire: cannot convert " + describe_field(v) + " to " + std::string(to);
 }
 
+bool add_field(std::string* why, const Value& v) {
+    if (why) *why += " in " + describe_field(v);
+    return false;
+}
+
 bool number_to(const TypeDesc& t, const Number& n, std::int64_t& out, std::string* why) {
     const TypeCode c = t.code();
     if (type_code::is_float(c)) {
@@ -228,7 +233,11 @@ template <class From, class To> bool convert_elements(std::span<const From> in, 
         if constexpr (std::is_same_v<From, To>) out[i] = in[i];
         else if constexpr (std::is_same_v<To, std::string>) {
             if constexpr (std::is_same_v<From, bool>) out[i] = in[i] ? "true" : "false";
-            else if constexpr (std::is_floating_point_v<From>) out[i] = format_double(double(in[i]));
+            else if constexpr (std::is_floating_point_v<From>) {  // shortest text of the element's own type
+                char buf[64];
+                auto r = std::to_chars(buf, buf + sizeof buf, in[i]);
+                out[i].assign(buf, r.ptr);
+            }
             else out[i] = std::to_string(in[i]);
         } else if constexpr (std::is_same_v<From, std::string>) {
             Number n;
@@ -247,7 +256,7 @@ template <class From, class To> bool convert_elements(std::span<const From> in, 
             if constexpr (std::is_floating_point_v<From>) {
                 if (std::isnan(in[i]) || in[i] != std::floor(in[i]) ||
                     double(in[i]) < double(std::numeric_limits<To>::min()) ||
-                    double(in[i]) > double(std::numeric_limits<To>::max())) {
+                    double(in[i]) >= double(std::numeric_limits<To>::max() / 2 + 1) * 2.0) {
                     if (why) *why = "pvwire: array element " + std::to_string(i) + " (" +
                                     format_double(double(in[i])) + ") does not fit the target integer type";
                     return false;
@@ -356,6 +365,7 @@ Value Value::field(std::string_view path) const noexcept {
         const auto part = path.substr(0, dot);
         const auto rest = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
         if (cur->code() != TypeCode::Struct) {
+            if (cur->code() != TypeCode::Union && cur->code() != TypeCode::Any) return {};
             Value here(store_, off);
             auto c = here.contained();
             return c ? c.field(path) : Value();

@@ -29,7 +29,11 @@ ConnectionCodec::Result ConnectionCodec::decode(std::span<const std::byte> frame
     // a joined segmented body lives in the assembler, which the next message overwrites
     if (body.data() == frame.data() + header_size) ctx.owner = std::move(owner);
     ctx.trace = trace;
-    return wire::decode(*header, body, ctx, out, diag) ? Result::Message : Result::Error;
+    if (wire::decode(*header, body, ctx, out, diag)) return Result::Message;
+    if (diag.code == make_error_code(errc::unknown_command) ||
+        diag.code == make_error_code(errc::unknown_operation))
+        return Result::Ignored;
+    return Result::Error;
 }
 
 std::size_t ConnectionCodec::frame_length(std::span<const std::byte> stream, const Limits& limits,

@@ -2,6 +2,7 @@
 // below names its section.
 #include <pvwire/wire/message.hpp>
 
+#include <pvwire/wire/utf8.hpp>
 #include <pvwire/wire/value_codec.hpp>
 
 namespace pvwire::wire {
@@ -50,10 +51,20 @@ struct Decoder {
     }
     void partial(const TypePtr& t, BitSet& changed, Value& data, const char* what) {
         r.set_context(what);
-        data = Value(t);
+        // an INIT reply may announce the null type: decode_partial then reports the failure
+        data = t ? Value(t) : Value();
         decode_partial(r, data, changed, ctx.types);
     }
 
+    // (cid, name) of SEARCH and CREATE_CHANNEL; names must be UTF-8
+    SearchChannel channel() {
+        SearchChannel c;
+        c.cid = r.u32("cid");
+        const auto name = r.string("channel name");
+        if (r.ok() && !valid_utf8(name)) r.fail(errc::bad_utf8, "channel name", "not valid UTF-8");
+        c.name = name;
+        return c;
+    }
     template <class Req> void request_head(Req& m) {
         m.sid = r.u32("sid");
         m.ioid = r.u32("ioid");
@@ -139,10 +150,7 @@ Body Decoder::decode_body(std::uint8_t command) {
         }
         m.channels.reserve(nc);
         for (std::size_t i = 0; i < nc && r.ok(); ++i) {
-            SearchChannel c;
-            c.cid = r.u32("cid");
-            c.name = r.string("channel name");
-            m.channels.push_back(std::move(c));
+            m.channels.push_back(channel());
         }
         return m;
     }
@@ -185,10 +193,7 @@ Body Decoder::decode_body(std::uint8_t command) {
                 return m;
             }
             for (std::size_t i = 0; i < n && r.ok(); ++i) {
-                SearchChannel c;
-                c.cid = r.u32("cid");
-                c.name = r.string("channel name");
-                m.channels.push_back(std::move(c));
+                m.channels.push_back(channel());
             }
             return m;
         } else {
@@ -349,7 +354,7 @@ Body Decoder::decode_body(std::uint8_t command) {
             m.stride = std::size_t(r.size("stride"));
             if (auto* t = op(m.ioid, command)) {
                 r.set_context("ARRAY put value");
-                m.data = Value(t->type);
+                m.data = t->type ? Value(t->type) : Value();  // null type: decode_value fails
                 decode_value(r, m.data, ctx.types);
             }
         }
@@ -462,7 +467,7 @@ Body Decoder::operation_response(std::uint8_t command) {
         } else if (m.subcmd & subcmd::get) {
             if (auto* t = op(m.ioid, command)) {
                 r.set_context("ARRAY response value");
-                m.data = Value(t->type);
+                m.data = t->type ? Value(t->type) : Value();  // null type: decode_value fails
                 decode_value(r, m.data, ctx.types);
             }
         } else if (m.subcmd & subcmd::get_put) {

@@ -1,5 +1,7 @@
 #include <pvwire/wire/type_codec.hpp>
 
+#include <pvwire/wire/utf8.hpp>
+
 namespace pvwire::wire {
 
 namespace {
@@ -94,6 +96,10 @@ struct TypeDecoder {
                                                   : TypeDesc::union_array(std::move(e));
             } else {
                 const std::string_view id = r.string("type id");
+                if (r.ok() && !valid_utf8(id)) {
+                    r.fail(errc::bad_utf8, "type id", "not valid UTF-8");
+                    return nullptr;
+                }
                 const std::size_t n = r.count("member count", 2);
                 if (!r.ok()) return nullptr;
                 if (n > r.limits().max_members) {
@@ -104,6 +110,10 @@ struct TypeDecoder {
                 members.reserve(n);
                 for (std::size_t i = 0; i < n && r.ok(); ++i) {
                     const std::string_view mname = r.string("member name");
+                    if (r.ok() && !valid_utf8(mname)) {
+                        r.fail(errc::bad_utf8, "member name", "not valid UTF-8");
+                        return nullptr;
+                    }
                     TypePtr mt = decode(depth + 1, mname, false);
                     if (!r.ok()) return nullptr;
                     if (!mt) {

@@ -11,7 +11,7 @@ using pvwire::detail::Slot;
 using pvwire::detail::UnionSlot;
 
 template <class T> void swap_copy(T* dst, const std::byte* src, std::size_t n, ByteOrder order) {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = detail::load<T>(src + i * sizeof(T), order);
+    for (std::size_t i = 0; i < n; ++i) dst[i] = endian::load<T>(src + i * sizeof(T), order);
 }
 
 template <class T> SharedArray read_numeric(Reader& r, std::size_t n) {

@@ -18,7 +18,7 @@ void Writer::numeric_array(const SharedArray& a) {
         b[at + 1] = std::byte(version_);
         b[at + 2] = std::byte(flags_ | 0x30 | (order_ == ByteOrder::Big ? 0x80 : 0));
         b[at + 3] = std::byte(command_);
-        detail::store<std::uint32_t>(b.data() + at + 4, std::uint32_t(nbytes), order_);
+        endian::store<std::uint32_t>(b.data() + at + 4, std::uint32_t(nbytes), order_);
         out_->add_external(a.data(), nbytes, a.owner());
         // the rest goes into a fresh segment
         hdr_at_ = b.size();
@@ -46,15 +46,15 @@ void Writer::numeric_array(const SharedArray& a) {
     switch (esize) {
     case 2:
         for (std::size_t i = 0; i < a.size(); ++i)
-            detail::store<std::uint16_t>(dst + 2 * i, detail::load<std::uint16_t>(src + 2 * i, host_order()), order_);
+            endian::store<std::uint16_t>(dst + 2 * i, endian::load<std::uint16_t>(src + 2 * i, host_order()), order_);
         break;
     case 4:
         for (std::size_t i = 0; i < a.size(); ++i)
-            detail::store<std::uint32_t>(dst + 4 * i, detail::load<std::uint32_t>(src + 4 * i, host_order()), order_);
+            endian::store<std::uint32_t>(dst + 4 * i, endian::load<std::uint32_t>(src + 4 * i, host_order()), order_);
         break;
     default:
         for (std::size_t i = 0; i < a.size(); ++i)
-            detail::store<std::uint64_t>(dst + 8 * i, detail::load<std::uint64_t>(src + 8 * i, host_order()), order_);
+            endian::store<std::uint64_t>(dst + 8 * i, endian::load<std::uint64_t>(src + 8 * i, host_order()), order_);
         break;
     }
 }
@@ -79,7 +79,7 @@ void Writer::patch_header(std::uint8_t segment_bits) {
     h[1] = std::byte(version_);
     h[2] = std::byte(flags_ | segment_bits | (order_ == ByteOrder::Big ? 0x80 : 0));
     h[3] = std::byte(command_);
-    detail::store<std::uint32_t>(h + 4, std::uint32_t(body), order_);
+    endian::store<std::uint32_t>(h + 4, std::uint32_t(body), order_);
 }
 
 void Writer::end_message() {
@@ -96,7 +96,7 @@ void Writer::control(std::uint8_t command, std::uint32_t data, std::uint8_t flag
     b[at + 1] = std::byte(version);
     b[at + 2] = std::byte((flags & 0x41) | 0x01 | (order_ == ByteOrder::Big ? 0x80 : 0));
     b[at + 3] = std::byte(command);
-    detail::store<std::uint32_t>(b.data() + at + 4, data, order_);
+    endian::store<std::uint32_t>(b.data() + at + 4, data, order_);
 }
 
 }  // namespace pvwire::wire

@@ -5,6 +5,12 @@
 
 using pvwire::BitSet;
 
+namespace Catch {
+template <> struct StringMaker<pvwire::BitSet> {
+    static std::string convert(const pvwire::BitSet& b) { return b.to_string(); }
+};
+}  // namespace Catch
+
 TEST_CASE("a new BitSet is empty and has no wire bytes") {
     BitSet b;
     CHECK(b.empty());

@@ -10,6 +10,12 @@
 
 using namespace pvwire;
 
+namespace Catch {
+template <> struct StringMaker<pvwire::BitSet> {
+    static std::string convert(const pvwire::BitSet& b) { return b.to_string(); }
+};
+}  // namespace Catch
+
 namespace {
 
 using Layout = std::vector<std::pair<std::string, TypeCode>>;

@@ -207,6 +207,8 @@ bool parse_number(std::string_view s, double& out);
 std::string format_double(double d);
 std::string describe_field(const Value& v);
 void fail_conversion(std::string* why, const Value& v, std::string_view to);
+// Appends " in field '...' (type)" to *why (if given); returns false.
+bool add_field(std::string* why, const Value& v);
 // Converts a payload to the element code `to`, or fails.
 bool convert_array(const SharedArray& in, TypeCode to, SharedArray& out, std::string* why);
 
@@ -261,17 +263,17 @@ template <class T> bool Value::convert_to(T& out, std::string* why) const {
         if (auto* n = std::get_if<detail::Number>(&slot)) {
             if constexpr (std::is_same_v<T, bool>) {
                 double d;
-                if (!detail::number_to(t, *n, d, why)) return false;
+                if (!detail::number_to(t, *n, d, why)) return detail::add_field(why, *this);
                 out = d != 0;
                 return true;
             } else if constexpr (std::is_floating_point_v<T>) {
                 double d;
-                if (!detail::number_to(t, *n, d, why)) return false;
+                if (!detail::number_to(t, *n, d, why)) return detail::add_field(why, *this);
                 out = T(d);
                 return true;
             } else if constexpr (std::is_signed_v<T>) {
                 std::int64_t i;
-                if (!detail::number_to(t, *n, i, why)) return false;
+                if (!detail::number_to(t, *n, i, why)) return detail::add_field(why, *this);
                 if (i < std::int64_t(std::numeric_limits<T>::min()) ||
                     i > std::int64_t(std::numeric_limits<T>::max())) {
                     detail::fail_conversion(why, *this, "a narrower integer (out of range)");
@@ -281,7 +283,7 @@ template <class T> bool Value::convert_to(T& out, std::string* why) const {
                 return true;
             } else {
                 std::uint64_t u;
-                if (!detail::number_to(t, *n, u, why)) return false;
+                if (!detail::number_to(t, *n, u, why)) return detail::add_field(why, *this);
                 if (u > std::uint64_t(std::numeric_limits<T>::max())) {
                     detail::fail_conversion(why, *this, "a narrower integer (out of range)");
                     return false;
@@ -295,11 +297,22 @@ template <class T> bool Value::convert_to(T& out, std::string* why) const {
                 if (*s == "true" || *s == "1") { out = true; return true; }
                 if (*s == "false" || *s == "0") { out = false; return true; }
             } else {
+                if constexpr (std::is_integral_v<T>) {  // exact first: 64-bit values keep every digit
+                    std::string_view sv(*s);
+                    if (!sv.empty() && sv.front() == '+') sv.remove_prefix(1);
+                    T iv{};
+                    const auto r = std::from_chars(sv.data(), sv.data() + sv.size(), iv);
+                    if (r.ec == std::errc() && r.ptr == sv.data() + sv.size()) {
+                        out = iv;
+                        return true;
+                    }
+                }
                 double d;
                 if (detail::parse_number(*s, d)) {
                     if constexpr (std::is_integral_v<T>) {
+                        // max + 1 is exact in double; double(max) itself may round up to it
                         if (d == std::floor(d) && d >= double(std::numeric_limits<T>::min()) &&
-                            d <= double(std::numeric_limits<T>::max())) {
+                            d < double(std::numeric_limits<T>::max() / 2 + 1) * 2.0) {
                             out = T(d);
                             return true;
                         }
@@ -326,7 +339,7 @@ template <class T> bool Value::convert_to(T& out, std::string* why) const {
         SharedArray a;
         if (!convert_to(a, why)) return false;
         SharedArray c;
-        if (!detail::convert_array(a, detail::code_of<E>(), c, why)) return false;
+        if (!detail::convert_array(a, detail::code_of<E>(), c, why)) return detail::add_field(why, *this);
         auto sp = c.template span<E>();
         out.assign(sp.begin(), sp.end());
         return true;
@@ -361,7 +374,7 @@ template <class T> bool Value::convert_from(const T& in, std::string* why) {
                 ok = true;
             } else {
                 ok = detail::number_from_string(t, *n, sv, why);
-                if (!ok) return false;
+                if (!ok) return detail::add_field(why, *this);
             }
         } else if (t.code() == TypeCode::Any) {
             Value v(TypeDesc::scalar(TypeCode::String));
@@ -389,7 +402,7 @@ template <class T> bool Value::convert_from(const T& in, std::string* why) {
             else if constexpr (std::is_floating_point_v<T>) ok = detail::number_from(t, *n, double(in), why);
             else if constexpr (std::is_signed_v<T>) ok = detail::number_from(t, *n, std::int64_t(in), why);
             else ok = detail::number_from(t, *n, std::uint64_t(in), why);
-            if (!ok) return false;
+            if (!ok) return detail::add_field(why, *this);
         } else if (auto* s = std::get_if<std::string>(&slot)) {
             if constexpr (std::is_same_v<T, bool>) *s = in ? "true" : "false";
             else if constexpr (std::is_floating_point_v<T>) *s = detail::format_double(double(in));
@@ -418,7 +431,7 @@ template <class T> bool Value::convert_from(const T& in, std::string* why) {
             SharedArray c;
             if (!detail::convert_array(SharedArray::from(std::vector<E>(in.begin(), in.end())),
                                        type_code::element_of(t.code()), c, why))
-                return false;
+                return detail::add_field(why, *this);
             set_array(std::move(c));
             return true;
         } else if (t.code() == TypeCode::Any) {

@@ -13,7 +13,7 @@ constexpr ByteOrder host_order() noexcept {
     return std::endian::native == std::endian::big ? ByteOrder::Big : ByteOrder::Little;
 }
 
-namespace detail {
+namespace endian {
 inline std::uint16_t bswap(std::uint16_t v) noexcept { return __builtin_bswap16(v); }
 inline std::uint32_t bswap(std::uint32_t v) noexcept { return __builtin_bswap32(v); }
 inline std::uint64_t bswap(std::uint64_t v) noexcept { return __builtin_bswap64(v); }
@@ -43,6 +43,6 @@ template <class T> void store(void* p, T v, ByteOrder order) noexcept {
         if (order != host_order()) u = bswap(u);
     std::memcpy(p, &u, sizeof(T));
 }
-}  // namespace detail
+}  // namespace endian
 
 }  // namespace pvwire::wire

@@ -17,6 +17,9 @@ public:
     enum class Result {
         Message,   // `out` holds a decoded message
         Pending,   // a segment was stored; the message is not complete yet
+        Ignored,   // a well-framed message we cannot use (unknown command, reply for an
+                   // operation we no longer know); `diag` says which. The connection goes on,
+                   // as PVXS does.
         Error,     // `diag` says why; the connection should be dropped
     };
 

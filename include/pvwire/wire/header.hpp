@@ -58,7 +58,7 @@ struct Header {
         if (h.version == 0) return fail(errc::bad_version, 1, "version 0");
         h.flags = std::uint8_t(bytes[2]);
         h.command = std::uint8_t(bytes[3]);
-        h.size = detail::load<std::uint32_t>(bytes.data() + 4, h.order());
+        h.size = endian::load<std::uint32_t>(bytes.data() + 4, h.order());
         return h;
     }
     void write(std::byte* out) const noexcept {
@@ -66,7 +66,7 @@ struct Header {
         out[1] = std::byte(version);
         out[2] = std::byte(flags);
         out[3] = std::byte(command);
-        detail::store<std::uint32_t>(out + 4, size, order());
+        endian::store<std::uint32_t>(out + 4, size, order());
     }
 };
 

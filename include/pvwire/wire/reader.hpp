@@ -79,7 +79,7 @@ public:
 
     template <class T> T read(std::string_view what) {
         if (!need(sizeof(T), what)) return T{};
-        T v = detail::load<T>(data_.data() + pos_, order_);
+        T v = endian::load<T>(data_.data() + pos_, order_);
         pos_ += sizeof(T);
         return v;
     }

@@ -41,7 +41,7 @@ public:
         auto& b = out_->bytes();
         const auto at = b.size();
         b.resize(at + sizeof(T));
-        detail::store<T>(b.data() + at, v, order_);
+        endian::store<T>(b.data() + at, v, order_);
     }
     void u8(std::uint8_t v) { out_->bytes().push_back(std::byte(v)); }
     void u16(std::uint16_t v) { put(v); }

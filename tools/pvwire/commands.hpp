@@ -1,0 +1,22 @@
+// The subcommands of the `pvwire` program. Each lives in its own cmd_<name>.cpp and adds
+// itself to the application through register_<name>(), called from main.cpp.
+//
+// Conventions for a subcommand:
+//   * app.add_subcommand("<name>", "<one line>") and its options (pvxget-style flags where they
+//     exist: -w timeout, -r pvRequest, -# max array elements, -q quiet, -v verbose, -d debug;
+//     see docs/users.md section 2).
+//   * Its work runs in the subcommand's callback. To end with a non-zero exit status without a
+//     further message, throw CLI::RuntimeError(status); main() returns that status.
+//   * Put the logic in a function that writes to std::ostream so that it can be tested
+//     without running the binary (see decode.hpp).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace pvwire::tool {
+
+void register_decode(CLI::App& app);  // cmd_decode.cpp: protocol dissector
+
+}  // namespace pvwire::tool
