@@ -198,7 +198,11 @@ inline std::string random_id(std::mt19937& rng) {
     const auto pick = below(rng, 10);
     if (pick < 4) return {};
     if (pick < 8) return kIds[below(rng, std::uint32_t(std::size(kIds)))];
-    return random_string(rng, 12);
+    // type ids are names: the pva codec refuses ids that are not valid UTF-8
+    static const char* const parts[] = {"a", "Z", "9", ":", "/", ".", "_", "\xC3\xA9", "\xE2\x82\xAC"};
+    std::string id;
+    for (auto n = below(rng, 6); n; --n) id += parts[below(rng, std::uint32_t(std::size(parts)))];
+    return id;
 }
 
 inline TypePtr random_type_impl(std::mt19937& rng, int max_depth);

@@ -702,7 +702,7 @@ void register_decode(CLI::App& app) {
         "A single-message file NAME__*.txt is decoded after replaying ../sessions/NAME.session.txt\n"
         "up to it, when that file exists (--no-context: do not).\n"
         "Exit status: 0 when every message decoded, 1 otherwise.");
-    sub->add_option("files", *files, "Input files; none or '-': standard input");
+    sub->add_option("files", *files, "Input files; none or '-': standard input")->type_name("FILE");
     sub->add_flag_callback("--summary", [opt] { opt->format = DecodeOptions::Format::Summary; },
                            "One line per message: index, direction, transport, fields");
     sub->add_flag_callback("--json", [opt] { opt->format = DecodeOptions::Format::Json; },

@@ -18,7 +18,12 @@ int main(int argc, char** argv) {
     pvwire::tool::register_decode(app);
 
     try {
-        CLI11_PARSE(app, argc, argv);
+        app.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) {  // a subcommand's exit status (it printed why)
+        return e.get_exit_code();
+    } catch (const CLI::ParseError& e) {  // help, version, or a usage error (status 2)
+        const int status = app.exit(e);
+        return status == 0 ? 0 : 2;
     } catch (const std::exception& e) {
         std::cerr << "pvwire: " << e.what() << "\n";
         return 2;
