@@ -666,8 +666,8 @@ void print_array(std::string& out, const SharedArray& a, int indent) {
     const auto code = a.element_code();
     if (code == TypeCode::Struct || code == TypeCode::Union || code == TypeCode::Any) {
         auto vs = a.span<Value>();
+        if (!vs.empty()) out += '\n';
         for (std::size_t i = 0; i < vs.size(); ++i) {
-            out += '\n';
             if (!vs[i]) {
                 out.append(std::size_t(indent + 1) * 4, ' ');
                 out += "null\n";

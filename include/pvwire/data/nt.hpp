@@ -30,7 +30,7 @@ namespace pvwire::nt {
 TypePtr alarm_t();
 // structure "time_t" { long secondsPastEpoch; int nanoseconds; int userTag }
 // (seconds since the POSIX epoch 1970-01-01 UTC)
-TypePtr time_t();
+TypePtr time_t();  // the pvData "time_t"; spelled pvwire::nt::time_t() (not ::time_t)
 // structure "enum_t" { int index; string[] choices }
 TypePtr enum_t();
 

@@ -121,7 +121,8 @@ public:
     std::string_view selected_name() const;
     // Union/any: the contained value (null if none).
     Value contained() const;
-    // Union: select a member (by name or index), giving it a fresh zero value; marks changed.
+    // Union: select a member (by name or index) and return it; marks changed. A member that
+    // was not selected before starts as a fresh zero value; re-selecting keeps its content.
     Value select(std::string_view member);
     Value select(std::size_t index);
     // Union: clear the selection. Any: empty it. Marks changed.
@@ -145,7 +146,9 @@ public:
     bool is_changed() const;
 
     // -- whole-value operations ---------------------------------------------------------
-    // An independent deep copy of this field as a new top-level value (marks copied).
+    // An independent deep copy of this field as a new top-level value (marks copied). Array
+    // payloads, including the element Values of structure/union/any arrays, are shared: arrays
+    // are immutable by convention (replace them with set_array(), never modify elements).
     Value clone() const;
     // Copies content from `other` into this value, field by field matched by name for
     // structures (fields absent from either side are skipped), converting scalars; marks
@@ -336,6 +339,9 @@ template <class T> bool Value::convert_to(T& out, std::string* why) const {
         return false;
     } else if constexpr (requires { typename T::value_type; }) {  // std::vector<E>
         using E = typename T::value_type;
+        if (t.code() == TypeCode::Struct) {  // NTScalarArray-like: its "value" field
+            if (auto v = field("value")) return v.convert_to(out, why);
+        }
         SharedArray a;
         if (!convert_to(a, why)) return false;
         SharedArray c;

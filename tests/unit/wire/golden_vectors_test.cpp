@@ -11,6 +11,7 @@
 
 #include <map>
 #include <regex>
+#include <fstream>
 #include <set>
 
 using namespace pvwire;
@@ -251,4 +252,27 @@ TEST_CASE("every single-message vector is the same bytes as its record in the se
         REQUIRE(index < it->second.size());
         CHECK(it->second[index].bytes == recs[0].bytes);
     }
+}
+
+TEST_CASE("the vectors copied into the project are in step with the shared folder, when it is present") {
+    // The project keeps its own copy so tests pass on a fresh clone; scripts/sync-vectors
+    // refreshes it. CI and developer machines have the shared folder beside the checkout.
+    const auto shared = std::filesystem::path(PVWIRE_SOURCE_DIR) / ".." / "shared" / "vectors";
+    if (!std::filesystem::exists(shared)) {
+        WARN("no shared vectors folder at " << shared.string() << "; nothing to compare");
+        return;
+    }
+    std::size_t compared = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(shared)) {
+        if (!entry.is_regular_file()) continue;
+        const auto rel = std::filesystem::relative(entry.path(), shared);
+        const auto ours = pvwire::test::vectors_dir() / rel;
+        INFO(rel.string() << " (run scripts/sync-vectors)");
+        REQUIRE(std::filesystem::exists(ours));
+        std::ifstream a(entry.path(), std::ios::binary), b(ours, std::ios::binary);
+        const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+        CHECK(sa == sb);
+        ++compared;
+    }
+    CHECK(compared > 300);
 }
