@@ -189,7 +189,8 @@ TEST_CASE("a cache key defined on one direction is unknown on the other") {
 }
 
 TEST_CASE("cache definitions and references are refused where no cache exists (UDP)") {
-    Reader r(std::span<const std::byte>(bytes({0xFD, 1, 0, 0x22})), ByteOrder::Little);
+    const auto data = bytes({0xFD, 1, 0, 0x22});
+    Reader r(data, ByteOrder::Little);
     CHECK(decode_type(r, nullptr) == nullptr);
     CHECK(r.diagnostic().code == errc::bad_type_code);
 }
