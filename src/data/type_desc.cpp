@@ -42,8 +42,12 @@ TypeDesc::TypeDesc(Private, TypeCode code, std::string id, std::uint32_t bound,
       element_(std::move(element)) {
     std::size_t h = mix(std::hash<std::string>{}(id_), type_code::raw(code_));
     h = mix(h, bound_);
-    for (const auto& m : members_) {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        const auto& m = members_[i];
         if (!m.type) throw std::invalid_argument("pvwire: member '" + m.name + "' has no type");
+        for (std::size_t j = 0; j < i; ++j)
+            if (members_[j].name == m.name)
+                throw std::invalid_argument("pvwire: member name '" + m.name + "' appears twice");
         h = mix(mix(h, std::hash<std::string>{}(m.name)), m.type->hash());
         depth_ = std::max(depth_, m.type->depth_ + 1);
     }
@@ -51,7 +55,8 @@ TypeDesc::TypeDesc(Private, TypeCode code, std::string id, std::uint32_t bound,
         h = mix(h, element_->hash());
         depth_ = element_->depth_ + 1;
     }
-    if (code_ == TypeCode::Struct || code_ == TypeCode::Union || code_ == TypeCode::Any)
+    if (code_ == TypeCode::Struct || code_ == TypeCode::Union || code_ == TypeCode::Any ||
+        code_ == TypeCode::AnyA)
         depth_ = std::max<std::uint32_t>(depth_, 1);
     hash_ = h;
 

@@ -12,8 +12,9 @@ Slot make_slot(const TypeDesc& t) {
     const TypeCode c = t.code();
     if (c == TypeCode::Struct) return std::monostate{};
     if (c == TypeCode::Union || c == TypeCode::Any) return UnionSlot{};
-    if (type_code::is_array(c))
+    if (type_code::is_array(c)) {
         return SharedArray::view(type_code::element_of(c), nullptr, 0, nullptr);
+    }
     if (type_code::is_string(c)) return std::string{};
     return Number{};
 }
@@ -411,6 +412,13 @@ void Value::set_array(SharedArray a) {
     if (a.element_code() != want_store)
         throw ValueError("pvwire: array of " + std::string(type_code::name(a.element_code())) +
                          " given for " + detail::describe_field(*this));
+    const ArrayKind kind = type_code::array_kind(type_code::raw(type().code()));
+    if (kind == ArrayKind::Bounded && a.size() > type().bound())
+        throw ValueError("pvwire: " + std::to_string(a.size()) + " elements exceed the bound of " +
+                         detail::describe_field(*this));
+    if (kind == ArrayKind::Fixed && a.size() != type().bound())
+        throw ValueError("pvwire: " + std::to_string(a.size()) + " elements given for " +
+                         detail::describe_field(*this) + ", which holds exactly " + std::to_string(type().bound()));
     *slot = std::move(a);
     mark();
 }

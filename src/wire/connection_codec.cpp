@@ -1,5 +1,7 @@
 #include <pvwire/wire/connection_codec.hpp>
 
+#include <pvwire/wire/framing.hpp>
+
 namespace pvwire::wire {
 
 ConnectionCodec::Result ConnectionCodec::decode(std::span<const std::byte> frame, Message& out,
@@ -38,18 +40,7 @@ ConnectionCodec::Result ConnectionCodec::decode(std::span<const std::byte> frame
 
 std::size_t ConnectionCodec::frame_length(std::span<const std::byte> stream, const Limits& limits,
                                           Diagnostic& diag) {
-    if (stream.size() < header_size) return 0;
-    auto h = Header::parse(stream, &diag);
-    if (!h) return 0;
-    if (h->body_size() > limits.max_message_bytes) {
-        diag.code = make_error_code(errc::too_large);
-        diag.offset = 4;
-        diag.field = "header";
-        diag.detail = "message body of " + std::to_string(h->body_size()) + " bytes exceeds the limit of " +
-                      std::to_string(limits.max_message_bytes);
-        return 0;
-    }
-    return header_size + h->body_size();
+    return wire::frame_length(stream, limits.max_message_bytes, diag);
 }
 
 }  // namespace pvwire::wire

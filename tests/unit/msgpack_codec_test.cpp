@@ -691,12 +691,11 @@ TEST_CASE("msgpack: values that break their own type do not encode", "[msgpack]"
     Bytes out{std::byte(1)};
     CHECK_THROWS_AS(mp::encode_value(bs, out), ValueError);
     CHECK(out.size() == 1);  // nothing appended
+    // array lengths are enforced already when set
     Value fixed(TypeDesc::fixed_array(TypeCode::Int32, 3));
-    fixed.set(std::vector<int>{1, 2});
-    CHECK_THROWS_AS(mp::encode_value(fixed), ValueError);
+    CHECK_THROWS_AS(fixed.set(std::vector<int>{1, 2}), ValueError);
     Value bounded(TypeDesc::bounded_array(TypeCode::String, 1));
-    bounded.set(std::vector<std::string>{"a", "b"});
-    CHECK_THROWS_AS(mp::encode_value(bounded), ValueError);
+    CHECK_THROWS_AS(bounded.set(std::vector<std::string>{"a", "b"}), ValueError);
     // a structure array element of the wrong structure type
     const TypePtr a = TypeDesc::structure("a", {{"x", TypeDesc::scalar(TypeCode::Int32)}});
     const TypePtr b = TypeDesc::structure("b", {{"x", TypeDesc::scalar(TypeCode::Int32)}});
