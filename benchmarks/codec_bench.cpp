@@ -4,8 +4,9 @@
 //
 // Counters:
 //   bytes_per_second  wire bytes of the value (or of the whole message) per second
-//   vs_memcpy         memcpy time for that many bytes / codec time: 1.0 = as fast as memcpy,
-//                     0.5 = half its speed, > 1 = faster (zero-copy paths copy nothing)
+//   vs_memcpy         (wall-clock) time of a memcpy of that many bytes / time of one iteration:
+//                     1.0 = as fast as memcpy, 0.5 = half its speed, > 1 = faster (zero-copy
+//                     paths copy nothing)
 //   wire_bytes        size of the encoded value / message
 // See benchmarks/README.md.
 #include <benchmark/benchmark.h>
@@ -29,14 +30,15 @@ namespace {
 
 // ---- memcpy reference ---------------------------------------------------------------------
 
-// Seconds one memcpy of n bytes takes (warm buffers, best of several batches), cached per n.
+// Seconds one memcpy of n bytes takes (warm buffers; the median of several batch means), cached
+// per n.
 double memcpy_seconds(std::size_t n) {
     static std::map<std::size_t, double> cache;
     if (auto it = cache.find(n); it != cache.end()) return it->second;
     std::vector<std::byte> src(std::max<std::size_t>(n, 1), std::byte{1}), dst(src.size());
     using clock = std::chrono::steady_clock;
-    double best = 1e30;
-    for (int round = 0; round < 7; ++round) {
+    std::vector<double> batches;
+    for (int round = 0; round < 9; ++round) {
         std::size_t reps = 0;
         const auto t0 = clock::now();
         auto t1 = t0;
@@ -48,30 +50,39 @@ double memcpy_seconds(std::size_t n) {
             }
             t1 = clock::now();
         } while (t1 - t0 < std::chrono::milliseconds(20));
-        best = std::min(best, std::chrono::duration<double>(t1 - t0).count() / double(reps));
+        batches.push_back(std::chrono::duration<double>(t1 - t0).count() / double(reps));
     }
-    cache[n] = best;
-    return best;
+    std::sort(batches.begin(), batches.end());
+    return cache[n] = batches[batches.size() / 2];
 }
 
-// Sets bytes/s and the memcpy ratio for `bytes` per iteration.
-void report(benchmark::State& state, std::size_t bytes) {
+// Wall-clock time of one benchmark loop (started right before `for (auto _ : state)`).
+struct Stopwatch {
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    double seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+};
+
+// Sets bytes/s, the wire size and vs_memcpy = memcpy time of `bytes` / time of one iteration.
+void report(benchmark::State& state, std::size_t bytes, const Stopwatch& sw) {
+    const double elapsed = sw.seconds();
     state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(bytes));
     state.counters["wire_bytes"] = double(bytes);
-    // a rate counter is divided by the measured time: memcpy time of all iterations / our time
-    state.counters["vs_memcpy"] =
-        benchmark::Counter(memcpy_seconds(bytes) * double(state.iterations()), benchmark::Counter::kIsRate);
+    if (state.iterations() > 0 && elapsed > 0)
+        state.counters["vs_memcpy"] = memcpy_seconds(bytes) * double(state.iterations()) / elapsed;
 }
 
 void BM_Memcpy(benchmark::State& state) {
     const std::size_t n = std::size_t(state.range(0));
     std::vector<std::byte> src(n, std::byte{1}), dst(n);
+    const Stopwatch sw;
     for (auto _ : state) {
         std::memcpy(dst.data(), src.data(), n);
         benchmark::DoNotOptimize(dst.data());
         benchmark::ClobberMemory();
     }
-    report(state, n);
+    report(state, n, sw);
 }
 
 // ---- fixtures -----------------------------------------------------------------------------
@@ -224,49 +235,53 @@ constexpr std::size_t array_payload_in_value = 5;
 void BM_EncodeValue(benchmark::State& state, const Fixture& (*fx)()) {
     const Fixture& f = fx();
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         Writer w(out, host_order());
         encode_value(w, f.value, nullptr);
         benchmark::DoNotOptimize(out.bytes().data());
     }
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 void BM_EncodePartial(benchmark::State& state, const Fixture& (*fx)()) {
     const Fixture& f = fx();
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         Writer w(out, host_order());
         encode_partial(w, f.value, f.partial_bits, nullptr);
         benchmark::DoNotOptimize(out.bytes().data());
     }
-    report(state, f.partial.size());
+    report(state, f.partial.size(), sw);
 }
 
 // Decodes into a reused Value (a monitor client keeps one per subscription).
 void BM_DecodeValue(benchmark::State& state, const Fixture& (*fx)()) {
     const Fixture& f = fx();
     Value v(f.value.type_ptr());
+    const Stopwatch sw;
     for (auto _ : state) {
         Reader r(f.full, host_order());
         if (!decode_value(r, v, nullptr)) state.SkipWithError("decode failed");
         benchmark::DoNotOptimize(v.store());
     }
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 void BM_DecodePartial(benchmark::State& state, const Fixture& (*fx)()) {
     const Fixture& f = fx();
     Value v(f.value.type_ptr());
     BitSet changed;
+    const Stopwatch sw;
     for (auto _ : state) {
         Reader r(f.partial, host_order());
         if (!decode_partial(r, v, changed, nullptr)) state.SkipWithError("decode failed");
         benchmark::DoNotOptimize(v.store());
     }
-    report(state, f.partial.size());
+    report(state, f.partial.size(), sw);
 }
 
 // ---- the 1M-double array ------------------------------------------------------------------
@@ -275,6 +290,7 @@ void BM_DecodePartial(benchmark::State& state, const Fixture& (*fx)()) {
 void BM_Array_EncodeRef(benchmark::State& state) {
     const Fixture& f = nt_array();
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         Writer w(out, host_order());
@@ -282,13 +298,14 @@ void BM_Array_EncodeRef(benchmark::State& state) {
         benchmark::DoNotOptimize(out.bytes().data());
     }
     if (out.external_count() != 1) state.SkipWithError("array was not referenced");
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 // Encode with the array referenced, then flattened into one contiguous buffer.
 void BM_Array_EncodeRefFlatten(benchmark::State& state) {
     const Fixture& f = nt_array();
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         Writer w(out, host_order());
@@ -296,7 +313,7 @@ void BM_Array_EncodeRefFlatten(benchmark::State& state) {
         auto flat = out.flatten();
         benchmark::DoNotOptimize(flat.data());
     }
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 // Encode with the array copied into the OutBuffer's own (reused) bytes.
@@ -305,6 +322,7 @@ void BM_Array_EncodeCopy(benchmark::State& state) {
     EncodeOptions opts;
     opts.zero_copy_threshold = std::size_t(-1);
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         Writer w(out, host_order(), opts);
@@ -312,13 +330,14 @@ void BM_Array_EncodeCopy(benchmark::State& state) {
         benchmark::DoNotOptimize(out.bytes().data());
     }
     if (out.external_count() != 0) state.SkipWithError("array was referenced");
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 void BM_Array_DecodeZeroCopy(benchmark::State& state) {
     const Fixture& f = nt_array();
     const OwnedBytes in = owned(f.full, array_payload_in_value);
     Value v(f.value.type_ptr());
+    const Stopwatch sw;
     for (auto _ : state) {
         Reader r(in.data, host_order());
         r.set_owner(in.buf);
@@ -326,18 +345,19 @@ void BM_Array_DecodeZeroCopy(benchmark::State& state) {
         benchmark::DoNotOptimize(v.store());
     }
     if (v["value"].array().owner() != in.buf) state.SkipWithError("array was copied");
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 void BM_Array_DecodeCopy(benchmark::State& state) {
     const Fixture& f = nt_array();
     Value v(f.value.type_ptr());
+    const Stopwatch sw;
     for (auto _ : state) {
         Reader r(f.full, host_order());
         if (!decode_value(r, v, nullptr)) state.SkipWithError("decode failed");
         benchmark::DoNotOptimize(v.store());
     }
-    report(state, f.full.size());
+    report(state, f.full.size(), sw);
 }
 
 // ---- whole messages: GET EXEC response (BitSet bit 0) through wire::decode ----------------
@@ -371,6 +391,7 @@ void message_decode(benchmark::State& state, const Fixture& f, bool zero_copy) {
     TypeCache cache;
     const auto body = in.data.subspan(header_size);
     bool viewed = false;
+    const Stopwatch sw;
     for (auto _ : state) {
         DecodeContext ctx;
         ctx.types = &cache;
@@ -386,7 +407,7 @@ void message_decode(benchmark::State& state, const Fixture& f, bool zero_copy) {
         }
     }
     if (zero_copy && !viewed) state.SkipWithError("array was copied");
-    report(state, msg.frame.size());
+    report(state, msg.frame.size(), sw);
 }
 
 void BM_MessageDecode(benchmark::State& state, const Fixture& (*fx)()) { message_decode(state, fx(), false); }
@@ -404,12 +425,13 @@ void BM_MessageEncode(benchmark::State& state, const Fixture& (*fx)()) {
     g.data = fx().value;
     m.body = std::move(g);
     OutBuffer out;
+    const Stopwatch sw;
     for (auto _ : state) {
         out.clear();
         encode(m, out);
         benchmark::DoNotOptimize(out.bytes().data());
     }
-    report(state, msg.frame.size());
+    report(state, msg.frame.size(), sw);
 }
 
 // ---- registration -------------------------------------------------------------------------

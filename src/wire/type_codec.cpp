@@ -37,6 +37,14 @@ struct TypeDecoder {
             }
             const std::uint16_t key = r.u16("type cache key");
             if (trace && r.ok()) trace->push_back({TypeTraceEvent::Kind::Define, at, depth, key, {}, nullptr});
+            // a plain description must follow: 0xFD 0xFD ... would recurse at the same depth
+            // without end (nobody sends a definition of a definition or of a reference)
+            if (r.ok() && r.remaining() > 0 &&
+                (std::uint8_t(*r.cursor()) == 0xFD || std::uint8_t(*r.cursor()) == 0xFE)) {
+                r.fail(errc::bad_type_code, "type description",
+                       "cache definition of another cache definition or reference");
+                return nullptr;
+            }
             TypePtr t = decode(depth, name, element);
             if (!r.ok()) return nullptr;
             if (!t) {
@@ -59,6 +67,14 @@ struct TypeDecoder {
             const TypePtr* t = cache->find(key);
             if (!t) {
                 r.fail(errc::unknown_cache_key, "type description", "key " + std::to_string(key) + " was never defined");
+                return nullptr;
+            }
+            // the cached type nests below this point as if it were written out here; without
+            // this check chains of definitions could nest without bound
+            if (std::uint32_t(depth) + (*t)->depth() > r.limits().max_depth) {
+                r.fail(errc::nesting_too_deep, "type description",
+                       "cached type " + std::to_string(key) + " nests deeper than " +
+                           std::to_string(r.limits().max_depth) + " levels here");
                 return nullptr;
             }
             if (trace) trace->push_back({TypeTraceEvent::Kind::Reference, at, depth, key, name, *t});
@@ -108,6 +124,7 @@ struct TypeDecoder {
                 }
                 std::vector<Member> members;
                 members.reserve(n);
+                std::size_t fields = 1;  // a structure's offsets: itself and all it holds
                 for (std::size_t i = 0; i < n && r.ok(); ++i) {
                     const std::string_view mname = r.string("member name");
                     if (r.ok() && !valid_utf8(mname)) {
@@ -121,6 +138,18 @@ struct TypeDecoder {
                                "member '" + std::string(mname) + "' has the null type");
                         return nullptr;
                     }
+                    // cache references cost 3 bytes but stand for whole structures
+                    fields += mt->offset_count();
+                    if (elem == TypeCode::Struct && fields > r.limits().max_fields) {
+                        r.fail(errc::too_large, "type description",
+                               "structure of more than " + std::to_string(r.limits().max_fields) + " fields");
+                        return nullptr;
+                    }
+                    for (const auto& prev : members)
+                        if (prev.name == mname) {
+                            r.fail(errc::bad_value, "member name", "'" + std::string(mname) + "' appears twice");
+                            return nullptr;
+                        }
                     members.push_back(Member{std::string(mname), std::move(mt)});
                 }
                 if (!r.ok()) return nullptr;

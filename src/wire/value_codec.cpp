@@ -34,6 +34,19 @@ template <class T> SharedArray read_numeric(Reader& r, std::size_t n) {
 struct ValueDecoder {
     Reader& r;
     TypeCache* cache;
+    // Fields this decode may still create for union members, variant contents and array
+    // elements (Limits::max_fields): one per input byte plus the limit, so a few bytes cannot
+    // stand for millions of fields.
+    std::size_t budget = r.limits().max_fields + r.remaining();
+
+    bool spend(std::size_t n) {
+        if (n > budget) {
+            r.fail(errc::too_large, "value", "creates more fields than the input and the field limit allow");
+            return false;
+        }
+        budget -= n;
+        return true;
+    }
 
     // Decodes the full value of field `off` of `store` (whose type is t).
     void field(pvwire::detail::ValueStore& store, std::uint32_t off, const TypeDesc& t, int depth) {
@@ -103,6 +116,7 @@ struct ValueDecoder {
                        std::to_string(t.member_count()) + " members");
             return;
         }
+        if (!spend(t.member_type(std::size_t(sel))->offset_count())) return;
         u.selector = int(sel);
         u.member = Value(t.member_type(std::size_t(sel)));
         whole(u.member, depth + 1);
@@ -123,6 +137,7 @@ struct ValueDecoder {
             r.fail(errc::nesting_too_deep, "variant value", "nested deeper than the limit");
             return;
         }
+        if (!spend(t->offset_count())) return;
         u.member = Value(std::move(t));
         whole(u.member, depth + 1);
     }
@@ -196,6 +211,7 @@ struct ValueDecoder {
                     r.fail(errc::bad_value, "array element null flag", "flag " + std::to_string(flag) + " is not 0 or 1");
                     break;
                 }
+                if (!spend(elem == TypeCode::Any ? 1 : et->offset_count())) break;
                 Value e(elem == TypeCode::Any ? TypeDesc::any() : et);
                 whole(e, depth + 1);
                 v.push_back(std::move(e));

@@ -32,6 +32,7 @@ Limits small_limits() {
     Limits l;
     l.max_message_bytes = std::size_t(1) << 20;
     l.max_cached_fields = std::size_t(1) << 16;
+    l.max_fields = std::size_t(1) << 16;
     l.max_operations = 64;
     return l;
 }

@@ -18,6 +18,12 @@ struct Limits {
     std::size_t max_cached_fields = 1u << 20;
     // Operations whose types one connection decoder remembers (ioid table).
     std::size_t max_operations = 65536;
+    // Fields (offsets) of one decoded structure type, counting what its cache references stand
+    // for; and the fields one value decode may create for union members, variant contents and
+    // structure/union array elements beyond one per input byte. Without it a few bytes (cache
+    // references, array elements whose fields take no bytes) could make the decoder allocate
+    // millions of fields.
+    std::size_t max_fields = std::size_t(1) << 20;
 };
 
 }  // namespace pvwire::wire

@@ -1,0 +1,46 @@
+// echo-server: a pvwire server that a pvAccess echo reaches.
+//
+// It listens on the EPICS ports (TCP 5075, UDP 5076, from the EPICS_PVAS_* / EPICS_PVA_*
+// environment), answers searches for the name "echo" (so clients can find it), sends beacons,
+// and answers ECHO requests with their payload. Ctrl-C stops it.
+//
+//   echo-server                 # EPICS configuration from the environment
+//   echo-server --isolated      # loopback only, ephemeral ports (printed)
+#include <pvwire/server/server.hpp>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+namespace {
+volatile std::sig_atomic_t stop_requested = 0;
+void on_signal(int) { stop_requested = 1; }
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool isolated = argc > 1 && std::strcmp(argv[1], "--isolated") == 0;
+    auto config = isolated ? pvwire::net::ServerConfig::isolated() : pvwire::net::ServerConfig::from_env();
+    for (const auto& w : config.warnings) std::cerr << "warning: " << w << '\n';
+
+    pvwire::server::Server server(config);
+    server.add_name("echo");
+    try {
+        server.start();
+    } catch (const std::exception& e) {
+        std::cerr << "echo-server: " << e.what() << '\n';
+        return 1;
+    }
+    std::cout << "echo-server: TCP port " << server.tcp_port() << ", UDP port " << server.udp_port()
+              << ", GUID " << server.guid().to_string() << std::endl;
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+    const auto s = server.stats();
+    server.stop();
+    std::cout << "echo-server: " << s.connections_accepted << " connections, " << s.echoes << " echoes, "
+              << s.searches << " searches, " << s.beacons << " beacons" << std::endl;
+    return 0;
+}

@@ -1,0 +1,71 @@
+// Server: a pvAccess server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
+// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
+// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
+// idle timeout of every client connection. (Channels and their operations come on top.)
+//
+// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
+// executor the caller gives. Each client connection is served on its own strand, so a slow or
+// broken client never delays the others. All public member functions are thread-safe.
+// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
+#pragma once
+
+#include <pvwire/net/asio.hpp>
+#include <pvwire/net/config.hpp>
+#include <pvwire/wire/basic_types.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace pvwire::server {
+
+struct ServerStats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_open = 0;
+    std::uint64_t connections_dropped = 0;  // closed by us for a protocol error, limit or timeout
+    std::uint64_t searches = 0;             // SEARCH messages received (UDP and TCP)
+    std::uint64_t search_replies = 0;
+    std::uint64_t searches_forwarded = 0;
+    std::uint64_t beacons = 0;
+    std::uint64_t echoes = 0;
+};
+
+class Server {
+public:
+    // Does this server serve `name`? Called from the server's threads; must not block.
+    using Claim = std::function<bool(std::string_view name)>;
+
+    explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 1);
+    // Runs on the caller's executor instead of owning threads (the caller runs it).
+    Server(net::ServerConfig config, net::asio::any_io_executor executor);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
+    void start();
+    void stop();
+
+    // Names answered in searches, in addition to what `set_claim` claims.
+    void add_name(std::string name);
+    void remove_name(std::string_view name);
+    void set_claim(Claim claim);
+
+    // The configuration in effect, with the ports actually bound.
+    net::ServerConfig config() const;
+    std::uint16_t tcp_port() const;
+    std::uint16_t udp_port() const;
+    const wire::Guid& guid() const;
+    ServerStats stats() const;
+    // A client configuration that finds this server (for isolated tests and examples).
+    net::ClientConfig client_config() const { return config().client_config(); }
+
+    class Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pvwire::server

@@ -1,0 +1,452 @@
+#include <pvwire/net/config.hpp>
+
+#include <pvwire/net/interfaces.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <string_view>
+
+namespace pvwire::net {
+
+namespace {
+
+constexpr double max_seconds = 1e9;  // ~31 years; anything longer is taken as a typo
+
+std::string_view trim(std::string_view s) {
+    auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && sp(s.front())) s.remove_prefix(1);
+    while (!s.empty() && sp(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+    v = trim(v);
+    if (iequals(v, "YES") || iequals(v, "TRUE") || v == "1") return true;
+    if (iequals(v, "NO") || iequals(v, "FALSE") || v == "0") return false;
+    return std::nullopt;
+}
+
+std::optional<unsigned long long> parse_unsigned(std::string_view v) {
+    v = trim(v);
+    if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+    unsigned long long x = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc{} || p != v.data() + v.size()) return std::nullopt;
+    return x;
+}
+
+std::optional<double> parse_double(std::string_view v) {
+    v = trim(v);
+    if (v.empty()) return std::nullopt;
+    std::string s(v);
+    char* end = nullptr;
+    errno = 0;
+    const double x = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(x)) return std::nullopt;
+    return x;
+}
+
+std::string fmt_double(double d) {
+    std::ostringstream o;
+    o << d;
+    return o.str();
+}
+
+std::string fmt_seconds(std::chrono::milliseconds ms) { return fmt_double(double(ms.count()) / 1000.0) + " s"; }
+
+// Reads variables through the lookup and collects warnings.
+class Env {
+public:
+    Env(const EnvLookup& lookup, std::vector<std::string>& warnings) : lookup_(lookup), warnings_(warnings) {}
+
+    // The first of `names` that is set to a non-empty value.
+    bool pick(std::initializer_list<const char*> names) {
+        for (const char* n : names) {
+            const char* v = lookup_ ? lookup_(n) : std::getenv(n);
+            if (v && *v) {
+                name = n;
+                value = v;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void warn(const std::string& what, const std::string& fallback) {
+        warnings_.push_back(name + "='" + value + "' " + what + "; using " + fallback);
+    }
+
+    void read_bool(std::initializer_list<const char*> names, bool& dest) {
+        if (!pick(names)) return;
+        if (auto b = parse_bool(value))
+            dest = *b;
+        else
+            warn("is not a boolean (YES/NO/TRUE/FALSE/1/0)", dest ? "YES" : "NO");
+    }
+
+    void read_port(std::initializer_list<const char*> names, std::uint16_t& dest) {
+        if (!pick(names)) return;
+        auto p = parse_unsigned(value);
+        if (p && *p <= 65535)
+            dest = std::uint16_t(*p);
+        else
+            warn("is not a port number 0..65535", std::to_string(dest));
+    }
+
+    void read_seconds(std::initializer_list<const char*> names, double& dest) {
+        if (!pick(names)) return;
+        auto d = parse_double(value);
+        if (d && *d > 0 && *d <= max_seconds)
+            dest = *d;
+        else
+            warn("is not a positive number of seconds", fmt_double(dest));
+    }
+
+    void read_size(std::initializer_list<const char*> names, std::size_t& dest) {
+        if (!pick(names)) return;
+        auto p = parse_unsigned(value);
+        if (p && *p > 0 && *p <= std::numeric_limits<std::size_t>::max())
+            dest = std::size_t(*p);
+        else
+            warn("is not a positive integer", std::to_string(dest));
+    }
+
+    void read_int(std::initializer_list<const char*> names, int& dest) {
+        if (!pick(names)) return;
+        auto p = parse_unsigned(value);
+        if (p && *p <= 1000000)
+            dest = int(*p);
+        else
+            warn("is not a non-negative integer", std::to_string(dest));
+    }
+
+    void read_endpoints(std::initializer_list<const char*> names, std::uint16_t default_port,
+                        std::vector<udp::endpoint>& dest) {
+        if (!pick(names)) return;
+        std::vector<std::string> errors;
+        dest = parse_address_list(value, default_port, &errors, Resolve::names);
+        for (const auto& e : errors) warnings_.push_back(name + ": " + e + "; entry ignored");
+    }
+
+    void read_host_ports(std::initializer_list<const char*> names, std::uint16_t default_port,
+                         std::vector<HostPort>& dest) {
+        if (!pick(names)) return;
+        std::vector<std::string> errors;
+        dest = parse_host_port_list(value, default_port, &errors);
+        for (const auto& e : errors) warnings_.push_back(name + ": " + e + "; entry ignored");
+    }
+
+    void read_interfaces(std::initializer_list<const char*> names, std::vector<asio::ip::address>& dest) {
+        if (!pick(names)) return;
+        std::vector<std::string> errors;
+        const auto eps = parse_address_list(value, 0, &errors, Resolve::names);
+        for (const auto& e : errors) warnings_.push_back(name + ": " + e + "; entry ignored");
+        dest.clear();
+        for (const auto& ep : eps) {
+            if (ep.port() != 0)
+                warnings_.push_back(name + ": port of '" + to_string(ep) + "' ignored (ports come from the *_PORT variables)");
+            if (std::find(dest.begin(), dest.end(), ep.address()) == dest.end()) dest.push_back(ep.address());
+        }
+    }
+
+    std::string name;
+    std::string value;
+
+private:
+    const EnvLookup& lookup_;
+    std::vector<std::string>& warnings_;
+};
+
+std::string join(const std::vector<udp::endpoint>& v) {
+    std::string out;
+    for (const auto& ep : v) {
+        if (!out.empty()) out += ' ';
+        out += to_string(ep);
+    }
+    return out;
+}
+
+std::string join(const std::vector<HostPort>& v) {
+    std::string out;
+    for (const auto& hp : v) {
+        if (!out.empty()) out += ' ';
+        out += hp.to_string();
+    }
+    return out;
+}
+
+std::string join(const std::vector<asio::ip::address>& v, const char* if_empty) {
+    if (v.empty()) return if_empty;
+    std::string out;
+    for (const auto& a : v) {
+        if (!out.empty()) out += ' ';
+        out += a.to_string();
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) {
+        if (!out.empty()) out += ' ';
+        out += s;
+    }
+    return out;
+}
+
+const char* yes_no(bool b) { return b ? "YES" : "NO"; }
+
+void add_unique(std::vector<udp::endpoint>& v, const udp::endpoint& ep) {
+    if (std::find(v.begin(), v.end(), ep) == v.end()) v.push_back(ep);
+}
+
+void describe_warnings(std::ostringstream& o, const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) o << "  warning: " << w << '\n';
+}
+
+}  // namespace
+
+std::chrono::milliseconds idle_timeout_for(double conn_tmo) {
+    double s = conn_tmo * conn_tmo_scale;
+    if (!std::isfinite(s) || s <= 0 || s > max_seconds) s = default_conn_tmo * conn_tmo_scale;
+    s = std::max(s, 2.0);
+    return std::chrono::milliseconds(std::llround(s * 1000.0));
+}
+
+std::chrono::milliseconds echo_period_for(double conn_tmo) {
+    const double idle = double(idle_timeout_for(conn_tmo).count()) / 1000.0;
+    const double s = std::min(15.0, std::max(1.0, idle * 3.0 / 8.0));
+    return std::chrono::milliseconds(std::llround(s * 1000.0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClientConfig
+
+TransportLimits ClientConfig::transport_limits() const {
+    TransportLimits l;
+    l.max_message_bytes = max_message_size;
+    l.max_pending_output = max_pending_output;
+    return l;
+}
+
+std::vector<udp::endpoint> ClientConfig::search_destinations() const {
+    std::vector<udp::endpoint> out;
+    for (const auto& ep : address_list) add_unique(out, ep);
+    if (auto_address_list && broadcast_port != 0)
+        for (const auto& b : broadcast_addresses(interfaces)) add_unique(out, udp::endpoint(b, broadcast_port));
+    return out;
+}
+
+ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
+    ClientConfig c;
+    Env env(lookup, c.warnings);
+
+    env.read_port({"EPICS_PVA_BROADCAST_PORT"}, c.broadcast_port);
+    if (c.broadcast_port == 0) {
+        env.warn("cannot be 0 for a client", std::to_string(default_broadcast_port));
+        c.broadcast_port = default_broadcast_port;
+    }
+    env.read_port({"EPICS_PVA_SERVER_PORT"}, c.server_port);
+    if (c.server_port == 0) {
+        env.warn("cannot be 0 for a client", std::to_string(default_server_port));
+        c.server_port = default_server_port;
+    }
+    env.read_endpoints({"EPICS_PVA_ADDR_LIST"}, c.broadcast_port, c.address_list);
+    env.read_bool({"EPICS_PVA_AUTO_ADDR_LIST"}, c.auto_address_list);
+    env.read_host_ports({"EPICS_PVA_NAME_SERVERS"}, c.server_port, c.name_servers);
+    env.read_interfaces({"EPICS_PVA_INTF_ADDR_LIST"}, c.interfaces);
+    env.read_seconds({"EPICS_PVA_CONN_TMO"}, c.conn_tmo);
+    env.read_size({"EPICS_PVA_MAX_ARRAY_BYTES"}, c.max_array_bytes);
+    env.read_int({"EPICS_PVA_DEBUG"}, c.debug);
+    return c;
+}
+
+ClientConfig ClientConfig::isolated() {
+    ClientConfig c;
+    const auto lo = asio::ip::address_v4::loopback();
+    c.address_list = {udp::endpoint(lo, 0)};
+    c.auto_address_list = false;
+    c.interfaces = {lo};
+    c.broadcast_port = 0;
+    return c;
+}
+
+std::string ClientConfig::describe() const {
+    std::ostringstream o;
+    o << "client configuration:\n";
+    o << "  EPICS_PVA_ADDR_LIST=" << join(address_list) << '\n';
+    o << "  EPICS_PVA_AUTO_ADDR_LIST=" << yes_no(auto_address_list) << '\n';
+    o << "  EPICS_PVA_NAME_SERVERS=" << join(name_servers) << '\n';
+    o << "  EPICS_PVA_SERVER_PORT=" << server_port << '\n';
+    o << "  EPICS_PVA_BROADCAST_PORT=" << broadcast_port << '\n';
+    o << "  EPICS_PVA_INTF_ADDR_LIST=" << join(interfaces, "0.0.0.0") << '\n';
+    o << "  EPICS_PVA_CONN_TMO=" << fmt_double(conn_tmo) << '\n';
+    o << "  EPICS_PVA_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
+    o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
+    o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
+    o << "  search destinations: " << join(search_destinations()) << '\n';
+    o << "  max message size: " << max_message_size << " bytes\n";
+    o << "  max pending output: " << max_pending_output << " bytes\n";
+    describe_warnings(o, warnings);
+    return o.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+// ServerConfig
+
+TransportLimits ServerConfig::transport_limits() const {
+    TransportLimits l;
+    l.max_message_bytes = max_message_size;
+    l.max_pending_output = max_pending_output;
+    return l;
+}
+
+std::chrono::milliseconds ServerConfig::beacon_interval(std::uint64_t n) const {
+    const double s = n < beacon_burst ? beacon_period : beacon_period_slow;
+    const double clamped = std::isfinite(s) ? std::clamp(s, 1.0, max_seconds) : default_beacon_period;
+    return std::chrono::milliseconds(std::llround(clamped * 1000.0));
+}
+
+std::vector<udp::endpoint> ServerConfig::beacon_destinations() const {
+    const auto port = effective_udp_port();
+    std::vector<udp::endpoint> out;
+    for (const auto& ep : beacon_address_list) {
+        auto e = ep;
+        if (e.port() == 0) e.port(port);
+        if (e.port() != 0) add_unique(out, e);
+    }
+    if (auto_beacon_address_list && port != 0)
+        for (const auto& b : broadcast_addresses(interfaces)) add_unique(out, udp::endpoint(b, port));
+    return out;
+}
+
+bool ServerConfig::is_ignored(const udp::endpoint& from) const {
+    auto addr = from.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    for (const auto& ig : ignore_address_list) {
+        auto ia = ig.address();
+        if (ia.is_v6() && ia.to_v6().is_v4_mapped()) ia = asio::ip::make_address_v4(asio::ip::v4_mapped, ia.to_v6());
+        if (ia == addr && (ig.port() == 0 || ig.port() == from.port())) return true;
+    }
+    return false;
+}
+
+ClientConfig ServerConfig::client_config() const {
+    ClientConfig c;
+    const auto udp_port = effective_udp_port();
+    c.address_list.clear();
+    if (interfaces.empty()) {
+        c.address_list.emplace_back(asio::ip::address_v4::loopback(), udp_port);
+    } else {
+        for (const auto& a : interfaces) {
+            asio::ip::address target = a;
+            if (is_unspecified(a)) target = a.is_v6() && !a.to_v6().is_v4_mapped()
+                                                ? asio::ip::address(asio::ip::address_v6::loopback())
+                                                : asio::ip::address(asio::ip::address_v4::loopback());
+            add_unique(c.address_list, udp::endpoint(target, udp_port));
+        }
+    }
+    c.auto_address_list = false;
+    c.interfaces = interfaces;
+    // The client's beacon listener takes an ephemeral port: on one host, a unicast datagram to
+    // a port that several sockets share reaches only one of them, so a client sharing the
+    // server's port could swallow the searches meant for the server. Point the server's
+    // beacon list at the client's Context::beacon_port() to test beacons.
+    c.broadcast_port = 0;
+    c.server_port = effective_tcp_port();
+    c.conn_tmo = conn_tmo;
+    c.max_array_bytes = max_array_bytes;
+    c.debug = debug;
+    c.max_message_size = max_message_size;
+    c.max_pending_output = max_pending_output;
+    return c;
+}
+
+ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
+    ServerConfig s;
+    Env env(lookup, s.warnings);
+
+    env.read_port({"EPICS_PVAS_SERVER_PORT", "EPICS_PVA_SERVER_PORT"}, s.server_port);
+    env.read_port({"EPICS_PVAS_BROADCAST_PORT", "EPICS_PVA_BROADCAST_PORT"}, s.broadcast_port);
+    env.read_interfaces({"EPICS_PVAS_INTF_ADDR_LIST"}, s.interfaces);
+    env.read_endpoints({"EPICS_PVAS_BEACON_ADDR_LIST", "EPICS_PVA_ADDR_LIST"}, s.broadcast_port, s.beacon_address_list);
+    env.read_bool({"EPICS_PVAS_AUTO_BEACON_ADDR_LIST", "EPICS_PVA_AUTO_ADDR_LIST"}, s.auto_beacon_address_list);
+    env.read_endpoints({"EPICS_PVAS_IGNORE_ADDR_LIST"}, 0, s.ignore_address_list);
+    env.read_seconds({"EPICS_PVA_CONN_TMO"}, s.conn_tmo);
+    if (env.pick({"EPICS_PVAS_BEACON_PERIOD", "EPICS_PVA_BEACON_PERIOD"})) {
+        auto d = parse_double(env.value);
+        if (!d || *d <= 0 || *d > max_seconds) {
+            env.warn("is not a positive number of seconds", fmt_double(s.beacon_period));
+        } else if (*d < 1.0) {
+            env.warn("is below the minimum of 1 s", "1");
+            s.beacon_period = 1.0;
+        } else {
+            s.beacon_period = *d;
+        }
+        s.beacon_period_slow = std::max(default_beacon_period_slow, s.beacon_period);
+    }
+    env.read_size({"EPICS_PVAS_MAX_ARRAY_BYTES", "EPICS_PVA_MAX_ARRAY_BYTES"}, s.max_array_bytes);
+    if (env.pick({"EPICS_PVAS_PROVIDER_NAMES"})) {
+        std::vector<std::string> names;
+        std::istringstream in(env.value);
+        for (std::string n; in >> n;) names.push_back(n);
+        if (!names.empty()) s.provider_names = std::move(names);
+    }
+    env.read_int({"EPICS_PVA_DEBUG"}, s.debug);
+    return s;
+}
+
+ServerConfig ServerConfig::isolated() {
+    ServerConfig s;
+    const auto lo = asio::ip::address_v4::loopback();
+    s.interfaces = {lo};
+    s.server_port = 0;
+    s.broadcast_port = 0;
+    s.beacon_address_list = {udp::endpoint(lo, 0)};
+    s.auto_beacon_address_list = false;
+    return s;
+}
+
+std::string ServerConfig::describe() const {
+    std::ostringstream o;
+    o << "server configuration:\n";
+    o << "  EPICS_PVAS_INTF_ADDR_LIST=" << join(interfaces, "0.0.0.0") << '\n';
+    o << "  EPICS_PVAS_SERVER_PORT=" << server_port;
+    if (bound_tcp_port) o << " (bound " << bound_tcp_port << ')';
+    o << '\n';
+    o << "  EPICS_PVAS_BROADCAST_PORT=" << broadcast_port;
+    if (bound_udp_port) o << " (bound " << bound_udp_port << ')';
+    o << '\n';
+    o << "  EPICS_PVAS_BEACON_ADDR_LIST=" << join(beacon_address_list) << '\n';
+    o << "  EPICS_PVAS_AUTO_BEACON_ADDR_LIST=" << yes_no(auto_beacon_address_list) << '\n';
+    o << "  EPICS_PVAS_IGNORE_ADDR_LIST=" << join(ignore_address_list) << '\n';
+    o << "  EPICS_PVA_CONN_TMO=" << fmt_double(conn_tmo) << '\n';
+    o << "  EPICS_PVAS_BEACON_PERIOD=" << fmt_double(beacon_period) << '\n';
+    o << "  EPICS_PVAS_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
+    o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
+    o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
+    o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
+      << fmt_double(beacon_period_slow) << " s\n";
+    o << "  beacon destinations: " << join(beacon_destinations()) << '\n';
+    o << "  max message size: " << max_message_size << " bytes\n";
+    o << "  max pending output: " << max_pending_output << " bytes\n";
+    describe_warnings(o, warnings);
+    return o.str();
+}
+
+}  // namespace pvwire::net

@@ -1,0 +1,215 @@
+#include "framed_stream.hpp"
+
+#include <pvwire/wire/framing.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace pvwire::net::detail {
+
+FramedStream::FramedStream(Io& io, asio::any_io_executor strand, const TransportLimits& limits, std::string peer)
+    : io_(io), strand_(std::move(strand)), limits_(limits), peer_(std::move(peer)) {
+    limits_.read_buffer_bytes = std::max(limits_.read_buffer_bytes, wire::header_size);
+}
+
+void FramedStream::start(std::weak_ptr<StreamTransport::Handler> handler) {
+    asio::post(strand_, [keep = io_.keep_alive(), this, handler = std::move(handler)]() mutable {
+        if (started_) return;
+        started_ = true;
+        handler_ = std::move(handler);
+        if (shut_down_) {
+            notify_closed();  // closed before start(): report it now
+            return;
+        }
+        if (!is_open()) return;  // finish_close() is queued and will report
+        rbuf_ = std::make_shared<Buffer>(limits_.read_buffer_bytes);
+        begin_read();
+    });
+}
+
+void FramedStream::begin_read() {
+    io_.read_some(std::span<std::byte>(rbuf_->data() + rend_, rbuf_->size() - rend_));
+}
+
+void FramedStream::read_done(const boost::system::error_code& ec, std::size_t n) {
+    if (!is_open()) return;  // closing: finish_close() reports
+    if (ec) {
+        if (ec == asio::error::eof)
+            close(ec, "peer " + peer_ + " closed the connection");
+        else
+            close(ec, "read from " + peer_ + " failed: " + ec.message());
+        return;
+    }
+    rend_ += n;
+    deliver_frames();
+}
+
+void FramedStream::deliver_frames() {
+    std::size_t need = wire::header_size;
+    {
+        std::shared_ptr<const void> owner;  // made once per batch, only if a frame is delivered
+        while (is_open()) {
+            std::span<const std::byte> avail(rbuf_->data() + rbegin_, rend_ - rbegin_);
+            wire::Diagnostic diag;
+            std::size_t len = wire::frame_length(avail, limits_.max_message_bytes, diag);
+            if (diag) {
+                close(diag.code, "bad message header from " + peer_ + ": " + diag.message());
+                return;
+            }
+            if (len == 0 || len > avail.size()) {
+                need = std::max(len, wire::header_size);
+                break;
+            }
+            auto handler = handler_.lock();
+            if (!handler) {
+                close({}, "the handler of " + peer_ + " is gone");
+                return;
+            }
+            if (!owner) owner = rbuf_;
+            rbegin_ += len;
+            handler->on_frame(avail.first(len), owner);
+        }
+        if (!is_open()) return;  // the handler closed us
+    }
+    prepare_buffer(need);
+    begin_read();
+}
+
+// Makes room for the next read: at least `need` bytes from the start of the unconsumed tail.
+// If the handler kept a reference to the current buffer, the frames it holds must not be
+// overwritten, so the tail moves to a fresh buffer; otherwise the buffer is reused.
+void FramedStream::prepare_buffer(std::size_t need) {
+    const std::size_t tail = rend_ - rbegin_;
+    const std::size_t want = std::max(limits_.read_buffer_bytes, need);
+    const bool kept = rbuf_.use_count() > 1;
+    // After a frame larger than the usual buffer, go back to the usual size.
+    const bool oversized = rbuf_->size() > limits_.read_buffer_bytes && want == limits_.read_buffer_bytes;
+    if (kept || oversized) {
+        auto fresh = std::make_shared<Buffer>(want);
+        if (tail) std::memcpy(fresh->data(), rbuf_->data() + rbegin_, tail);
+        rbuf_ = std::move(fresh);
+    } else {
+        if (rbegin_ != 0 && tail) std::memmove(rbuf_->data(), rbuf_->data() + rbegin_, tail);
+        if (rbuf_->size() < want) rbuf_->resize(want);
+    }
+    rbegin_ = 0;
+    rend_ = tail;
+}
+
+bool FramedStream::send(wire::OutBuffer&& data) {
+    const std::size_t n = data.size();
+    bool post_flush = false;
+    {
+        std::unique_lock lock(mu_);
+        if (!open_.load(std::memory_order_relaxed)) return false;
+        if (n == 0) return true;
+        if (queued_bytes_ + n > limits_.max_pending_output) {
+            const std::size_t total = queued_bytes_ + n;
+            lock.unlock();
+            close(std::make_error_code(std::errc::no_buffer_space),
+                  "peer " + peer_ + " too slow: " + std::to_string(total) + " bytes pending (limit " +
+                      std::to_string(limits_.max_pending_output) + ")");
+            return false;
+        }
+        queued_bytes_ += n;
+        pending_.store(queued_bytes_, std::memory_order_relaxed);
+        queue_.push_back(std::move(data));
+        if (!writing_ && !flush_posted_) post_flush = flush_posted_ = true;
+    }
+    // Posted rather than written at once, so that everything sent until the strand gets to
+    // it (e.g. all replies made while handling one batch of frames) leaves in one write.
+    if (post_flush) asio::post(strand_, [keep = io_.keep_alive(), this] { flush(); });
+    return true;
+}
+
+void FramedStream::flush() {
+    {
+        std::lock_guard lock(mu_);
+        flush_posted_ = false;
+        if (!open_.load(std::memory_order_relaxed) || writing_ || queue_.empty()) return;
+        writing_ = true;
+        inflight_.swap(queue_);  // queue_ gets the emptied vector back, capacity kept
+    }
+    std::size_t staged = 0;
+    for (const auto& b : inflight_)
+        b.for_each_piece([&](std::span<const std::byte> p) {
+            if (p.size() < copy_below) staged += p.size();
+        });
+    staging_.resize(staged);  // sized once, so the pointers taken below stay valid
+    gather_.clear();
+    inflight_bytes_ = 0;
+    std::size_t at = 0;
+    bool last_staged = false;
+    for (const auto& b : inflight_)
+        b.for_each_piece([&](std::span<const std::byte> p) {
+            inflight_bytes_ += p.size();
+            if (p.size() < copy_below) {
+                std::memcpy(staging_.data() + at, p.data(), p.size());
+                if (last_staged)
+                    gather_.back() = asio::const_buffer(gather_.back().data(), gather_.back().size() + p.size());
+                else
+                    gather_.emplace_back(staging_.data() + at, p.size());
+                at += p.size();
+                last_staged = true;
+            } else {
+                gather_.emplace_back(p.data(), p.size());
+                last_staged = false;
+            }
+        });
+    io_.write(gather_);
+}
+
+void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) {
+    inflight_.clear();  // releases the array payloads the batch referenced
+    if (ec) {
+        if (is_open()) close(ec, "write to " + peer_ + " failed: " + ec.message());
+        return;
+    }
+    bool more = false;
+    {
+        std::lock_guard lock(mu_);
+        if (!open_.load(std::memory_order_relaxed)) return;
+        writing_ = false;
+        queued_bytes_ -= inflight_bytes_;
+        pending_.store(queued_bytes_, std::memory_order_relaxed);
+        more = !queue_.empty();
+    }
+    if (more) flush();
+}
+
+void FramedStream::close(std::error_code ec, std::string reason) {
+    {
+        std::lock_guard lock(mu_);
+        if (!open_.load(std::memory_order_relaxed)) return;
+        open_.store(false, std::memory_order_release);
+        close_ec_ = ec;
+        close_reason_ = std::move(reason);
+        queue_.clear();
+        queued_bytes_ = 0;
+        pending_.store(0, std::memory_order_relaxed);
+    }
+    asio::post(strand_, [keep = io_.keep_alive(), this] { finish_close(); });
+}
+
+void FramedStream::finish_close() {
+    if (shut_down_) return;
+    shut_down_ = true;
+    io_.shutdown();
+    notify_closed();
+}
+
+void FramedStream::notify_closed() {
+    if (!started_ || closed_notified_) return;
+    closed_notified_ = true;
+    std::error_code ec;
+    std::string reason;
+    {
+        std::lock_guard lock(mu_);
+        ec = close_ec_;
+        reason = close_reason_;
+    }
+    if (auto handler = handler_.lock()) handler->on_closed(ec, reason);
+}
+
+}  // namespace pvwire::net::detail

@@ -1,0 +1,72 @@
+#include <pvwire/net/tcp_transport.hpp>
+
+#include "framed_stream.hpp"
+
+#include <utility>
+
+namespace pvwire::net {
+namespace {
+
+std::string endpoint_name(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return "(unconnected)";
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+class TcpTransportImpl final : public TcpTransport, private detail::FramedStream::Io {
+public:
+    TcpTransportImpl(tcp::socket socket, const TransportLimits& limits, std::string peer)
+        : strand_(asio::make_strand(socket.get_executor())),
+          socket_(std::move(socket)),
+          core_(*this, strand_, limits, std::move(peer)) {}
+
+    void start(std::weak_ptr<Handler> handler) override { core_.start(std::move(handler)); }
+    bool send(wire::OutBuffer&& data) override { return core_.send(std::move(data)); }
+    void close(const std::string& reason) override { core_.close({}, reason); }
+    bool is_open() const override { return core_.is_open(); }
+    std::size_t pending_output() const override { return core_.pending_output(); }
+    std::string peer_name() const override { return core_.peer_name(); }
+    asio::any_io_executor executor() const override { return strand_; }
+
+private:
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+
+    void read_some(std::span<std::byte> into) override {
+        socket_.async_read_some(asio::buffer(into.data(), into.size()),
+                                asio::bind_executor(strand_, [self = shared_from_this(), this](
+                                                                 const boost::system::error_code& ec, std::size_t n) {
+                                    core_.read_done(ec, n);
+                                }));
+    }
+
+    void write(const std::vector<asio::const_buffer>& buffers) override {
+        asio::async_write(socket_, buffers,
+                          asio::bind_executor(strand_, [self = shared_from_this(), this](
+                                                           const boost::system::error_code& ec, std::size_t n) {
+                              core_.write_done(ec, n);
+                          }));
+    }
+
+    void shutdown() override {
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+    }
+
+    asio::strand<asio::any_io_executor> strand_;
+    tcp::socket socket_;
+    detail::FramedStream core_;
+};
+
+}  // namespace
+
+std::shared_ptr<TcpTransport> TcpTransport::create(tcp::socket socket, TransportLimits limits) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto peer = endpoint_name(socket);
+    return std::make_shared<TcpTransportImpl>(std::move(socket), limits, std::move(peer));
+}
+
+}  // namespace pvwire::net

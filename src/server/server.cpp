@@ -1,0 +1,348 @@
+#include <pvwire/server/server.hpp>
+
+#include "server_connection.hpp"
+
+#include <pvwire/net/address.hpp>
+#include <pvwire/net/guid.hpp>
+#include <pvwire/net/interfaces.hpp>
+#include <pvwire/net/tcp_transport.hpp>
+#include <pvwire/net/udp_transport.hpp>
+#include <pvwire/protocol/beacon_schedule.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+namespace pvwire::server {
+
+namespace asio = net::asio;
+using net::tcp;
+using net::udp;
+
+namespace {
+const asio::ip::address_v4 local_group = asio::ip::make_address_v4("224.0.0.128");
+
+std::string to_text(const udp::endpoint& ep) { return ep.address().to_string() + ":" + std::to_string(ep.port()); }
+}  // namespace
+
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+public:
+    Impl(net::ServerConfig cfg, unsigned threads)
+        : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
+          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr) {}
+    Impl(net::ServerConfig cfg, asio::any_io_executor ex)
+        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr) {}
+
+    void start();
+    void stop();
+
+    bool claims(std::string_view name) {
+        std::lock_guard lock(mu_);
+        if (names_.count(std::string(name))) return true;
+        return claim_ && claim_(name);
+    }
+
+    net::ServerConfig cfg_;
+    std::unique_ptr<asio::io_context> owned_;
+    asio::any_io_executor ex_;
+    unsigned nthreads_ = 0;
+    std::vector<std::thread> threads_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+
+    wire::Guid guid_;
+    protocol::SearchResponder responder_;
+
+    mutable std::mutex mu_;
+    std::set<std::string, std::less<>> names_;
+    Claim claim_;
+    std::uint16_t change_count_ = 0;
+    std::set<std::shared_ptr<detail::ServerConnection>> connections_;
+
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
+    std::vector<std::shared_ptr<net::UdpTransport>> search_sockets_;
+    std::shared_ptr<net::UdpTransport> beacon_socket_;
+    std::shared_ptr<asio::steady_timer> beacon_timer_;
+    protocol::BeaconSchedule beacon_schedule_;
+    std::atomic<bool> running_{false};
+
+    struct Counters {
+        std::atomic<std::uint64_t> accepted{0}, open{0}, dropped{0}, searches{0}, replies{0}, forwarded{0},
+            beacons{0}, echoes{0};
+    } counters_;
+
+private:
+    void accept(std::shared_ptr<tcp::acceptor> acc);
+    void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
+    void send_beacon();
+};
+
+void Server::Impl::start() {
+    if (running_) return;
+    running_ = true;
+    auto interfaces = cfg_.interfaces;
+    if (interfaces.empty()) interfaces.push_back(asio::ip::address_v4::any());
+
+    // TCP: the configured port, or an ephemeral one when it is taken (as PVXS does)
+    std::uint16_t tcp_port = cfg_.server_port;
+    for (const auto& addr : interfaces) {
+        auto acc = std::make_shared<tcp::acceptor>(ex_);
+        tcp::endpoint ep(addr, tcp_port);
+        acc->open(ep.protocol());
+        acc->set_option(tcp::acceptor::reuse_address(true));
+        boost::system::error_code ec;
+        acc->bind(ep, ec);
+        if (ec == asio::error::address_in_use && acceptors_.empty()) {
+            ep.port(0);
+            acc->bind(ep);
+        } else if (ec) {
+            throw boost::system::system_error(ec, "pvwire server: bind TCP " + ep.address().to_string() + ":" +
+                                                      std::to_string(ep.port()));
+        }
+        acc->listen();
+        tcp_port = acc->local_endpoint().port();  // every interface on the same port
+        acceptors_.push_back(acc);
+    }
+    cfg_.bound_tcp_port = tcp_port;
+    responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) { return claims(n); });
+
+    // UDP searches: shared port, and the local group that carries forwarded unicast searches
+    std::uint16_t udp_port = cfg_.broadcast_port;
+    for (const auto& addr : interfaces) {
+        net::UdpOptions o;
+        o.multicast_groups = {local_group};
+        auto sock = net::UdpTransport::open(ex_, udp::endpoint(addr, udp_port), o);
+        udp_port = sock->local_endpoint().port();
+        search_sockets_.push_back(sock);
+    }
+    cfg_.bound_udp_port = udp_port;
+    for (auto& sock : search_sockets_) {
+        std::weak_ptr<net::UdpTransport> weak = sock;
+        sock->start([self = weak_from_this(), weak](const net::Datagram& d) {
+            auto impl = self.lock();
+            auto s = weak.lock();
+            if (impl && s) impl->on_datagram(s, d);
+        });
+    }
+
+    // beacons from an ephemeral port, as both PVXS and pvAccessCPP do
+    beacon_socket_ = net::UdpTransport::open(ex_, udp::endpoint(interfaces.front(), 0), net::UdpOptions{});
+    beacon_socket_->start([](const net::Datagram&) {});
+    beacon_schedule_ = protocol::BeaconSchedule(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(cfg_.beacon_period)),
+        cfg_.beacon_burst,
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(cfg_.beacon_period_slow)));
+    beacon_timer_ = std::make_shared<asio::steady_timer>(ex_);
+
+    for (auto& acc : acceptors_) accept(acc);
+    asio::post(ex_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->send_beacon();
+    });
+
+    if (owned_) {
+        work_.emplace(owned_->get_executor());
+        for (unsigned i = 0; i < nthreads_; ++i) threads_.emplace_back([io = owned_.get()] { io->run(); });
+    }
+}
+
+void Server::Impl::stop() {
+    if (!running_) return;
+    running_ = false;
+    // close everything on the executor; with nothing left to do, the threads then return
+    asio::post(ex_, [self = shared_from_this()] {
+        for (auto& acc : self->acceptors_) {
+            boost::system::error_code ec;
+            acc->close(ec);
+        }
+        for (auto& s : self->search_sockets_) s->close();
+        if (self->beacon_socket_) self->beacon_socket_->close();
+        if (self->beacon_timer_) self->beacon_timer_->cancel();
+        std::set<std::shared_ptr<detail::ServerConnection>> conns;
+        {
+            std::lock_guard lock(self->mu_);
+            conns = self->connections_;
+        }
+        for (auto& c : conns) c->close("server stopping");
+    });
+    if (owned_) {
+        work_.reset();
+        // a watchdog, in case some operation does not finish promptly after its close
+        std::mutex m;
+        std::condition_variable cv;
+        bool joined = false;
+        std::thread watchdog([&] {
+            std::unique_lock lock(m);
+            if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return joined; })) owned_->stop();
+        });
+        for (auto& t : threads_) t.join();
+        threads_.clear();
+        {
+            std::lock_guard lock(m);
+            joined = true;
+        }
+        cv.notify_one();
+        watchdog.join();
+    }
+    std::lock_guard lock(mu_);
+    connections_.clear();
+    acceptors_.clear();
+    search_sockets_.clear();
+    beacon_socket_.reset();
+}
+
+void Server::Impl::accept(std::shared_ptr<tcp::acceptor> acc) {
+    acc->async_accept(asio::make_strand(ex_), [weak = weak_from_this(), acc](boost::system::error_code ec,
+                                                                            tcp::socket sock) {
+        auto self = weak.lock();
+        if (!self || ec == asio::error::operation_aborted || !acc->is_open() || !self->running_) return;
+        if (!ec) {
+            auto transport = net::TcpTransport::create(std::move(sock), self->cfg_.transport_limits());
+            wire::Limits limits;
+            limits.max_message_bytes = self->cfg_.max_message_size;
+            detail::ServerConnection::Hooks hooks;
+            std::weak_ptr<Impl> weak = self;
+            hooks.search = [weak](const wire::Search& s) -> std::optional<protocol::SearchResponder::Reply> {
+                auto impl = weak.lock();
+                if (!impl) return std::nullopt;
+                ++impl->counters_.searches;
+                auto r = impl->responder_.answer(s, true);
+                if (r) ++impl->counters_.replies;
+                return r;
+            };
+            hooks.echoed = [weak] {
+                if (auto impl = weak.lock()) ++impl->counters_.echoes;
+            };
+            hooks.closed = [weak](detail::ServerConnection& c, const std::string&, bool dropped) {
+                auto impl = weak.lock();
+                if (!impl) return;
+                --impl->counters_.open;
+                if (dropped) ++impl->counters_.dropped;
+                std::lock_guard lock(impl->mu_);
+                impl->connections_.erase(c.shared_from_this());
+            };
+            auto conn = std::make_shared<detail::ServerConnection>(
+                transport, protocol::ServerHandshake::Options{}, limits, self->cfg_.idle_timeout(), std::move(hooks));
+            {
+                std::lock_guard lock(self->mu_);
+                self->connections_.insert(conn);
+            }
+            ++self->counters_.accepted;
+            ++self->counters_.open;
+            conn->start();
+        }
+        self->accept(acc);
+    });
+}
+
+void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d) {
+    if (cfg_.is_ignored(d.from)) return;
+    // a datagram may hold ORIGIN_TAG then SEARCH, each with its own byte order
+    std::span<const std::byte> rest = d.bytes;
+    std::optional<wire::Address> origin;
+    const bool via_group = d.to && d.to->is_v4() && d.to->to_v4() == local_group;
+    while (rest.size() >= wire::header_size) {
+        wire::Diagnostic diag;
+        auto h = wire::Header::parse(rest, &diag);
+        if (!h || h->is_control() || h->segment() != wire::Segment::None) return;
+        if (rest.size() < wire::header_size + h->body_size()) return;
+        wire::Message m;
+        wire::DecodeContext ctx;
+        if (!wire::decode(*h, rest.subspan(wire::header_size, h->body_size()), ctx, m, diag)) return;
+        rest = rest.subspan(wire::header_size + h->body_size());
+        if (auto* tag = std::get_if<wire::OriginTag>(&m.body)) {
+            // only forwarded copies from this host carry a tag
+            if (!via_group || !d.from.address().is_loopback()) return;
+            origin = tag->address;
+            continue;
+        }
+        auto* search = std::get_if<wire::Search>(&m.body);
+        if (!search) continue;
+        ++counters_.searches;
+        if (via_group && !origin) return;  // a group datagram without a tag is not for us
+        if (via_group && search->response_address.is_unspecified()) return;  // as PVXS
+        // a unicast search reaches only one of the sockets sharing the port: pass it on
+        const bool unicast = d.to && !d.to->is_unspecified() && !d.to->is_multicast() && !via_group &&
+                             !(d.to->is_v4() && d.to->to_v4() == asio::ip::address_v4::broadcast()) &&
+                             net::is_local_address(*d.to);
+        if (unicast && d.to->is_v4()) {
+            const auto fwd = protocol::SearchResponder::forward(*search, net::to_wire(*d.to),
+                                                                net::to_wire(d.from.address()), d.from.port(), m.order);
+            if (sock->send_to(fwd, udp::endpoint(local_group, sock->local_endpoint().port())))
+                ++counters_.forwarded;
+        }
+        if (auto reply = responder_.answer(*search)) {
+            udp::endpoint to(reply->to ? net::from_wire(*reply->to) : d.from.address(),
+                             reply->port ? reply->port : d.from.port());
+            const auto bytes = wire::encode_to_bytes(reply->response);
+            if (sock->send_to(bytes, to)) ++counters_.replies;  // from the socket the search came on
+        }
+        return;  // one SEARCH per datagram, as PVXS
+    }
+}
+
+void Server::Impl::send_beacon() {
+    if (!running_) return;
+    wire::Message m;
+    m.from_server = true;
+    m.order = wire::ByteOrder::Big;  // PVXS sends all UDP big-endian
+    wire::Beacon b;
+    b.guid = guid_;
+    b.sequence = beacon_schedule_.sequence();
+    {
+        std::lock_guard lock(mu_);
+        b.change_count = change_count_;
+    }
+    b.server_address = wire::Address::mapped_any();
+    b.server_port = cfg_.bound_tcp_port;
+    m.body = b;
+    const auto bytes = wire::encode_to_bytes(m);
+    for (const auto& dest : cfg_.beacon_destinations())
+        if (beacon_socket_->send_to(bytes, dest)) ++counters_.beacons;
+    beacon_timer_->expires_after(beacon_schedule_.next());
+    beacon_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->send_beacon();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Server::Server(net::ServerConfig config, unsigned threads)
+    : impl_(std::make_shared<Impl>(std::move(config), threads)) {}
+Server::Server(net::ServerConfig config, net::asio::any_io_executor executor)
+    : impl_(std::make_shared<Impl>(std::move(config), std::move(executor))) {}
+Server::~Server() { stop(); }
+
+void Server::start() { impl_->start(); }
+void Server::stop() { impl_->stop(); }
+
+void Server::add_name(std::string name) {
+    std::lock_guard lock(impl_->mu_);
+    if (impl_->names_.insert(std::move(name)).second) ++impl_->change_count_;
+}
+void Server::remove_name(std::string_view name) {
+    std::lock_guard lock(impl_->mu_);
+    auto it = impl_->names_.find(name);
+    if (it != impl_->names_.end()) {
+        impl_->names_.erase(it);
+        ++impl_->change_count_;
+    }
+}
+void Server::set_claim(Claim claim) {
+    std::lock_guard lock(impl_->mu_);
+    impl_->claim_ = std::move(claim);
+}
+
+net::ServerConfig Server::config() const { return impl_->cfg_; }
+std::uint16_t Server::tcp_port() const { return impl_->cfg_.bound_tcp_port; }
+std::uint16_t Server::udp_port() const { return impl_->cfg_.bound_udp_port; }
+const wire::Guid& Server::guid() const { return impl_->guid_; }
+
+ServerStats Server::stats() const {
+    const auto& c = impl_->counters_;
+    return ServerStats{c.accepted, c.open, c.dropped, c.searches, c.replies, c.forwarded, c.beacons, c.echoes};
+}
+
+}  // namespace pvwire::server

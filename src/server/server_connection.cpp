@@ -1,0 +1,120 @@
+#include "server_connection.hpp"
+
+namespace pvwire::server::detail {
+
+ServerConnection::ServerConnection(std::shared_ptr<net::StreamTransport> transport,
+                                   protocol::ServerHandshake::Options hs, wire::Limits limits,
+                                   std::chrono::milliseconds idle_timeout, Hooks hooks)
+    : transport_(std::move(transport)), codec_(limits), handshake_(std::move(hs)), idle_timeout_(idle_timeout),
+      idle_timer_(transport_->executor()), hooks_(std::move(hooks)) {}
+
+void ServerConnection::start() {
+    transport_->start(weak_from_this());
+    out_.clear();
+    handshake_.start(out_);
+    transport_->send(std::move(out_));
+    last_rx_ = std::chrono::steady_clock::now();
+    net::asio::dispatch(transport_->executor(), [self = shared_from_this()] { self->arm_idle_timer(); });
+}
+
+void ServerConnection::close(const std::string& reason) {
+    dropped_ = true;
+    transport_->close(reason);
+}
+
+void ServerConnection::arm_idle_timer() {
+    // PVXS closes a connection that received nothing for the idle timeout (40 s by default)
+    const auto deadline = last_rx_ + idle_timeout_;
+    idle_timer_.expires_at(deadline);
+    idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec) return;
+        if (std::chrono::steady_clock::now() - self->last_rx_ >= self->idle_timeout_) {
+            self->close("no message for " + std::to_string(self->idle_timeout_.count()) + " ms");
+            return;
+        }
+        self->arm_idle_timer();
+    });
+}
+
+void ServerConnection::send(const wire::Message& m) {
+    out_.clear();
+    wire::encode(m, out_);
+    transport_->send(std::move(out_));
+}
+
+void ServerConnection::on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) {
+    last_rx_ = std::chrono::steady_clock::now();
+    wire::Diagnostic diag;
+    switch (codec_.decode(frame, msg_, diag, owner)) {
+    case wire::ConnectionCodec::Result::Pending:
+    case wire::ConnectionCodec::Result::Ignored:
+        return;
+    case wire::ConnectionCodec::Result::Error:
+        close("bad message from client: " + diag.message());
+        return;
+    case wire::ConnectionCodec::Result::Message:
+        break;
+    }
+    if (msg_.from_server) {  // PVXS enforces the direction bit
+        close("message with the server direction flag from a client");
+        return;
+    }
+    handle(msg_);
+}
+
+void ServerConnection::handle(const wire::Message& m) {
+    out_.clear();
+    if (handshake_.on_message(m, out_)) {
+        transport_->send(std::move(out_));
+        if (handshake_.state() == protocol::ServerHandshake::State::Failed)
+            close("client chose an authentication method we did not offer");
+        return;
+    }
+    if (std::holds_alternative<wire::Control>(m.body)) return;  // no-ops
+    if (const auto* echo = std::get_if<wire::Echo>(&m.body)) {
+        wire::Message reply;
+        reply.order = handshake_.order();
+        reply.from_server = true;
+        reply.body = *echo;
+        send(reply);
+        if (hooks_.echoed) hooks_.echoed();
+        return;
+    }
+    if (!handshake_.validated()) {
+        close("client sent " + std::string(wire::command_name(m.command())) + " before validation");
+        return;
+    }
+    if (const auto* search = std::get_if<wire::Search>(&m.body)) {  // name-server use
+        if (hooks_.search)
+            if (auto reply = hooks_.search(*search)) {
+                reply->response.order = handshake_.order();
+                send(reply->response);
+            }
+        return;
+    }
+    if (const auto* create = std::get_if<wire::CreateChannelRequest>(&m.body)) {
+        // no channel provider yet: refuse explicitly, as PVXS does for unknown names
+        for (const auto& c : create->channels) {
+            wire::Message reply;
+            reply.order = handshake_.order();
+            reply.from_server = true;
+            reply.body = wire::CreateChannelResponse{c.cid, 0xFFFFFFFF, wire::Status::fatal("Refused to create Channel")};
+            send(reply);
+        }
+        return;
+    }
+    // Other requests need channels, which this server does not provide yet: they are dropped,
+    // as PVXS drops requests for unknown channels.
+}
+
+void ServerConnection::on_closed(std::error_code ec, const std::string& reason) {
+    idle_timer_.cancel();
+    // dropped: we closed it (protocol error, timeout) or the transport did (bad framing, a
+    // limit); a peer that simply hung up is not counted
+    const bool peer_left = ec == make_error_code(net::asio::error::eof) ||
+                           ec == make_error_code(net::asio::error::connection_reset);
+    if (hooks_.closed) hooks_.closed(*this, reason, dropped_ || (ec && !peer_left));
+}
+
+}  // namespace pvwire::server::detail

@@ -1,0 +1,55 @@
+// One client connection of a Server: the transport, the decoding state, the handshake, echo
+// answers, searches over TCP and the idle timeout. Runs on the transport's strand.
+#pragma once
+
+#include <pvwire/net/stream_transport.hpp>
+#include <pvwire/protocol/search_responder.hpp>
+#include <pvwire/protocol/server_handshake.hpp>
+#include <pvwire/wire/connection_codec.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace pvwire::server::detail {
+
+class ServerConnection : public net::StreamTransport::Handler,
+                         public std::enable_shared_from_this<ServerConnection> {
+public:
+    struct Hooks {
+        std::function<std::optional<protocol::SearchResponder::Reply>(const wire::Search&)> search;
+        std::function<void(ServerConnection&, const std::string& reason, bool dropped)> closed;
+        std::function<void()> echoed;
+    };
+
+    ServerConnection(std::shared_ptr<net::StreamTransport> transport, protocol::ServerHandshake::Options hs,
+                     wire::Limits limits, std::chrono::milliseconds idle_timeout, Hooks hooks);
+
+    // Sends the greeting and starts reading and the idle timer.
+    void start();
+    void close(const std::string& reason);
+
+    void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
+    void on_closed(std::error_code ec, const std::string& reason) override;
+
+    const protocol::PeerCredentials& credentials() const noexcept { return handshake_.credentials(); }
+    std::string peer() const { return transport_->peer_name(); }
+
+private:
+    void send(const wire::Message& m);
+    void arm_idle_timer();
+    void handle(const wire::Message& m);
+
+    std::shared_ptr<net::StreamTransport> transport_;
+    wire::ConnectionCodec codec_;
+    protocol::ServerHandshake handshake_;
+    std::chrono::milliseconds idle_timeout_;
+    net::asio::steady_timer idle_timer_;
+    std::chrono::steady_clock::time_point last_rx_;
+    Hooks hooks_;
+    wire::Message msg_;        // reused for every decoded message
+    wire::OutBuffer out_;      // reused for replies
+    bool dropped_ = false;     // closed by us for a protocol error, limit or timeout
+};
+
+}  // namespace pvwire::server::detail
