@@ -17,6 +17,7 @@ class App;
 
 namespace pvwire::tool {
 
-void register_decode(CLI::App& app);  // cmd_decode.cpp: protocol dissector
+void register_decode(CLI::App& app);   // cmd_decode.cpp: protocol dissector
+void register_beacons(CLI::App& app);  // cmd_beacons.cpp: beacons and searches on the network
 
 }  // namespace pvwire::tool

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     app.fallthrough();
 
     pvwire::tool::register_decode(app);
+    pvwire::tool::register_beacons(app);
 
     try {
         app.parse(argc, argv);
