@@ -297,3 +297,52 @@ TEST_CASE("a restarted server is noticed by its new GUID and the client reconnec
     CHECK(eventually([&] { return ctx.stats().beacons >= 1; }));
     CHECK(ctx.stats().connections_lost >= 1);
 }
+
+TEST_CASE("names are found through a name server over TCP when UDP finds nothing", "[e2e]") {
+    server::Server srv(quick_server());
+    srv.add_name("ns:pv");
+    srv.start();
+    auto cfg = net::ClientConfig::isolated();
+    cfg.address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), 9)};  // nobody there
+    cfg.name_servers = {net::HostPort{"127.0.0.1", srv.tcp_port(), true, std::nullopt, {}}};
+    client::Context ctx(cfg);
+    auto ch = ctx.channel("ns:pv");
+    REQUIRE(ch->wait_connected(5000ms));
+    CHECK(ch->server()->port() == srv.tcp_port());
+    CHECK(srv.stats().searches >= 1);  // the search arrived over TCP
+}
+
+TEST_CASE("a server that stops answering is detected within the EPICS timeout", "[e2e]") {
+    // a fake server: greets and validates, then never sends anything again
+    asio::io_context io;
+    tcp::acceptor acc(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    std::shared_ptr<tcp::socket> held;
+    acc.async_accept([&](boost::system::error_code ec, tcp::socket s) {
+        if (ec) return;
+        held = std::make_shared<tcp::socket>(std::move(s));
+        protocol::ServerHandshake hs;
+        wire::OutBuffer out;
+        hs.start(out);
+        const auto b = out.flatten();
+        asio::write(*held, asio::buffer(b.data(), b.size()));
+        wire::Message ok;
+        ok.from_server = true;
+        ok.body = wire::ConnectionValidated{};
+        const auto v = wire::encode_to_bytes(ok);
+        asio::write(*held, asio::buffer(v.data(), v.size()));
+    });
+    std::thread t([&] { io.run_for(8s); });
+    auto cfg = net::ClientConfig::isolated();
+    cfg.conn_tmo = 1.5;  // idle timeout 2 s, echo every 1 s (never answered)
+    client::Context ctx(cfg);
+    auto link = ctx.link(acc.local_endpoint());
+    REQUIRE(link->wait_validated(3000ms));
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(eventually([&] { return link->state() == client::ServerLink::State::Closed; }, 6000ms));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took >= 1500ms);
+    CHECK(took <= 4500ms);
+    CHECK(ctx.stats().echoes_sent >= 1);
+    io.stop();
+    t.join();
+}
