@@ -162,6 +162,8 @@ void FramedStream::flush() {
 
 void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) {
     inflight_.clear();  // releases the array payloads the batch referenced
+    // A burst can leave the staging buffer large; keep only a usual batch's worth.
+    if (staging_.capacity() > max_kept_staging) std::vector<std::byte>().swap(staging_);
     if (ec) {
         if (is_open()) close(ec, "write to " + peer_ + " failed: " + ec.message());
         return;

@@ -64,6 +64,7 @@ public:
     // so a burst of small messages leaves in one writev (Asio passes at most 64 iovecs per
     // call); larger pieces (array payloads) are written in place.
     static constexpr std::size_t copy_below = 1024;
+    static constexpr std::size_t max_kept_staging = std::size_t(1) << 20;
 
 private:
     using Buffer = std::vector<std::byte>;

@@ -29,7 +29,7 @@ public:
         : strand_(asio::make_strand(ex)),
           shared_(std::move(shared)),
           side_(side),
-          core_(*this, strand_, limits, side ? "pipe:a" : "pipe:b") {}
+          core_(*this, strand_, limits, side ? "pipe:a" : "pipe:b") {}  // named after the other end
 
     void set_peer(const std::shared_ptr<PipeTransportImpl>& peer) { peer_ = peer; }
 

@@ -170,8 +170,8 @@ private:
     void wait_readable() {
         socket_.async_wait(udp::socket::wait_read,
                            asio::bind_executor(strand_, [self = self(), this](const boost::system::error_code& ec) {
-                               if (closed_.load() || ec == asio::error::operation_aborted) return;
-                               if (!ec) receive_some();
+                               if (ec || closed_.load()) return;  // aborted by close()
+                               receive_some();
                                if (!closed_.load()) wait_readable();
                            }));
     }

@@ -9,7 +9,9 @@
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_schedule.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -40,10 +42,49 @@ public:
     void stop();
 
     bool claims(std::string_view name) {
-        std::lock_guard lock(mu_);
-        if (names_.count(std::string(name))) return true;
-        return claim_ && claim_(name);
+        std::vector<std::shared_ptr<Source>> sources;
+        {
+            std::lock_guard lock(mu_);
+            if (names_.count(std::string(name))) return true;
+            if (claim_ && claim_(name)) return true;
+            for (const auto& [order, src] : sources_) sources.push_back(src);
+        }
+        for (const auto& src : sources)
+            if (src->claims(name)) return true;
+        return own_->claims(name);
     }
+
+    std::shared_ptr<PVHandler> open(std::string_view name, const Peer& peer) {
+        // the built-in "server" PV answers RPC op="channels" (not claimed in searches)
+        if (name == "server") return info_pv();
+        std::vector<std::shared_ptr<Source>> sources;
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& [order, src] : sources_) sources.push_back(src);
+        }
+        for (const auto& src : sources)
+            if (src->claims(name))
+                if (auto pv = src->open(name, peer)) return pv;
+        return own_->open(name, peer);
+    }
+
+    std::vector<std::string> all_names() {
+        std::vector<std::string> out = own_->names();
+        std::vector<std::shared_ptr<Source>> sources;
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& [order, src] : sources_) sources.push_back(src);
+        }
+        for (const auto& src : sources) {
+            auto n = src->names();
+            out.insert(out.end(), n.begin(), n.end());
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
+
+    std::shared_ptr<PVHandler> info_pv();
 
     net::ServerConfig cfg_;
     std::unique_ptr<asio::io_context> owned_;
@@ -60,6 +101,9 @@ public:
     Claim claim_;
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
+    std::multimap<int, std::shared_ptr<Source>> sources_;
+    std::shared_ptr<StaticSource> own_ = std::make_shared<StaticSource>();
+    std::shared_ptr<PVHandler> info_;
 
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
     std::vector<std::shared_ptr<net::UdpTransport>> search_sockets_;
@@ -211,6 +255,10 @@ void Server::Impl::accept(std::shared_ptr<tcp::acceptor> acc) {
                 if (r) ++impl->counters_.replies;
                 return r;
             };
+            hooks.open = [weak](std::string_view name, const Peer& peer) -> std::shared_ptr<PVHandler> {
+                auto impl = weak.lock();
+                return impl ? impl->open(name, peer) : nullptr;
+            };
             hooks.echoed = [weak] {
                 if (auto impl = weak.lock()) ++impl->counters_.echoes;
             };
@@ -307,6 +355,50 @@ void Server::Impl::send_beacon() {
     });
 }
 
+// The "server" PV of every pvAccess server: RPC with op = "channels" lists the served names
+// as an NTScalarArray of strings (what pvxlist and pvlist ask for).
+namespace {
+class ServerInfoPV : public PVHandler {
+public:
+    explicit ServerInfoPV(std::function<std::vector<std::string>()> names) : names_(std::move(names)) {}
+    TypePtr type() const override { return nullptr; }
+    Value current() const override { return {}; }
+    void put(Value, const Peer&, Done done) override { done(wire::Status::error("the server PV cannot be written")); }
+    std::shared_ptr<void> subscribe(Listener) override { return nullptr; }
+    void rpc(Value arg, const Peer&, ResultDone done) override {
+        std::string op;
+        if (arg) {
+            if (auto f = arg.field("query.op")) op = f.try_as<std::string>().value_or("");
+            else if (auto g = arg.field("op")) op = g.try_as<std::string>().value_or("");
+        }
+        if (op != "channels") {
+            done(wire::Status::error("the server PV knows op=channels only"), Value());
+            return;
+        }
+        static const TypePtr t = TypeDesc::structure(
+            "epics:nt/NTScalarArray:1.0", {{"value", TypeDesc::array(TypeCode::String)}});
+        Value v(t);
+        v["value"].set_array(SharedArray::from(names_()));
+        done(wire::Status::ok(), v);
+    }
+
+private:
+    std::function<std::vector<std::string>()> names_;
+};
+}  // namespace
+
+std::shared_ptr<PVHandler> Server::Impl::info_pv() {
+    std::lock_guard lock(mu_);
+    if (!info_) {
+        std::weak_ptr<Impl> weak = shared_from_this();
+        info_ = std::make_shared<ServerInfoPV>([weak] {
+            auto self = weak.lock();
+            return self ? self->all_names() : std::vector<std::string>{};
+        });
+    }
+    return info_;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 Server::Server(net::ServerConfig config, unsigned threads)
@@ -317,6 +409,22 @@ Server::~Server() { stop(); }
 
 void Server::start() { impl_->start(); }
 void Server::stop() { impl_->stop(); }
+
+void Server::add_pv(std::string name, std::shared_ptr<PVHandler> pv) {
+    impl_->own_->add(std::move(name), std::move(pv));
+    std::lock_guard lock(impl_->mu_);
+    ++impl_->change_count_;
+}
+void Server::remove_pv(std::string_view name) {
+    impl_->own_->remove(name);
+    std::lock_guard lock(impl_->mu_);
+    ++impl_->change_count_;
+}
+void Server::add_source(std::shared_ptr<Source> source, int order) {
+    std::lock_guard lock(impl_->mu_);
+    impl_->sources_.emplace(order, std::move(source));
+    ++impl_->change_count_;
+}
 
 void Server::add_name(std::string name) {
     std::lock_guard lock(impl_->mu_);

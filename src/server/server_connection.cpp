@@ -38,6 +38,7 @@ void ServerConnection::arm_idle_timer() {
 }
 
 void ServerConnection::send(const wire::Message& m) {
+    codec_.note_sent(m);
     out_.clear();
     wire::encode(m, out_);
     transport_->send(std::move(out_));
@@ -93,23 +94,27 @@ void ServerConnection::handle(const wire::Message& m) {
             }
         return;
     }
-    if (const auto* create = std::get_if<wire::CreateChannelRequest>(&m.body)) {
-        // no channel provider yet: refuse explicitly, as PVXS does for unknown names
-        for (const auto& c : create->channels) {
-            wire::Message reply;
-            reply.order = handshake_.order();
-            reply.from_server = true;
-            reply.body = wire::CreateChannelResponse{c.cid, 0xFFFFFFFF, wire::Status::fatal("Refused to create Channel")};
-            send(reply);
-        }
-        return;
+    if (std::holds_alternative<wire::RemoteMessage>(m.body) || std::holds_alternative<wire::AuthNZ>(m.body))
+        return;  // PVXS accepts and ignores these from a client
+    if (!engine_) {
+        Peer peer{transport_->peer_name(), handshake_.credentials()};
+        std::weak_ptr<ServerConnection> weak = weak_from_this();
+        engine_ = std::make_shared<ChannelEngine>(
+            transport_->executor(), std::move(peer), handshake_.order(), hooks_.open,
+            [weak](wire::Message&& reply) {
+                if (auto self = weak.lock()) self->send(reply);
+            },
+            hooks_.limits);
     }
-    // Other requests need channels, which this server does not provide yet: they are dropped,
-    // as PVXS drops requests for unknown channels.
+    if (!engine_->handle(m)) {
+        // a message a client has no business sending (a server's message, a beacon...)
+        close("unexpected " + std::string(wire::command_name(m.command())) + " from a client");
+    }
 }
 
 void ServerConnection::on_closed(std::error_code ec, const std::string& reason) {
     idle_timer_.cancel();
+    if (engine_) engine_->close();
     // dropped: we closed it (protocol error, timeout) or the transport did (bad framing, a
     // limit); a peer that simply hung up is not counted
     const bool peer_left = ec == make_error_code(net::asio::error::eof) ||

@@ -38,6 +38,26 @@ ConnectionCodec::Result ConnectionCodec::decode(std::span<const std::byte> frame
     return Result::Error;
 }
 
+void ConnectionCodec::note_sent(const Message& msg) {
+    std::visit(
+        [&](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_base_of_v<OperationResponse, T>) {
+                const std::uint8_t command = msg.command();
+                if (m.is_init()) {
+                    if (!m.status.success()) return;
+                    if constexpr (std::is_same_v<T, PutGetResponse>)
+                        ops_.set(m.ioid, OperationTypes{command, m.put_type, m.get_type});
+                    else if constexpr (requires { m.type; })
+                        ops_.set(m.ioid, OperationTypes{command, m.type, nullptr});
+                } else if (m.destroys()) {
+                    ops_.erase(m.ioid);
+                }
+            }
+        },
+        msg.body);
+}
+
 std::size_t ConnectionCodec::frame_length(std::span<const std::byte> stream, const Limits& limits,
                                           Diagnostic& diag) {
     return wire::frame_length(stream, limits.max_message_bytes, diag);

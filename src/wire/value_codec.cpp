@@ -96,9 +96,14 @@ struct ValueDecoder {
             any_value(u, depth);
             return;
         }
-        default:
-            std::get<SharedArray>(slot) = array(t, depth);
+        default: {
+            // drop the old payload first: decoding into a reused Value then recycles its
+            // (cache-warm) memory instead of holding two arrays at once
+            auto& a = std::get<SharedArray>(slot);
+            a = SharedArray();
+            a = array(t, depth);
             return;
+        }
         }
     }
 

@@ -11,6 +11,7 @@
 
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
+#include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
 #include <cstdint>
@@ -48,7 +49,14 @@ public:
     void start();
     void stop();
 
-    // Names answered in searches, in addition to what `set_claim` claims.
+    // Serves `pv` as `name` (through the server's own StaticSource).
+    void add_pv(std::string name, std::shared_ptr<PVHandler> pv);
+    void remove_pv(std::string_view name);
+    // Adds a source; sources are asked in increasing `order`, then the server's own PVs.
+    void add_source(std::shared_ptr<Source> source, int order = 0);
+
+    // Names answered in searches without serving a channel (for discovery-only servers such
+    // as the echo example), in addition to what `set_claim` claims.
     void add_name(std::string name);
     void remove_name(std::string_view name);
     void set_claim(Claim claim);

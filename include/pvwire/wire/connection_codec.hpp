@@ -31,6 +31,11 @@ public:
     Result decode(std::span<const std::byte> frame, Message& out, Diagnostic& diag,
                   std::shared_ptr<const void> owner = {}, TypeTrace* trace = nullptr);
 
+    // A server encodes the INIT replies itself, so its decoder never sees them; it must tell
+    // the codec what it sent so that the client's PUT, PUT_GET and ARRAY data can be decoded
+    // (and forget operations it destroyed). Call it for every message sent.
+    void note_sent(const Message& msg);
+
     // The receive-side cache of what each peer defined (for tests and dissectors).
     TypeCache& cache_of(bool from_server) noexcept { return from_server ? server_.types : client_.types; }
     OperationTable& operations() noexcept { return ops_; }

@@ -1,0 +1,59 @@
+// SharedPV: a ready "mailbox" PV. It holds a value (in a Store, the embedded MemoryStore by
+// default), serves gets, accepts puts (through an optional handler that may validate, modify
+// or reject them), and posts every change to every subscriber. Changes written to the store
+// by anyone else (another replica sharing the store) reach subscribers the same way.
+//
+// Threading: all member functions are thread-safe. The put handler runs on the thread of the
+// connection that made the put; it must not block (call `done` later if it needs to wait).
+#pragma once
+
+#include <pvwire/server/source.hpp>
+#include <pvwire/store/store.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace pvwire::server {
+
+class SharedPV : public PVHandler, public std::enable_shared_from_this<SharedPV> {
+public:
+    // Handles a client's put: may change `value` (what will be written; marked fields only),
+    // and must call done(status) once: a success status writes, an error rejects (the client
+    // gets the message).
+    using PutHandler = std::function<void(Value& value, const Peer& peer, Done done)>;
+    using RpcHandler = std::function<void(Value argument, const Peer& peer, ResultDone done)>;
+
+    // A PV named `name` in `store` (created there with `initial` unless it already exists).
+    static std::shared_ptr<SharedPV> create(std::string name, const Value& initial,
+                                            std::shared_ptr<store::Store> store = nullptr);
+
+    const std::string& name() const noexcept { return name_; }
+    void set_read_only(bool ro) noexcept { read_only_ = ro; }
+    bool read_only() const noexcept { return read_only_; }
+    void on_put(PutHandler handler);
+    void on_rpc(RpcHandler handler);
+
+    // Writes the marked fields of `value` from the server side (no handler) and notifies
+    // every subscriber.
+    void post(const Value& value);
+
+    // PVHandler
+    TypePtr type() const override { return type_; }
+    Value current() const override;
+    void put(Value value, const Peer& peer, Done done) override;
+    std::shared_ptr<void> subscribe(Listener listener) override;
+    void rpc(Value argument, const Peer& peer, ResultDone done) override;
+
+private:
+    SharedPV() = default;
+    std::string name_;
+    TypePtr type_;
+    std::shared_ptr<store::Store> store_;
+    bool read_only_ = false;
+    mutable std::mutex mu_;
+    PutHandler put_handler_;
+    RpcHandler rpc_handler_;
+};
+
+}  // namespace pvwire::server

@@ -1,0 +1,79 @@
+// What a Server serves: Sources claim names and open PVs; a PV (PVHandler) answers the
+// operations of every client channel on it.
+//
+// Threading: the server calls these from its connection strands, possibly several at once for
+// different clients: implementations must be thread-safe. Completion functions (`done`,
+// listeners) may be called from any thread, at most once for `done`; they never block.
+#pragma once
+
+#include <pvwire/data/value.hpp>
+#include <pvwire/protocol/server_handshake.hpp>
+#include <pvwire/wire/basic_types.hpp>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pvwire::server {
+
+// Who is asking.
+struct Peer {
+    std::string address;                  // "127.0.0.1:40222"
+    protocol::PeerCredentials credentials;
+};
+
+class PVHandler {
+public:
+    using Done = std::function<void(wire::Status)>;
+    using ResultDone = std::function<void(wire::Status, Value)>;
+    using Listener = std::function<void(const Value& update)>;
+
+    virtual ~PVHandler() = default;
+
+    // The PV's current type; null while it has none (operations then fail with an error).
+    virtual TypePtr type() const = 0;
+    // A copy of the current value (changing it does not change the PV).
+    virtual Value current() const = 0;
+    // Writes the marked fields of `value` (of type()). Calls `done` once.
+    virtual void put(Value value, const Peer& peer, Done done) = 0;
+    // Calls `listener` with every later change: a value whose marks say which fields changed.
+    // Updates stop when the returned handle is dropped.
+    virtual std::shared_ptr<void> subscribe(Listener listener) = 0;
+    // RPC with `argument`; the default refuses with an error status.
+    virtual void rpc(Value argument, const Peer& peer, ResultDone done);
+    // PROCESS; the default does nothing and succeeds.
+    virtual void process(const Peer& peer, Done done);
+};
+
+class Source {
+public:
+    virtual ~Source() = default;
+    // Does this source serve `name`? Answered for every search: quick, never blocking.
+    virtual bool claims(std::string_view name) = 0;
+    // The PV for a new channel, or null to refuse the channel.
+    virtual std::shared_ptr<PVHandler> open(std::string_view name, const Peer& peer) = 0;
+    // The names this source serves, for listings (the "server" PV, `pvwire list`).
+    virtual std::vector<std::string> names() const { return {}; }
+};
+
+// A Source serving a fixed set of named PVs, changeable at run time.
+class StaticSource : public Source {
+public:
+    void add(std::string name, std::shared_ptr<PVHandler> pv);
+    void remove(std::string_view name);
+    std::shared_ptr<PVHandler> find(std::string_view name) const;
+
+    bool claims(std::string_view name) override { return find(name) != nullptr; }
+    std::shared_ptr<PVHandler> open(std::string_view name, const Peer&) override { return find(name); }
+    std::vector<std::string> names() const override;
+
+private:
+    mutable std::mutex mu_;
+    std::map<std::string, std::shared_ptr<PVHandler>, std::less<>> pvs_;
+};
+
+}  // namespace pvwire::server

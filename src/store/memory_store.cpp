@@ -1,0 +1,109 @@
+#include <pvwire/store/store.hpp>
+
+#include <map>
+#include <mutex>
+
+namespace pvwire::store {
+
+struct MemoryStore::Impl {
+    struct Entry;
+    struct WatchHandle {
+        std::weak_ptr<Impl> store;
+        std::string name;
+        std::uint64_t id;
+        ~WatchHandle();
+    };
+    struct Entry {
+        Value value;
+        std::map<std::uint64_t, Watcher> watchers;
+    };
+
+    mutable std::mutex mu;
+    std::map<std::string, Entry, std::less<>> entries;
+    std::uint64_t next_id = 1;
+};
+
+MemoryStore::Impl::WatchHandle::~WatchHandle() {
+    if (auto s = store.lock()) {
+        std::lock_guard lock(s->mu);
+        auto it = s->entries.find(name);
+        if (it != s->entries.end()) it->second.watchers.erase(id);
+    }
+}
+
+MemoryStore::MemoryStore() : impl_(std::make_shared<Impl>()) {}
+MemoryStore::~MemoryStore() = default;
+
+bool MemoryStore::create(const std::string& name, const Value& initial) {
+    if (!initial) return false;
+    std::lock_guard lock(impl_->mu);
+    auto [it, fresh] = impl_->entries.try_emplace(name);
+    if (!fresh) return false;
+    it->second.value = initial.clone();
+    it->second.value.unmark();
+    return true;
+}
+
+Value MemoryStore::read(std::string_view name) const {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->entries.find(name);
+    if (it == impl_->entries.end()) return {};
+    Value v = it->second.value.clone();
+    return v;
+}
+
+bool MemoryStore::write(std::string_view name, const Value& delta) {
+    Value update;
+    std::vector<Watcher> watchers;
+    {
+        std::lock_guard lock(impl_->mu);
+        auto it = impl_->entries.find(name);
+        if (it == impl_->entries.end() || !delta || !(delta.type() == it->second.value.type())) return false;
+        Value& stored = it->second.value;
+        // copy each marked field (a marked structure copies its whole subtree)
+        const TypeDesc& t = stored.type();
+        const BitSet& marks = delta.marks();
+        for (std::size_t b = marks.next(0); b != BitSet::npos && b < t.offset_count();) {
+            Value dst(stored.store_ptr(), std::uint32_t(b)), src(delta.store_ptr(), std::uint32_t(b));
+            dst.assign(src);
+            b = marks.next(b + src.type().offset_count());
+        }
+        update = stored.clone();
+        update.unmark();
+        update.marks() = marks;
+        stored.unmark();
+        for (const auto& [id, w] : it->second.watchers) watchers.push_back(w);
+    }
+    for (auto& w : watchers) w(update);  // outside the lock: a watcher may call back in
+    return true;
+}
+
+std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher) {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->entries.find(name);
+    if (it == impl_->entries.end()) return nullptr;
+    const auto id = impl_->next_id++;
+    it->second.watchers.emplace(id, std::move(watcher));
+    auto h = std::make_shared<Impl::WatchHandle>();
+    h->store = impl_;
+    h->name = std::string(name);
+    h->id = id;
+    return h;
+}
+
+bool MemoryStore::remove(std::string_view name) {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->entries.find(name);
+    if (it == impl_->entries.end()) return false;
+    impl_->entries.erase(it);
+    return true;
+}
+
+std::vector<std::string> MemoryStore::names() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::string> out;
+    for (const auto& [n, e] : impl_->entries) out.push_back(n);
+    return out;
+}
+
+}  // namespace pvwire::store
