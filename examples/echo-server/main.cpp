@@ -1,12 +1,14 @@
 // echo-server: a pvwire server that a pvAccess echo reaches.
 //
 // It listens on the EPICS ports (TCP 5075, UDP 5076, from the EPICS_PVAS_* / EPICS_PVA_*
-// environment), answers searches for the name "echo" (so clients can find it), sends beacons,
+// environment), serves a PV named "echo" (so clients can find it by search), sends beacons,
 // and answers ECHO requests with their payload. Ctrl-C stops it.
 //
 //   echo-server                 # EPICS configuration from the environment
 //   echo-server --isolated      # loopback only, ephemeral ports (printed)
+#include <pvwire/data/nt.hpp>
 #include <pvwire/server/server.hpp>
+#include <pvwire/server/shared_pv.hpp>
 
 #include <csignal>
 #include <cstring>
@@ -24,7 +26,10 @@ int main(int argc, char** argv) {
     for (const auto& w : config.warnings) std::cerr << "warning: " << w << '\n';
 
     pvwire::server::Server server(config);
-    server.add_name("echo");
+    // a PV named "echo" lets clients find this server by search and open a channel to it
+    auto pv = pvwire::nt::NTScalar{pvwire::TypeCode::String}.create();
+    pv["value"] = "echo server";
+    server.add_pv("echo", pvwire::server::SharedPV::create("echo", pv));
     try {
         server.start();
     } catch (const std::exception& e) {

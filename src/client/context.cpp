@@ -1,4 +1,4 @@
-#include <pvwire/client/context.hpp>
+#include "context_impl.hpp"
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
@@ -15,364 +15,16 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <future>
 #include <thread>
 
 namespace pvwire::client {
 
-namespace asio = net::asio;
-using net::tcp;
-using net::udp;
-using Clock = std::chrono::steady_clock;
-
-// The group through which the pvAccess processes of one host pass unicast searches on.
-asio::ip::address_v4 local_group() { return asio::ip::make_address_v4("224.0.0.128"); }
-
-class LinkImpl;
-class ChannelImpl;
-
-// ---- Context::Impl --------------------------------------------------------------------------
-
-class Context::Impl : public std::enable_shared_from_this<Context::Impl> {
-public:
-    Impl(net::ClientConfig cfg, ClientOptions opts)
-        : cfg_(std::move(cfg)), opts_(std::move(opts)), strand_(asio::make_strand(io_.get_executor())),
-          search_timer_(strand_), nameserver_timer_(strand_) {}
-
-    void start();
-    void stop();
-
-    std::shared_ptr<Channel> make_channel(std::string name);
-    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
-
-    // called on the strand
-    void forget_channel(std::uint32_t cid);
-    void link_validated(LinkImpl& link);
-    void link_closed(LinkImpl& link);
-    void on_search_response(const wire::SearchResponse& r, const asio::ip::address& source, std::uint16_t source_port);
-    void reschedule_search();
-    void hurry_now();
-
-    net::ClientConfig cfg_;
-    ClientOptions opts_;
-    asio::io_context io_;
-    asio::strand<asio::io_context::executor_type> strand_;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-    std::thread thread_;
-    std::atomic<bool> running_{false};
-
-    std::shared_ptr<net::UdpTransport> search_sock_, beacon_sock_;
-    std::uint16_t beacon_port_ = 0;
-    protocol::SearchScheduler sched_;
-    protocol::BeaconTracker beacons_;
-    asio::steady_timer search_timer_, nameserver_timer_;
-    Clock::time_point timer_at_ = Clock::time_point::max();
-    std::uint32_t next_cid_ = 0x12345678;
-    std::uint32_t search_seq_ = 1;
-    std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> channels_;
-    std::map<tcp::endpoint, std::shared_ptr<LinkImpl>> links_;
-    std::vector<std::shared_ptr<LinkImpl>> name_servers_;
-
-    struct Counters {
-        std::atomic<std::uint64_t> searches{0}, responses{0}, beacons{0}, noticed{0}, opened{0}, lost{0}, echoes{0};
-    } counters_;
-
-private:
-    void search_tick();
-    void on_beacon_datagram(const net::Datagram& d);
-    void on_search_datagram(const net::Datagram& d);
-    void connect_name_servers();
-};
-
-// ---- links ------------------------------------------------------------------------------------
-
-class LinkImpl : public ServerLink, public net::StreamTransport::Handler, public std::enable_shared_from_this<LinkImpl> {
-public:
-    LinkImpl(std::shared_ptr<Context::Impl> ctx, tcp::endpoint ep, bool name_server)
-        : ctx_(ctx), ep_(ep), name_server_(name_server), echo_timer_(ctx->strand_),
-          handshake_(protocol::ClientHandshake::Options{ctx->opts_.auth_methods, ctx->opts_.user, ctx->opts_.host}) {
-        wire::Limits l;
-        l.max_message_bytes = ctx->cfg_.max_message_size;
-        codec_ = std::make_unique<wire::ConnectionCodec>(l);
-    }
-
-    void connect();
-
-    // ServerLink
-    State state() const override { return state_.load(); }
-    tcp::endpoint server() const override { return ep_; }
-    std::string auth_method() const override {
-        std::lock_guard lock(mu_);
-        return method_;
-    }
-    void echo(std::vector<std::byte> payload, EchoHandler handler) override;
-    bool wait_validated(std::chrono::milliseconds timeout) override {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, timeout, [&] { return state_ == State::Validated || state_ == State::Closed; });
-        return state_ == State::Validated;
-    }
-    void close() override;
-
-    // StreamTransport::Handler
-    void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
-    void on_closed(std::error_code ec, const std::string& reason) override;
-
-    bool is_name_server() const noexcept { return name_server_; }
-    // on the strand
-    void send(wire::Message m) {
-        if (!transport_) return;
-        m.order = handshake_.order();
-        out_.clear();
-        wire::encode(m, out_);
-        transport_->send(std::move(out_));
-    }
-    std::string close_reason() const {
-        std::lock_guard lock(mu_);
-        return reason_;
-    }
-
-private:
-    void set_state(State s) {
-        {
-            std::lock_guard lock(mu_);
-            state_ = s;
-        }
-        cv_.notify_all();
-    }
-    void keepalive();
-    void fail_echoes(std::error_code ec);
-
-    std::weak_ptr<Context::Impl> ctx_;
-    tcp::endpoint ep_;
-    bool name_server_;
-    std::shared_ptr<net::StreamTransport> transport_;
-    std::unique_ptr<wire::ConnectionCodec> codec_;
-    asio::steady_timer echo_timer_;
-    protocol::ClientHandshake handshake_;
-    Clock::time_point last_rx_ = Clock::now();
-    std::deque<EchoHandler> echoes_;  // replies are matched in order; keep-alives have no handler
-    wire::Message msg_;
-    wire::OutBuffer out_;
-    std::atomic<State> state_{State::Connecting};
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::string method_;
-    std::string reason_;
-};
-
-void LinkImpl::connect() {
-    auto ctx = ctx_.lock();
-    if (!ctx) return;
-    auto sock = std::make_shared<tcp::socket>(ctx->strand_);
-    sock->async_connect(ep_, [self = shared_from_this(), sock](boost::system::error_code ec) {
-        auto ctx = self->ctx_.lock();
-        if (!ctx) return;
-        if (ec) {
-            self->on_closed(ec, "connect to " + self->ep_.address().to_string() + ":" + std::to_string(self->ep_.port()) +
-                                    " failed: " + ec.message());
-            return;
-        }
-        if (self->state_ == State::Closed) return;
-        ++ctx->counters_.opened;
-        self->transport_ = net::TcpTransport::create(std::move(*sock), ctx->cfg_.transport_limits());
-        self->set_state(State::Validating);
-        self->last_rx_ = Clock::now();
-        self->transport_->start(self->weak_from_this());
-        self->keepalive();
-    });
-}
-
-void LinkImpl::keepalive() {
-    auto ctx = ctx_.lock();
-    if (!ctx) return;
-    const auto period = ctx->cfg_.echo_period();
-    echo_timer_.expires_after(period);
-    echo_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (!self || ec || self->state_ == State::Closed) return;
-        auto ctx = self->ctx_.lock();
-        if (!ctx) return;
-        const auto silent = Clock::now() - self->last_rx_;
-        if (silent >= ctx->cfg_.idle_timeout()) {
-            self->transport_->close("server silent for " +
-                                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silent).count()) + " s");
-            return;
-        }
-        if (self->handshake_.validated()) {
-            self->echoes_.emplace_back();  // a keep-alive: its reply has no handler
-            wire::Message m;
-            m.body = wire::Echo{};
-            self->send(std::move(m));
-            ++ctx->counters_.echoes;
-        }
-        self->keepalive();
-    });
-}
-
-void LinkImpl::echo(std::vector<std::byte> payload, EchoHandler handler) {
-    auto ctx = ctx_.lock();
-    if (!ctx) return;
-    asio::dispatch(ctx->strand_, [self = shared_from_this(), payload = std::move(payload), handler = std::move(handler)]() mutable {
-        if (self->state_ != State::Validated) {
-            if (handler) handler(std::make_error_code(std::errc::not_connected), {});
-            return;
-        }
-        self->echoes_.push_back(std::move(handler));
-        wire::Message m;
-        m.body = wire::Echo{std::move(payload)};
-        self->send(std::move(m));
-        if (auto c = self->ctx_.lock()) ++c->counters_.echoes;
-    });
-}
-
-void LinkImpl::close() {
-    auto ctx = ctx_.lock();
-    if (!ctx) return;
-    asio::dispatch(ctx->strand_, [self = shared_from_this()] {
-        if (self->transport_) self->transport_->close("closed by the client");
-        else self->on_closed({}, "closed by the client");
-    });
-}
-
-void LinkImpl::fail_echoes(std::error_code ec) {
-    auto pending = std::move(echoes_);
-    echoes_.clear();
-    for (auto& h : pending)
-        if (h) h(ec, {});
-}
-
-void LinkImpl::on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) {
-    last_rx_ = Clock::now();
-    wire::Diagnostic diag;
-    switch (codec_->decode(frame, msg_, diag, owner)) {
-    case wire::ConnectionCodec::Result::Pending:
-    case wire::ConnectionCodec::Result::Ignored: return;
-    case wire::ConnectionCodec::Result::Error:
-        transport_->close("bad message from server: " + diag.message());
-        return;
-    case wire::ConnectionCodec::Result::Message: break;
-    }
-    if (!msg_.from_server) {
-        transport_->close("message without the server direction flag from a server");
-        return;
-    }
-    out_.clear();
-    const bool was_validated = handshake_.validated();
-    if (handshake_.on_message(msg_, out_)) {
-        if (!out_.empty()) transport_->send(std::move(out_));
-        {
-            std::lock_guard lock(mu_);
-            method_ = handshake_.method();
-        }
-        if (!was_validated && handshake_.validated()) {
-            set_state(State::Validated);
-            if (auto ctx = ctx_.lock()) ctx->link_validated(*this);
-        }
-        return;
-    }
-    if (auto* e = std::get_if<wire::Echo>(&msg_.body)) {
-        if (!echoes_.empty()) {
-            auto h = std::move(echoes_.front());
-            echoes_.pop_front();
-            if (h) h({}, std::move(e->payload));
-        }
-        return;
-    }
-    if (auto* r = std::get_if<wire::SearchResponse>(&msg_.body)) {  // from a name server
-        if (auto ctx = ctx_.lock()) {
-            ++ctx->counters_.responses;
-            wire::SearchResponse copy = *r;
-            if (copy.server_port == 0) copy.server_port = ep_.port();
-            ctx->on_search_response(copy, ep_.address(), ep_.port());
-        }
-        return;
-    }
-}
-
-void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
-    if (state_ == State::Closed) return;
-    {
-        std::lock_guard lock(mu_);
-        reason_ = reason;
-    }
-    set_state(State::Closed);
-    echo_timer_.cancel();
-    fail_echoes(ec ? ec : std::make_error_code(std::errc::connection_aborted));
-    if (auto ctx = ctx_.lock()) ctx->link_closed(*this);
-}
-
-// ---- channels -----------------------------------------------------------------------------------
-
-class ChannelImpl : public Channel, public std::enable_shared_from_this<ChannelImpl> {
-public:
-    ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid)
-        : ctx_(ctx), name_(std::move(name)), cid_(cid) {}
-    ~ChannelImpl() override {
-        if (auto ctx = ctx_.lock()) {
-            const auto cid = cid_;
-            asio::post(ctx->strand_, [weak = std::weak_ptr<Context::Impl>(ctx), cid] {
-                if (auto c = weak.lock()) c->forget_channel(cid);
-            });
-        }
-    }
-
-    const std::string& name() const override { return name_; }
-    State state() const override {
-        std::lock_guard lock(mu_);
-        return state_;
-    }
-    std::optional<tcp::endpoint> server() const override {
-        std::lock_guard lock(mu_);
-        return server_;
-    }
-    void on_state(StateHandler handler) override {
-        auto ctx = ctx_.lock();
-        if (!ctx) return;
-        asio::dispatch(ctx->strand_, [self = shared_from_this(), handler = std::move(handler)]() mutable {
-            self->handler_ = std::move(handler);
-            if (self->handler_) self->handler_(self->state());
-        });
-    }
-    bool wait_connected(std::chrono::milliseconds timeout) override {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, timeout, [&] { return state_ == State::Connected || state_ == State::Closed; });
-        return state_ == State::Connected;
-    }
-    std::shared_ptr<ServerLink> link() const override {
-        std::lock_guard lock(mu_);
-        return state_ == State::Connected ? link_ : nullptr;
-    }
-
-    // on the strand
-    std::uint32_t cid() const noexcept { return cid_; }
-    void set(State s, std::optional<tcp::endpoint> server, std::shared_ptr<LinkImpl> link) {
-        {
-            std::lock_guard lock(mu_);
-            if (state_ == s && server_ == server) return;
-            state_ = s;
-            server_ = server;
-            link_ = std::move(link);
-        }
-        cv_.notify_all();
-        if (handler_) handler_(s);
-    }
-    std::shared_ptr<LinkImpl> current_link() const {
-        std::lock_guard lock(mu_);
-        return link_;
-    }
-
-private:
-    std::weak_ptr<Context::Impl> ctx_;
-    std::string name_;
-    std::uint32_t cid_;
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    State state_ = State::Searching;
-    std::optional<tcp::endpoint> server_;
-    std::shared_ptr<LinkImpl> link_;
-    StateHandler handler_;
-};
-
 // ---- Context::Impl implementation ---------------------------------------------------------------
+
+Context::Impl::Impl(net::ClientConfig cfg, ClientOptions opts)
+    : cfg_(std::move(cfg)), opts_(std::move(opts)), strand_(asio::make_strand(io_.get_executor())),
+      search_timer_(strand_), nameserver_timer_(strand_) {}
 
 void Context::Impl::start() {
     running_ = true;
@@ -428,21 +80,29 @@ void Context::Impl::stop() {
     links_.clear();
     name_servers_.clear();
     channels_.clear();
+    op_channels_.clear();
 }
 
-std::shared_ptr<Channel> Context::Impl::make_channel(std::string name) {
-    std::shared_ptr<ChannelImpl> ch;
-    std::promise<std::shared_ptr<ChannelImpl>> made;
-    auto fut = made.get_future();
-    asio::dispatch(strand_, [self = shared_from_this(), &name, &made] {
-        const auto cid = self->next_cid_++;
-        auto c = std::make_shared<ChannelImpl>(self, std::move(name), cid);
-        self->channels_[cid] = c;
-        self->sched_.add(cid, c->name(), Clock::now());
-        self->reschedule_search();
-        made.set_value(c);
-    });
-    return fut.get();
+std::shared_ptr<ChannelImpl> Context::Impl::make_channel(std::string name) {
+    // called on the strand
+    const auto cid = next_cid_++;
+    auto c = std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), cid);
+    channels_[cid] = c;
+    sched_.add(cid, c->name(), Clock::now());
+    reschedule_search();
+    return c;
+}
+
+std::shared_ptr<ChannelImpl> Context::Impl::op_channel(const std::string& name) {
+    auto it = op_channels_.find(name);
+    if (it != op_channels_.end()) return it->second;
+    // bounded: past 10000 cached names, forget those not connected
+    if (op_channels_.size() >= 10000)
+        for (auto i = op_channels_.begin(); i != op_channels_.end();)
+            i = i->second->state() == Channel::State::Connected ? std::next(i) : op_channels_.erase(i);
+    auto c = make_channel(name);
+    op_channels_[name] = c;
+    return c;
 }
 
 std::shared_ptr<LinkImpl> Context::Impl::get_link(const tcp::endpoint& ep, bool for_name_server) {
@@ -469,7 +129,7 @@ void Context::Impl::link_validated(LinkImpl& link) {
     for (auto& [cid, weak] : channels_)
         if (auto ch = weak.lock())
             if (ch->state() == Channel::State::Connecting && ch->current_link().get() == &link)
-                ch->set(Channel::State::Connected, link.server(), ch->current_link());
+                link.create_channel(ch);
 }
 
 void Context::Impl::link_closed(LinkImpl& link) {
@@ -481,14 +141,16 @@ void Context::Impl::link_closed(LinkImpl& link) {
         keep = it->second;
         links_.erase(it);
     }
-    if (!running_) return;
-    const auto now = Clock::now();
     for (auto& [cid, weak] : channels_) {
         auto ch = weak.lock();
-        if (!ch || ch->current_link().get() != &link) continue;
-        ch->set(Channel::State::Searching, std::nullopt, nullptr);
-        sched_.add(cid, ch->name(), now);
+        if (ch && ch->current_link().get() == &link) ch->lost();
     }
+}
+
+void Context::Impl::research(ChannelImpl& ch) {
+    if (!running_) return;
+    ch.set(Channel::State::Searching, std::nullopt, nullptr);
+    sched_.add(ch.cid(), ch.name(), Clock::now());
     reschedule_search();
 }
 
@@ -504,10 +166,8 @@ void Context::Impl::on_search_response(const wire::SearchResponse& r, const asio
         if (!ch || ch->state() != Channel::State::Searching) continue;  // the first responder wins
         sched_.remove(cid);
         auto link = get_link(server);
-        if (link->state() == ServerLink::State::Validated)
-            ch->set(Channel::State::Connected, server, link);
-        else
-            ch->set(Channel::State::Connecting, server, link);
+        ch->set(Channel::State::Connecting, server, link);
+        if (link->validated()) link->create_channel(ch);
     }
 }
 
@@ -655,7 +315,14 @@ Context::Context(net::ClientConfig config, ClientOptions options)
 }
 Context::~Context() { stop(); }
 
-std::shared_ptr<Channel> Context::channel(std::string name) { return impl_->make_channel(std::move(name)); }
+std::shared_ptr<Channel> Context::channel(std::string name) {
+    std::promise<std::shared_ptr<ChannelImpl>> made;
+    auto fut = made.get_future();
+    asio::dispatch(impl_->strand_, [impl = impl_, &name, &made] { made.set_value(impl->make_channel(std::move(name))); });
+    return fut.get();
+}
+
+net::asio::any_io_executor Context::executor() const { return impl_->strand_; }
 
 std::shared_ptr<ServerLink> Context::link(const tcp::endpoint& server) {
     std::promise<std::shared_ptr<LinkImpl>> made;

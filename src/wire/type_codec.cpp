@@ -2,6 +2,8 @@
 
 #include <pvwire/wire/utf8.hpp>
 
+#include <unordered_set>
+
 namespace pvwire::wire {
 
 namespace {
@@ -124,6 +126,7 @@ struct TypeDecoder {
                 }
                 std::vector<Member> members;
                 members.reserve(n);
+                std::unordered_set<std::string> seen;
                 std::size_t fields = 1;  // a structure's offsets: itself and all it holds
                 for (std::size_t i = 0; i < n && r.ok(); ++i) {
                     const std::string_view mname = r.string("member name");
@@ -145,11 +148,19 @@ struct TypeDecoder {
                                "structure of more than " + std::to_string(r.limits().max_fields) + " fields");
                         return nullptr;
                     }
-                    for (const auto& prev : members)
-                        if (prev.name == mname) {
-                            r.fail(errc::bad_value, "member name", "'" + std::string(mname) + "' appears twice");
-                            return nullptr;
-                        }
+                    // duplicate names: a linear scan for small structures, a set for large ones
+                    bool dup = false;
+                    if (members.size() < 16) {
+                        for (const auto& prev : members) dup = dup || prev.name == mname;
+                    } else {
+                        if (seen.empty())
+                            for (const auto& prev : members) seen.insert(prev.name);
+                        dup = !seen.insert(std::string(mname)).second;
+                    }
+                    if (dup) {
+                        r.fail(errc::bad_value, "member name", "'" + std::string(mname) + "' appears twice");
+                        return nullptr;
+                    }
                     members.push_back(Member{std::string(mname), std::move(mt)});
                 }
                 if (!r.ok()) return nullptr;

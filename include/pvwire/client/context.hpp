@@ -11,6 +11,7 @@
 // everything and joins the thread.
 #pragma once
 
+#include <pvwire/client/result.hpp>
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
 #include <pvwire/wire/basic_types.hpp>
@@ -83,6 +84,42 @@ public:
     virtual std::shared_ptr<ServerLink> link() const = 0;
 };
 
+// Options of one operation.
+struct OpOptions {
+    std::string request;  // pvRequest text, e.g. "field(value,alarm)" (empty: everything)
+    std::chrono::milliseconds timeout{5000};
+};
+
+struct MonitorOptions {
+    std::string request;          // pvRequest text; record[queueSize=..,pipeline=..] is honoured
+    std::uint32_t queue_size = 4; // used when the request names none
+    bool pipeline = true;         // flow control: the server sends only what we acknowledged
+};
+
+// One update of a monitor, or an event in its life.
+struct MonitorEvent {
+    enum class Kind { Data, Connected, Disconnected, Finished, Error } kind = Kind::Data;
+    Value value;       // Data: the full current value; its marks are the fields that changed
+    BitSet overrun;    // Data: fields the server squashed (changed more than once)
+    std::string message;
+};
+
+// A running monitor. Events queue here (bounded: past `queue_size` the newest data is
+// squashed into the last queued one and counted); pop() takes them in batches.
+// Threading: the notify callback runs on the context's strand and must not block; pop()
+// and the counters may be called from any thread. Dropping the handle stops the monitor.
+class Subscription {
+public:
+    virtual ~Subscription() = default;
+    // Takes every queued event.
+    virtual std::vector<MonitorEvent> pop() = 0;
+    // Blocks until an event is queued or the timeout passes; then pop().
+    virtual std::vector<MonitorEvent> wait(std::chrono::milliseconds timeout) = 0;
+    virtual std::uint64_t updates() const = 0;   // data events received
+    virtual std::uint64_t squashed() const = 0;  // data events merged into a queued one
+    virtual const std::string& name() const = 0;
+};
+
 class Context {
 public:
     explicit Context(net::ClientConfig config = net::ClientConfig::from_env(), ClientOptions options = {});
@@ -94,6 +131,82 @@ public:
     std::shared_ptr<Channel> channel(std::string name);
     // A connection to one server, bypassing search (like PVXS's ConnectBuilder::server()).
     std::shared_ptr<ServerLink> link(const net::tcp::endpoint& server);
+    // ---- operations ------------------------------------------------------------------------
+    // Each completes once with void(std::error_code, Result), through any Asio completion
+    // token: a callback (run on the context's strand), asio::use_future, or
+    // asio::use_awaitable (co_await ctx.async_get("pv", {}, asio::use_awaitable)).
+    // Channels are found by search and cached by name; a repeated get or put on a connected
+    // channel reuses its initialized operation (one round trip).
+    using Completion = std::function<void(std::error_code, Result)>;
+
+    template <class Token> auto async_get(std::string name, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), options = std::move(options)](Completion c) mutable {
+            start_get(std::move(name), std::move(options), std::move(c));
+        });
+    }
+    // Writes the marked fields of `value` (any value whose fields match the PV's by name; e.g.
+    // a structure with just `value`, or a scalar meaning the `value` field).
+    template <class Token> auto async_put(std::string name, Value value, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), value = std::move(value), options = std::move(options)](Completion c) mutable {
+            start_put(std::move(name), std::move(value), {}, std::move(options), std::move(c));
+        });
+    }
+    // Writes fields given as text: {{"value", "3.5"}} or {{"", "3.5"}} for `value`,
+    // {{"alarm.severity", "2"}}; JSON arrays ("[1,2,3]") for array fields.
+    template <class Token>
+    auto async_put(std::string name, std::vector<std::pair<std::string, std::string>> fields, OpOptions options,
+                   Token&& token) {
+        return initiate(token, [this, name = std::move(name), fields = std::move(fields), options = std::move(options)](Completion c) mutable {
+            start_put(std::move(name), Value(), std::move(fields), std::move(options), std::move(c));
+        });
+    }
+    // Puts `value`, then returns the PV's value (PUT_GET; PVXS servers do not support it).
+    template <class Token> auto async_put_get(std::string name, Value value, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), value = std::move(value), options = std::move(options)](Completion c) mutable {
+            start_put_get(std::move(name), std::move(value), std::move(options), std::move(c));
+        });
+    }
+    template <class Token> auto async_rpc(std::string name, Value argument, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), argument = std::move(argument), options = std::move(options)](Completion c) mutable {
+            start_rpc(std::move(name), std::move(argument), std::move(options), std::move(c));
+        });
+    }
+    // GET_FIELD: the PV's type (Result::type); `sub_field` "" for the whole PV.
+    template <class Token> auto async_info(std::string name, std::string sub_field, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), sub_field = std::move(sub_field), options = std::move(options)](Completion c) mutable {
+            start_info(std::move(name), std::move(sub_field), std::move(options), std::move(c));
+        });
+    }
+    template <class Token> auto async_process(std::string name, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), options = std::move(options)](Completion c) mutable {
+            start_process(std::move(name), std::move(options), std::move(c));
+        });
+    }
+    // ARRAY (pvAccessCPP servers): what to do with the array field the request selects.
+    struct ArrayAction {
+        enum class Kind { Get, Put, SetLength, GetLength } kind = Kind::Get;
+        std::size_t offset = 0, count = 0, stride = 1, length = 0;
+        Value data;  // Put: a value of the array's type (e.g. Value(TypeDesc::array(...)))
+    };
+    template <class Token> auto async_array(std::string name, ArrayAction action, OpOptions options, Token&& token) {
+        return initiate(token, [this, name = std::move(name), action = std::move(action), options = std::move(options)](Completion c) mutable {
+            start_array(std::move(name), std::move(action), std::move(options), std::move(c));
+        });
+    }
+
+    // Blocking conveniences: throw client::Error (code and server message) on failure.
+    Result get(const std::string& name, OpOptions options = {});
+    void put(const std::string& name, std::vector<std::pair<std::string, std::string>> fields, OpOptions options = {});
+    Result rpc(const std::string& name, Value argument, OpOptions options = {});
+    TypePtr info(const std::string& name, OpOptions options = {});
+
+    // A monitor; `notify` (optional) is called on the context's strand when events arrive.
+    std::shared_ptr<Subscription> monitor(std::string name, MonitorOptions options = {},
+                                          std::function<void()> notify = {});
+
+    // The strand every callback of this context runs on.
+    net::asio::any_io_executor executor() const;
+
     // Re-searches every pending name soon (as a beacon from a new server would).
     void hurry();
     void stop();
@@ -106,6 +219,26 @@ public:
     class Impl;
 
 private:
+    template <class Token, class Start> auto initiate(Token& token, Start start) {
+        return net::asio::async_initiate<Token, void(std::error_code, Result)>(
+            [ex = executor()](auto handler, Start start) mutable {
+                auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
+                start([h, ex](std::error_code ec, Result r) mutable {
+                    auto hex = net::asio::get_associated_executor(*h, ex);
+                    net::asio::dispatch(hex, [h, ec, r = std::move(r)]() mutable { (*h)(ec, std::move(r)); });
+                });
+            },
+            token, std::move(start));
+    }
+    void start_get(std::string name, OpOptions o, Completion c);
+    void start_put(std::string name, Value v, std::vector<std::pair<std::string, std::string>> fields, OpOptions o,
+                   Completion c);
+    void start_put_get(std::string name, Value v, OpOptions o, Completion c);
+    void start_rpc(std::string name, Value arg, OpOptions o, Completion c);
+    void start_info(std::string name, std::string sub, OpOptions o, Completion c);
+    void start_process(std::string name, OpOptions o, Completion c);
+    void start_array(std::string name, ArrayAction a, OpOptions o, Completion c);
+
     std::shared_ptr<Impl> impl_;
 };
 

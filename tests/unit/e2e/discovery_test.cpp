@@ -6,7 +6,9 @@
 #include <pvwire/client/context.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/protocol/client_handshake.hpp>
+#include <pvwire/data/nt.hpp>
 #include <pvwire/server/server.hpp>
+#include <pvwire/server/shared_pv.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 #include <pvwire/wire/framing.hpp>
 
@@ -19,6 +21,11 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
+
+// Serves `name` as a double NTScalar.
+void serve(server::Server& srv, const std::string& name) {
+    srv.add_pv(name, server::SharedPV::create(name, nt::NTScalar{TypeCode::Float64}.create()));
+}
 
 net::ServerConfig quick_server() {
     auto c = net::ServerConfig::isolated();
@@ -84,7 +91,7 @@ std::shared_ptr<RawClient> raw_connect(asio::io_context& io, std::uint16_t port)
 
 TEST_CASE("a client finds a served name by search and connects", "[e2e]") {
     server::Server srv(quick_server());
-    srv.add_name("demo:one");
+    serve(srv, "demo:one");
     srv.start();
     client::Context ctx(srv.client_config());
     auto ch = ctx.channel("demo:one");
@@ -101,7 +108,7 @@ TEST_CASE("a client finds a served name by search and connects", "[e2e]") {
 
 TEST_CASE("channels to one server share one connection", "[e2e]") {
     server::Server srv(quick_server());
-    srv.set_claim([](std::string_view n) { return n.rfind("many:", 0) == 0; });
+    for (int i = 0; i < 50; ++i) serve(srv, "many:" + std::to_string(i));
     srv.start();
     client::Context ctx(srv.client_config());
     std::vector<std::shared_ptr<client::Channel>> chans;
@@ -264,7 +271,7 @@ TEST_CASE("a new server is noticed by its beacons and pending names are found qu
     auto cfg = quick_server();
     cfg.beacon_address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), ctx.beacon_port())};
     server::Server srv(cfg);
-    srv.add_name("late:pv");
+    serve(srv, "late:pv");
     srv.start();
     CHECK(eventually([&] { return ctx.stats().beacons >= 1; }));
     CHECK(ctx.stats().servers_noticed >= 1);
@@ -273,7 +280,7 @@ TEST_CASE("a new server is noticed by its beacons and pending names are found qu
 TEST_CASE("a restarted server is noticed by its new GUID and the client reconnects", "[e2e]") {
     auto cfg = quick_server();
     auto srv = std::make_unique<server::Server>(cfg);
-    srv->add_name("restart:pv");
+    serve(*srv, "restart:pv");
     srv->start();
     const auto udp_port = srv->udp_port();
     const auto tcp_port = srv->tcp_port();
@@ -289,7 +296,7 @@ TEST_CASE("a restarted server is noticed by its new GUID and the client reconnec
     cfg.server_port = tcp_port;
     cfg.beacon_address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), ctx.beacon_port())};
     server::Server again(cfg);
-    again.add_name("restart:pv");
+    serve(again, "restart:pv");
     again.start();
     CHECK_FALSE(again.guid() == first_guid);
     REQUIRE(ch->wait_connected(10000ms));
@@ -300,7 +307,7 @@ TEST_CASE("a restarted server is noticed by its new GUID and the client reconnec
 
 TEST_CASE("names are found through a name server over TCP when UDP finds nothing", "[e2e]") {
     server::Server srv(quick_server());
-    srv.add_name("ns:pv");
+    serve(srv, "ns:pv");
     srv.start();
     auto cfg = net::ClientConfig::isolated();
     cfg.address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), 9)};  // nobody there

@@ -70,13 +70,17 @@ std::string parse_err(std::string_view text) {
 
 // Structure shape as text: "{field{value{}alarm{}}record{_options{queueSize=4}}}"
 std::string shape(const Value& v) {
-    if (v.code() != TypeCode::Struct) return std::string(type_code::name(v.code())) + "=" + v.as<std::string>();
+    if (v.code() != TypeCode::Struct) return v.as<std::string>();
     std::string s = "{";
     for (std::size_t i = 0; i < v.member_count(); ++i) {
         s += std::string(v.member_name(i));
         Value m = v.member(i);
         if (m.code() == TypeCode::Struct) s += shape(m);
-        else s += "=" + m.as<std::string>() + (m.code() == TypeCode::String ? "" : "!");
+        else {
+            s += '=';
+            s += m.as<std::string>();
+            if (m.code() != TypeCode::String) s += '!';
+        }
         if (m.code() != TypeCode::Struct && i + 1 < v.member_count()) s += ",";
     }
     return s + "}";
@@ -488,18 +492,19 @@ TEST_CASE("pvRequest options: bad values are ignored with warnings", "[pvrequest
     CHECK_FALSE(o.ack_any);
     CHECK_FALSE(o.block);
     REQUIRE(w.size() == 4);
-    CHECK(w[0] == "record._options.ackAny=\"x\" ignored: neither a count nor a percentage");
-    CHECK(w[1] == "record._options.block=\"2x\" ignored: not a boolean");
-    CHECK(w[2] == "record._options.pipeline=\"maybe\" ignored: not a boolean");
-    CHECK(w[3] == "record._options.queueSize=\"1\" ignored: must be at least 2");
+    // in the request's order, ackAny last (it is resolved against queueSize)
+    CHECK(w[0] == "record._options.block=\"2x\" ignored: not a boolean");
+    CHECK(w[1] == "record._options.pipeline=\"maybe\" ignored: not a boolean");
+    CHECK(w[2] == "record._options.queueSize=\"1\" ignored: must be at least 2");
+    CHECK(w[3] == "record._options.ackAny=\"x\" ignored: neither a count nor a percentage");
 
     w.clear();
     o = request_options(parse_ok("record[queueSize=-3,ackAny=0]"), &w);
     CHECK_FALSE(o.queue_size);
     CHECK_FALSE(o.ack_any);
     REQUIRE(w.size() == 2);
-    CHECK(w[0].find("ackAny") != std::string::npos);
-    CHECK(w[1] == "record._options.queueSize=\"-3\" ignored: not a number");
+    CHECK(w[0] == "record._options.queueSize=\"-3\" ignored: not a number");
+    CHECK(w[1] == "record._options.ackAny=\"0\" ignored: must be at least 1");
 
     w.clear();
     for (const char* bad : {"record[ackAny=0%]", "record[ackAny=150%]", "record[ackAny=abc%]", "record[ackAny=%]"}) {

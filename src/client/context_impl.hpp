@@ -1,0 +1,239 @@
+// The inside of client::Context: the context state (search, beacons, channels, links), one
+// LinkImpl per server connection, one ChannelImpl per channel, and one ClientOp per
+// operation. Everything runs on the context's strand unless a comment says otherwise.
+#pragma once
+
+#include <pvwire/client/context.hpp>
+#include <pvwire/net/stream_transport.hpp>
+#include <pvwire/net/udp_transport.hpp>
+#include <pvwire/protocol/beacon_tracker.hpp>
+#include <pvwire/protocol/client_handshake.hpp>
+#include <pvwire/protocol/search_scheduler.hpp>
+#include <pvwire/wire/connection_codec.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace pvwire::client {
+
+namespace asio = net::asio;
+using net::tcp;
+using net::udp;
+using Clock = std::chrono::steady_clock;
+
+class LinkImpl;
+class ChannelImpl;
+class ClientOp;
+
+// The group through which the pvAccess processes of one host pass unicast searches on.
+inline asio::ip::address_v4 local_group() { return asio::ip::make_address_v4("224.0.0.128"); }
+
+class Context::Impl : public std::enable_shared_from_this<Context::Impl> {
+public:
+    Impl(net::ClientConfig cfg, ClientOptions opts);
+
+    void start();
+    void stop();
+
+    std::shared_ptr<ChannelImpl> make_channel(std::string name);
+    // A channel for operations: the cached one for `name`, or a new one.
+    std::shared_ptr<ChannelImpl> op_channel(const std::string& name);
+    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
+
+    void forget_channel(std::uint32_t cid);
+    void link_validated(LinkImpl& link);
+    void link_closed(LinkImpl& link);
+    // The channel lost its server (link closed, channel destroyed by the server): search again.
+    void research(ChannelImpl& ch);
+    void on_search_response(const wire::SearchResponse& r, const asio::ip::address& source, std::uint16_t source_port);
+    void reschedule_search();
+    void hurry_now();
+
+    net::ClientConfig cfg_;
+    ClientOptions opts_;
+    asio::io_context io_;
+    asio::strand<asio::io_context::executor_type> strand_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+
+    std::shared_ptr<net::UdpTransport> search_sock_, beacon_sock_;
+    std::uint16_t beacon_port_ = 0;
+    protocol::SearchScheduler sched_;
+    protocol::BeaconTracker beacons_;
+    asio::steady_timer search_timer_, nameserver_timer_;
+    Clock::time_point timer_at_ = Clock::time_point::max();
+    std::uint32_t next_cid_ = 0x12345678;
+    std::uint32_t next_ioid_ = 0x10002000;
+    std::uint32_t search_seq_ = 1;
+    std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> channels_;
+    std::map<std::string, std::shared_ptr<ChannelImpl>> op_channels_;  // reused by operations
+    std::map<tcp::endpoint, std::shared_ptr<LinkImpl>> links_;
+    std::vector<std::shared_ptr<LinkImpl>> name_servers_;
+
+    struct Counters {
+        std::atomic<std::uint64_t> searches{0}, responses{0}, beacons{0}, noticed{0}, opened{0}, lost{0}, echoes{0};
+    } counters_;
+
+private:
+    void search_tick();
+    void on_beacon_datagram(const net::Datagram& d);
+    void on_search_datagram(const net::Datagram& d);
+    void connect_name_servers();
+};
+
+// ---- one connection to one server ---------------------------------------------------------------
+
+class LinkImpl : public ServerLink, public net::StreamTransport::Handler, public std::enable_shared_from_this<LinkImpl> {
+public:
+    LinkImpl(std::shared_ptr<Context::Impl> ctx, tcp::endpoint ep, bool name_server);
+
+    void connect();
+
+    // ServerLink
+    State state() const override { return state_.load(); }
+    tcp::endpoint server() const override { return ep_; }
+    std::string auth_method() const override;
+    void echo(std::vector<std::byte> payload, EchoHandler handler) override;
+    bool wait_validated(std::chrono::milliseconds timeout) override;
+    void close() override;
+
+    // StreamTransport::Handler
+    void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
+    void on_closed(std::error_code ec, const std::string& reason) override;
+
+    bool is_name_server() const noexcept { return name_server_; }
+    bool validated() const noexcept { return state_ == State::Validated; }
+    void send(wire::Message m);
+
+    // channels and operations on this connection
+    void create_channel(const std::shared_ptr<ChannelImpl>& ch);
+    void destroy_channel(ChannelImpl& ch);
+    void attach(const std::shared_ptr<ClientOp>& op);
+    void detach(std::uint32_t ioid);
+
+private:
+    void set_state(State s);
+    void keepalive();
+    void fail_echoes(std::error_code ec);
+    void dispatch(const wire::Message& m);
+
+    std::weak_ptr<Context::Impl> ctx_;
+    tcp::endpoint ep_;
+    bool name_server_;
+    std::shared_ptr<net::StreamTransport> transport_;
+    std::unique_ptr<wire::ConnectionCodec> codec_;
+    asio::steady_timer echo_timer_;
+    protocol::ClientHandshake handshake_;
+    Clock::time_point last_rx_ = Clock::now();
+    std::deque<EchoHandler> echoes_;  // replies are matched in order; keep-alives have no handler
+    std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> creating_;  // cid -> channel awaiting its sid
+    std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> by_sid_;
+    std::map<std::uint32_t, std::shared_ptr<ClientOp>> ops_;       // by ioid
+    wire::Message msg_;
+    wire::OutBuffer out_;
+    std::atomic<State> state_{State::Connecting};
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::string method_;
+};
+
+// ---- one channel ----------------------------------------------------------------------------------
+
+class ChannelImpl : public Channel, public std::enable_shared_from_this<ChannelImpl> {
+public:
+    ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid);
+    ~ChannelImpl() override;
+
+    // Channel
+    const std::string& name() const override { return name_; }
+    State state() const override;
+    std::optional<tcp::endpoint> server() const override;
+    void on_state(StateHandler handler) override;
+    bool wait_connected(std::chrono::milliseconds timeout) override;
+    std::shared_ptr<ServerLink> link() const override;
+
+    // on the strand
+    std::uint32_t cid() const noexcept { return cid_; }
+    std::uint32_t sid() const noexcept { return sid_; }
+    std::shared_ptr<LinkImpl> current_link() const;
+    void set(State s, std::optional<tcp::endpoint> server, std::shared_ptr<LinkImpl> link);
+    void created(std::uint32_t sid);   // CREATE_CHANNEL succeeded
+    void lost();                        // disconnected: operations learn it, search again
+    // Runs `f` once connected (at once if already).
+    void when_connected(std::function<void()> f);
+    // Operations that live across reconnections (monitors) and are restarted on connect.
+    void keep(const std::shared_ptr<ClientOp>& op);
+    void unkeep(ClientOp* op);
+    std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
+
+private:
+    std::weak_ptr<Context::Impl> ctx_;
+    std::string name_;
+    std::uint32_t cid_;
+    std::uint32_t sid_ = 0;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    State state_ = State::Searching;
+    std::optional<tcp::endpoint> server_;
+    std::shared_ptr<LinkImpl> link_;
+    StateHandler handler_;
+    std::deque<std::function<void()>> waiting_;
+    std::vector<std::weak_ptr<ClientOp>> kept_;
+};
+
+// ---- one operation ----------------------------------------------------------------------------------
+
+class ClientOp : public std::enable_shared_from_this<ClientOp> {
+public:
+    ClientOp(std::shared_ptr<ChannelImpl> ch, std::uint8_t command, OpOptions options, Context::Completion done);
+    virtual ~ClientOp() = default;
+
+    // Starts (waits for the channel, then sends INIT); arms the timeout.
+    void begin();
+    // A reply for this operation's ioid.
+    virtual void on_reply(const wire::Message& m) = 0;
+    // The connection went away.
+    virtual void on_disconnect();
+    // A MESSAGE from the server about this operation.
+    void on_message(const wire::RemoteMessage& m);
+    std::uint32_t ioid() const noexcept { return ioid_; }
+    std::uint8_t command() const noexcept { return command_; }
+
+protected:
+    // Sends the INIT request (the channel is connected).
+    virtual void send_init() = 0;
+    void send(wire::Body body);
+    void finish(std::error_code ec, Result r = {});
+    void destroy_remote();  // DESTROY_REQUEST, detach from the link
+    wire::OperationRequest head(std::uint8_t subcmd) const;
+
+    std::shared_ptr<ChannelImpl> ch_;
+    std::shared_ptr<LinkImpl> link_;
+    std::uint8_t command_;
+    OpOptions options_;
+    Value pv_request_;
+    std::uint32_t ioid_ = 0;
+    Context::Completion done_;
+    asio::steady_timer timer_;
+    bool finished_ = false;
+    std::vector<std::string> messages_;
+};
+
+// The operation objects (operations.cpp).
+std::shared_ptr<ClientOp> make_get(std::shared_ptr<ChannelImpl>, OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_put(std::shared_ptr<ChannelImpl>, Value, std::vector<std::pair<std::string, std::string>>,
+                                   OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_put_get(std::shared_ptr<ChannelImpl>, Value, OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_rpc(std::shared_ptr<ChannelImpl>, Value, OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_info(std::shared_ptr<ChannelImpl>, std::string, OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_process(std::shared_ptr<ChannelImpl>, OpOptions, Context::Completion);
+std::shared_ptr<ClientOp> make_array(std::shared_ptr<ChannelImpl>, Context::ArrayAction, OpOptions, Context::Completion);
+std::shared_ptr<Subscription> make_monitor(std::shared_ptr<ChannelImpl>, MonitorOptions, std::function<void()> notify);
+
+}  // namespace pvwire::client
