@@ -35,7 +35,7 @@ void Context::Impl::start() {
     // beacons arrive on the broadcast port, shared with every other pvAccess process here
     net::UdpOptions b;
     b.multicast_groups = {local_group()};
-    beacon_sock_ = net::UdpTransport::open(strand_, udp::endpoint(bind_addr, cfg_.broadcast_port), b);
+    beacon_sock_ = net::UdpTransport::open(strand_, udp::endpoint(asio::ip::address_v4::any(), cfg_.broadcast_port), b);
     beacon_port_ = beacon_sock_->local_endpoint().port();
     std::weak_ptr<Impl> weak = shared_from_this();
     search_sock_->start([weak](const net::Datagram& d) {

@@ -170,6 +170,10 @@ public:
     // Operations that live across reconnections (monitors) and are restarted on connect.
     void keep(const std::shared_ptr<ClientOp>& op);
     void unkeep(ClientOp* op);
+    // Initialized GET operations kept for reuse, by pvRequest text: a repeated get on a
+    // connected channel costs one round trip (EXEC only). At most one per request text.
+    std::shared_ptr<ClientOp> take_parked_get(const std::string& request);
+    bool park_get(const std::string& request, const std::shared_ptr<ClientOp>& op);
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
 
 private:
@@ -185,6 +189,7 @@ private:
     StateHandler handler_;
     std::deque<std::function<void()>> waiting_;
     std::vector<std::weak_ptr<ClientOp>> kept_;
+    std::map<std::string, std::shared_ptr<ClientOp>> parked_gets_;
 };
 
 // ---- one operation ----------------------------------------------------------------------------------
@@ -196,6 +201,7 @@ public:
 
     // Starts (waits for the channel, then sends INIT); arms the timeout.
     void begin();
+    void arm_timer();
     // A reply for this operation's ioid.
     virtual void on_reply(const wire::Message& m) = 0;
     // The connection went away.
@@ -204,6 +210,8 @@ public:
     void on_message(const wire::RemoteMessage& m);
     std::uint32_t ioid() const noexcept { return ioid_; }
     std::uint8_t command() const noexcept { return command_; }
+    // A parked GET runs again with new options and completion (EXEC only).
+    virtual void again(OpOptions, Context::Completion) {}
 
 protected:
     // Sends the INIT request (the channel is connected).

@@ -45,16 +45,7 @@ void ClientOp::begin() {
         finish(errc::bad_request, Result{{}, {}, wire::Status::error(messages_.empty() ? "bad pvRequest" : messages_[0]), 0});
         return;
     }
-    if (options_.timeout.count() > 0 && !timer_.expiry().time_since_epoch().count()) {
-        timer_.expires_after(options_.timeout);
-        timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-            if (ec) return;
-            if (auto self = weak.lock()) {
-                self->destroy_remote();
-                self->finish(errc::timeout);
-            }
-        });
-    }
+    arm_timer();
     ch_->when_connected([self = shared_from_this()] {
         if (self->finished_) return;
         self->link_ = self->ch_->current_link();
@@ -63,6 +54,18 @@ void ClientOp::begin() {
         self->ioid_ = ctx->next_ioid_++;
         self->link_->attach(self);
         self->send_init();
+    });
+}
+
+void ClientOp::arm_timer() {
+    if (options_.timeout.count() <= 0) return;
+    timer_.expires_after(options_.timeout);
+    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) {
+            self->destroy_remote();
+            self->finish(errc::timeout);
+        }
     });
 }
 
@@ -122,9 +125,13 @@ bool failed(ClientOp& op, const wire::Status& st, const std::function<void(std::
 // Builds the value to put on `type` from what the user gave: a Value (matched by field name,
 // or meaning the `value` field when it is not a structure) or text per field path.
 bool build_put_value(const TypePtr& type, const Value& given, const std::vector<std::pair<std::string, std::string>>& fields,
-                     Value& out, std::string& err) {
+                     Value& out, std::string& err, const Value& current = Value()) {
     out = Value(type);
     try {
+        if (current && current.type() == *type) {
+            out = current.clone();  // the fields we do not write keep their content (and
+            out.unmark();           // are not sent: only the marks go on the wire)
+        }
         if (given) {
             if (given.type() == *type) {
                 out = given.clone();
@@ -206,8 +213,28 @@ public:
         res.type = type_;
         res.value = r->data;
         res.status = r->status;
-        destroy_remote();  // PVXS ends a one-shot get with DESTROY_REQUEST too
+        // keep the initialized operation for the next get of this channel and request; a
+        // channel that already keeps one gets DESTROY_REQUEST for this one (as PVXS does)
+        if (!link_ || !ch_->park_get(options_.request, shared_from_this())) destroy_remote();
         finish({}, std::move(res));
+    }
+    void again(OpOptions o, Context::Completion done) override {
+        finished_ = false;
+        options_ = std::move(o);
+        done_ = std::move(done);
+        messages_.clear();
+        arm_timer();
+        wire::GetRequest e;
+        static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
+        send(std::move(e));
+    }
+    void on_disconnect() override {
+        if (finished_) {  // parked: nothing to report
+            link_.reset();
+            ioid_ = 0;
+            return;
+        }
+        ClientOp::on_disconnect();
     }
 
 private:
@@ -235,20 +262,18 @@ public:
         };
         if (failed(*this, r->status, fail)) return;
         if (r->is_init()) {
-            Value v;
-            std::string err;
-            if (!build_put_value(r->type, given_, fields_, v, err)) {
-                Result res;
-                res.status = wire::Status::error(err);
-                return fail(errc::bad_value, std::move(res));
+            type_ = r->type;
+            if (!fields_.empty()) {
+                // fields given as text may need the current value (enum choices): fetch it
+                // first, as pvxput does
+                wire::PutRequest g;
+                static_cast<wire::OperationRequest&>(g) = head(wire::subcmd::get);
+                send(std::move(g));
+                return;
             }
-            wire::PutRequest p;
-            static_cast<wire::OperationRequest&>(p) = head(wire::subcmd::exec);
-            p.changed = v.marks();
-            p.data = v;
-            send(std::move(p));
-            return;
+            return write(Value());
         }
+        if (r->subcmd & wire::subcmd::get) return write(r->data);
         Result res;
         res.status = r->status;
         destroy_remote();
@@ -256,6 +281,23 @@ public:
     }
 
 private:
+    void write(const Value& current) {
+        Value v;
+        std::string err;
+        if (!build_put_value(type_, given_, fields_, v, err, current)) {
+            Result res;
+            res.status = wire::Status::error(err);
+            destroy_remote();
+            return finish(errc::bad_value, std::move(res));
+        }
+        wire::PutRequest p;
+        static_cast<wire::OperationRequest&>(p) = head(wire::subcmd::exec);
+        p.changed = v.marks();
+        p.data = v;
+        send(std::move(p));
+    }
+
+    TypePtr type_;
     Value given_;
     std::vector<std::pair<std::string, std::string>> fields_;
 };
@@ -683,13 +725,17 @@ namespace {
 template <class Make> void run_op(const std::shared_ptr<Context::Impl>& impl, std::string name, Make make) {
     asio::dispatch(impl->strand_, [impl, name = std::move(name), make = std::move(make)]() mutable {
         auto ch = impl->op_channel(name);
-        make(ch)->begin();
+        if (auto op = make(ch)) op->begin();  // null: an existing operation took it over
     });
 }
 }  // namespace
 
 void Context::start_get(std::string name, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable {
+    run_op(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
+        if (auto parked = ch->take_parked_get(o.request)) {
+            parked->again(std::move(o), std::move(c));
+            return nullptr;
+        }
         return make_get(std::move(ch), std::move(o), std::move(c));
     });
 }

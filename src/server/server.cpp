@@ -153,11 +153,14 @@ void Server::Impl::start() {
     responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) { return claims(n); });
 
     // UDP searches: shared port, and the local group that carries forwarded unicast searches
+    // Bound to the wildcard whatever the interface list says, as PVXS does: a socket bound to
+    // one address would take every unicast to that port away from the other processes of the
+    // host (the kernel prefers the more specific bind).
     std::uint16_t udp_port = cfg_.broadcast_port;
-    for (const auto& addr : interfaces) {
+    {
         net::UdpOptions o;
         o.multicast_groups = {local_group};
-        auto sock = net::UdpTransport::open(ex_, udp::endpoint(addr, udp_port), o);
+        auto sock = net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v4::any(), udp_port), o);
         udp_port = sock->local_endpoint().port();
         search_sockets_.push_back(sock);
     }

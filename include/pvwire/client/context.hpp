@@ -133,8 +133,11 @@ public:
     std::shared_ptr<ServerLink> link(const net::tcp::endpoint& server);
     // ---- operations ------------------------------------------------------------------------
     // Each completes once with void(std::error_code, Result), through any Asio completion
-    // token: a callback (run on the context's strand), asio::use_future, or
-    // asio::use_awaitable (co_await ctx.async_get("pv", {}, asio::use_awaitable)).
+    // token: a callback (run on the context's strand), asio::use_future (a future of
+    // std::tuple<std::error_code, Result>), or asio::use_awaitable:
+    //     auto [ec, result] = co_await ctx.async_get(name, options, asio::use_awaitable);
+    // With g++ 12, pass named variables, not temporaries, to async_* inside a coroutine:
+    // that compiler mishandles temporaries that live across a co_await.
     // Channels are found by search and cached by name; a repeated get or put on a connected
     // channel reuses its initialized operation (one round trip).
     using Completion = std::function<void(std::error_code, Result)>;
@@ -224,8 +227,12 @@ private:
             [ex = executor()](auto handler, Start start) mutable {
                 auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
                 start([h, ex](std::error_code ec, Result r) mutable {
-                    auto hex = net::asio::get_associated_executor(*h, ex);
-                    net::asio::dispatch(hex, [h, ec, r = std::move(r)]() mutable { (*h)(ec, std::move(r)); });
+                    // the handler moves to its own executor and is invoked (and destroyed) there
+                    auto handler = std::move(*h);
+                    auto hex = net::asio::get_associated_executor(handler, ex);
+                    net::asio::dispatch(hex, [handler = std::move(handler), ec, r = std::move(r)]() mutable {
+                        handler(ec, std::move(r));
+                    });
                 });
             },
             token, std::move(start));

@@ -1,0 +1,515 @@
+// Shared pieces of the client subcommands: see client_common.hpp.
+#include "client_common.hpp"
+
+#include <pvwire/data/type_desc.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace pvwire::tool {
+
+void add_client_options(CLI::App* cmd, ClientArgs& a, unsigned flags) {
+    if (flags & opt_timeout)
+        cmd->add_option("-w,--timeout", a.timeout, "Operation timeout in seconds (default 5)")
+            ->check(CLI::PositiveNumber);
+    if (flags & opt_request) cmd->add_option("-r,--request", a.request, "pvRequest, e.g. 'field(value,alarm)'");
+    if (flags & opt_max)
+        cmd->add_option("-#,--max-elements", a.max_elements,
+                        "Array elements printed per field (default 20, 0 = all; JSON is never cut)");
+    if (flags & opt_json) cmd->add_flag("--json", a.json, "One JSON object per line instead of text");
+    if (flags & opt_format)
+        cmd->add_option("-F,--format", a.format, "Text format: tree (whole value) or delta (changed fields)")
+            ->check(CLI::IsMember({"tree", "delta"}));
+    cmd->add_flag("-v,--verbose", a.verbose, "Print the effective client configuration first");
+    cmd->add_flag("-d,--debug", a.debug, "Print channel states and context statistics on stderr");
+}
+
+net::ClientConfig client_config(const ClientArgs& a) {
+    auto cfg = net::ClientConfig::from_env();
+    if (a.verbose) {
+        std::cerr << "Effective client configuration:\n" << cfg.describe();
+        if (cfg.describe().empty() || cfg.describe().back() != '\n') std::cerr << "\n";
+    } else {
+        for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
+    }
+    return cfg;
+}
+
+void print_stats(const ClientArgs& a, const client::Context& ctx) {
+    if (!a.debug) return;
+    const auto s = ctx.stats();
+    std::cerr << "debug: searches sent " << s.searches_sent << ", search responses " << s.search_responses
+              << ", beacons " << s.beacons << ", servers noticed " << s.servers_noticed << ", connections opened "
+              << s.connections_opened << ", lost " << s.connections_lost << ", echoes " << s.echoes_sent << "\n";
+}
+
+std::string error_text(std::error_code ec, const client::Result& r) {
+    if (ec == client::errc::remote_error && !r.status.message.empty()) return r.status.message;
+    if (r.status.message.empty()) return ec.message();
+    return ec.message() + ": " + r.status.message;
+}
+
+// ---- text forms -------------------------------------------------------------------------------
+
+namespace {
+
+void quote(std::string& out, std::string_view s) {
+    out += '"';
+    for (char c : s) {
+        if (c == '"' || c == '\\') (out += '\\') += c;
+        else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+            out += buf;
+        } else out += c;
+    }
+    out += '"';
+}
+
+template <class T> void append_number(std::string& out, T v) {
+    if constexpr (std::is_same_v<T, bool>) {
+        out += v ? "true" : "false";
+    } else if constexpr (std::is_floating_point_v<T>) {
+        char buf[64];
+        auto r = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, r.ptr);
+    } else {
+        out += std::to_string(v);
+    }
+}
+
+void print_tree(std::string& out, const Value& v, std::string_view name, int indent, std::size_t max);
+
+// Scalar arrays: "[1, 2, 3]"; structure/union/any arrays: one element per line below.
+void print_array(std::string& out, const SharedArray& a, int indent, std::size_t max) {
+    const auto code = a.element_code();
+    if (code == TypeCode::Struct || code == TypeCode::Union || code == TypeCode::Any) {
+        auto vs = a.span<Value>();
+        const std::size_t shown = max && vs.size() > max ? max : vs.size();
+        out += '[';
+        if (!vs.empty()) out += '\n';
+        for (std::size_t i = 0; i < shown; ++i) {
+            if (!vs[i]) {
+                out.append(std::size_t(indent + 1) * 4, ' ');
+                out += "null\n";
+            } else {
+                print_tree(out, vs[i], {}, indent + 1, max);
+            }
+        }
+        if (shown < vs.size()) {
+            out.append(std::size_t(indent + 1) * 4, ' ');
+            out += "... (" + std::to_string(vs.size()) + " elements)\n";
+        }
+        if (!vs.empty()) out.append(std::size_t(indent) * 4, ' ');
+        out += ']';
+        return;
+    }
+    const std::size_t shown = max && a.size() > max ? max : a.size();
+    out += '[';
+    for (std::size_t i = 0; i < shown; ++i) {
+        if (i) out += ", ";
+        switch (code) {
+        case TypeCode::Bool: append_number(out, a.span<bool>()[i]); break;
+        case TypeCode::Int8: append_number(out, int(a.span<std::int8_t>()[i])); break;
+        case TypeCode::Int16: append_number(out, a.span<std::int16_t>()[i]); break;
+        case TypeCode::Int32: append_number(out, a.span<std::int32_t>()[i]); break;
+        case TypeCode::Int64: append_number(out, a.span<std::int64_t>()[i]); break;
+        case TypeCode::UInt8: append_number(out, unsigned(a.span<std::uint8_t>()[i])); break;
+        case TypeCode::UInt16: append_number(out, a.span<std::uint16_t>()[i]); break;
+        case TypeCode::UInt32: append_number(out, a.span<std::uint32_t>()[i]); break;
+        case TypeCode::UInt64: append_number(out, a.span<std::uint64_t>()[i]); break;
+        case TypeCode::Float32: append_number(out, a.span<float>()[i]); break;
+        case TypeCode::Float64: append_number(out, a.span<double>()[i]); break;
+        case TypeCode::String: quote(out, a.span<std::string>()[i]); break;
+        default: out += '?';
+        }
+    }
+    if (shown < a.size()) out += ", ...] (" + std::to_string(a.size()) + " elements)";
+    else out += ']';
+}
+
+// A leaf's text after its type and name: `3.25`, `"text"`, `[1, 2]`.
+void print_leaf(std::string& out, const Value& v, int indent, std::size_t max) {
+    const TypeDesc& t = v.type();
+    if (type_code::is_array(t.code())) {
+        print_array(out, v.array(), indent, max);
+    } else if (type_code::is_string(t.code())) {
+        quote(out, v.as<std::string>());
+    } else {
+        out += v.as<std::string>();
+    }
+}
+
+void print_tree(std::string& out, const Value& v, std::string_view name, int indent, std::size_t max) {
+    const TypeDesc& t = v.type();
+    out.append(std::size_t(indent) * 4, ' ');
+    out += t.type_name();
+    if ((t.code() == TypeCode::Struct || t.code() == TypeCode::Union) && !t.id().empty()) (out += ' ') += t.id();
+    if (!name.empty()) (out += ' ') += name;
+    if (t.code() == TypeCode::Struct) {
+        out += '\n';
+        for (std::size_t i = 0; i < t.member_count(); ++i) print_tree(out, v.member(i), t.member_name(i), indent + 1, max);
+        return;
+    }
+    if (t.code() == TypeCode::Union || t.code() == TypeCode::Any) {
+        Value c = v.contained();
+        if (!c) {
+            out += " (none)\n";
+            return;
+        }
+        if (t.code() == TypeCode::Union) (out += " .") += v.selected_name();
+        out += '\n';
+        print_tree(out, c, {}, indent + 1, max);
+        return;
+    }
+    out += ' ';
+    print_leaf(out, v, indent, max);
+    out += '\n';
+}
+
+std::string join(const std::string& prefix, std::string_view name) {
+    return prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
+}
+
+// Changed leaves (and changed unions, variants and structure arrays, printed whole).
+template <class F> void visit_changed(const Value& v, const std::string& path, F&& f) {
+    if (!v.is_changed()) return;
+    if (v.code() == TypeCode::Struct) {
+        const TypeDesc& t = v.type();
+        for (std::size_t i = 0; i < t.member_count(); ++i) visit_changed(v.member(i), join(path, t.member_name(i)), f);
+        return;
+    }
+    f(v, path);
+}
+
+}  // namespace
+
+std::string format_scalar(const Value& v, std::size_t max) {
+    std::string out;
+    print_leaf(out, v, 0, max);
+    return out;
+}
+
+std::string format_tree(const Value& v, std::size_t max, int indent) {
+    if (!v) return std::string(std::size_t(indent), ' ') + "(no value)\n";
+    std::string out;
+    print_tree(out, v, {}, 0, max);
+    if (indent <= 0) return out;
+    std::string res;
+    const std::string pad(std::size_t(indent), ' ');
+    std::size_t at = 0;
+    while (at < out.size()) {
+        auto nl = out.find('\n', at);
+        if (nl == std::string::npos) nl = out.size();
+        res += pad;
+        res.append(out, at, nl - at);
+        res += '\n';
+        at = nl + 1;
+    }
+    return res;
+}
+
+std::string format_delta(const Value& v, std::size_t max, int indent) {
+    std::string out;
+    if (!v) return out;
+    const std::string pad(std::size_t(indent), ' ');
+    visit_changed(v, std::string(), [&](const Value& f, const std::string& path) {
+        const TypeDesc& t = f.type();
+        const auto code = t.code();
+        if (code == TypeCode::Union || code == TypeCode::Any || code == TypeCode::StructA ||
+            code == TypeCode::UnionA || code == TypeCode::AnyA) {
+            std::string sub;
+            print_tree(sub, f, path.empty() ? std::string_view("(value)") : std::string_view(path), 0, max);
+            std::size_t at = 0;
+            while (at < sub.size()) {
+                auto nl = sub.find('\n', at);
+                if (nl == std::string::npos) nl = sub.size();
+                out += pad;
+                out.append(sub, at, nl - at);
+                out += '\n';
+                at = nl + 1;
+            }
+            return;
+        }
+        out += pad;
+        out += t.type_name();
+        out += ' ';
+        out += path.empty() ? "(value)" : path;
+        out += ' ';
+        print_leaf(out, f, 0, max);
+        out += '\n';
+    });
+    return out;
+}
+
+std::string format_type(const TypeDesc& t, int indent) {
+    const std::string text = to_string(t);
+    std::string res;
+    const std::string pad(std::size_t(indent), ' ');
+    std::size_t at = 0;
+    while (at < text.size()) {
+        auto nl = text.find('\n', at);
+        if (nl == std::string::npos) nl = text.size();
+        res += pad;
+        res.append(text, at, nl - at);
+        res += '\n';
+        at = nl + 1;
+    }
+    return res;
+}
+
+// ---- JSON -------------------------------------------------------------------------------------
+
+namespace {
+template <class T> json array_json(const SharedArray& a) {
+    json j = json::array();
+    for (const auto& e : a.span<T>()) j.push_back(e);
+    return j;
+}
+}  // namespace
+
+json to_json(const Value& v) {
+    if (!v) return nullptr;
+    const TypeDesc& t = v.type();
+    switch (t.code()) {
+    case TypeCode::Struct: {
+        json j = json::object();
+        for (std::size_t i = 0; i < t.member_count(); ++i) j[t.member_name(i)] = to_json(v.member(i));
+        return j;
+    }
+    case TypeCode::Union: {
+        Value c = v.contained();
+        if (!c) return nullptr;
+        json j = json::object();
+        j[std::string(v.selected_name())] = to_json(c);
+        return j;
+    }
+    case TypeCode::Any: return to_json(v.contained());
+    case TypeCode::Bool: return v.as<bool>();
+    case TypeCode::Float32:
+    case TypeCode::Float64: return v.as<double>();
+    case TypeCode::String:
+    case TypeCode::BoundedString: return v.as<std::string>();
+    default: break;
+    }
+    if (type_code::is_integer(t.code()))
+        return type_code::is_unsigned(t.code()) ? json(v.as<std::uint64_t>()) : json(v.as<std::int64_t>());
+    if (type_code::is_array(t.code())) {
+        const SharedArray a = v.array();
+        switch (a.element_code()) {
+        case TypeCode::Bool: return array_json<bool>(a);
+        case TypeCode::Int8: return array_json<std::int8_t>(a);
+        case TypeCode::Int16: return array_json<std::int16_t>(a);
+        case TypeCode::Int32: return array_json<std::int32_t>(a);
+        case TypeCode::Int64: return array_json<std::int64_t>(a);
+        case TypeCode::UInt8: return array_json<std::uint8_t>(a);
+        case TypeCode::UInt16: return array_json<std::uint16_t>(a);
+        case TypeCode::UInt32: return array_json<std::uint32_t>(a);
+        case TypeCode::UInt64: return array_json<std::uint64_t>(a);
+        case TypeCode::Float32: return array_json<float>(a);
+        case TypeCode::Float64: return array_json<double>(a);
+        case TypeCode::String: return array_json<std::string>(a);
+        case TypeCode::Struct:
+        case TypeCode::Union:
+        case TypeCode::Any: {
+            json j = json::array();
+            for (const auto& e : a.span<Value>()) j.push_back(to_json(e));
+            return j;
+        }
+        default: return json::array();
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> changed_paths(const Value& v) {
+    std::vector<std::string> out;
+    if (!v) return out;
+    visit_changed(v, std::string(), [&](const Value&, const std::string& path) { out.push_back(path); });
+    return out;
+}
+
+// ---- input ------------------------------------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void bad(const std::string& path, const std::string& why) {
+    throw std::runtime_error("field '" + (path.empty() ? std::string("(top)") : path) + "': " + why);
+}
+
+bool is_enum(const Value& f) {
+    if (f.code() != TypeCode::Struct) return false;
+    auto i = f.field("index"), c = f.field("choices");
+    return i && c && c.code() == TypeCode::StringA && f.member_count() == 2;
+}
+
+// Text of a JSON scalar as Value::set would accept it.
+std::string scalar_text(const json& j, const std::string& path) {
+    if (j.is_string()) return j.get<std::string>();
+    if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
+    if (j.is_number()) return j.dump();
+    if (j.is_null()) bad(path, "null is not a value");
+    bad(path, "expected a scalar, got " + j.dump());
+}
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+void set_enum(Value f, const std::string& text, const std::string& path) {
+    if (f.try_set(text)) return;  // a choice name
+    std::int64_t idx = 0;
+    const std::string t = trim(text);
+    const auto r = std::from_chars(t.data(), t.data() + t.size(), idx);
+    if (r.ec == std::errc() && r.ptr == t.data() + t.size()) {
+        const auto n = f["choices"].array().size();
+        if (idx < 0 || (n && std::size_t(idx) >= n))
+            bad(path, "index " + t + " is not a choice (there are " + std::to_string(n) + ")");
+        f["index"].set(idx);
+        return;
+    }
+    std::string choices;
+    for (const auto& c : f["choices"].array().span<std::string>()) choices += (choices.empty() ? "" : ", ") + c;
+    bad(path, "\"" + text + "\" is not a choice (choices: " + (choices.empty() ? "none" : choices) + ")");
+}
+
+}  // namespace
+
+void set_from_json(Value f, const json& j, const std::string& path) {
+    const TypeDesc& t = f.type();
+    if (is_enum(f)) {
+        if (j.is_object()) {
+            for (auto it = j.begin(); it != j.end(); ++it) {
+                Value m = f.field(it.key());
+                if (!m) bad(join(path, it.key()), "no such field");
+                set_from_json(m, it.value(), join(path, it.key()));
+            }
+            return;
+        }
+        set_enum(f, scalar_text(j, path), path);
+        return;
+    }
+    if (t.code() == TypeCode::Struct) {
+        if (!j.is_object()) {
+            // NT-like structure given a scalar: its value field
+            if (Value v = f.field("value")) return set_from_json(v, j, join(path, "value"));
+            bad(path, "a structure needs a JSON object, got " + j.dump());
+        }
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            Value m = f.field(it.key());
+            if (!m) bad(join(path, it.key()), "no such field");
+            set_from_json(m, it.value(), join(path, it.key()));
+        }
+        return;
+    }
+    if (type_code::is_array(t.code()) && type_code::is_scalar(type_code::element_of(t.code()))) {
+        if (!j.is_array()) bad(path, "an array field needs a JSON array, got " + j.dump());
+        std::vector<std::string> items;
+        for (const auto& e : j) items.push_back(scalar_text(e, path));
+        try {
+            f.set(items);
+        } catch (const std::exception& e) {
+            bad(path, e.what());
+        }
+        return;
+    }
+    if (type_code::is_scalar(t.code()) || t.code() == TypeCode::Any) {
+        const std::string s = scalar_text(j, path);
+        try {
+            if (t.code() == TypeCode::Any && j.is_number_integer()) f.set(j.get<std::int64_t>());
+            else if (t.code() == TypeCode::Any && j.is_number()) f.set(j.get<double>());
+            else if (t.code() == TypeCode::Any && j.is_boolean()) f.set(j.get<bool>());
+            else f.set(s);
+        } catch (const std::exception& e) {
+            bad(path, e.what());
+        }
+        return;
+    }
+    bad(path, "cannot set a field of type " + t.type_name() + " from the command line");
+}
+
+void set_from_text(Value f, const std::string& text, const std::string& path) {
+    const TypeDesc& t = f.type();
+    const std::string tt = trim(text);
+    // JSON first for structures and arrays ("[1,2]", "{...}")
+    if (!tt.empty() && (tt.front() == '[' || tt.front() == '{') &&
+        (t.code() == TypeCode::Struct || type_code::is_array(t.code()))) {
+        json j = json::parse(tt, nullptr, false);
+        if (!j.is_discarded()) return set_from_json(f, j, path);
+        if (tt.front() == '{') bad(path, "not valid JSON: " + text);
+    }
+    if (is_enum(f)) return set_enum(f, text, path);
+    if (type_code::is_array(t.code()) && type_code::is_scalar(type_code::element_of(t.code()))) {
+        // "[a, b]" that is not JSON, or "1,2,3", or "1 2 3"
+        std::string s = tt;
+        if (!s.empty() && s.front() == '[') s.erase(0, 1);
+        if (!s.empty() && s.back() == ']') s.pop_back();
+        std::vector<std::string> items;
+        std::string cur;
+        bool any = false;
+        for (char c : s) {
+            if (c == ',' || c == ' ' || c == '\t') {
+                if (any) items.push_back(cur);
+                cur.clear();
+                any = false;
+                continue;
+            }
+            cur += c;
+            any = true;
+        }
+        if (any) items.push_back(cur);
+        try {
+            f.set(items);
+        } catch (const std::exception& e) {
+            bad(path, e.what());
+        }
+        return;
+    }
+    if (t.code() == TypeCode::Struct) {
+        if (Value v = f.field("value")) return set_from_text(v, text, join(path, "value"));
+        bad(path, "a structure needs a JSON object, got '" + text + "'");
+    }
+    if (type_code::is_scalar(t.code()) || t.code() == TypeCode::Any) {
+        try {
+            if (t.code() == TypeCode::Bool) {
+                std::string l;
+                for (char c : tt) l += char(std::tolower(static_cast<unsigned char>(c)));
+                if (l == "true" || l == "yes" || l == "on" || l == "1") return f.set(true);
+                if (l == "false" || l == "no" || l == "off" || l == "0") return f.set(false);
+                bad(path, "'" + text + "' is not a boolean (true/false)");
+            }
+            f.set(type_code::is_string(t.code()) ? text : tt);
+        } catch (const std::runtime_error& e) {
+            if (std::string_view(e.what()).starts_with("field '")) throw;
+            bad(path, e.what());
+        }
+        return;
+    }
+    bad(path, "cannot set a field of type " + t.type_name() + " from the command line");
+}
+
+// ---- Ctrl-C ------------------------------------------------------------------------------------
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int sig) {
+    if (g_interrupted.exchange(true)) std::signal(sig, SIG_DFL);
+}
+}  // namespace
+
+std::atomic<bool>& install_interrupt_handler() {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    return g_interrupted;
+}
+
+}  // namespace pvwire::tool
