@@ -210,6 +210,7 @@ public:
     void on_message(const wire::RemoteMessage& m);
     std::uint32_t ioid() const noexcept { return ioid_; }
     std::uint8_t command() const noexcept { return command_; }
+    const ChannelImpl* channel() const noexcept { return ch_.get(); }
     // A parked GET runs again with new options and completion (EXEC only).
     virtual void again(OpOptions, Context::Completion) {}
 

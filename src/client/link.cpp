@@ -208,7 +208,17 @@ void LinkImpl::dispatch(const wire::Message& m) {
         if (it == by_sid_.end()) return;
         auto ch = it->second.lock();
         by_sid_.erase(it);
-        if (ch) ch->lost();
+        if (!ch) return;
+        // its operations are gone on the server: they learn it now (monitors wait for the
+        // channel to come back, one-shot operations fail)
+        std::vector<std::shared_ptr<ClientOp>> affected;
+        for (auto& [ioid, op] : ops_)
+            if (op->channel() == ch.get()) affected.push_back(op);
+        for (auto& op : affected) {
+            ops_.erase(op->ioid());
+            op->on_disconnect();
+        }
+        ch->lost();
         return;
     }
     if (auto* msg = std::get_if<wire::RemoteMessage>(&m.body)) {

@@ -104,6 +104,18 @@ void ChannelEngine::close() {
     channels_.clear();
 }
 
+void ChannelEngine::close_channels(std::string_view name) {
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        if (it->second.name != name) {
+            ++it;
+            continue;
+        }
+        for (auto ioid : it->second.ops) ops_.erase(ioid);
+        send(wire::DestroyChannel{it->second.sid, it->second.cid});
+        it = channels_.erase(it);
+    }
+}
+
 // ---- channels ------------------------------------------------------------------------------
 
 void ChannelEngine::create_channel(const wire::CreateChannelRequest& m) {

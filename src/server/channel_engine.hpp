@@ -41,6 +41,9 @@ public:
     bool handle(const wire::Message& msg);
     // Drops every channel and operation (the connection is gone).
     void close();
+    // The PV named `name` is no longer served: its channels are destroyed and the client is
+    // told with DESTROY_CHANNEL (as PVXS does), so it searches again.
+    void close_channels(std::string_view name);
 
     std::size_t channel_count() const noexcept { return channels_.size(); }
     std::size_t operation_count() const noexcept { return ops_.size(); }

@@ -420,8 +420,13 @@ void Server::add_pv(std::string name, std::shared_ptr<PVHandler> pv) {
 }
 void Server::remove_pv(std::string_view name) {
     impl_->own_->remove(name);
-    std::lock_guard lock(impl_->mu_);
-    ++impl_->change_count_;
+    std::set<std::shared_ptr<detail::ServerConnection>> conns;
+    {
+        std::lock_guard lock(impl_->mu_);
+        ++impl_->change_count_;
+        conns = impl_->connections_;
+    }
+    for (auto& c : conns) c->pv_removed(std::string(name));
 }
 void Server::add_source(std::shared_ptr<Source> source, int order) {
     std::lock_guard lock(impl_->mu_);

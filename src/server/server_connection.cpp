@@ -22,6 +22,13 @@ void ServerConnection::close(const std::string& reason) {
     transport_->close(reason);
 }
 
+void ServerConnection::pv_removed(std::string name) {
+    net::asio::post(transport_->executor(), [weak = weak_from_this(), name = std::move(name)] {
+        if (auto self = weak.lock())
+            if (self->engine_) self->engine_->close_channels(name);
+    });
+}
+
 void ServerConnection::arm_idle_timer() {
     // PVXS closes a connection that received nothing for the idle timeout (40 s by default)
     const auto deadline = last_rx_ + idle_timeout_;

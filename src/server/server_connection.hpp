@@ -32,6 +32,8 @@ public:
     // Sends the greeting and starts reading and the idle timer.
     void start();
     void close(const std::string& reason);
+    // A PV was removed from the server: destroy this client's channels to it (any thread).
+    void pv_removed(std::string name);
 
     void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
     void on_closed(std::error_code ec, const std::string& reason) override;

@@ -19,5 +19,12 @@ namespace pvwire::tool {
 
 void register_decode(CLI::App& app);   // cmd_decode.cpp: protocol dissector
 void register_beacons(CLI::App& app);  // cmd_beacons.cpp: beacons and searches on the network
+void register_get(CLI::App& app);      // cmd_get.cpp: read PVs (pvxget)
+void register_put(CLI::App& app);      // cmd_put.cpp: write a PV (pvxput)
+void register_monitor(CLI::App& app);  // cmd_monitor.cpp: subscribe to PVs (pvxmonitor)
+void register_info(CLI::App& app);     // cmd_info.cpp: PV types (pvxinfo)
+void register_call(CLI::App& app);     // cmd_call.cpp: RPC with NTURI arguments (pvxcall)
+void register_list(CLI::App& app);     // cmd_list.cpp: servers, and the PVs of a server (pvxlist)
+void register_serve(CLI::App& app);    // cmd_serve.cpp: serve PVs from a JSON file or the command line
 
 }  // namespace pvwire::tool

@@ -17,6 +17,13 @@ int main(int argc, char** argv) {
 
     pvwire::tool::register_decode(app);
     pvwire::tool::register_beacons(app);
+    pvwire::tool::register_get(app);
+    pvwire::tool::register_put(app);
+    pvwire::tool::register_monitor(app);
+    pvwire::tool::register_info(app);
+    pvwire::tool::register_call(app);
+    pvwire::tool::register_list(app);
+    pvwire::tool::register_serve(app);
 
     try {
         app.parse(argc, argv);

@@ -256,3 +256,20 @@ TEST_CASE("operations complete through futures, callbacks and coroutines", "[e2e
     io.run_for(5s);
     CHECK(got == 1.5);
 }
+
+TEST_CASE("a PV removed from the server disconnects its monitors, which resume when it returns", "[e2e][channels]") {
+    Fixture f;
+    auto sub = f.ctx->monitor("t:dbl");
+    auto kinds = [&](client::MonitorEvent::Kind want, int rounds = 50) {
+        for (int i = 0; i < rounds; ++i)
+            for (auto& e : sub->wait(100ms))
+                if (e.kind == want) return true;
+        return false;
+    };
+    REQUIRE(kinds(client::MonitorEvent::Kind::Data));
+    f.srv.remove_pv("t:dbl");
+    CHECK(kinds(client::MonitorEvent::Kind::Disconnected));
+    f.srv.add_pv("t:dbl", f.dbl);
+    f.ctx->get("t:arr");  // unrelated traffic
+    CHECK(kinds(client::MonitorEvent::Kind::Data, 100));  // searched again, re-INIT, value again
+}

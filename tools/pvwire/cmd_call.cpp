@@ -1,0 +1,106 @@
+// pvwire call: an RPC (like pvxcall). The argument is an NTURI (scheme "pva", path = the PV
+// name) whose query holds the NAME=VALUE arguments, as strings (PVXS's pvxcall does the same)
+// or, with --typed, as int64/double/boolean/string guessed from the text.
+#include "client_common.hpp"
+#include "commands.hpp"
+
+#include <pvwire/data/nt.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <future>
+#include <iostream>
+#include <memory>
+
+namespace pvwire::tool {
+
+namespace {
+
+struct CallArgs : ClientArgs {
+    std::string pv;
+    std::vector<std::string> args;
+    bool typed = false;
+};
+
+TypeCode guess(const std::string& s) {
+    if (s == "true" || s == "false") return TypeCode::Bool;
+    std::int64_t i;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) return TypeCode::Int64;
+    double d;
+    if (!s.empty() && detail::parse_number(s, d)) return TypeCode::Float64;
+    return TypeCode::String;
+}
+
+int run_call(const CallArgs& a) {
+    nt::NTURI uri;
+    std::vector<std::pair<std::string, std::string>> query;
+    try {
+        for (const auto& nv : a.args) {
+            const auto eq = nv.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw std::runtime_error("expected <name>=<value>, not \"" + nv + "\"");
+            query.emplace_back(nv.substr(0, eq), nv.substr(eq + 1));
+            uri.add_arg(a.typed ? guess(query.back().second) : TypeCode::String, query.back().first);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "pvwire call: " << e.what() << "\n";
+        return 2;
+    }
+    Value arg = uri.create();
+    arg["scheme"] = "pva";
+    arg["path"] = a.pv;
+    for (const auto& [name, text] : query) arg["query"][name].set(text);
+    arg.mark_all();
+    if (a.verbose) std::cerr << "Argument:\n" << format_tree(arg, 0);
+
+    client::Context ctx(client_config(a));
+    using Outcome = std::pair<std::error_code, client::Result>;
+    auto p = std::make_shared<std::promise<Outcome>>();
+    auto f = p->get_future();
+    ctx.async_rpc(a.pv, arg, client::OpOptions{a.request, a.timeout_ms()},
+                  [p](std::error_code ec, client::Result r) { p->set_value({ec, std::move(r)}); });
+    ctx.hurry();
+    if (f.wait_for(a.timeout_ms() + std::chrono::milliseconds(500)) != std::future_status::ready) {
+        std::cerr << "Timeout\n";
+        return 1;
+    }
+    auto [ec, r] = f.get();
+    print_stats(a, ctx);
+    if (ec == client::errc::timeout) {
+        std::cerr << "Timeout\n";
+        return 1;
+    }
+    if (ec) {
+        std::cerr << a.pv << ": Error: " << error_text(ec, r) << "\n";
+        return 1;
+    }
+    if (!r.status.message.empty()) std::cerr << a.pv << ": Warning: " << r.status.message << "\n";
+    if (a.json) {
+        json j = json::object();
+        j["name"] = a.pv;
+        j["value"] = to_json(r.value);
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << a.pv << "\n" << format_tree(r.value, a.max_elements);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_call(CLI::App& app) {
+    auto a = std::make_shared<CallArgs>();
+    auto* cmd = app.add_subcommand("call", "Call an RPC with NTURI arguments and print the result (like pvxcall)");
+    add_client_options(cmd, *a, opt_timeout | opt_request | opt_max | opt_json);
+    cmd->add_flag("-t,--typed", a->typed, "Send arguments as int64/double/boolean when they look like one");
+    cmd->add_option("pv", a->pv, "PV name (the NTURI path)")->required();
+    cmd->add_option("args", a->args, "Arguments NAME=VALUE (the NTURI query)");
+    cmd->callback([a] {
+        const int status = run_call(*a);
+        if (status) throw CLI::RuntimeError(status);
+    });
+}
+
+}  // namespace pvwire::tool

@@ -1,0 +1,345 @@
+// pvwire list: without an argument, the pvAccess servers seen for -w seconds (like pvxlist):
+// a discovery search (a SEARCH naming no channel, reply required) goes to the search
+// destinations once a second, and the beacons reaching the broadcast port are watched too.
+// With HOST[:PORT] arguments: the PVs each server lists, from an RPC to its "server" PV with
+// op="channels" (what pvxlist does).
+//
+// The client Context has no way to open a channel on one given server (the "server" PV is
+// not answered in searches, and Context::link() gives a connection but no channel on it), so
+// the listing speaks the protocol itself over one TCP connection: handshake, CREATE_CHANNEL
+// "server", RPC INIT, RPC EXEC.
+#include "client_common.hpp"
+#include "commands.hpp"
+
+#include <pvwire/data/nt.hpp>
+#include <pvwire/net/address.hpp>
+#include <pvwire/net/interfaces.hpp>
+#include <pvwire/net/udp_transport.hpp>
+#include <pvwire/protocol/client_handshake.hpp>
+#include <pvwire/protocol/pv_request.hpp>
+#include <pvwire/wire/connection_codec.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+namespace pvwire::tool {
+
+namespace {
+
+namespace asio = net::asio;
+
+struct ListArgs : ClientArgs {
+    std::vector<std::string> servers;
+    bool sort = false;
+};
+
+// ---- discovery -------------------------------------------------------------------------------
+
+int run_discover(const ListArgs& a) {
+    auto& interrupted = install_interrupt_handler();
+    const auto cfg = client_config(a);
+    asio::io_context io;
+    const auto bind_addr =
+        cfg.interfaces.empty() ? asio::ip::address(asio::ip::address_v4::any()) : cfg.interfaces.front();
+    std::set<std::string> seen;
+    auto report = [&](const wire::Guid& guid, const asio::ip::address& addr, std::uint16_t port, const char* how) {
+        const std::string ep = addr.to_string() + ":" + std::to_string(port);
+        if (!seen.insert(ep + " " + guid.to_string()).second) return;
+        if (a.json) {
+            json j = json::object();
+            j["server"] = ep;
+            j["guid"] = guid.to_string();
+            j["via"] = how;
+            std::cout << j.dump() << std::endl;
+        } else {
+            std::cout << ep << " guid " << guid.to_string() << " (" << how << ")" << std::endl;
+        }
+    };
+    auto on_datagram = [&](const net::Datagram& d, bool beacon_port) {
+        std::span<const std::byte> rest = d.bytes;
+        while (rest.size() >= wire::header_size) {
+            wire::Diagnostic diag;
+            auto h = wire::Header::parse(rest, &diag);
+            if (!h || h->is_control() || rest.size() < wire::header_size + h->body_size()) return;
+            wire::Message m;
+            wire::DecodeContext ctx;
+            const bool ok = wire::decode(*h, rest.subspan(wire::header_size, h->body_size()), ctx, m, diag);
+            rest = rest.subspan(wire::header_size + h->body_size());
+            if (!ok) return;
+            if (auto* b = std::get_if<wire::Beacon>(&m.body); b && beacon_port) {
+                if (b->protocol != "tcp") continue;
+                const auto addr = b->server_address.is_unspecified() ? d.from.address() : net::from_wire(b->server_address);
+                report(b->guid, addr, b->server_port, "beacon");
+            } else if (auto* r = std::get_if<wire::SearchResponse>(&m.body); r && !beacon_port) {
+                if (r->protocol != "tcp") continue;
+                const auto addr = r->server_address.is_unspecified() ? d.from.address() : net::from_wire(r->server_address);
+                report(r->guid, addr, r->server_port ? r->server_port : d.from.port(), "search reply");
+            }
+        }
+    };
+
+    std::shared_ptr<net::UdpTransport> search_sock, beacon_sock;
+    try {
+        net::UdpOptions o;
+        o.reuse_port = false;
+        search_sock = net::UdpTransport::open(io.get_executor(), net::udp::endpoint(bind_addr, 0), o);
+    } catch (const std::exception& e) {
+        std::cerr << "pvwire list: cannot open a UDP socket: " << e.what() << "\n";
+        return 1;
+    }
+    try {
+        net::UdpOptions b;
+        b.multicast_groups = {asio::ip::make_address_v4("224.0.0.128")};
+        beacon_sock = net::UdpTransport::open(io.get_executor(), net::udp::endpoint(bind_addr, cfg.broadcast_port), b);
+    } catch (const std::exception& e) {
+        std::cerr << "warning: not listening for beacons on UDP port " << cfg.broadcast_port << ": " << e.what() << "\n";
+    }
+    search_sock->start([&](const net::Datagram& d) { on_datagram(d, false); });
+    if (beacon_sock) beacon_sock->start([&](const net::Datagram& d) { on_datagram(d, true); });
+
+    const auto dests = cfg.search_destinations();
+    const auto bcasts = net::broadcast_addresses();
+    std::mt19937 rng(std::random_device{}());
+    std::uint32_t seq = rng();
+    auto ping = [&] {
+        wire::Search s;
+        s.sequence = seq++;
+        s.response_port = search_sock->local_endpoint().port();
+        for (const auto& dest : dests) {
+            const auto ad = dest.address();
+            const bool broadcast = ad.is_multicast() ||
+                                   (ad.is_v4() && (ad.to_v4() == asio::ip::address_v4::broadcast() ||
+                                                   std::find(bcasts.begin(), bcasts.end(), ad.to_v4()) != bcasts.end()));
+            s.flags = std::uint8_t(wire::Search::reply_required | (broadcast ? 0 : wire::Search::unicast));
+            wire::Message m;
+            m.order = wire::ByteOrder::Big;
+            m.body = s;
+            search_sock->send_to(wire::encode_to_bytes(m), dest);
+        }
+    };
+    if (a.verbose || a.debug)
+        for (const auto& d : dests) std::cerr << "discovery search to " << net::to_string(d) << "\n";
+
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + a.timeout_ms();
+    auto next_ping = start;
+    while (!interrupted && std::chrono::steady_clock::now() < end) {
+        if (std::chrono::steady_clock::now() >= next_ping) {
+            ping();
+            next_ping += std::chrono::seconds(1);
+        }
+        io.run_for(std::chrono::milliseconds(50));
+    }
+    search_sock->close();
+    if (beacon_sock) beacon_sock->close();
+    io.run_for(std::chrono::milliseconds(20));
+    if (seen.empty()) {
+        std::cerr << "No servers found\n";
+        return 1;
+    }
+    return 0;
+}
+
+// ---- the "server" PV of one server -------------------------------------------------------------
+
+class ServerQuery {
+public:
+    ServerQuery(net::tcp::endpoint ep, std::chrono::milliseconds timeout) : ep_(ep), timeout_(timeout) {}
+
+    // The channel names, or nullopt with error() set.
+    std::optional<std::vector<std::string>> run() {
+        asio::steady_timer timer(io_);
+        timer.expires_after(timeout_);
+        timer.async_wait([this](boost::system::error_code ec) {
+            if (!ec) fail("timeout");
+        });
+        sock_.async_connect(ep_, [this](boost::system::error_code ec) {
+            if (ec) return fail("cannot connect: " + ec.message());
+            read();
+        });
+        io_.run();
+        if (!error_.empty()) return std::nullopt;
+        return names_;
+    }
+    const std::string& error() const { return error_; }
+
+private:
+    void fail(std::string why) {
+        if (done_) return;
+        done_ = true;
+        error_ = std::move(why);
+        finish();
+    }
+    void finish() {
+        done_ = true;
+        boost::system::error_code ignored;
+        sock_.close(ignored);
+        io_.stop();
+    }
+    void read() {
+        sock_.async_read_some(asio::buffer(chunk_), [this](boost::system::error_code ec, std::size_t n) {
+            if (done_) return;
+            if (ec) return fail(ec == asio::error::eof ? "the server closed the connection" : ec.message());
+            const auto* p = reinterpret_cast<const std::byte*>(chunk_.data());
+            in_.insert(in_.end(), p, p + n);
+            if (!frames()) return;
+            read();
+        });
+    }
+    // Decodes every whole frame; false once finished.
+    bool frames() {
+        for (;;) {
+            wire::Diagnostic diag;
+            const std::size_t len = wire::ConnectionCodec::frame_length(in_, codec_.limits(), diag);
+            if (len == 0) {
+                if (!diag.message().empty()) {
+                    fail("bad message from the server: " + diag.message());
+                    return false;
+                }
+                return true;
+            }
+            if (in_.size() < len) return true;
+            wire::Message m;
+            const auto r = codec_.decode(std::span<const std::byte>(in_.data(), len), m, diag);
+            in_.erase(in_.begin(), in_.begin() + std::ptrdiff_t(len));
+            if (r == wire::ConnectionCodec::Result::Error) {
+                fail("bad message from the server: " + diag.message());
+                return false;
+            }
+            if (r != wire::ConnectionCodec::Result::Message) continue;
+            on_message(m);
+            if (done_) return false;
+        }
+    }
+    void send(wire::Body body) {
+        wire::Message m;
+        m.order = hs_.order();
+        m.body = std::move(body);
+        wire::OutBuffer out;
+        wire::encode(m, out);
+        write(out);
+    }
+    void write(const wire::OutBuffer& out) {
+        const auto bytes = out.flatten();
+        boost::system::error_code ec;
+        asio::write(sock_, asio::buffer(bytes.data(), bytes.size()), ec);
+        if (ec) fail("write failed: " + ec.message());
+    }
+    void on_message(const wire::Message& m) {
+        const bool was_validated = hs_.validated();
+        wire::OutBuffer out;
+        if (hs_.on_message(m, out)) {
+            if (!out.empty()) write(out);
+            if (hs_.state() == protocol::ClientHandshake::State::Failed) return fail("handshake failed");
+            if (!was_validated && hs_.validated())
+                send(wire::CreateChannelRequest{{wire::SearchChannel{1, "server"}}});
+            return;
+        }
+        if (auto* c = std::get_if<wire::CreateChannelResponse>(&m.body)) {
+            if (!c->status.success()) return fail("no \"server\" PV: " + c->status.message);
+            sid_ = c->sid;
+            wire::RpcRequest r;
+            r.sid = sid_;
+            r.ioid = 1;
+            r.subcmd = wire::subcmd::init;
+            r.pv_request = protocol::parse_pv_request("");
+            send(std::move(r));
+        } else if (auto* r = std::get_if<wire::RpcResponse>(&m.body)) {
+            if (!r->status.success()) return fail(r->status.message.empty() ? "error status" : r->status.message);
+            if (r->is_init()) {
+                nt::NTURI uri;
+                uri.add_arg(TypeCode::String, "op");
+                wire::RpcRequest e;
+                e.sid = sid_;
+                e.ioid = 1;
+                e.subcmd = wire::subcmd::exec;
+                e.argument = uri.call("server", {{"op", std::string("channels")}});
+                send(std::move(e));
+                return;
+            }
+            Value v = r->result ? r->result.field("value") : Value();
+            if (!v || v.code() != TypeCode::StringA) return fail("unexpected reply (no string[] value)");
+            for (const auto& s : v.array().span<std::string>()) names_.push_back(s);
+            send(wire::DestroyChannel{sid_, 1});
+            finish();
+        } else if (auto* msg = std::get_if<wire::RemoteMessage>(&m.body)) {
+            std::cerr << "message from the server: " << msg->text << "\n";
+        }
+    }
+
+    net::tcp::endpoint ep_;
+    std::chrono::milliseconds timeout_;
+    asio::io_context io_;
+    net::tcp::socket sock_{io_};
+    std::array<char, 16384> chunk_{};
+    std::vector<std::byte> in_;
+    wire::ConnectionCodec codec_;
+    protocol::ClientHandshake hs_;
+    std::uint32_t sid_ = 0;
+    bool done_ = false;
+    std::string error_;
+    std::vector<std::string> names_;
+};
+
+int run_query(const ListArgs& a) {
+    const auto cfg = client_config(a);
+    int status = 0;
+    for (const auto& s : a.servers) {
+        std::string err;
+        auto hp = net::parse_host_port(s, cfg.server_port, &err);
+        std::optional<net::udp::endpoint> ep;
+        if (hp) ep = net::resolve(*hp, net::Resolve::names, &err);
+        if (!ep) {
+            std::cerr << "pvwire list: " << s << ": " << (err.empty() ? "bad address" : err) << "\n";
+            status = 1;
+            continue;
+        }
+        ServerQuery q(net::tcp::endpoint(ep->address(), ep->port()), a.timeout_ms());
+        auto names = q.run();
+        if (!names) {
+            std::cerr << "From " << s << ": " << q.error() << "\n";
+            status = 1;
+            continue;
+        }
+        if (a.sort) std::sort(names->begin(), names->end());
+        if (a.json) {
+            json j = json::object();
+            j["server"] = s;
+            j["pvs"] = *names;
+            std::cout << j.dump() << "\n";
+        } else {
+            if (a.verbose || a.servers.size() > 1) std::cout << "# From " << s << "\n";
+            for (const auto& n : *names) std::cout << n << "\n";
+        }
+        std::cout.flush();
+    }
+    return status;
+}
+
+}  // namespace
+
+void register_list(CLI::App& app) {
+    auto a = std::make_shared<ListArgs>();
+    a->timeout = 3.0;
+    auto* cmd = app.add_subcommand("list", "List the servers seen, or the PVs of servers (like pvxlist)");
+    cmd->add_option("-w,--timeout", a->timeout,
+                    "Discovery: listen this many seconds (default 3); query: timeout per server (default 3)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("-s,--sort", a->sort, "Sort the PV names");
+    add_client_options(cmd, *a, opt_json);
+    cmd->add_option("server", a->servers, "HOST[:PORT] of servers to list the PVs of (default port "
+                                          "EPICS_PVA_SERVER_PORT, 5075)");
+    cmd->callback([a] {
+        const int status = a->servers.empty() ? run_discover(*a) : run_query(*a);
+        if (status) throw CLI::RuntimeError(status);
+    });
+}
+
+}  // namespace pvwire::tool

@@ -1,0 +1,228 @@
+// pvwire serve: a channel server for the PVs of a JSON PV file (docs/pv-file.md) and/or
+// --pv NAME=TYPE:VALUE options, on the embedded memory store. Prints the bound ports and the
+// served names, applies the file's rules to puts (read-only, limits, enumeration index),
+// stamps every accepted put and every tick with the time, and stops cleanly on Ctrl-C.
+#include "client_common.hpp"
+#include "commands.hpp"
+#include "pv_file.hpp"
+
+#include <pvwire/data/nt.hpp>
+#include <pvwire/server/server.hpp>
+#include <pvwire/server/shared_pv.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace pvwire::tool {
+
+namespace {
+
+struct ServeArgs {
+    std::vector<std::string> files;
+    std::vector<std::string> pvs;
+    bool verbose = false;
+    bool isolated = false;
+};
+
+struct Ticker {
+    std::shared_ptr<server::SharedPV> pv;
+    std::shared_ptr<const PvSpec> spec;
+    std::chrono::steady_clock::time_point next;
+};
+
+__extension__ typedef __int128 i128;  // exact sums of any int64/uint64 and step
+
+std::mutex out_mu;  // put logs come from the server's threads
+
+// value + step, wrapping to the opposite limit (or the initial value when there is none, or
+// when the type's range would be passed).
+void tick(const Ticker& t) {
+    const PvSpec& s = *t.spec;
+    const Value cur = t.pv->current();
+    Value v(t.pv->type());
+    Value f = v["value"];
+    const Value initial = s.initial["value"];
+    const double step = s.tick_step;
+    bool ok = false;
+    if (type_code::is_float(s.element)) {
+        double x = cur["value"].as<double>() + step;
+        if (s.high && x > *s.high) x = s.low ? *s.low : initial.as<double>();
+        else if (s.low && x < *s.low) x = s.high ? *s.high : initial.as<double>();
+        ok = std::isfinite(x) && f.try_set(x);
+    } else {
+        i128 x = type_code::is_unsigned(s.element) ? i128(cur["value"].as<std::uint64_t>())
+                                                       : i128(cur["value"].as<std::int64_t>());
+        x += i128(std::llround(step));
+        const bool above = s.high && double(x) > *s.high, below = s.low && double(x) < *s.low;
+        if (above || below) {
+            const auto& other = above ? s.low : s.high;
+            if (other) x = i128(std::llround(*other));
+            else x = type_code::is_unsigned(s.element) ? i128(initial.as<std::uint64_t>())
+                                                       : i128(initial.as<std::int64_t>());
+        }
+        if (x >= 0 && x <= i128(std::numeric_limits<std::uint64_t>::max())) ok = f.try_set(std::uint64_t(x));
+        else if (x >= i128(std::numeric_limits<std::int64_t>::min()) && x < 0) ok = f.try_set(std::int64_t(x));
+    }
+    if (!ok) f.set(initial);  // passed the type's range
+    nt::set_time_now(v["timeStamp"]);
+    v["timeStamp"].mark_all();
+    t.pv->post(v);
+}
+
+std::string join_addresses(const std::vector<net::asio::ip::address>& as) {
+    if (as.empty()) return "0.0.0.0";
+    std::string s;
+    for (const auto& a : as) s += (s.empty() ? "" : ",") + a.to_string();
+    return s;
+}
+
+int run_serve(const ServeArgs& a) {
+    std::vector<PvSpec> specs;
+    try {
+        for (const auto& f : a.files) {
+            auto more = load_pv_file(f);
+            specs.insert(specs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+        }
+        for (const auto& p : a.pvs) specs.push_back(parse_pv_option(p));
+    } catch (const PvFileError& e) {
+        std::cerr << "pvwire serve: " << e.what() << "\n";
+        return 2;
+    }
+    {
+        std::map<std::string, int> count;
+        for (const auto& s : specs)
+            if (++count[s.name] == 2) {
+                std::cerr << "pvwire serve: the PV name \"" << s.name << "\" is given more than once\n";
+                return 2;
+            }
+    }
+    if (specs.empty()) {
+        std::cerr << "pvwire serve: nothing to serve: give --pvs FILE and/or --pv NAME=TYPE:VALUE\n";
+        return 2;
+    }
+
+    auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
+    for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
+    server::Server srv(cfg);
+    std::vector<Ticker> tickers;
+    std::vector<std::pair<std::string, std::string>> listing;  // name, summary
+    std::size_t width = 0;
+    for (const auto& s : specs) width = std::max(width, s.name.size());
+
+    for (auto& s : specs) {
+        auto spec = std::make_shared<const PvSpec>(std::move(s));
+        Value init = spec->initial.clone();
+        if (auto ts = init.field("timeStamp")) nt::set_time_now(ts);
+        init.mark_all();
+        auto pv = server::SharedPV::create(spec->name, init);
+        pv->set_read_only(spec->read_only);
+        if (!spec->read_only) {
+            std::weak_ptr<server::SharedPV> weak = pv;
+            const bool verbose = a.verbose;
+            pv->on_put([spec, weak, verbose](Value& v, const server::Peer& peer, server::PVHandler::Done done) {
+                auto self = weak.lock();
+                const std::string bad = self ? check_put(*spec, self->current(), v) : std::string("the PV is gone");
+                const std::string who = (peer.credentials.user.empty() ? std::string() : peer.credentials.user + "@") + peer.address;
+                if (!bad.empty()) {
+                    if (verbose) {
+                        std::lock_guard lock(out_mu);
+                        std::cout << who << " put " << spec->name << " refused: " << bad << std::endl;
+                    }
+                    done(wire::Status::error(bad));
+                    return;
+                }
+                if (auto ts = v.field("timeStamp")) {
+                    nt::set_time_now(ts);
+                    ts.mark_all();
+                }
+                if (verbose) {
+                    std::lock_guard lock(out_mu);
+                    std::cout << who << " put " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                }
+                done(wire::Status::ok());
+            });
+        }
+        srv.add_pv(spec->name, pv);
+        if (spec->tick_period > 0)
+            tickers.push_back(Ticker{pv, spec,
+                                     std::chrono::steady_clock::now() +
+                                         std::chrono::milliseconds(std::llround(spec->tick_period * 1000))});
+        listing.emplace_back(spec->name, spec->summary());
+    }
+
+    try {
+        srv.start();
+    } catch (const std::exception& e) {
+        std::cerr << "pvwire serve: cannot start the server: " << e.what() << "\n";
+        return 1;
+    }
+    const auto eff = srv.config();
+    const std::string addr = join_addresses(eff.interfaces);
+    const std::string client_addr = eff.interfaces.empty() || eff.interfaces.front().is_unspecified()
+                                        ? std::string("127.0.0.1")
+                                        : eff.interfaces.front().to_string();
+    {
+        std::lock_guard lock(out_mu);
+        std::cout << "pvwire serve: " << listing.size() << " PVs on TCP " << addr << ":" << srv.tcp_port() << ", UDP "
+                  << addr << ":" << srv.udp_port() << ", GUID " << srv.guid().to_string() << "\n";
+        for (const auto& [name, summary] : listing)
+            std::cout << "  " << std::left << std::setw(int(width)) << name << "  " << summary << "\n";
+        std::cout << "pvwire serve: clients find it with EPICS_PVA_ADDR_LIST=" << client_addr << ":" << srv.udp_port()
+                  << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_SERVER_PORT=" << srv.tcp_port()
+                  << " EPICS_PVA_BROADCAST_PORT=" << srv.udp_port() << "\n";
+        if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
+        std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
+    }
+
+    auto& interrupted = install_interrupt_handler();
+    while (!interrupted) {
+        auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& t : tickers) {
+            if (now >= t.next) {
+                try {
+                    tick(t);
+                } catch (const std::exception& e) {
+                    std::lock_guard lock(out_mu);
+                    std::cerr << "pvwire serve: tick of " << t.spec->name << " failed: " << e.what() << "\n";
+                }
+                const auto period = std::chrono::milliseconds(std::llround(t.spec->tick_period * 1000));
+                t.next += period;
+                if (t.next < now) t.next = now + period;  // fell behind: do not burst
+            }
+            wake = std::min(wake, t.next);
+        }
+        std::this_thread::sleep_until(wake);
+    }
+    srv.stop();
+    std::cerr << "pvwire serve: stopped" << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app) {
+    auto a = std::make_shared<ServeArgs>();
+    auto* cmd = app.add_subcommand("serve", "Serve PVs from a JSON PV file and/or --pv options until Ctrl-C");
+    cmd->add_option("--pvs", a->files, "JSON PV file (docs/pv-file.md); may be repeated");
+    cmd->add_option("--pv", a->pvs,
+                    "A PV NAME=TYPE[:VALUE]: TYPE an element (double, int32, string, ...), an element with [] "
+                    "for an array (VALUE [1,2,3] or 1,2,3), or enum (VALUE the choices A,B,C); may be repeated");
+    cmd->add_flag("--isolated", a->isolated,
+                  "Loopback only, ephemeral TCP and UDP ports (printed), no beacons beyond 127.0.0.1");
+    cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
+    cmd->callback([a] {
+        const int status = run_serve(*a);
+        if (status) throw CLI::RuntimeError(status);
+    });
+}
+
+}  // namespace pvwire::tool
