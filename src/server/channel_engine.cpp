@@ -1,8 +1,11 @@
 #include "channel_engine.hpp"
 
 #include <pvwire/protocol/pv_request.hpp>
+#include <pvwire/wire/value_codec.hpp>
 
 #include <algorithm>
+#include <array>
+#include <mutex>
 
 namespace pvwire::server::detail {
 
@@ -28,9 +31,9 @@ struct ChannelEngine::Op {
 ChannelEngine::~ChannelEngine() = default;
 
 ChannelEngine::ChannelEngine(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                             EngineLimits limits)
+                             SendRaw send_raw, EngineLimits limits)
     : ex_(std::move(executor)), peer_(std::move(peer)), order_(order), open_(std::move(open)), send_(std::move(send)),
-      limits_(limits) {}
+      send_raw_(std::move(send_raw)), limits_(limits) {}
 
 template <class F> auto ChannelEngine::on_strand(F f) {
     return [weak = weak_from_this(), ex = ex_, f = std::move(f)](auto&&... args) mutable {
@@ -422,7 +425,8 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
             if (cur) {
                 cur.unmark();
                 cur.mark();
-                op.queue.push_back(Update{std::move(cur), {}});
+                BitSet all{0};
+                op.queue.push_back(Update{std::move(cur), std::move(all), {}});
             }
             op.subscription = ch->second.pv->subscribe(
                 on_strand([ioid](ChannelEngine& self, Value update) { self.on_update(ioid, update); }));
@@ -438,37 +442,81 @@ void ChannelEngine::on_update(std::uint32_t ioid, const Value& update) {
     if (it == ops_.end()) return;
     Op& op = *it->second;
     if (op.queue.size() < op.queue_size) {
-        op.queue.push_back(Update{update, {}});
+        op.queue.push_back(Update{update, update.marks(), {}});
     } else {
         // squash into the newest queued update: the newest value always arrives, and the
         // fields that changed more than once are reported as overrun
         Update& last = op.queue.back();
-        BitSet twice = last.value.marks();
+        BitSet twice = last.changed;
         twice &= update.marks();
         last.overrun |= twice;
-        BitSet marks = last.value.marks();
-        marks |= update.marks();
+        last.changed |= update.marks();
         last.value = update;
-        last.value.marks() = marks;
     }
     pump(op);
 }
+
+namespace {
+
+// Monitor fan-out: subscribers that would receive identical bytes for one update (same value,
+// same selected fields, same byte order) share one encoding of its data part. Keyed by the
+// update's storage, which every subscriber's queue shares until the next post.
+class FanoutCache {
+public:
+    std::shared_ptr<const std::vector<std::byte>> find_or_encode(const Value& v, const BitSet& bits,
+                                                                 wire::ByteOrder order) {
+        std::lock_guard lock(mu_);
+        for (auto& e : entries_) {
+            auto s = e.store.lock();
+            if (s && s.get() == v.store() && e.order == order && e.bits == bits) return e.bytes;
+        }
+        wire::OutBuffer out;
+        wire::Writer w(out, order);
+        wire::encode_partial(w, v, bits, nullptr);
+        auto bytes = std::make_shared<const std::vector<std::byte>>(out.flatten());
+        entries_[next_] = Entry{v.store_ptr(), bits, order, bytes};
+        next_ = (next_ + 1) % entries_.size();
+        return bytes;
+    }
+
+private:
+    struct Entry {
+        std::weak_ptr<pvwire::detail::ValueStore> store;
+        BitSet bits;
+        wire::ByteOrder order = wire::ByteOrder::Little;
+        std::shared_ptr<const std::vector<std::byte>> bytes;
+    };
+    std::mutex mu_;
+    std::array<Entry, 64> entries_{};
+    std::size_t next_ = 0;
+};
+
+FanoutCache& fanout_cache() {
+    static FanoutCache c;
+    return c;
+}
+
+}  // namespace
 
 void ChannelEngine::pump(Op& op) {
     while (op.running && !op.queue.empty() && (!op.pipeline || op.window > 0)) {
         Update u = std::move(op.queue.front());
         op.queue.pop_front();
-        const BitSet bits = protocol::apply_mask(u.value.marks(), op.mask, *op.type);
+        const BitSet bits = protocol::apply_mask(u.changed, op.mask, *op.type);
         if (bits.empty() && op.primed) continue;  // nothing selected changed
         op.primed = true;
-        wire::MonitorResponse r;
-        r.ioid = op.ioid;
-        r.subcmd = 0;
-        r.has_data = true;
-        r.changed = bits;
-        r.data = std::move(u.value);
-        r.overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
-        send(std::move(r));
+        const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
+        // header, ioid, sub-command, then the shared "BitSet + data", then the overrun BitSet
+        auto data = fanout_cache().find_or_encode(u.value, bits, order_);
+        wire::OutBuffer out;
+        wire::Writer w(out, order_);
+        w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
+        w.u32(op.ioid);
+        w.u8(0);
+        out.add_external(data->data(), data->size(), data);
+        w.bitset(overrun);
+        w.end_message();
+        send_raw_(std::move(out));
         if (op.pipeline) --op.window;
     }
 }

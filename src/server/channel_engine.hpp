@@ -32,9 +32,11 @@ class ChannelEngine : public std::enable_shared_from_this<ChannelEngine> {
 public:
     using Open = std::function<std::shared_ptr<PVHandler>(std::string_view name, const Peer& peer)>;
     using Send = std::function<void(wire::Message&&)>;
+    // Sends bytes already encoded (monitor updates whose data part is shared).
+    using SendRaw = std::function<void(wire::OutBuffer&&)>;
 
     ChannelEngine(net::asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                  EngineLimits limits = {});
+                  SendRaw send_raw, EngineLimits limits = {});
     ~ChannelEngine();
 
     // Handles a channel or operation message; false if it is not one.
@@ -49,7 +51,8 @@ public:
     std::size_t operation_count() const noexcept { return ops_.size(); }
 
     struct Update {
-        Value value;      // the PV value; marks = fields changed since the previous update
+        Value value;      // the PV value, shared with every other subscriber: never modified
+        BitSet changed;   // fields changed since the previous update
         BitSet overrun;   // fields that changed more than once since then (squashed)
     };
     struct Op;
@@ -96,6 +99,7 @@ private:
     wire::ByteOrder order_;
     Open open_;
     Send send_;
+    SendRaw send_raw_;
     EngineLimits limits_;
     std::uint32_t next_sid_ = 1;
     std::map<std::uint32_t, Chan> channels_;

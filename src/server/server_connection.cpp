@@ -111,6 +111,9 @@ void ServerConnection::handle(const wire::Message& m) {
             [weak](wire::Message&& reply) {
                 if (auto self = weak.lock()) self->send(reply);
             },
+            [weak](wire::OutBuffer&& bytes) {
+                if (auto self = weak.lock()) self->transport_->send(std::move(bytes));
+            },
             hooks_.limits);
     }
     if (!engine_->handle(m)) {

@@ -176,8 +176,7 @@ int run_serve(const ServeArgs& a) {
         for (const auto& [name, summary] : listing)
             std::cout << "  " << std::left << std::setw(int(width)) << name << "  " << summary << "\n";
         std::cout << "pvwire serve: clients find it with EPICS_PVA_ADDR_LIST=" << client_addr << ":" << srv.udp_port()
-                  << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_SERVER_PORT=" << srv.tcp_port()
-                  << " EPICS_PVA_BROADCAST_PORT=" << srv.udp_port() << "\n";
+                  << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_SERVER_PORT=" << srv.tcp_port() << "\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
