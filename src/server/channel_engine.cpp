@@ -283,6 +283,15 @@ template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Sta
 }
 }  // namespace
 
+// A put whose changed BitSet names a field the put type does not have was built for another
+// type: refused (the decoder skips such bits, so the rest would otherwise be written).
+static std::optional<std::string> bit_outside(const BitSet& changed, const TypeDesc& type) {
+    const std::size_t count = type.offset_count();
+    const std::size_t b = changed.next(count);
+    if (b == BitSet::npos) return std::nullopt;
+    return "changed BitSet names field " + std::to_string(b) + ", the put structure has " + std::to_string(count);
+}
+
 // The operation and channel an execute request names, or an error reply and nothing.
 std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t command, const wire::OperationRequest& m) {
     auto it = ops_.find(m.ioid);
@@ -342,6 +351,7 @@ void ChannelEngine::put(const wire::PutRequest& m) {
         return;
     }
     if (!m.data) return reply_error(0x0B, m.ioid, m.subcmd, "no value to put");
+    if (auto bad = bit_outside(m.changed, *op.type)) return reply_error(0x0B, m.ioid, m.subcmd, *bad);
     op.busy = true;
     const auto gen = op.generation;
     const auto ioid = m.ioid;
@@ -378,6 +388,7 @@ void ChannelEngine::put_get(const wire::PutGetRequest& m) {
         return;
     }
     if (!m.data) return reply_error(0x0C, m.ioid, m.subcmd, "no value to put");
+    if (auto bad = bit_outside(m.changed, *op.type)) return reply_error(0x0C, m.ioid, m.subcmd, *bad);
     op.busy = true;
     const auto gen = op.generation;
     const auto ioid = m.ioid;

@@ -46,6 +46,11 @@ public:
     // The PV named `name` is no longer served: its channels are destroyed and the client is
     // told with DESTROY_CHANNEL (as PVXS does), so it searches again.
     void close_channels(std::string_view name);
+    // A request whose data could not be decoded because its ioid is unknown (a PUT for an
+    // operation never initialised): answered with an error status.
+    void unknown_request(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd) {
+        reply_error(command, ioid, subcmd, "bad request id");
+    }
 
     std::size_t channel_count() const noexcept { return channels_.size(); }
     std::size_t operation_count() const noexcept { return ops_.size(); }

@@ -56,7 +56,16 @@ void ServerConnection::on_frame(std::span<const std::byte> frame, const std::sha
     wire::Diagnostic diag;
     switch (codec_.decode(frame, msg_, diag, owner)) {
     case wire::ConnectionCodec::Result::Pending:
+        return;
     case wire::ConnectionCodec::Result::Ignored:
+        // an execute request whose data needs the type of an operation we do not know:
+        // answer it (sid 4, ioid 4, sub-command 1 follow the header)
+        if (engine_ && diag.code == wire::errc::unknown_operation && frame.size() >= wire::header_size + 9) {
+            const auto h = wire::Header::parse(frame);
+            if (!h || h->segment() != wire::Segment::None) return;
+            const auto ioid = wire::endian::load<std::uint32_t>(frame.data() + wire::header_size + 4, h->order());
+            engine_->unknown_request(h->command, ioid, std::uint8_t(frame[wire::header_size + 8]));
+        }
         return;
     case wire::ConnectionCodec::Result::Error:
         close("bad message from client: " + diag.message());

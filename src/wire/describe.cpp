@@ -27,6 +27,12 @@ std::string hex_bytes(const std::uint8_t* p, std::size_t n) {
     }
     return s;
 }
+// "a,b,c": adds `item` to a comma-separated list
+void append(std::string& list, const std::string& item) {
+    if (!list.empty()) list += ',';
+    list += item;
+}
+
 std::string status_text(const Status& s) {
     static const char* const names[] = {"OK", "WARNING", "ERROR", "FATAL"};
     if (s.type == Status::Type::Ok && s.message.empty() && s.stack.empty()) return "OK";
@@ -72,7 +78,7 @@ struct FieldsOf {
         add("rxbuf", std::to_string(m.buffer_size));
         add("introspection-registry", std::to_string(m.registry_size));
         std::string s;
-        for (const auto& a : m.auth_methods) s += (s.empty() ? "" : ",") + a;
+        for (const auto& a : m.auth_methods) append(s, a);
         add("methods", s);
     }
     void operator()(const ValidationResponse& m) {
@@ -88,10 +94,10 @@ struct FieldsOf {
         add("reply-addr", hex_bytes(m.response_address.bytes.data(), 16));
         add("port", std::to_string(m.response_port));
         std::string p;
-        for (const auto& x : m.protocols) p += (p.empty() ? "" : ",") + x;
+        for (const auto& x : m.protocols) append(p, x);
         add("protocols", p);
         std::string c;
-        for (const auto& x : m.channels) c += (c.empty() ? "" : ",") + std::to_string(x.cid) + ":" + x.name;
+        for (const auto& x : m.channels) append(c, std::to_string(x.cid) + ":" + x.name);
         add("pvs", c);
     }
     void operator()(const SearchResponse& m) {
@@ -102,7 +108,7 @@ struct FieldsOf {
         add("proto", m.protocol);
         add("found", m.found ? "1" : "0");
         std::string c;
-        for (auto x : m.cids) c += (c.empty() ? "" : ",") + std::to_string(x);
+        for (auto x : m.cids) append(c, std::to_string(x));
         add("cids", c);
     }
     void operator()(const AuthNZ&) {}

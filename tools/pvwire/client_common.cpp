@@ -33,8 +33,8 @@ void add_client_options(CLI::App* cmd, ClientArgs& a, unsigned flags) {
 net::ClientConfig client_config(const ClientArgs& a) {
     auto cfg = net::ClientConfig::from_env();
     if (a.verbose) {
-        std::cerr << "Effective client configuration:\n" << cfg.describe();
-        if (cfg.describe().empty() || cfg.describe().back() != '\n') std::cerr << "\n";
+        const std::string d = cfg.describe();
+        std::cerr << d << (d.empty() || d.back() != '\n' ? "\n" : "");
     } else {
         for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
     }

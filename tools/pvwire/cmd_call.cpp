@@ -51,7 +51,14 @@ int run_call(const CallArgs& a) {
     Value arg = uri.create();
     arg["scheme"] = "pva";
     arg["path"] = a.pv;
-    for (const auto& [name, text] : query) arg["query"][name].set(text);
+    for (std::size_t i = 0; i < query.size(); ++i) {  // by position: names may hold dots
+        try {
+            arg["query"].member(i).set(query[i].second);
+        } catch (const std::exception& e) {
+            std::cerr << "pvwire call: argument " << query[i].first << ": " << e.what() << "\n";
+            return 2;
+        }
+    }
     arg.mark_all();
     if (a.verbose) std::cerr << "Argument:\n" << format_tree(arg, 0);
 
@@ -92,12 +99,21 @@ int run_call(const CallArgs& a) {
 
 void register_call(CLI::App& app) {
     auto a = std::make_shared<CallArgs>();
-    auto* cmd = app.add_subcommand("call", "Call an RPC with NTURI arguments and print the result (like pvxcall)");
+    auto* cmd = app.add_subcommand("call", "Call an RPC and print the result (like pvxcall): call [OPTIONS] PV [NAME=VALUE...]");
     add_client_options(cmd, *a, opt_timeout | opt_request | opt_max | opt_json);
     cmd->add_flag("-t,--typed", a->typed, "Send arguments as int64/double/boolean when they look like one");
-    cmd->add_option("pv", a->pv, "PV name (the NTURI path)")->required();
-    cmd->add_option("args", a->args, "Arguments NAME=VALUE (the NTURI query)");
-    cmd->callback([a] {
+    cmd->prefix_command();  // everything from the PV name on is taken literally (see put)
+    cmd->fallthrough(false);
+    cmd->footer("Options go before the PV name; the arguments NAME=VALUE after it form the NTURI query.");
+    cmd->callback([a, cmd] {
+        auto rest = cmd->remaining();
+        if (rest.empty()) {
+            std::cerr << "pvwire call: expected a PV name (see pvwire call --help)\n";
+            throw CLI::RuntimeError(2);
+        }
+        a->pv = rest.front();
+        a->args.assign(rest.begin() + 1, rest.end());
+        if (!a->args.empty() && a->args.front() == "--") a->args.erase(a->args.begin());
         const int status = run_call(*a);
         if (status) throw CLI::RuntimeError(status);
     });

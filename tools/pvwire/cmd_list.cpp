@@ -199,7 +199,7 @@ private:
             wire::Diagnostic diag;
             const std::size_t len = wire::ConnectionCodec::frame_length(in_, codec_.limits(), diag);
             if (len == 0) {
-                if (!diag.message().empty()) {
+                if (diag) {
                     fail("bad message from the server: " + diag.message());
                     return false;
                 }

@@ -122,15 +122,30 @@ int run_put(const PutArgs& a) {
 
 void register_put(CLI::App& app) {
     auto a = std::make_shared<PutArgs>();
-    auto* cmd = app.add_subcommand("put", "Write a PV (like pvxput), then print its new value");
+    auto* cmd = app.add_subcommand("put", "Write a PV (like pvxput), then print its new value: put [OPTIONS] PV VALUE | PV FIELD=VALUE...");
     add_client_options(cmd, *a, opt_timeout | opt_request | opt_max | opt_json);
     cmd->add_flag("-q,--quiet", a->quiet, "Do not read back and print the value after the put");
-    cmd->add_option("pv", a->pv, "PV name")->required();
-    cmd->add_option("value", a->values,
-                    "VALUE for the value field, FIELD=VALUE pairs, or a JSON object for the whole structure "
-                    "(negative numbers: 'pvwire put pv -3' or 'pvwire put pv -- -3')")
-        ->required();
-    cmd->callback([a] {
+    // Everything from the PV name on is taken literally (prefix command): negative numbers,
+    // "[1,2,3]" (CLI11 would split it) and words that are subcommand names stay values.
+    cmd->prefix_command();
+    cmd->fallthrough(false);
+    cmd->positionals_at_end(false);
+    cmd->footer("Options go before the PV name; everything after it is a value: VALUE for the value field, "
+                "FIELD=VALUE pairs, or a JSON object for the whole structure. Negative numbers need nothing "
+                "special: pvwire put PV -3.25 (pvwire put PV -- -3.25 also works).");
+    cmd->callback([a, cmd] {
+        auto rest = cmd->remaining();
+        if (rest.empty()) {
+            std::cerr << "pvwire put: expected a PV name and a value (see pvwire put --help)\n";
+            throw CLI::RuntimeError(2);
+        }
+        a->pv = rest.front();
+        a->values.assign(rest.begin() + 1, rest.end());
+        if (!a->values.empty() && a->values.front() == "--") a->values.erase(a->values.begin());
+        if (a->values.empty()) {
+            std::cerr << "pvwire put: expected a value after the PV name (see pvwire put --help)\n";
+            throw CLI::RuntimeError(2);
+        }
         const int status = run_put(*a);
         if (status) throw CLI::RuntimeError(status);
     });

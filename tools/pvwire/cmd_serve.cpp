@@ -150,6 +150,46 @@ int run_serve(const ServeArgs& a) {
                 done(wire::Status::ok());
             });
         }
+        // RPC: the NTURI query fields are written like a put (same rules), then the value is
+        // returned; without arguments it only returns the value (docs/cli.md, "serve").
+        {
+            std::weak_ptr<server::SharedPV> weak = pv;
+            const bool verbose = a.verbose;
+            pv->on_rpc([spec, weak, verbose](Value arg, const server::Peer& peer, server::PVHandler::ResultDone done) {
+                auto self = weak.lock();
+                if (!self) return done(wire::Status::error("the PV is gone"), Value());
+                Value query = arg ? arg.field("query") : Value();
+                if (!query && arg && arg.code() == TypeCode::Struct && !arg.field("path")) query = arg;
+                const bool writes = query && query.code() == TypeCode::Struct && query.member_count() > 0;
+                if (!writes) return done(wire::Status::ok(), self->current());
+                if (spec->read_only) return done(wire::Status::error("PV '" + spec->name + "' is read-only"), Value());
+                Value cur = self->current();
+                Value v = cur.clone();
+                v.unmark();
+                try {
+                    for (std::size_t i = 0; i < query.member_count(); ++i) {
+                        const std::string path(query.member_name(i));
+                        Value f = v.field(path);
+                        if (!f) throw std::runtime_error("field '" + path + "': the PV has no such field");
+                        set_from_text(f, query.member(i).as<std::string>(), path);
+                    }
+                } catch (const std::exception& e) {
+                    return done(wire::Status::error(e.what()), Value());
+                }
+                if (const std::string bad = check_put(*spec, cur, v); !bad.empty())
+                    return done(wire::Status::error(bad), Value());
+                if (auto ts = v.field("timeStamp")) {
+                    nt::set_time_now(ts);
+                    ts.mark_all();
+                }
+                if (verbose) {
+                    std::lock_guard lock(out_mu);
+                    std::cout << peer.address << " rpc " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                }
+                self->post(v);
+                done(wire::Status::ok(), self->current());
+            });
+        }
         srv.add_pv(spec->name, pv);
         if (spec->tick_period > 0)
             tickers.push_back(Ticker{pv, spec,

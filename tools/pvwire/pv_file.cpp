@@ -372,14 +372,15 @@ PvSpec parse_table(const json& e, const Where& w) {
                 rows = it.value().size();
                 first = it.key();
             } else if (*rows != it.value().size()) {
-                w.fail("value", "column \"" + it.key() + "\" has " + std::to_string(it.value().size()) +
-                                    " rows, column \"" + first + "\" " + std::to_string(*rows));
+                w.fail("value", "columns must have the same length: \"" + it.key() + "\" has " +
+                                    std::to_string(it.value().size()) + " elements, \"" + first + "\" " +
+                                    std::to_string(*rows));
             }
         }
         if (rows && *rows > 0)
             for (const auto& c : columns)
                 if (!v.contains(c.first))
-                    w.fail("value", "column \"" + c.first + "\" is missing (the others have " + std::to_string(*rows) + " rows)");
+                    w.fail("value", "column \"" + c.first + "\" is missing (the others have " + std::to_string(*rows) + " elements)");
     }
     if (e.contains("description")) s.initial["descriptor"].set(get_string(e, "description", w));
     return s;
