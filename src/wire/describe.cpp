@@ -204,12 +204,18 @@ std::string indent(const std::string& text, int n) {
 
 struct DumpOf {
     std::string& out;
-    void type(const char* what, const TypePtr& t) {
-        out += std::string("  ") + what + ":" + (t ? "\n" + indent(to_string(*t), 4) : " (null)\n");
+    void labelled(const char* what, bool present, const std::string& text) {
+        out += "  ";
+        out += what;
+        if (!present) {
+            out += ": (null)\n";
+            return;
+        }
+        out += ":\n";
+        out += indent(text, 4);
     }
-    void value(const char* what, const Value& v) {
-        out += std::string("  ") + what + ":" + (v ? "\n" + indent(v.to_string(), 4) : " (null)\n");
-    }
+    void type(const char* what, const TypePtr& t) { labelled(what, bool(t), t ? to_string(*t) : std::string()); }
+    void value(const char* what, const Value& v) { labelled(what, v.valid(), v ? v.to_string() : std::string()); }
     void partial(const BitSet& changed, const Value& v) {
         out += "  changed: " + changed.to_string() + "\n";
         if (!v) return;
