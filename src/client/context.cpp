@@ -35,6 +35,7 @@ void Context::Impl::start() {
     // beacons arrive on the broadcast port, shared with every other pvAccess process here
     net::UdpOptions b;
     b.multicast_groups = {local_group()};
+    b.multicast_interface = asio::ip::address_v4::loopback();  // the fan-out stays on this host
     beacon_sock_ = net::UdpTransport::open(strand_, udp::endpoint(asio::ip::address_v4::any(), cfg_.broadcast_port), b);
     beacon_port_ = beacon_sock_->local_endpoint().port();
     std::weak_ptr<Impl> weak = shared_from_this();

@@ -91,11 +91,15 @@ public:
         if (bind.address().is_v4()) {
             const auto bound = bind.address().to_v4();
             // Multicasts leave through the interface of a specific bound address.
-            if (!bound.is_unspecified() && !bound.is_multicast())
+            if (options.multicast_interface)
+                try_set(socket_, asio::ip::multicast::outbound_interface(*options.multicast_interface));
+            else if (!bound.is_unspecified() && !bound.is_multicast())
                 try_set(socket_, asio::ip::multicast::outbound_interface(bound));
             if (!options.multicast_groups.empty()) {
                 try_set(socket_, asio::ip::multicast::enable_loopback(options.multicast_loopback));
-                const auto interfaces = membership_interfaces(bound);
+                const auto interfaces = options.multicast_interface
+                                            ? std::vector<asio::ip::address_v4>{*options.multicast_interface}
+                                            : membership_interfaces(bound);
                 for (const auto& group : options.multicast_groups)
                     for (const auto& iface : interfaces) {
                         boost::system::error_code ec;

@@ -160,6 +160,7 @@ void Server::Impl::start() {
     {
         net::UdpOptions o;
         o.multicast_groups = {local_group};
+        o.multicast_interface = asio::ip::address_v4::loopback();  // the fan-out stays on this host
         auto sock = net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v4::any(), udp_port), o);
         udp_port = sock->local_endpoint().port();
         search_sockets_.push_back(sock);

@@ -94,6 +94,7 @@ void register_beacons(CLI::App& app) {
         net::asio::io_context io;
         net::UdpOptions uo;
         uo.multicast_groups = {net::asio::ip::make_address_v4("224.0.0.128")};
+        uo.multicast_interface = net::asio::ip::address_v4::loopback();
         std::shared_ptr<net::UdpTransport> sock;
         try {
             const auto bind_addr = cfg.interfaces.empty() ? net::asio::ip::address(net::asio::ip::address_v4::any())

@@ -97,6 +97,7 @@ int run_discover(const ListArgs& a) {
     try {
         net::UdpOptions b;
         b.multicast_groups = {asio::ip::make_address_v4("224.0.0.128")};
+        b.multicast_interface = asio::ip::address_v4::loopback();
         beacon_sock = net::UdpTransport::open(io.get_executor(), net::udp::endpoint(bind_addr, cfg.broadcast_port), b);
     } catch (const std::exception& e) {
         std::cerr << "warning: not listening for beacons on UDP port " << cfg.broadcast_port << ": " << e.what() << "\n";

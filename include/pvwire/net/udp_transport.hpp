@@ -25,7 +25,12 @@ namespace pvwire::net {
 struct UdpOptions {
     bool reuse_port = true;           // share the port with other pvAccess processes on the host
     bool broadcast = true;            // allow sending to broadcast addresses
-    std::vector<asio::ip::address_v4> multicast_groups;  // joined on every interface that allows it
+    std::vector<asio::ip::address_v4> multicast_groups;  // joined on every interface that allows it,
+                                                         // or only on multicast_interface
+    // When set: groups are joined on this interface only, and multicasts leave through it.
+    // pvAccess's local fan-out group (224.0.0.128) lives on loopback: set 127.0.0.1 so that
+    // nothing of it ever leaves the host.
+    std::optional<asio::ip::address_v4> multicast_interface;
     bool multicast_loopback = true;   // receive our own multicasts (local fan-out needs it)
     std::size_t receive_buffer_bytes = 1 << 20;  // SO_RCVBUF asked for
     std::size_t max_queued_sends = 1024;         // datagrams waiting to be sent
