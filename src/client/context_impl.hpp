@@ -211,6 +211,9 @@ public:
     std::uint32_t ioid() const noexcept { return ioid_; }
     std::uint8_t command() const noexcept { return command_; }
     const ChannelImpl* channel() const noexcept { return ch_.get(); }
+    // Cancels: CANCEL_REQUEST + DESTROY_REQUEST, completion with errc::cancelled.
+    void cancel();
+    bool finished() const noexcept { return finished_; }
     // A parked GET runs again with new options and completion (EXEC only).
     virtual void again(OpOptions, Context::Completion) {}
 

@@ -102,6 +102,13 @@ void ClientOp::finish(std::error_code ec, Result r) {
     if (done) done(ec, std::move(r));
 }
 
+void ClientOp::cancel() {
+    if (finished_) return;
+    if (link_ && ioid_ && link_->validated()) send(wire::CancelRequest{ch_->sid(), ioid_});
+    destroy_remote();
+    finish(errc::cancelled);
+}
+
 void ClientOp::on_disconnect() {
     link_.reset();
     ioid_ = 0;
@@ -204,14 +211,37 @@ public:
         if (failed(*this, r->status, fail)) return;
         if (r->is_init()) {
             type_ = r->type;
+            current_ = type_ ? Value(type_) : Value();
+            received_.clear();
             wire::GetRequest e;
             static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
             send(std::move(e));
             return;
         }
+        // A reply carries the fields changed since the previous one on this operation
+        // (pvAccessCPP and pvDatabase servers send an empty set when nothing changed): merge
+        // it onto what earlier replies gave. The result's marks are every field received.
+        if (r->data && current_) {
+            const TypeDesc& t = current_.type();
+            for (std::size_t b = r->changed.next(0); b != BitSet::npos && b < t.offset_count();) {
+                Value dst(current_.store_ptr(), std::uint32_t(b)), src(r->data.store_ptr(), std::uint32_t(b));
+                dst.assign(src);
+                b = r->changed.next(b + src.type().offset_count());
+            }
+            received_ |= r->changed;
+        }
         Result res;
         res.type = type_;
-        res.value = r->data;
+        res.value = current_ ? current_.clone() : r->data;
+        if (current_) {
+            res.value.unmark();
+            for (std::size_t b = received_.next(0); b != BitSet::npos; b = received_.next(b + 1)) {
+                const std::uint32_t end = current_.type().code() == TypeCode::Struct && b < current_.type().offset_count()
+                                              ? current_.type().flat()[b].end
+                                              : std::uint32_t(b + 1);
+                res.value.marks().set_range(b, end);
+            }
+        }
         res.status = r->status;
         // keep the initialized operation for the next get of this channel and request; a
         // channel that already keeps one gets DESTROY_REQUEST for this one (as PVXS does)
@@ -239,6 +269,8 @@ public:
 
 private:
     TypePtr type_;
+    Value current_;    // the value so far: replies are merged onto it
+    BitSet received_;  // the fields any reply has carried
 };
 
 // ---- PUT ----------------------------------------------------------------------------------------------
@@ -307,7 +339,13 @@ private:
 class PutGetOp : public ClientOp {
 public:
     PutGetOp(std::shared_ptr<ChannelImpl> ch, Value v, OpOptions o, Context::Completion done)
-        : ClientOp(std::move(ch), 0x0C, std::move(o), std::move(done)), given_(std::move(v)) {}
+        : ClientOp(std::move(ch), 0x0C, with_default_request(std::move(o)), std::move(done)), given_(std::move(v)) {}
+    // An empty request names both halves: pvAccessCPP servers look for putField and getField
+    // and would otherwise select nothing.
+    static OpOptions with_default_request(OpOptions o) {
+        if (o.request.empty()) o.request = "putField()getField()";
+        return o;
+    }
     void send_init() override {
         wire::PutGetRequest r;
         static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
@@ -511,7 +549,11 @@ public:
           mopts_(std::move(mo)), notify_(std::move(notify)), name_(ch->name()) {
         const auto o = protocol::request_options(pv_request_);
         queue_size_ = std::max<std::uint32_t>(2, o.queue_size.value_or(mopts_.queue_size));
-        pipeline_ = mopts_.pipeline || o.pipeline;
+        // the request's record[pipeline=...] wins over the options
+        if (auto p = pv_request_ ? pv_request_.field("record._options.pipeline") : Value())
+            pipeline_ = o.pipeline;
+        else
+            pipeline_ = mopts_.pipeline;
         ack_any_ = std::max<std::uint32_t>(1, o.ack_any.value_or(queue_size_ / 2));
         if (pipeline_ && !o.pipeline) add_pipeline_option();
         if (!o.queue_size) add_queue_option();
@@ -768,6 +810,52 @@ void Context::start_process(std::string name, OpOptions o, Completion c) {
 void Context::start_array(std::string name, ArrayAction a, OpOptions o, Completion c) {
     run_op(impl_, std::move(name), [a = std::move(a), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_array(std::move(ch), std::move(a), std::move(o), std::move(c));
+    });
+}
+
+namespace {
+// The handle of get_op/put_op/rpc_op: dropping it cancels the operation if still running.
+class OperationHandle : public Operation {
+public:
+    OperationHandle(std::shared_ptr<Context::Impl> ctx) : ctx_(std::move(ctx)) {}
+    ~OperationHandle() override { cancel(); }
+    void cancel() override {
+        asio::post(ctx_->strand_, [op = op_] {
+            if (auto o = op->lock()) o->cancel();
+        });
+    }
+    std::shared_ptr<std::weak_ptr<ClientOp>> op_ = std::make_shared<std::weak_ptr<ClientOp>>();
+
+private:
+    std::shared_ptr<Context::Impl> ctx_;
+};
+
+template <class Make>
+std::shared_ptr<Operation> start_handle(const std::shared_ptr<Context::Impl>& impl, std::string name, Make make) {
+    auto h = std::make_shared<OperationHandle>(impl);
+    asio::dispatch(impl->strand_, [impl, name = std::move(name), make = std::move(make), slot = h->op_]() mutable {
+        auto op = make(impl->op_channel(name));
+        *slot = op;
+        op->begin();
+    });
+    return h;
+}
+}  // namespace
+
+std::shared_ptr<Operation> Context::get_op(std::string name, OpOptions o, Completion c) {
+    return start_handle(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable {
+        return make_get(std::move(ch), std::move(o), std::move(c));
+    });
+}
+std::shared_ptr<Operation> Context::put_op(std::string name, std::vector<std::pair<std::string, std::string>> fields,
+                                           OpOptions o, Completion c) {
+    return start_handle(impl_, std::move(name), [f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable {
+        return make_put(std::move(ch), Value(), std::move(f), std::move(o), std::move(c));
+    });
+}
+std::shared_ptr<Operation> Context::rpc_op(std::string name, Value arg, OpOptions o, Completion c) {
+    return start_handle(impl_, std::move(name), [a = std::move(arg), o = std::move(o), c = std::move(c)](auto ch) mutable {
+        return make_rpc(std::move(ch), std::move(a), std::move(o), std::move(c));
     });
 }
 

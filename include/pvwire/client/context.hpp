@@ -93,7 +93,9 @@ struct OpOptions {
 struct MonitorOptions {
     std::string request;          // pvRequest text; record[queueSize=..,pipeline=..] is honoured
     std::uint32_t queue_size = 4; // used when the request names none
-    bool pipeline = true;         // flow control: the server sends only what we acknowledged
+    // Flow control: the server sends only what we acknowledged. Off by default, as in PVXS's
+    // and pvAccessCPP's clients (some servers stall with it); record[pipeline=true] turns it on.
+    bool pipeline = false;
 };
 
 // One update of a monitor, or an event in its life.
@@ -118,6 +120,15 @@ public:
     virtual std::uint64_t updates() const = 0;   // data events received
     virtual std::uint64_t squashed() const = 0;  // data events merged into a queued one
     virtual const std::string& name() const = 0;
+};
+
+// A running one-shot operation. Dropping the handle before it completes cancels it: the
+// server gets CANCEL_REQUEST and DESTROY_REQUEST, and the completion runs with
+// errc::cancelled. Dropping it afterwards does nothing.
+class Operation {
+public:
+    virtual ~Operation() = default;
+    virtual void cancel() = 0;
 };
 
 class Context {
@@ -196,6 +207,12 @@ public:
             start_array(std::move(name), std::move(action), std::move(options), std::move(c));
         });
     }
+
+    // The same operations as handles that cancel when dropped (see Operation).
+    std::shared_ptr<Operation> get_op(std::string name, OpOptions options, Completion done);
+    std::shared_ptr<Operation> put_op(std::string name, std::vector<std::pair<std::string, std::string>> fields,
+                                      OpOptions options, Completion done);
+    std::shared_ptr<Operation> rpc_op(std::string name, Value argument, OpOptions options, Completion done);
 
     // Blocking conveniences: throw client::Error (code and server message) on failure.
     Result get(const std::string& name, OpOptions options = {});

@@ -273,3 +273,33 @@ TEST_CASE("a PV removed from the server disconnects its monitors, which resume w
     f.ctx->get("t:arr");  // unrelated traffic
     CHECK(kinds(client::MonitorEvent::Kind::Data, 100));  // searched again, re-INIT, value again
 }
+
+TEST_CASE("dropping an operation handle cancels it; the completion says so", "[e2e][channels]") {
+    Fixture f;
+    // an RPC whose handler never answers: only cancelling ends it
+    auto slow = server::SharedPV::create("t:slow", nt::NTScalar{TypeCode::Float64}.create());
+    auto held = std::make_shared<std::vector<server::PVHandler::ResultDone>>();
+    std::mutex m;
+    slow->on_rpc([&, held](Value, const server::Peer&, server::PVHandler::ResultDone done) {
+        std::lock_guard lock(m);
+        held->push_back(std::move(done));
+    });
+    f.srv.add_pv("t:slow", slow);
+    std::promise<std::error_code> result;
+    auto op = f.ctx->rpc_op("t:slow", nt::NTURI{}.create(), client::OpOptions{"", 10000ms},
+                            [&](std::error_code ec, client::Result) { result.set_value(ec); });
+    for (int i = 0; i < 200; ++i) {
+        {
+            std::lock_guard lock(m);
+            if (!held->empty()) break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    op.reset();  // drop the handle
+    auto fut = result.get_future();
+    REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+    CHECK(fut.get() == client::errc::cancelled);
+    CHECK(f.ctx->get("t:dbl").value["value"].as<double>() == 1.5);  // the connection goes on
+    std::lock_guard lock(m);
+    for (auto& d : *held) d(wire::Status::ok(), Value());  // a late answer is dropped
+}
