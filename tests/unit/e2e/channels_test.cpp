@@ -152,16 +152,16 @@ TEST_CASE("put-get writes and returns the new value; array operations work on th
     CHECK(res.value["value"].as<double>() == 7.5);
 
     using A = client::Context::ArrayAction;
-    auto len = f.ctx->async_array("t:arr", A{A::Kind::GetLength}, {}, asio::use_future);
+    auto len = f.ctx->async_array("t:arr", A{A::Kind::GetLength, 0, 0, 1, 0, Value()}, {}, asio::use_future);
     REQUIRE(len.wait_for(5s) == std::future_status::ready);
     CHECK(std::get<1>(len.get()).length == 5);
-    auto part = std::get<1>(f.ctx->async_array("t:arr", A{A::Kind::Get, 1, 3, 1}, {}, asio::use_future).get());
+    auto part = std::get<1>(f.ctx->async_array("t:arr", A{A::Kind::Get, 1, 3, 1, 0, Value()}, {}, asio::use_future).get());
     CHECK(part.value.as<std::vector<int>>() == std::vector<int>{2, 3, 4});
     Value put(TypeDesc::array(TypeCode::Int32));
     put.set(std::vector<int>{-1, -2});
     f.ctx->async_array("t:arr", A{A::Kind::Put, 3, 0, 1, 0, put}, {}, asio::use_future).get();
     CHECK(f.ctx->get("t:arr").value["value"].as<std::vector<int>>() == std::vector<int>{1, 2, 3, -1, -2});
-    f.ctx->async_array("t:arr", A{A::Kind::SetLength, 0, 0, 1, 2}, {}, asio::use_future).get();
+    f.ctx->async_array("t:arr", A{A::Kind::SetLength, 0, 0, 1, 2, Value()}, {}, asio::use_future).get();
     CHECK(f.ctx->get("t:arr").value["value"].as<std::vector<int>>() == std::vector<int>{1, 2});
 }
 
@@ -244,6 +244,7 @@ TEST_CASE("operations complete through futures, callbacks and coroutines", "[e2e
     });
     CHECK(p.get_future().get() == 1.5);
 
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)  // Asio 1.74 enables coroutines with g++, not with clang + libstdc++
     asio::io_context io;
     double got = 0;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -255,6 +256,7 @@ TEST_CASE("operations complete through futures, callbacks and coroutines", "[e2e
     }, asio::detached);
     io.run_for(5s);
     CHECK(got == 1.5);
+#endif
 }
 
 TEST_CASE("a PV removed from the server disconnects its monitors, which resume when it returns", "[e2e][channels]") {
