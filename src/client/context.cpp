@@ -1,5 +1,7 @@
 #include "context_impl.hpp"
 
+#include "../net/join_threads.hpp"
+
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
 #include <pvwire/net/tcp_transport.hpp>
@@ -64,20 +66,7 @@ void Context::Impl::stop() {
         for (auto& l : self->name_servers_) l->close();
     });
     work_.reset();
-    std::mutex m;
-    std::condition_variable cv;
-    bool joined = false;
-    std::thread watchdog([&] {
-        std::unique_lock lock(m);
-        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return joined; })) io_.stop();
-    });
-    if (thread_.joinable()) thread_.join();
-    {
-        std::lock_guard lock(m);
-        joined = true;
-    }
-    cv.notify_one();
-    watchdog.join();
+    net::detail::join_threads({&thread_}, io_);
     links_.clear();
     name_servers_.clear();
     channels_.clear();

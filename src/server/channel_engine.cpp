@@ -15,12 +15,12 @@ using wire::Status;
 struct ChannelEngine::Op {
     std::uint8_t command = 0;
     std::uint32_t sid = 0, ioid = 0;
-    TypePtr type;             // data type: GET/PUT/MONITOR/PUT_GET put side/ARRAY field
-    BitSet mask;              // fields sent: GET, MONITOR, PUT_GET get side
-    BitSet put_mask;          // PUT_GET put side
-    std::string array_path;   // ARRAY: the array field within the PV value
-    bool busy = false;        // one execution at a time
-    std::uint64_t generation = 0;  // bumped by CANCEL_REQUEST: stale completions are dropped
+    TypePtr type;                 // data type: GET/PUT/MONITOR/PUT_GET put side/ARRAY field
+    BitSet mask;                  // fields sent: GET, MONITOR, PUT_GET get side
+    BitSet put_mask;              // PUT_GET put side
+    std::string array_path;       // ARRAY: the array field within the PV value
+    bool busy = false;            // one execution at a time
+    std::uint64_t generation = 0; // bumped by CANCEL_REQUEST: stale completions are dropped
     // MONITOR
     bool running = false, pipeline = false, primed = false;
     std::uint32_t window = 0, queue_size = 4;
@@ -30,18 +30,41 @@ struct ChannelEngine::Op {
 
 ChannelEngine::~ChannelEngine() = default;
 
-ChannelEngine::ChannelEngine(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                             SendRaw send_raw, EngineLimits limits)
-    : ex_(std::move(executor)), peer_(std::move(peer)), order_(order), open_(std::move(open)), send_(std::move(send)),
-      send_raw_(std::move(send_raw)), limits_(limits) {}
+ChannelEngine::ChannelEngine(asio::any_io_executor executor, Peer peer, wire::ByteOrder order,
+                             Open open, Send send, SendRaw send_raw, EngineLimits limits)
+    : ex_(std::move(executor)), peer_(std::move(peer)), order_(order), open_(std::move(open)),
+      send_(std::move(send)), send_raw_(std::move(send_raw)), limits_(limits) {}
 
 template <class F> auto ChannelEngine::on_strand(F f) {
     return [weak = weak_from_this(), ex = ex_, f = std::move(f)](auto&&... args) mutable {
-        asio::post(ex, [weak, f, tup = std::make_tuple(std::decay_t<decltype(args)>(std::forward<decltype(args)>(args))...)]() mutable {
+        asio::post(ex, [weak, f,
+                        tup = std::make_tuple(std::decay_t<decltype(args)>(
+                            std::forward<decltype(args)>(args))...)]() mutable {
             if (auto self = weak.lock())
-                if (!self->closed_) std::apply([&](auto&&... a) { f(*self, std::move(a)...); }, std::move(tup));
+                if (!self->closed_)
+                    std::apply([&](auto&&... a) { f(*self, std::move(a)...); }, std::move(tup));
         });
     };
+}
+
+// The completion of an execution (put, process, rpc ...): later, on the strand, if the
+// operation still exists and was not cancelled meanwhile, `reply` answers and the destroy bit
+// is honoured. The operation is busy until then.
+template <class Reply> auto ChannelEngine::exec_done(Op& op, std::uint8_t subcmd, Reply reply) {
+    op.busy = true;
+    return on_strand([ioid = op.ioid, subcmd, gen = op.generation,
+                      reply = std::move(reply)](ChannelEngine& self, auto... args) mutable {
+        auto it = self.ops_.find(ioid);
+        if (it == self.ops_.end())
+            return;
+        Op& current = *it->second;
+        current.busy = false;
+        if (current.generation != gen)
+            return; // cancelled
+        reply(self, current, std::move(args)...);
+        if (subcmd & wire::subcmd::destroy)
+            self.destroy_op(ioid);
+    });
 }
 
 void ChannelEngine::send(wire::Body body) {
@@ -56,26 +79,79 @@ void ChannelEngine::message(std::uint32_t ioid, std::uint8_t type, std::string t
     send(wire::RemoteMessage{ioid, type, std::move(text)});
 }
 
-void ChannelEngine::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text) {
+void ChannelEngine::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd,
+                                std::string text) {
     const Status st = Status::error(std::move(text));
     switch (wire::Command(command)) {
-    case wire::Command::Get: { wire::GetResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
-    case wire::Command::Put: { wire::PutResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
-    case wire::Command::PutGet: { wire::PutGetResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
+    case wire::Command::Get: {
+        wire::GetResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::Put: {
+        wire::PutResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::PutGet: {
+        wire::PutGetResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
     case wire::Command::Monitor: {
         wire::MonitorResponse r;
         r.ioid = ioid;
-        r.subcmd = std::uint8_t(subcmd & (wire::subcmd::init | wire::subcmd::destroy)) ? subcmd : std::uint8_t(subcmd | wire::subcmd::destroy);
+        r.subcmd = std::uint8_t(subcmd & (wire::subcmd::init | wire::subcmd::destroy))
+                       ? subcmd
+                       : std::uint8_t(subcmd | wire::subcmd::destroy);
         r.status = st;
         r.has_data = false;
         send(std::move(r));
         break;
     }
-    case wire::Command::Array: { wire::ArrayResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
-    case wire::Command::Process: { wire::ProcessResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
-    case wire::Command::Rpc: { wire::RpcResponse r; r.ioid = ioid; r.subcmd = subcmd; r.status = st; send(std::move(r)); break; }
-    case wire::Command::GetField: { wire::GetFieldResponse r; r.ioid = ioid; r.status = st; send(std::move(r)); break; }
-    default: message(ioid, 2, st.message); break;
+    case wire::Command::Array: {
+        wire::ArrayResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::Process: {
+        wire::ProcessResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::Rpc: {
+        wire::RpcResponse r;
+        r.ioid = ioid;
+        r.subcmd = subcmd;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::GetField: {
+        wire::GetFieldResponse r;
+        r.ioid = ioid;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    default:
+        message(ioid, 2, st.message);
+        break;
     }
 }
 
@@ -83,19 +159,32 @@ bool ChannelEngine::handle(const wire::Message& msg) {
     return std::visit(
         [&](const auto& m) -> bool {
             using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, wire::CreateChannelRequest>) create_channel(m);
-            else if constexpr (std::is_same_v<T, wire::DestroyChannel>) destroy_channel(m);
-            else if constexpr (std::is_same_v<T, wire::GetFieldRequest>) get_field(m);
-            else if constexpr (std::is_same_v<T, wire::GetRequest>) get(m);
-            else if constexpr (std::is_same_v<T, wire::PutRequest>) put(m);
-            else if constexpr (std::is_same_v<T, wire::PutGetRequest>) put_get(m);
-            else if constexpr (std::is_same_v<T, wire::MonitorRequest>) monitor(m);
-            else if constexpr (std::is_same_v<T, wire::ArrayRequest>) array(m);
-            else if constexpr (std::is_same_v<T, wire::ProcessRequest>) process(m);
-            else if constexpr (std::is_same_v<T, wire::RpcRequest>) rpc(m);
-            else if constexpr (std::is_same_v<T, wire::DestroyRequest>) destroy_op(m.ioid);
-            else if constexpr (std::is_same_v<T, wire::CancelRequest>) cancel_op(m.ioid);
-            else return false;
+            if constexpr (std::is_same_v<T, wire::CreateChannelRequest>)
+                create_channel(m);
+            else if constexpr (std::is_same_v<T, wire::DestroyChannel>)
+                destroy_channel(m);
+            else if constexpr (std::is_same_v<T, wire::GetFieldRequest>)
+                get_field(m);
+            else if constexpr (std::is_same_v<T, wire::GetRequest>)
+                get(m);
+            else if constexpr (std::is_same_v<T, wire::PutRequest>)
+                put(m);
+            else if constexpr (std::is_same_v<T, wire::PutGetRequest>)
+                put_get(m);
+            else if constexpr (std::is_same_v<T, wire::MonitorRequest>)
+                monitor(m);
+            else if constexpr (std::is_same_v<T, wire::ArrayRequest>)
+                array(m);
+            else if constexpr (std::is_same_v<T, wire::ProcessRequest>)
+                process(m);
+            else if constexpr (std::is_same_v<T, wire::RpcRequest>)
+                rpc(m);
+            else if constexpr (std::is_same_v<T, wire::DestroyRequest>)
+                destroy_op(m.ioid);
+            else if constexpr (std::is_same_v<T, wire::CancelRequest>)
+                cancel_op(m.ioid);
+            else
+                return false;
             return true;
         },
         msg.body);
@@ -103,7 +192,7 @@ bool ChannelEngine::handle(const wire::Message& msg) {
 
 void ChannelEngine::close() {
     closed_ = true;
-    ops_.clear();  // drops monitor subscriptions
+    ops_.clear(); // drops monitor subscriptions
     channels_.clear();
 }
 
@@ -113,7 +202,8 @@ void ChannelEngine::close_channels(std::string_view name) {
             ++it;
             continue;
         }
-        for (auto ioid : it->second.ops) ops_.erase(ioid);
+        for (auto ioid : it->second.ops)
+            ops_.erase(ioid);
         send(wire::DestroyChannel{it->second.sid, it->second.cid});
         it = channels_.erase(it);
     }
@@ -128,14 +218,16 @@ void ChannelEngine::create_channel(const wire::CreateChannelRequest& m) {
         if (c.name.empty() || c.name.size() > 500) {
             r.status = Status::error("invalid channel name");
         } else if (channels_.size() >= limits_.max_channels) {
-            r.status = Status::error("too many channels on this connection (limit " + std::to_string(limits_.max_channels) + ")");
+            r.status = Status::error("too many channels on this connection (limit " +
+                                     std::to_string(limits_.max_channels) + ")");
         } else if (auto pv = open_(c.name, peer_)) {
-            while (channels_.count(next_sid_) || next_sid_ == 0xFFFFFFFF) ++next_sid_;
+            while (channels_.count(next_sid_) || next_sid_ == 0xFFFFFFFF)
+                ++next_sid_;
             const auto sid = next_sid_++;
             channels_[sid] = Chan{sid, c.cid, c.name, std::move(pv), {}};
             r.sid = sid;
         } else {
-            r.status = Status::fatal("Refused to create Channel");  // what PVXS says
+            r.status = Status::fatal("Refused to create Channel"); // what PVXS says
         }
         send(std::move(r));
     }
@@ -143,8 +235,10 @@ void ChannelEngine::create_channel(const wire::CreateChannelRequest& m) {
 
 void ChannelEngine::destroy_channel(const wire::DestroyChannel& m) {
     auto it = channels_.find(m.sid);
-    if (it == channels_.end()) return;  // unknown: nothing to destroy, nothing to say (PVXS)
-    for (auto ioid : it->second.ops) ops_.erase(ioid);
+    if (it == channels_.end())
+        return; // unknown: nothing to destroy, nothing to say (PVXS)
+    for (auto ioid : it->second.ops)
+        ops_.erase(ioid);
     const auto cid = it->second.cid;
     channels_.erase(it);
     send(wire::DestroyChannel{m.sid, cid});
@@ -152,13 +246,16 @@ void ChannelEngine::destroy_channel(const wire::DestroyChannel& m) {
 
 void ChannelEngine::get_field(const wire::GetFieldRequest& m) {
     auto it = channels_.find(m.sid);
-    if (it == channels_.end()) return reply_error(0x11, m.ioid, 0, "bad channel id");
+    if (it == channels_.end())
+        return reply_error(0x11, m.ioid, 0, "bad channel id");
     TypePtr t = it->second.pv->type();
-    if (!t) return reply_error(0x11, m.ioid, 0, "PV has no type yet");
+    if (!t)
+        return reply_error(0x11, m.ioid, 0, "PV has no type yet");
     if (!m.sub_field.empty()) {
         Value probe(t);
         Value f = probe.field(m.sub_field);
-        if (!f) return reply_error(0x11, m.ioid, 0, "no field '" + m.sub_field + "'");
+        if (!f)
+            return reply_error(0x11, m.ioid, 0, "no field '" + m.sub_field + "'");
         t = f.type_ptr();
     }
     wire::GetFieldResponse r;
@@ -167,7 +264,8 @@ void ChannelEngine::get_field(const wire::GetFieldRequest& m) {
     send(std::move(r));
 }
 
-template <class Req> ChannelEngine::Chan* ChannelEngine::channel_for(const Req& m, std::uint8_t command) {
+template <class Req>
+ChannelEngine::Chan* ChannelEngine::channel_for(const Req& m, std::uint8_t command) {
     auto it = channels_.find(m.sid);
     if (it == channels_.end()) {
         reply_error(command, m.ioid, m.subcmd, "bad channel id");
@@ -179,37 +277,57 @@ template <class Req> ChannelEngine::Chan* ChannelEngine::channel_for(const Req& 
 // Shared INIT handling: checks, mask, options; sends the INIT reply for GET/PUT/MONITOR/ARRAY/
 // PROCESS/RPC/PUT_GET.
 void ChannelEngine::init(std::uint8_t command, const wire::OperationRequest& m, Chan& ch) {
-    if (ops_.count(m.ioid)) return reply_error(command, m.ioid, m.subcmd, "request id already in use");
+    if (ops_.count(m.ioid))
+        return reply_error(command, m.ioid, m.subcmd, "request id already in use");
     if (ch.ops.size() >= limits_.max_operations_per_channel)
         return reply_error(command, m.ioid, m.subcmd,
-                           "too many operations on this channel (limit " + std::to_string(limits_.max_operations_per_channel) + ")");
+                           "too many operations on this channel (limit " +
+                               std::to_string(limits_.max_operations_per_channel) + ")");
     auto op = std::make_unique<Op>();
     op->command = command;
     op->sid = ch.sid;
     op->ioid = m.ioid;
     const TypePtr t = ch.pv->type();
     const bool needs_type = command != 0x14 && command != 0x10;
-    if (needs_type && !t) return reply_error(command, m.ioid, m.subcmd, "PV has no type yet");
+    if (needs_type && !t)
+        return reply_error(command, m.ioid, m.subcmd, "PV has no type yet");
     std::vector<std::string> warnings;
     const auto opts = protocol::request_options(m.pv_request, &warnings);
     std::string err;
     if (needs_type) {
         const char* sub = command == 0x0C ? "getField" : "field";
         auto mask = protocol::request_mask(*t, m.pv_request, &err, sub);
-        if (!mask) return reply_error(command, m.ioid, m.subcmd, err);
+        if (!mask)
+            return reply_error(command, m.ioid, m.subcmd, err);
         op->mask = *mask;
         op->type = t;
         if (command == 0x0C) {
             auto pm = protocol::request_mask(*t, m.pv_request, &err, "putField");
-            if (!pm) return reply_error(command, m.ioid, m.subcmd, err);
+            if (!pm)
+                return reply_error(command, m.ioid, m.subcmd, err);
             op->put_mask = *pm;
         }
     }
-    for (auto& w : warnings) message(m.ioid, 1, std::move(w));
+    for (auto& w : warnings)
+        message(m.ioid, 1, std::move(w));
 
     switch (wire::Command(command)) {
-    case wire::Command::Get: { wire::GetResponse r; r.ioid = m.ioid; r.subcmd = m.subcmd; r.type = t; send(std::move(r)); break; }
-    case wire::Command::Put: { wire::PutResponse r; r.ioid = m.ioid; r.subcmd = m.subcmd; r.type = t; send(std::move(r)); break; }
+    case wire::Command::Get: {
+        wire::GetResponse r;
+        r.ioid = m.ioid;
+        r.subcmd = m.subcmd;
+        r.type = t;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::Put: {
+        wire::PutResponse r;
+        r.ioid = m.ioid;
+        r.subcmd = m.subcmd;
+        r.type = t;
+        send(std::move(r));
+        break;
+    }
     case wire::Command::PutGet: {
         wire::PutGetResponse r;
         r.ioid = m.ioid;
@@ -221,7 +339,8 @@ void ChannelEngine::init(std::uint8_t command, const wire::OperationRequest& m, 
     }
     case wire::Command::Monitor: {
         const auto& mr = static_cast<const wire::MonitorRequest&>(m);
-        op->queue_size = std::clamp<std::uint32_t>(opts.queue_size.value_or(4), 2, limits_.max_queue_size);
+        op->queue_size =
+            std::clamp<std::uint32_t>(opts.queue_size.value_or(4), 2, limits_.max_queue_size);
         if (opts.queue_size && *opts.queue_size > limits_.max_queue_size)
             message(m.ioid, 1, "queueSize limited to " + std::to_string(limits_.max_queue_size));
         op->pipeline = opts.pipeline && mr.has_nfree();
@@ -238,11 +357,13 @@ void ChannelEngine::init(std::uint8_t command, const wire::OperationRequest& m, 
         // the array field: the one `field(...)` names, else "value"
         std::string path = "value";
         if (m.pv_request) {
-            if (auto f = m.pv_request.field("field"); f && f.code() == TypeCode::Struct && f.member_count() > 0) {
+            if (auto f = m.pv_request.field("field");
+                f && f.code() == TypeCode::Struct && f.member_count() > 0) {
                 path.clear();
                 Value node = f;
                 while (node.code() == TypeCode::Struct && node.member_count() > 0) {
-                    if (!path.empty()) path += '.';
+                    if (!path.empty())
+                        path += '.';
                     path += std::string(node.member_name(0));
                     node = node.member(0);
                 }
@@ -263,9 +384,22 @@ void ChannelEngine::init(std::uint8_t command, const wire::OperationRequest& m, 
         send(std::move(r));
         break;
     }
-    case wire::Command::Process: { wire::ProcessResponse r; r.ioid = m.ioid; r.subcmd = m.subcmd; send(std::move(r)); break; }
-    case wire::Command::Rpc: { wire::RpcResponse r; r.ioid = m.ioid; r.subcmd = m.subcmd; send(std::move(r)); break; }
-    default: return;
+    case wire::Command::Process: {
+        wire::ProcessResponse r;
+        r.ioid = m.ioid;
+        r.subcmd = m.subcmd;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::Rpc: {
+        wire::RpcResponse r;
+        r.ioid = m.ioid;
+        r.subcmd = m.subcmd;
+        send(std::move(r));
+        break;
+    }
+    default:
+        return;
     }
     ch.ops.insert(m.ioid);
     ops_[m.ioid] = std::move(op);
@@ -281,19 +415,22 @@ template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Sta
     r.status = std::move(st);
     return r;
 }
-}  // namespace
+} // namespace
 
 // A put whose changed BitSet names a field the put type does not have was built for another
 // type: refused (the decoder skips such bits, so the rest would otherwise be written).
 static std::optional<std::string> bit_outside(const BitSet& changed, const TypeDesc& type) {
     const std::size_t count = type.offset_count();
     const std::size_t b = changed.next(count);
-    if (b == BitSet::npos) return std::nullopt;
-    return "changed BitSet names field " + std::to_string(b) + ", the put structure has " + std::to_string(count);
+    if (b == BitSet::npos)
+        return std::nullopt;
+    return "changed BitSet names field " + std::to_string(b) + ", the put structure has " +
+           std::to_string(count);
 }
 
 // The operation and channel an execute request names, or an error reply and nothing.
-std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t command, const wire::OperationRequest& m) {
+std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t command,
+                                                              const wire::OperationRequest& m) {
     auto it = ops_.find(m.ioid);
     if (it == ops_.end() || it->second->command != command) {
         reply_error(command, m.ioid, m.subcmd, "bad request id");
@@ -313,11 +450,13 @@ std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t comma
 
 void ChannelEngine::get(const wire::GetRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0A)) init(0x0A, m, *ch);
+        if (auto* ch = channel_for(m, 0x0A))
+            init(0x0A, m, *ch);
         return;
     }
     auto target = exec_target(0x0A, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
     Value cur = ch.pv->current();
@@ -329,51 +468,52 @@ void ChannelEngine::get(const wire::GetRequest& m) {
         r.data = std::move(cur);
     }
     send(std::move(r));
-    if (m.destroys()) destroy_op(m.ioid);
+    if (m.destroys())
+        destroy_op(m.ioid);
 }
 
 void ChannelEngine::put(const wire::PutRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0B)) init(0x0B, m, *ch);
+        if (auto* ch = channel_for(m, 0x0B))
+            init(0x0B, m, *ch);
         return;
     }
     auto target = exec_target(0x0B, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
-    if (m.subcmd & wire::subcmd::get) {  // the current value
+    if (m.subcmd & wire::subcmd::get) { // the current value
         Value cur = ch.pv->current();
         auto r = response<wire::PutResponse>(m.ioid, m.subcmd);
         r.changed = protocol::apply_mask(BitSet{0}, op.mask, *op.type);
         r.data = std::move(cur);
         send(std::move(r));
-        if (m.destroys()) destroy_op(m.ioid);
+        if (m.destroys())
+            destroy_op(m.ioid);
         return;
     }
-    if (!m.data) return reply_error(0x0B, m.ioid, m.subcmd, "no value to put");
-    if (auto bad = bit_outside(m.changed, *op.type)) return reply_error(0x0B, m.ioid, m.subcmd, *bad);
-    op.busy = true;
-    const auto gen = op.generation;
+    if (!m.data)
+        return reply_error(0x0B, m.ioid, m.subcmd, "no value to put");
+    if (auto bad = bit_outside(m.changed, *op.type))
+        return reply_error(0x0B, m.ioid, m.subcmd, *bad);
     const auto ioid = m.ioid;
     const auto subcmd = m.subcmd;
-    Value v = m.data;
-    ch.pv->put(std::move(v), peer_, on_strand([ioid, subcmd, gen](ChannelEngine& self, Status st) {
-        auto it = self.ops_.find(ioid);
-        if (it == self.ops_.end()) return;
-        it->second->busy = false;
-        if (it->second->generation != gen) return;  // cancelled
-        self.send(response<wire::PutResponse>(ioid, subcmd, std::move(st)));
-        if (subcmd & wire::subcmd::destroy) self.destroy_op(ioid);
-    }));
+    ch.pv->put(m.data, peer_,
+               exec_done(op, subcmd, [ioid, subcmd](ChannelEngine& self, Op&, Status st) {
+                   self.send(response<wire::PutResponse>(ioid, subcmd, std::move(st)));
+               }));
 }
 
 void ChannelEngine::put_get(const wire::PutGetRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0C)) init(0x0C, m, *ch);
+        if (auto* ch = channel_for(m, 0x0C))
+            init(0x0C, m, *ch);
         return;
     }
     auto target = exec_target(0x0C, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
     if (m.subcmd & (wire::subcmd::get | wire::subcmd::get_put)) {
@@ -384,44 +524,43 @@ void ChannelEngine::put_get(const wire::PutGetRequest& m) {
         r.changed = protocol::apply_mask(BitSet{0}, put_side ? op.put_mask : op.mask, *op.type);
         r.data = std::move(cur);
         send(std::move(r));
-        if (m.destroys()) destroy_op(m.ioid);
+        if (m.destroys())
+            destroy_op(m.ioid);
         return;
     }
-    if (!m.data) return reply_error(0x0C, m.ioid, m.subcmd, "no value to put");
-    if (auto bad = bit_outside(m.changed, *op.type)) return reply_error(0x0C, m.ioid, m.subcmd, *bad);
-    op.busy = true;
-    const auto gen = op.generation;
+    if (!m.data)
+        return reply_error(0x0C, m.ioid, m.subcmd, "no value to put");
+    if (auto bad = bit_outside(m.changed, *op.type))
+        return reply_error(0x0C, m.ioid, m.subcmd, *bad);
     const auto ioid = m.ioid;
     const auto subcmd = m.subcmd;
-    ch.pv->put(m.data, peer_, on_strand([ioid, subcmd, gen](ChannelEngine& self, Status st) {
-        auto it = self.ops_.find(ioid);
-        if (it == self.ops_.end()) return;
-        Op& op = *it->second;
-        op.busy = false;
-        if (op.generation != gen) return;
-        auto r = response<wire::PutGetResponse>(ioid, subcmd, st);
-        if (st.success()) {
-            auto ch = self.channels_.find(op.sid);
-            if (ch != self.channels_.end()) {
-                r.data = ch->second.pv->current();
-                r.changed = protocol::apply_mask(BitSet{0}, op.mask, *op.type);
-            }
-        }
-        self.send(std::move(r));
-        if (subcmd & wire::subcmd::destroy) self.destroy_op(ioid);
-    }));
+    ch.pv->put(m.data, peer_,
+               exec_done(op, subcmd, [ioid, subcmd](ChannelEngine& self, Op& op, Status st) {
+                   auto r = response<wire::PutGetResponse>(ioid, subcmd, st);
+                   if (st.success()) {
+                       auto ch = self.channels_.find(op.sid);
+                       if (ch != self.channels_.end()) {
+                           r.data = ch->second.pv->current();
+                           r.changed = protocol::apply_mask(BitSet{0}, op.mask, *op.type);
+                       }
+                   }
+                   self.send(std::move(r));
+               }));
 }
 
 void ChannelEngine::monitor(const wire::MonitorRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0D)) init(0x0D, m, *ch);
+        if (auto* ch = channel_for(m, 0x0D))
+            init(0x0D, m, *ch);
         return;
     }
     auto it = ops_.find(m.ioid);
-    if (it == ops_.end() || it->second->command != 0x0D) return;  // not acknowledged anyway
+    if (it == ops_.end() || it->second->command != 0x0D)
+        return; // not acknowledged anyway
     Op& op = *it->second;
-    if (m.subcmd & wire::subcmd::destroy) return destroy_op(m.ioid);
-    if (m.subcmd & wire::subcmd::get_put) {  // pipeline ack
+    if (m.subcmd & wire::subcmd::destroy)
+        return destroy_op(m.ioid);
+    if (m.subcmd & wire::subcmd::get_put) { // pipeline ack
         op.window += m.nfree;
         pump(op);
     }
@@ -429,7 +568,8 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
         op.running = true;
         if (!op.subscription) {
             auto ch = channels_.find(op.sid);
-            if (ch == channels_.end()) return;
+            if (ch == channels_.end())
+                return;
             const auto ioid = m.ioid;
             // the first update carries the whole value
             Value cur = ch->second.pv->current();
@@ -439,18 +579,19 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
                 BitSet all{0};
                 op.queue.push_back(Update{std::move(cur), std::move(all), {}});
             }
-            op.subscription = ch->second.pv->subscribe(
-                on_strand([ioid](ChannelEngine& self, Value update) { self.on_update(ioid, update); }));
+            op.subscription = ch->second.pv->subscribe(on_strand(
+                [ioid](ChannelEngine& self, Value update) { self.on_update(ioid, update); }));
         }
         pump(op);
     } else if ((m.subcmd & wire::subcmd::process) && !(m.subcmd & wire::subcmd::get)) {
-        op.running = false;  // stop: updates keep being squashed into the queue
+        op.running = false; // stop: updates keep being squashed into the queue
     }
 }
 
 void ChannelEngine::on_update(std::uint32_t ioid, const Value& update) {
     auto it = ops_.find(ioid);
-    if (it == ops_.end()) return;
+    if (it == ops_.end())
+        return;
     Op& op = *it->second;
     if (op.queue.size() < op.queue_size) {
         op.queue.push_back(Update{update, update.marks(), {}});
@@ -479,7 +620,8 @@ public:
         std::lock_guard lock(mu_);
         for (auto& e : entries_) {
             auto s = e.store.lock();
-            if (s && s.get() == v.store() && e.order == order && e.bits == bits) return e.bytes;
+            if (s && s.get() == v.store() && e.order == order && e.bits == bits)
+                return e.bytes;
         }
         wire::OutBuffer out;
         wire::Writer w(out, order);
@@ -507,14 +649,15 @@ FanoutCache& fanout_cache() {
     return c;
 }
 
-}  // namespace
+} // namespace
 
 void ChannelEngine::pump(Op& op) {
     while (op.running && !op.queue.empty() && (!op.pipeline || op.window > 0)) {
         Update u = std::move(op.queue.front());
         op.queue.pop_front();
         const BitSet bits = protocol::apply_mask(u.changed, op.mask, *op.type);
-        if (bits.empty() && op.primed) continue;  // nothing selected changed
+        if (bits.empty() && op.primed)
+            continue; // nothing selected changed
         op.primed = true;
         const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
         // header, ioid, sub-command, then the shared "BitSet + data", then the overrun BitSet
@@ -528,7 +671,8 @@ void ChannelEngine::pump(Op& op) {
         w.bitset(overrun);
         w.end_message();
         send_raw_(std::move(out));
-        if (op.pipeline) --op.window;
+        if (op.pipeline)
+            --op.window;
     }
 }
 
@@ -537,19 +681,45 @@ namespace {
 // Array element operations over any element type.
 template <class F> void with_elements(TypeCode c, F&& f) {
     switch (c) {
-    case TypeCode::Bool: f(bool{}); break;
-    case TypeCode::Int8: f(std::int8_t{}); break;
-    case TypeCode::Int16: f(std::int16_t{}); break;
-    case TypeCode::Int32: f(std::int32_t{}); break;
-    case TypeCode::Int64: f(std::int64_t{}); break;
-    case TypeCode::UInt8: f(std::uint8_t{}); break;
-    case TypeCode::UInt16: f(std::uint16_t{}); break;
-    case TypeCode::UInt32: f(std::uint32_t{}); break;
-    case TypeCode::UInt64: f(std::uint64_t{}); break;
-    case TypeCode::Float32: f(float{}); break;
-    case TypeCode::Float64: f(double{}); break;
-    case TypeCode::String: f(std::string{}); break;
-    default: f(Value{}); break;
+    case TypeCode::Bool:
+        f(bool{});
+        break;
+    case TypeCode::Int8:
+        f(std::int8_t{});
+        break;
+    case TypeCode::Int16:
+        f(std::int16_t{});
+        break;
+    case TypeCode::Int32:
+        f(std::int32_t{});
+        break;
+    case TypeCode::Int64:
+        f(std::int64_t{});
+        break;
+    case TypeCode::UInt8:
+        f(std::uint8_t{});
+        break;
+    case TypeCode::UInt16:
+        f(std::uint16_t{});
+        break;
+    case TypeCode::UInt32:
+        f(std::uint32_t{});
+        break;
+    case TypeCode::UInt64:
+        f(std::uint64_t{});
+        break;
+    case TypeCode::Float32:
+        f(float{});
+        break;
+    case TypeCode::Float64:
+        f(double{});
+        break;
+    case TypeCode::String:
+        f(std::string{});
+        break;
+    default:
+        f(Value{});
+        break;
     }
 }
 
@@ -558,49 +728,59 @@ bool detail_convert(const SharedArray& in, TypeCode to, SharedArray& out, std::s
 }
 
 template <class T> std::vector<T> elements(const SharedArray& a) {
-    if (a.empty()) return {};
+    if (a.empty())
+        return {};
     auto s = a.span<T>();
     return std::vector<T>(s.begin(), s.end());
 }
 
-}  // namespace
+} // namespace
 
 void ChannelEngine::array(const wire::ArrayRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0E)) init(0x0E, m, *ch);
+        if (auto* ch = channel_for(m, 0x0E))
+            init(0x0E, m, *ch);
         return;
     }
     auto target = exec_target(0x0E, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
     Value cur = ch.pv->current();
     Value field = cur ? cur.field(op.array_path) : Value();
-    if (!field) return reply_error(0x0E, m.ioid, m.subcmd, "PV has no value");
+    if (!field)
+        return reply_error(0x0E, m.ioid, m.subcmd, "PV has no value");
     const SharedArray arr = field.array();
-    const TypeCode ec = arr.element_code() == TypeCode::Null ? type_code::element_of(field.code()) : arr.element_code();
+    const TypeCode ec = arr.element_code() == TypeCode::Null ? type_code::element_of(field.code())
+                                                             : arr.element_code();
 
     if (m.subcmd & wire::subcmd::get) {
-        if (m.stride == 0) return reply_error(0x0E, m.ioid, m.subcmd, "stride must be at least 1");
+        if (m.stride == 0)
+            return reply_error(0x0E, m.ioid, m.subcmd, "stride must be at least 1");
         auto r = response<wire::ArrayResponse>(m.ioid, m.subcmd);
         r.data = Value(op.type);
         with_elements(ec, [&](auto tag) {
             using T = decltype(tag);
             const auto all = elements<T>(arr);
             std::vector<T> out;
-            const std::size_t end = m.count ? std::min(all.size(), m.offset + m.count * m.stride) : all.size();
-            for (std::size_t i = m.offset; i < end; i += m.stride) out.push_back(all[i]);
+            const std::size_t end =
+                m.count ? std::min(all.size(), m.offset + m.count * m.stride) : all.size();
+            for (std::size_t i = m.offset; i < end; i += m.stride)
+                out.push_back(all[i]);
             r.data.set_array(SharedArray::from(std::move(out), ec));
         });
         send(std::move(r));
-        if (m.destroys()) destroy_op(m.ioid);
+        if (m.destroys())
+            destroy_op(m.ioid);
         return;
     }
-    if (m.subcmd & wire::subcmd::process && !(m.subcmd & wire::subcmd::get_put)) {  // get-length
+    if (m.subcmd & wire::subcmd::process && !(m.subcmd & wire::subcmd::get_put)) { // get-length
         auto r = response<wire::ArrayResponse>(m.ioid, m.subcmd);
         r.length = arr.size();
         send(std::move(r));
-        if (m.destroys()) destroy_op(m.ioid);
+        if (m.destroys())
+            destroy_op(m.ioid);
         return;
     }
     // put or set-length: build the new array and write it through the PV
@@ -621,99 +801,93 @@ void ChannelEngine::array(const wire::ArrayRequest& m) {
                 return;
             }
             SharedArray in;
-            if (!detail_convert(m.data.array(), ec, in, err)) return;
+            if (!detail_convert(m.data.array(), ec, in, err))
+                return;
             const auto src = elements<T>(in);
             if (!src.empty()) {
                 const std::size_t need = m.offset + (src.size() - 1) * m.stride + 1;
-                if (need > all.size()) all.resize(need);
-                for (std::size_t i = 0; i < src.size(); ++i) all[m.offset + i * m.stride] = src[i];
+                if (need > all.size())
+                    all.resize(need);
+                for (std::size_t i = 0; i < src.size(); ++i)
+                    all[m.offset + i * m.stride] = src[i];
             }
         }
         next = SharedArray::from(std::move(all), ec);
     });
-    if (!err.empty()) return reply_error(0x0E, m.ioid, m.subcmd, err);
+    if (!err.empty())
+        return reply_error(0x0E, m.ioid, m.subcmd, err);
     Value delta(cur.type_ptr());
     try {
         delta.field(op.array_path).set_array(std::move(next));
     } catch (const std::exception& e) {
         return reply_error(0x0E, m.ioid, m.subcmd, e.what());
     }
-    op.busy = true;
-    const auto gen = op.generation;
     const auto ioid = m.ioid;
     const auto subcmd = m.subcmd;
-    ch.pv->put(std::move(delta), peer_, on_strand([ioid, subcmd, gen](ChannelEngine& self, Status st) {
-        auto it = self.ops_.find(ioid);
-        if (it == self.ops_.end()) return;
-        it->second->busy = false;
-        if (it->second->generation != gen) return;
-        self.send(response<wire::ArrayResponse>(ioid, subcmd, std::move(st)));
-        if (subcmd & wire::subcmd::destroy) self.destroy_op(ioid);
-    }));
+    ch.pv->put(std::move(delta), peer_,
+               exec_done(op, subcmd, [ioid, subcmd](ChannelEngine& self, Op&, Status st) {
+                   self.send(response<wire::ArrayResponse>(ioid, subcmd, std::move(st)));
+               }));
 }
 
 void ChannelEngine::process(const wire::ProcessRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x10)) init(0x10, m, *ch);
+        if (auto* ch = channel_for(m, 0x10))
+            init(0x10, m, *ch);
         return;
     }
     auto target = exec_target(0x10, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
-    op.busy = true;
-    const auto gen = op.generation;
     const auto ioid = m.ioid;
     const auto subcmd = m.subcmd;
-    ch.pv->process(peer_, on_strand([ioid, subcmd, gen](ChannelEngine& self, Status st) {
-        auto it = self.ops_.find(ioid);
-        if (it == self.ops_.end()) return;
-        it->second->busy = false;
-        if (it->second->generation != gen) return;
-        self.send(response<wire::ProcessResponse>(ioid, subcmd, std::move(st)));
-        if (subcmd & wire::subcmd::destroy) self.destroy_op(ioid);
-    }));
+    ch.pv->process(peer_,
+                   exec_done(op, subcmd, [ioid, subcmd](ChannelEngine& self, Op&, Status st) {
+                       self.send(response<wire::ProcessResponse>(ioid, subcmd, std::move(st)));
+                   }));
 }
 
 void ChannelEngine::rpc(const wire::RpcRequest& m) {
     if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x14)) init(0x14, m, *ch);
+        if (auto* ch = channel_for(m, 0x14))
+            init(0x14, m, *ch);
         return;
     }
     auto target = exec_target(0x14, m);
-    if (!target) return;
+    if (!target)
+        return;
     Op& op = *target->op;
     Chan& ch = *target->ch;
-    op.busy = true;
-    const auto gen = op.generation;
     const auto ioid = m.ioid;
     const auto subcmd = m.subcmd;
-    ch.pv->rpc(m.argument, peer_, on_strand([ioid, subcmd, gen](ChannelEngine& self, Status st, Value result) {
-        auto it = self.ops_.find(ioid);
-        if (it == self.ops_.end()) return;
-        it->second->busy = false;
-        if (it->second->generation != gen) return;
-        auto r = response<wire::RpcResponse>(ioid, subcmd, std::move(st));
-        r.result = std::move(result);
-        self.send(std::move(r));
-        if (subcmd & wire::subcmd::destroy) self.destroy_op(ioid);
-    }));
+    ch.pv->rpc(
+        m.argument, peer_,
+        exec_done(op, subcmd, [ioid, subcmd](ChannelEngine& self, Op&, Status st, Value result) {
+            auto r = response<wire::RpcResponse>(ioid, subcmd, std::move(st));
+            r.result = std::move(result);
+            self.send(std::move(r));
+        }));
 }
 
 void ChannelEngine::destroy_op(std::uint32_t ioid) {
     auto it = ops_.find(ioid);
-    if (it == ops_.end()) return;  // no reply either way (PVXS)
+    if (it == ops_.end())
+        return; // no reply either way (PVXS)
     auto ch = channels_.find(it->second->sid);
-    if (ch != channels_.end()) ch->second.ops.erase(ioid);
+    if (ch != channels_.end())
+        ch->second.ops.erase(ioid);
     ops_.erase(it);
 }
 
 void ChannelEngine::cancel_op(std::uint32_t ioid) {
     auto it = ops_.find(ioid);
-    if (it == ops_.end()) return;
+    if (it == ops_.end())
+        return;
     // the running execution's reply is dropped; the operation is idle again (as PVXS)
     ++it->second->generation;
     it->second->busy = false;
 }
 
-}  // namespace pvwire::server::detail
+} // namespace pvwire::server::detail

@@ -98,6 +98,7 @@ private:
     void send(wire::Body body);
     // Runs `f` on this engine's strand later, if the engine still lives.
     template <class F> auto on_strand(F f);
+    template <class Reply> auto exec_done(Op& op, std::uint8_t subcmd, Reply reply);
 
     net::asio::any_io_executor ex_;
     Peer peer_;

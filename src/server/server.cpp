@@ -2,6 +2,8 @@
 
 #include "server_connection.hpp"
 
+#include "../net/join_threads.hpp"
+
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/guid.hpp>
 #include <pvwire/net/interfaces.hpp>
@@ -27,7 +29,6 @@ using net::udp;
 namespace {
 const asio::ip::address_v4 local_group = asio::ip::make_address_v4("224.0.0.128");
 
-std::string to_text(const udp::endpoint& ep) { return ep.address().to_string() + ":" + std::to_string(ep.port()); }
 }  // namespace
 
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
@@ -216,22 +217,10 @@ void Server::Impl::stop() {
     });
     if (owned_) {
         work_.reset();
-        // a watchdog, in case some operation does not finish promptly after its close
-        std::mutex m;
-        std::condition_variable cv;
-        bool joined = false;
-        std::thread watchdog([&] {
-            std::unique_lock lock(m);
-            if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return joined; })) owned_->stop();
-        });
-        for (auto& t : threads_) t.join();
+        std::vector<std::thread*> threads;
+        for (auto& t : threads_) threads.push_back(&t);
+        net::detail::join_threads(threads, *owned_);
         threads_.clear();
-        {
-            std::lock_guard lock(m);
-            joined = true;
-        }
-        cv.notify_one();
-        watchdog.join();
     }
     std::lock_guard lock(mu_);
     connections_.clear();
