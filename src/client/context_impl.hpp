@@ -170,10 +170,11 @@ public:
     // Operations that live across reconnections (monitors) and are restarted on connect.
     void keep(const std::shared_ptr<ClientOp>& op);
     void unkeep(ClientOp* op);
-    // Initialized GET operations kept for reuse, by pvRequest text: a repeated get on a
-    // connected channel costs one round trip (EXEC only). At most one per request text.
-    std::shared_ptr<ClientOp> take_parked_get(const std::string& request);
-    bool park_get(const std::string& request, const std::shared_ptr<ClientOp>& op);
+    // Initialized GET and PUT operations kept for reuse, by kind and pvRequest text ("get:",
+    // "put:" + request): a repeated get or put on a connected channel skips the INIT round
+    // trip. At most one per key.
+    std::shared_ptr<ClientOp> take_parked(const std::string& key);
+    bool park(const std::string& key, const std::shared_ptr<ClientOp>& op);
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
 
 private:
@@ -189,7 +190,7 @@ private:
     StateHandler handler_;
     std::deque<std::function<void()>> waiting_;
     std::vector<std::weak_ptr<ClientOp>> kept_;
-    std::map<std::string, std::shared_ptr<ClientOp>> parked_gets_;
+    std::map<std::string, std::shared_ptr<ClientOp>> parked_;
 };
 
 // ---- one operation ----------------------------------------------------------------------------------
@@ -216,6 +217,8 @@ public:
     bool finished() const noexcept { return finished_; }
     // A parked GET runs again with new options and completion (EXEC only).
     virtual void again(OpOptions, Context::Completion) {}
+    // A parked PUT writes again (no INIT).
+    virtual void again_put(Value, std::vector<std::pair<std::string, std::string>>, OpOptions, Context::Completion) {}
 
 protected:
     // Sends the INIT request (the channel is connected).

@@ -336,22 +336,22 @@ void ChannelImpl::created(std::uint32_t sid) {
         if (auto op = w.lock()) op->begin();
 }
 
-std::shared_ptr<ClientOp> ChannelImpl::take_parked_get(const std::string& request) {
-    auto it = parked_gets_.find(request);
-    if (it == parked_gets_.end()) return nullptr;
+std::shared_ptr<ClientOp> ChannelImpl::take_parked(const std::string& key) {
+    auto it = parked_.find(key);
+    if (it == parked_.end()) return nullptr;
     auto op = std::move(it->second);
-    parked_gets_.erase(it);
+    parked_.erase(it);
     return op;
 }
 
-bool ChannelImpl::park_get(const std::string& request, const std::shared_ptr<ClientOp>& op) {
+bool ChannelImpl::park(const std::string& key, const std::shared_ptr<ClientOp>& op) {
     if (state() != State::Connected) return false;
-    return parked_gets_.emplace(request, op).second;
+    return parked_.emplace(key, op).second;
 }
 
 void ChannelImpl::lost() {
     sid_ = 0;
-    parked_gets_.clear();  // their operations died with the connection
+    parked_.clear();  // their operations died with the connection
     if (auto ctx = ctx_.lock()) ctx->research(*this);
 }
 

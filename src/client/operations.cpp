@@ -245,7 +245,7 @@ public:
         res.status = r->status;
         // keep the initialized operation for the next get of this channel and request; a
         // channel that already keeps one gets DESTROY_REQUEST for this one (as PVXS does)
-        if (!link_ || !ch_->park_get(options_.request, shared_from_this())) destroy_remote();
+        if (!link_ || !ch_->park("get:" + options_.request, shared_from_this())) destroy_remote();
         finish({}, std::move(res));
     }
     void again(OpOptions o, Context::Completion done) override {
@@ -308,8 +308,34 @@ public:
         if (r->subcmd & wire::subcmd::get) return write(r->data);
         Result res;
         res.status = r->status;
-        destroy_remote();
+        // keep the initialized operation for the next put of this channel and request
+        if (!link_ || !ch_->park("put:" + options_.request, shared_from_this())) destroy_remote();
         finish({}, std::move(res));
+    }
+    void again_put(Value v, std::vector<std::pair<std::string, std::string>> fields, OpOptions o,
+                   Context::Completion done) override {
+        finished_ = false;
+        given_ = std::move(v);
+        fields_ = std::move(fields);
+        options_ = std::move(o);
+        done_ = std::move(done);
+        messages_.clear();
+        arm_timer();
+        if (!fields_.empty()) {  // the current value first, as after INIT
+            wire::PutRequest g;
+            static_cast<wire::OperationRequest&>(g) = head(wire::subcmd::get);
+            send(std::move(g));
+            return;
+        }
+        write(Value());
+    }
+    void on_disconnect() override {
+        if (finished_) {  // parked: nothing to report
+            link_.reset();
+            ioid_ = 0;
+            return;
+        }
+        ClientOp::on_disconnect();
     }
 
 private:
@@ -774,7 +800,7 @@ template <class Make> void run_op(const std::shared_ptr<Context::Impl>& impl, st
 
 void Context::start_get(std::string name, OpOptions o, Completion c) {
     run_op(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
-        if (auto parked = ch->take_parked_get(o.request)) {
+        if (auto parked = ch->take_parked("get:" + o.request)) {
             parked->again(std::move(o), std::move(c));
             return nullptr;
         }
@@ -783,9 +809,14 @@ void Context::start_get(std::string name, OpOptions o, Completion c) {
 }
 void Context::start_put(std::string name, Value v, std::vector<std::pair<std::string, std::string>> fields, OpOptions o,
                         Completion c) {
-    run_op(impl_, std::move(name), [v = std::move(v), f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable {
-        return make_put(std::move(ch), std::move(v), std::move(f), std::move(o), std::move(c));
-    });
+    run_op(impl_, std::move(name),
+           [v = std::move(v), f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
+               if (auto parked = ch->take_parked("put:" + o.request)) {
+                   parked->again_put(std::move(v), std::move(f), std::move(o), std::move(c));
+                   return nullptr;
+               }
+               return make_put(std::move(ch), std::move(v), std::move(f), std::move(o), std::move(c));
+           });
 }
 void Context::start_put_get(std::string name, Value v, OpOptions o, Completion c) {
     run_op(impl_, std::move(name), [v = std::move(v), o = std::move(o), c = std::move(c)](auto ch) mutable {
