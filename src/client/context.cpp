@@ -61,6 +61,10 @@ void Context::Impl::stop() {
         self->nameserver_timer_.cancel();
         if (self->search_sock_) self->search_sock_->close();
         if (self->beacon_sock_) self->beacon_sock_->close();
+        // operations and channels refer to each other: break that before closing
+        for (auto& [cid, weak] : self->channels_)
+            if (auto ch = weak.lock()) ch->shutdown();
+        self->op_channels_.clear();
         auto links = self->links_;
         for (auto& [ep, l] : links) l->close();
         for (auto& l : self->name_servers_) l->close();

@@ -176,6 +176,8 @@ public:
     std::shared_ptr<ClientOp> take_parked(const std::string& key);
     bool park(const std::string& key, const std::shared_ptr<ClientOp>& op);
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
+    // The context stops: drop every operation this channel holds (they hold the channel too).
+    void shutdown();
 
 private:
     std::weak_ptr<Context::Impl> ctx_;

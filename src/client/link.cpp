@@ -363,6 +363,13 @@ void ChannelImpl::when_connected(std::function<void()> f) {
     waiting_.push_back(std::move(f));
 }
 
+void ChannelImpl::shutdown() {
+    waiting_.clear();
+    kept_.clear();
+    parked_.clear();
+    handler_ = nullptr;
+}
+
 void ChannelImpl::keep(const std::shared_ptr<ClientOp>& op) { kept_.push_back(op); }
 void ChannelImpl::unkeep(ClientOp* op) {
     std::erase_if(kept_, [op](const std::weak_ptr<ClientOp>& w) {

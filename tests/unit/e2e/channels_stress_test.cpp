@@ -620,7 +620,7 @@ TEST_CASE("malformed requests on the wire get an error status or silence, never 
 
 // ---- 6. channel loss --------------------------------------------------------------------------
 
-TEST_CASE("a removed PV leaves searches and its monitors are told; re-added, it is found again", "[e2e][stress]") {
+TEST_CASE("a removed PV leaves searches and its monitors are told, and re-added it is found again", "[e2e][stress]") {
     server::Server srv(net::ServerConfig::isolated());
     Value init = nt::NTScalar{TypeCode::Float64}.create();
     init["value"] = 1.0;

@@ -140,7 +140,7 @@ TEST_CASE("info returns the type, rpc calls the handler, process succeeds", "[e2
     REQUIRE(fut.wait_for(5s) == std::future_status::ready);
 }
 
-TEST_CASE("put-get writes and returns the new value; array operations work on the value field", "[e2e][channels]") {
+TEST_CASE("put-get writes and returns the new value, and array operations work on the value field", "[e2e][channels]") {
     Fixture f;
     Value v(f.dbl->type());
     v["value"] = 7.5;
@@ -276,7 +276,7 @@ TEST_CASE("a PV removed from the server disconnects its monitors, which resume w
     CHECK(kinds(client::MonitorEvent::Kind::Data, 100));  // searched again, re-INIT, value again
 }
 
-TEST_CASE("dropping an operation handle cancels it; the completion says so", "[e2e][channels]") {
+TEST_CASE("dropping an operation handle cancels it and the completion says so", "[e2e][channels]") {
     Fixture f;
     // an RPC whose handler never answers: only cancelling ends it
     auto slow = server::SharedPV::create("t:slow", nt::NTScalar{TypeCode::Float64}.create());

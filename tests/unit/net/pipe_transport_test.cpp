@@ -181,7 +181,7 @@ TEST_CASE("pipe: a bad header closes with a reason naming it", "[net][pipe]") {
     CHECK(p.b_rec->frame_count() == 0);
 }
 
-TEST_CASE("pipe: a peer that stops reading trips max_pending_output; other pairs keep working", "[net][pipe]") {
+TEST_CASE("pipe: a peer that stops reading trips max_pending_output and other pairs keep working", "[net][pipe]") {
     asio::io_context io;
     const TransportLimits limits{.max_pending_output = 256 * 1024};
     Pair slow(io, limits), other(io, limits);

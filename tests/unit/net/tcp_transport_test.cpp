@@ -118,7 +118,7 @@ TEST_CASE("tcp: a header announcing more than max_message_bytes closes with a re
     CHECK_FALSE(c.server->is_open());
 }
 
-TEST_CASE("tcp: a peer that stops reading trips max_pending_output; another connection keeps working",
+TEST_CASE("tcp: a peer that stops reading trips max_pending_output and another connection keeps working",
           "[net][tcp]") {
     asio::io_context io;
     const TransportLimits limits{.max_pending_output = 1 << 20};
