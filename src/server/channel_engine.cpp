@@ -28,6 +28,17 @@ struct ChannelEngine::Op {
     std::shared_ptr<void> subscription;
 };
 
+// A reply to an operation request: ioid, sub-command echoed, status.
+namespace {
+template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Status st = {}) {
+    Resp r;
+    r.ioid = ioid;
+    r.subcmd = subcmd;
+    r.status = std::move(st);
+    return r;
+}
+} // namespace
+
 ChannelEngine::~ChannelEngine() = default;
 
 ChannelEngine::ChannelEngine(asio::any_io_executor executor, Peer peer, wire::ByteOrder order,
@@ -83,62 +94,30 @@ void ChannelEngine::reply_error(std::uint8_t command, std::uint32_t ioid, std::u
                                 std::string text) {
     const Status st = Status::error(std::move(text));
     switch (wire::Command(command)) {
-    case wire::Command::Get: {
-        wire::GetResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
-        send(std::move(r));
+    case wire::Command::Get:
+        send(response<wire::GetResponse>(ioid, subcmd, st));
         break;
-    }
-    case wire::Command::Put: {
-        wire::PutResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
-        send(std::move(r));
+    case wire::Command::Put:
+        send(response<wire::PutResponse>(ioid, subcmd, st));
         break;
-    }
-    case wire::Command::PutGet: {
-        wire::PutGetResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
-        send(std::move(r));
+    case wire::Command::PutGet:
+        send(response<wire::PutGetResponse>(ioid, subcmd, st));
         break;
-    }
+    case wire::Command::Array:
+        send(response<wire::ArrayResponse>(ioid, subcmd, st));
+        break;
+    case wire::Command::Process:
+        send(response<wire::ProcessResponse>(ioid, subcmd, st));
+        break;
+    case wire::Command::Rpc:
+        send(response<wire::RpcResponse>(ioid, subcmd, st));
+        break;
     case wire::Command::Monitor: {
-        wire::MonitorResponse r;
-        r.ioid = ioid;
-        r.subcmd = std::uint8_t(subcmd & (wire::subcmd::init | wire::subcmd::destroy))
-                       ? subcmd
-                       : std::uint8_t(subcmd | wire::subcmd::destroy);
-        r.status = st;
+        // a monitor error outside INIT ends the subscription: a finish (0x10) with the status
+        const bool init = subcmd & wire::subcmd::init;
+        auto r = response<wire::MonitorResponse>(
+            ioid, init ? subcmd : std::uint8_t(subcmd | wire::subcmd::destroy), st);
         r.has_data = false;
-        send(std::move(r));
-        break;
-    }
-    case wire::Command::Array: {
-        wire::ArrayResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
-        send(std::move(r));
-        break;
-    }
-    case wire::Command::Process: {
-        wire::ProcessResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
-        send(std::move(r));
-        break;
-    }
-    case wire::Command::Rpc: {
-        wire::RpcResponse r;
-        r.ioid = ioid;
-        r.subcmd = subcmd;
-        r.status = st;
         send(std::move(r));
         break;
     }
@@ -406,16 +385,6 @@ void ChannelEngine::init(std::uint8_t command, const wire::OperationRequest& m, 
 }
 
 // ---- operations ------------------------------------------------------------------------------
-
-namespace {
-template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Status st = {}) {
-    Resp r;
-    r.ioid = ioid;
-    r.subcmd = subcmd;
-    r.status = std::move(st);
-    return r;
-}
-} // namespace
 
 // A put whose changed BitSet names a field the put type does not have was built for another
 // type: refused (the decoder skips such bits, so the rest would otherwise be written).
