@@ -228,6 +228,16 @@ protected:
     void send(wire::Body body);
     void finish(std::error_code ec, Result r = {});
     void destroy_remote();  // DESTROY_REQUEST, detach from the link
+    // DESTROY_REQUEST and complete with an error.
+    void fail(std::error_code ec, Result r = {});
+    // A status that is not success fails the operation (remote_error, the server's text).
+    bool remote_failed(const wire::Status& st);
+    // Sends a request of this operation with just its head (sid, ioid, sub-command).
+    template <class Req> void send_request(std::uint8_t subcmd) {
+        Req r;
+        static_cast<wire::OperationRequest&>(r) = head(subcmd);
+        send(std::move(r));
+    }
     wire::OperationRequest head(std::uint8_t subcmd) const;
 
     std::shared_ptr<ChannelImpl> ch_;

@@ -109,6 +109,19 @@ void ClientOp::cancel() {
     finish(errc::cancelled);
 }
 
+bool ClientOp::remote_failed(const wire::Status& st) {
+    if (st.success()) return false;
+    Result r;
+    r.status = st;
+    fail(errc::remote_error, std::move(r));
+    return true;
+}
+
+void ClientOp::fail(std::error_code ec, Result r) {
+    destroy_remote();
+    finish(ec, std::move(r));
+}
+
 void ClientOp::on_disconnect() {
     link_.reset();
     ioid_ = 0;
@@ -118,16 +131,6 @@ void ClientOp::on_disconnect() {
 void ClientOp::on_message(const wire::RemoteMessage& m) { messages_.push_back(m.text); }
 
 namespace {
-
-// A status that is not success fails the operation with remote_error and the server's text.
-bool failed(ClientOp& op, const wire::Status& st, const std::function<void(std::error_code, Result)>& fail) {
-    (void)op;
-    if (st.success()) return false;
-    Result r;
-    r.status = st;
-    fail(errc::remote_error, std::move(r));
-    return true;
-}
 
 // Builds the value to put on `type` from what the user gave: a Value (matched by field name,
 // or meaning the `value` field when it is not a structure) or text per field path.
@@ -197,25 +200,17 @@ class GetOp : public ClientOp {
 public:
     using ClientOp::ClientOp;
     void send_init() override {
-        wire::GetRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::GetRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::GetResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
             type_ = r->type;
             current_ = type_ ? Value(type_) : Value();
             received_.clear();
-            wire::GetRequest e;
-            static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
-            send(std::move(e));
+            send_request<wire::GetRequest>(wire::subcmd::exec);
             return;
         }
         // A reply carries the fields changed since the previous one on this operation
@@ -254,9 +249,7 @@ public:
         done_ = std::move(done);
         messages_.clear();
         arm_timer();
-        wire::GetRequest e;
-        static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
-        send(std::move(e));
+        send_request<wire::GetRequest>(wire::subcmd::exec);
     }
     void on_disconnect() override {
         if (finished_) {  // parked: nothing to report
@@ -281,26 +274,18 @@ public:
           Context::Completion done)
         : ClientOp(std::move(ch), 0x0B, std::move(o), std::move(done)), given_(std::move(v)), fields_(std::move(fields)) {}
     void send_init() override {
-        wire::PutRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::PutRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::PutResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
             type_ = r->type;
             if (!fields_.empty()) {
                 // fields given as text may need the current value (enum choices): fetch it
                 // first, as pvxput does
-                wire::PutRequest g;
-                static_cast<wire::OperationRequest&>(g) = head(wire::subcmd::get);
-                send(std::move(g));
+                send_request<wire::PutRequest>(wire::subcmd::get);
                 return;
             }
             return write(Value());
@@ -322,9 +307,7 @@ public:
         messages_.clear();
         arm_timer();
         if (!fields_.empty()) {  // the current value first, as after INIT
-            wire::PutRequest g;
-            static_cast<wire::OperationRequest&>(g) = head(wire::subcmd::get);
-            send(std::move(g));
+            send_request<wire::PutRequest>(wire::subcmd::get);
             return;
         }
         write(Value());
@@ -373,18 +356,12 @@ public:
         return o;
     }
     void send_init() override {
-        wire::PutGetRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::PutGetRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::PutGetResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
             Value v;
             std::string err;
@@ -418,18 +395,12 @@ public:
     RpcOp(std::shared_ptr<ChannelImpl> ch, Value arg, OpOptions o, Context::Completion done)
         : ClientOp(std::move(ch), 0x14, std::move(o), std::move(done)), arg_(std::move(arg)) {}
     void send_init() override {
-        wire::RpcRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::RpcRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::RpcResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
             wire::RpcRequest e;
             static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
@@ -478,22 +449,14 @@ class ProcessOp : public ClientOp {
 public:
     using ClientOp::ClientOp;
     void send_init() override {
-        wire::ProcessRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::ProcessRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::ProcessResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
-            wire::ProcessRequest e;
-            static_cast<wire::OperationRequest&>(e) = head(wire::subcmd::exec);
-            send(std::move(e));
+            send_request<wire::ProcessRequest>(wire::subcmd::exec);
             return;
         }
         Result res;
@@ -510,18 +473,12 @@ public:
     ArrayOp(std::shared_ptr<ChannelImpl> ch, Context::ArrayAction a, OpOptions o, Context::Completion done)
         : ClientOp(std::move(ch), 0x0E, std::move(o), std::move(done)), action_(std::move(a)) {}
     void send_init() override {
-        wire::ArrayRequest r;
-        static_cast<wire::OperationRequest&>(r) = head(wire::subcmd::init);
-        send(std::move(r));
+        send_request<wire::ArrayRequest>(wire::subcmd::init);
     }
     void on_reply(const wire::Message& m) override {
         const auto* r = std::get_if<wire::ArrayResponse>(&m.body);
         if (!r) return;
-        auto fail = [this](std::error_code ec, Result res) {
-            destroy_remote();
-            finish(ec, std::move(res));
-        };
-        if (failed(*this, r->status, fail)) return;
+        if (remote_failed(r->status)) return;
         if (r->is_init()) {
             type_ = r->type;
             wire::ArrayRequest e;
@@ -631,9 +588,7 @@ public:
             if (!r->status.success()) return push(MonitorEvent{MonitorEvent::Kind::Error, {}, {}, r->status.message});
             type_ = r->type;
             current_ = Value(type_);
-            wire::MonitorRequest s;
-            static_cast<wire::OperationRequest&>(s) = head(wire::subcmd::monitor_start);
-            send(std::move(s));
+            send_request<wire::MonitorRequest>(wire::subcmd::monitor_start);
             push(MonitorEvent{MonitorEvent::Kind::Connected, {}, {}, {}});
             return;
         }
