@@ -1,5 +1,7 @@
 #include "context_impl.hpp"
 
+#include <pvwire/wire/datagram.hpp>
+
 #include "../net/join_threads.hpp"
 
 #include <pvwire/net/address.hpp>
@@ -166,21 +168,12 @@ void Context::Impl::on_search_response(const wire::SearchResponse& r, const asio
 }
 
 void Context::Impl::on_search_datagram(const net::Datagram& d) {
-    std::span<const std::byte> rest = d.bytes;
-    while (rest.size() >= wire::header_size) {
-        wire::Diagnostic diag;
-        auto h = wire::Header::parse(rest, &diag);
-        if (!h || h->is_control() || rest.size() < wire::header_size + h->body_size()) return;
-        wire::Message m;
-        wire::DecodeContext ctx;
-        const bool ok = wire::decode(*h, rest.subspan(wire::header_size, h->body_size()), ctx, m, diag);
-        rest = rest.subspan(wire::header_size + h->body_size());
-        if (!ok) return;
+    wire::for_each_datagram_message(d.bytes, [&](const wire::Message& m) {
         if (auto* r = std::get_if<wire::SearchResponse>(&m.body)) {
             ++counters_.responses;
             on_search_response(*r, d.from.address(), 0);
         }
-    }
+    });
 }
 
 void Context::Impl::on_beacon_datagram(const net::Datagram& d) {

@@ -11,6 +11,8 @@
 #include "client_common.hpp"
 #include "commands.hpp"
 
+#include <pvwire/wire/datagram.hpp>
+
 #include <pvwire/data/nt.hpp>
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
@@ -63,26 +65,17 @@ int run_discover(const ListArgs& a) {
         }
     };
     auto on_datagram = [&](const net::Datagram& d, bool beacon_port) {
-        std::span<const std::byte> rest = d.bytes;
-        while (rest.size() >= wire::header_size) {
-            wire::Diagnostic diag;
-            auto h = wire::Header::parse(rest, &diag);
-            if (!h || h->is_control() || rest.size() < wire::header_size + h->body_size()) return;
-            wire::Message m;
-            wire::DecodeContext ctx;
-            const bool ok = wire::decode(*h, rest.subspan(wire::header_size, h->body_size()), ctx, m, diag);
-            rest = rest.subspan(wire::header_size + h->body_size());
-            if (!ok) return;
+        wire::for_each_datagram_message(d.bytes, [&](const wire::Message& m) {
             if (auto* b = std::get_if<wire::Beacon>(&m.body); b && beacon_port) {
-                if (b->protocol != "tcp") continue;
+                if (b->protocol != "tcp") return;
                 const auto addr = b->server_address.is_unspecified() ? d.from.address() : net::from_wire(b->server_address);
                 report(b->guid, addr, b->server_port, "beacon");
             } else if (auto* r = std::get_if<wire::SearchResponse>(&m.body); r && !beacon_port) {
-                if (r->protocol != "tcp") continue;
+                if (r->protocol != "tcp") return;
                 const auto addr = r->server_address.is_unspecified() ? d.from.address() : net::from_wire(r->server_address);
                 report(r->guid, addr, r->server_port ? r->server_port : d.from.port(), "search reply");
             }
-        }
+        });
     };
 
     std::shared_ptr<net::UdpTransport> search_sock, beacon_sock;
