@@ -28,6 +28,36 @@ struct ChannelEngine::Op {
     std::shared_ptr<void> subscription;
 };
 
+namespace {
+
+// Appends an update to a bounded queue; when full, it is squashed into the newest entry: the
+// newest value always arrives, and fields that changed more than once are reported as overrun.
+void enqueue(std::deque<ChannelEngine::Update>& q, std::size_t limit, ChannelEngine::Update u) {
+    if (q.size() < limit) {
+        q.push_back(std::move(u));
+        return;
+    }
+    ChannelEngine::Update& last = q.back();
+    BitSet twice = last.changed;
+    twice &= u.changed;
+    last.overrun |= twice;
+    last.overrun |= u.overrun;
+    last.changed |= u.changed;
+    last.value = std::move(u.value);
+}
+
+} // namespace
+
+// Updates arrive from the PV's thread into a bounded inbox; at most one drain is posted to the
+// strand at a time, so a PV posting faster than the connection can serve never piles up
+// handlers (or memory) on the strand.
+struct ChannelEngine::Inbox {
+    std::mutex mu;
+    std::deque<Update> items;
+    std::size_t limit = 4;
+    bool posted = false;
+};
+
 // A reply to an operation request: ioid, sub-command echoed, status.
 namespace {
 template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Status st = {}) {
@@ -548,8 +578,24 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
                 BitSet all{0};
                 op.queue.push_back(Update{std::move(cur), std::move(all), {}});
             }
-            op.subscription = ch->second.pv->subscribe(on_strand(
-                [ioid](ChannelEngine& self, Value update) { self.on_update(ioid, update); }));
+            auto inbox = std::make_shared<Inbox>();
+            inbox->limit = op.queue_size;
+            op.subscription = ch->second.pv->subscribe(
+                [inbox, ioid, weak = weak_from_this(), ex = ex_](const Value& update) {
+                    bool post = false;
+                    {
+                        std::lock_guard lock(inbox->mu);
+                        enqueue(inbox->items, inbox->limit, Update{update, update.marks(), {}});
+                        post = !inbox->posted;
+                        inbox->posted = true;
+                    }
+                    if (post)
+                        asio::post(ex, [weak, inbox, ioid] {
+                            if (auto self = weak.lock())
+                                if (!self->closed_)
+                                    self->on_update(ioid, inbox);
+                        });
+                });
         }
         pump(op);
     } else if ((m.subcmd & wire::subcmd::process) && !(m.subcmd & wire::subcmd::get)) {
@@ -557,23 +603,19 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
     }
 }
 
-void ChannelEngine::on_update(std::uint32_t ioid, const Value& update) {
+void ChannelEngine::on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox) {
+    std::deque<Update> items;
+    {
+        std::lock_guard lock(inbox->mu);
+        items.swap(inbox->items);
+        inbox->posted = false;
+    }
     auto it = ops_.find(ioid);
     if (it == ops_.end())
         return;
     Op& op = *it->second;
-    if (op.queue.size() < op.queue_size) {
-        op.queue.push_back(Update{update, update.marks(), {}});
-    } else {
-        // squash into the newest queued update: the newest value always arrives, and the
-        // fields that changed more than once are reported as overrun
-        Update& last = op.queue.back();
-        BitSet twice = last.changed;
-        twice &= update.marks();
-        last.overrun |= twice;
-        last.changed |= update.marks();
-        last.value = update;
-    }
+    for (auto& u : items)
+        enqueue(op.queue, op.queue_size, std::move(u));
     pump(op);
 }
 

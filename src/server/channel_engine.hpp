@@ -91,7 +91,8 @@ private:
     void destroy_op(std::uint32_t ioid);
     void cancel_op(std::uint32_t ioid);
 
-    void on_update(std::uint32_t ioid, const Value& update);
+    struct Inbox;
+    void on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox);
     void pump(Op& op);
     void reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text);
     void message(std::uint32_t ioid, std::uint8_t type, std::string text);
