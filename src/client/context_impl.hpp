@@ -228,6 +228,8 @@ protected:
     void send(wire::Body body);
     void finish(std::error_code ec, Result r = {});
     void destroy_remote();  // DESTROY_REQUEST, detach from the link
+    // DESTROY_REQUEST and complete with the result.
+    void succeed(Result r);
     // DESTROY_REQUEST and complete with an error.
     void fail(std::error_code ec, Result r = {});
     // A status that is not success fails the operation (remote_error, the server's text).

@@ -117,6 +117,11 @@ bool ClientOp::remote_failed(const wire::Status& st) {
     return true;
 }
 
+void ClientOp::succeed(Result r) {
+    destroy_remote();
+    finish({}, std::move(r));
+}
+
 void ClientOp::fail(std::error_code ec, Result r) {
     destroy_remote();
     finish(ec, std::move(r));
@@ -380,8 +385,7 @@ public:
         Result res;
         res.value = r->data;
         res.status = r->status;
-        destroy_remote();
-        finish({}, std::move(res));
+        succeed(std::move(res));
     }
 
 private:
@@ -412,8 +416,7 @@ public:
         res.value = r->result;
         res.type = r->result ? r->result.type_ptr() : nullptr;
         res.status = r->status;
-        destroy_remote();
-        finish({}, std::move(res));
+        succeed(std::move(res));
     }
 
 private:
@@ -461,8 +464,7 @@ public:
         }
         Result res;
         res.status = r->status;
-        destroy_remote();
-        finish({}, std::move(res));
+        succeed(std::move(res));
     }
 };
 
@@ -514,8 +516,7 @@ public:
         res.type = type_;
         res.length = r->length;
         res.status = r->status;
-        destroy_remote();
-        finish({}, std::move(res));
+        succeed(std::move(res));
     }
 
 private:

@@ -653,8 +653,7 @@ bool Value::equals(const Value& other) const {
 
 // ---- text form ----------------------------------------------------------------------------
 
-namespace {
-void quote(std::string& out, std::string_view s) {
+void append_quoted(std::string& out, std::string_view s) {
     out += '"';
     for (char c : s) {
         if (c == '"' || c == '\\') (out += '\\') += c;
@@ -666,6 +665,9 @@ void quote(std::string& out, std::string_view s) {
     }
     out += '"';
 }
+
+namespace {
+void quote(std::string& out, std::string_view s) { append_quoted(out, s); }
 
 void print_value(std::string& out, const Value& v, std::string_view name, int indent);
 

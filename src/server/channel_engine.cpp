@@ -427,6 +427,15 @@ static std::optional<std::string> bit_outside(const BitSet& changed, const TypeD
            std::to_string(count);
 }
 
+// INIT requests of every operation go to init(); true when `m` was one.
+bool ChannelEngine::init_requested(std::uint8_t command, const wire::OperationRequest& m) {
+    if (!m.is_init())
+        return false;
+    if (auto* ch = channel_for(m, command))
+        init(command, m, *ch);
+    return true;
+}
+
 // The operation and channel an execute request names, or an error reply and nothing.
 std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t command,
                                                               const wire::OperationRequest& m) {
@@ -448,11 +457,8 @@ std::optional<ChannelEngine::Exec> ChannelEngine::exec_target(std::uint8_t comma
 }
 
 void ChannelEngine::get(const wire::GetRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0A))
-            init(0x0A, m, *ch);
+    if (init_requested(0x0A, m))
         return;
-    }
     auto target = exec_target(0x0A, m);
     if (!target)
         return;
@@ -472,11 +478,8 @@ void ChannelEngine::get(const wire::GetRequest& m) {
 }
 
 void ChannelEngine::put(const wire::PutRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0B))
-            init(0x0B, m, *ch);
+    if (init_requested(0x0B, m))
         return;
-    }
     auto target = exec_target(0x0B, m);
     if (!target)
         return;
@@ -505,11 +508,8 @@ void ChannelEngine::put(const wire::PutRequest& m) {
 }
 
 void ChannelEngine::put_get(const wire::PutGetRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0C))
-            init(0x0C, m, *ch);
+    if (init_requested(0x0C, m))
         return;
-    }
     auto target = exec_target(0x0C, m);
     if (!target)
         return;
@@ -548,11 +548,8 @@ void ChannelEngine::put_get(const wire::PutGetRequest& m) {
 }
 
 void ChannelEngine::monitor(const wire::MonitorRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0D))
-            init(0x0D, m, *ch);
+    if (init_requested(0x0D, m))
         return;
-    }
     auto it = ops_.find(m.ioid);
     if (it == ops_.end() || it->second->command != 0x0D)
         return; // not acknowledged anyway
@@ -748,11 +745,8 @@ template <class T> std::vector<T> elements(const SharedArray& a) {
 } // namespace
 
 void ChannelEngine::array(const wire::ArrayRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x0E))
-            init(0x0E, m, *ch);
+    if (init_requested(0x0E, m))
         return;
-    }
     auto target = exec_target(0x0E, m);
     if (!target)
         return;
@@ -842,11 +836,8 @@ void ChannelEngine::array(const wire::ArrayRequest& m) {
 }
 
 void ChannelEngine::process(const wire::ProcessRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x10))
-            init(0x10, m, *ch);
+    if (init_requested(0x10, m))
         return;
-    }
     auto target = exec_target(0x10, m);
     if (!target)
         return;
@@ -861,11 +852,8 @@ void ChannelEngine::process(const wire::ProcessRequest& m) {
 }
 
 void ChannelEngine::rpc(const wire::RpcRequest& m) {
-    if (m.is_init()) {
-        if (auto* ch = channel_for(m, 0x14))
-            init(0x14, m, *ch);
+    if (init_requested(0x14, m))
         return;
-    }
     auto target = exec_target(0x14, m);
     if (!target)
         return;

@@ -87,6 +87,7 @@ private:
     void array(const wire::ArrayRequest& m);
     void process(const wire::ProcessRequest& m);
     void rpc(const wire::RpcRequest& m);
+    bool init_requested(std::uint8_t command, const wire::OperationRequest& m);
     std::optional<Exec> exec_target(std::uint8_t command, const wire::OperationRequest& m);
     void destroy_op(std::uint32_t ioid);
     void cancel_op(std::uint32_t ioid);

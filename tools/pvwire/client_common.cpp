@@ -1,6 +1,12 @@
 // Shared pieces of the client subcommands: see client_common.hpp.
 #include "client_common.hpp"
 
+#include <chrono>
+
+#include <mutex>
+
+#include <condition_variable>
+
 #include <pvwire/data/type_desc.hpp>
 
 #include <CLI/CLI.hpp>
@@ -59,18 +65,7 @@ std::string error_text(std::error_code ec, const client::Result& r) {
 
 namespace {
 
-void quote(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        if (c == '"' || c == '\\') (out += '\\') += c;
-        else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-            out += buf;
-        } else out += c;
-    }
-    out += '"';
-}
+void quote(std::string& out, std::string_view s) { append_quoted(out, s); }
 
 template <class T> void append_number(std::string& out, T v) {
     if constexpr (std::is_same_v<T, bool>) {
@@ -510,6 +505,63 @@ std::atomic<bool>& install_interrupt_handler() {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     return g_interrupted;
+}
+
+int for_each_pv(const ClientArgs& a, client::Context& ctx,
+                const std::function<void(const std::string&, client::Context::Completion)>& start,
+                const std::function<void(std::size_t, const client::Result&)>& print) {
+    struct Slot {
+        bool done = false;
+        std::error_code ec;
+        client::Result result;
+    };
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Slot> slots(a.names.size());
+    std::size_t remaining = a.names.size();
+    auto& interrupted = install_interrupt_handler();
+    for (std::size_t i = 0; i < a.names.size(); ++i) {
+        start(a.names[i], [&, i](std::error_code ec, client::Result r) {
+            std::lock_guard lock(mu);
+            if (slots[i].done) return;
+            slots[i] = Slot{true, ec, std::move(r)};
+            --remaining;
+            cv.notify_all();
+        });
+    }
+    ctx.hurry();
+    // the operations time out by themselves; the margin only guards against a lost completion
+    const auto deadline = std::chrono::steady_clock::now() + a.timeout_ms() + std::chrono::milliseconds(500);
+    {
+        std::unique_lock lock(mu);
+        while (remaining && !interrupted && std::chrono::steady_clock::now() < deadline)
+            cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    int status = 0;
+    std::size_t outstanding = 0;
+    {
+        std::lock_guard lock(mu);
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+            const auto& s = slots[i];
+            if (!s.done || s.ec == client::errc::timeout) {
+                ++outstanding;
+                continue;
+            }
+            if (s.ec) {
+                std::cerr << a.names[i] << ": Error: " << error_text(s.ec, s.result) << "\n";
+                status = 1;
+                continue;
+            }
+            print(i, s.result);
+        }
+    }
+    std::cout.flush();
+    print_stats(a, ctx);
+    if (outstanding) {
+        std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << outstanding << " outstanding\n";
+        return 1;
+    }
+    return status;
 }
 
 }  // namespace pvwire::tool

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstddef>
 #include <iosfwd>
@@ -94,5 +95,14 @@ void set_from_json(Value f, const json& j, const std::string& path);
 // Installs SIGINT/SIGTERM handlers that set the returned flag (and restore the defaults on a
 // second signal, so that a stuck program can still be killed).
 std::atomic<bool>& install_interrupt_handler();
+
+// Runs one operation per PV name of `args`, all in flight at once: start(name, completion)
+// begins it. Waits until all complete, the timeout (plus a margin) passes, or Ctrl-C. Then,
+// in name order, prints "NAME: Error: ..." for failures and calls print(index, result) for
+// successes; prints stats and "Timeout with N outstanding" (or "Interrupted ...") as PVXS
+// tools do. Returns the exit status: 0, or 1 on any error or outstanding operation.
+int for_each_pv(const ClientArgs& args, client::Context& ctx,
+                const std::function<void(const std::string& name, client::Context::Completion)>& start,
+                const std::function<void(std::size_t index, const client::Result&)>& print);
 
 }  // namespace pvwire::tool

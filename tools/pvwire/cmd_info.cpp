@@ -21,67 +21,24 @@ struct InfoArgs : ClientArgs {
 };
 
 int run_info(const InfoArgs& a) {
-    std::mutex mu;
-    std::condition_variable cv;
-    struct Slot {
-        bool done = false;
-        std::error_code ec;
-        client::Result result;
-    };
-    std::vector<Slot> slots(a.names.size());
-    std::size_t remaining = a.names.size();
-    auto& interrupted = install_interrupt_handler();
-
     client::Context ctx(client_config(a));
     const client::OpOptions opts{{}, a.timeout_ms()};
     std::vector<std::shared_ptr<client::Channel>> channels;  // to say which server answered
-    for (std::size_t i = 0; i < a.names.size(); ++i) {
-        channels.push_back(ctx.channel(a.names[i]));
-        ctx.async_info(a.names[i], a.field, opts, [&, i](std::error_code ec, client::Result r) {
-            std::lock_guard lock(mu);
-            if (slots[i].done) return;
-            slots[i] = Slot{true, ec, std::move(r)};
-            --remaining;
-            cv.notify_all();
+    for (const auto& name : a.names) channels.push_back(ctx.channel(name));
+    return for_each_pv(
+        a, ctx,
+        [&](const std::string& name, client::Context::Completion done) {
+            ctx.async_info(name, a.field, opts, std::move(done));
+        },
+        [&](std::size_t i, const client::Result& r) {
+            std::cout << a.names[i];
+            if (channels[i]->wait_connected(std::chrono::milliseconds(200)))
+                if (auto ep = channels[i]->server())
+                    std::cout << " from " << ep->address().to_string() << ":" << ep->port();
+            std::cout << "\n";
+            if (r.type) std::cout << format_type(*r.type);
+            else std::cout << "    (no type)\n";
         });
-    }
-    ctx.hurry();
-    const auto deadline = std::chrono::steady_clock::now() + a.timeout_ms() + std::chrono::milliseconds(500);
-    {
-        std::unique_lock lock(mu);
-        while (remaining && !interrupted && std::chrono::steady_clock::now() < deadline)
-            cv.wait_for(lock, std::chrono::milliseconds(100));
-    }
-    int status = 0;
-    std::size_t outstanding = 0;
-    std::lock_guard lock(mu);
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-        const auto& s = slots[i];
-        const auto& name = a.names[i];
-        if (!s.done || s.ec == client::errc::timeout) {
-            ++outstanding;
-            continue;
-        }
-        if (s.ec) {
-            std::cerr << name << ": Error: " << error_text(s.ec, s.result) << "\n";
-            status = 1;
-            continue;
-        }
-        std::cout << name;
-        if (channels[i]->wait_connected(std::chrono::milliseconds(200)))
-            if (auto ep = channels[i]->server())
-                std::cout << " from " << ep->address().to_string() << ":" << ep->port();
-        std::cout << "\n";
-        if (s.result.type) std::cout << format_type(*s.result.type);
-        else std::cout << "    (no type)\n";
-    }
-    std::cout.flush();
-    print_stats(a, ctx);
-    if (outstanding) {
-        std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << outstanding << " outstanding\n";
-        return 1;
-    }
-    return status;
 }
 
 }  // namespace

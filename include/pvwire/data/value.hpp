@@ -28,6 +28,10 @@
 
 namespace pvwire {
 
+// Appends `s` in double quotes, with quotes and backslashes escaped and control characters as
+// \xNN: the form strings take in Value::to_string() and the tools.
+void append_quoted(std::string& out, std::string_view s);
+
 // Field access or conversion that cannot be done; what() names the field and the types.
 class ValueError : public std::runtime_error {
 public:
