@@ -192,7 +192,10 @@ private:
     StateHandler handler_;
     std::deque<std::function<void()>> waiting_;
     std::vector<std::weak_ptr<ClientOp>> kept_;
-    std::map<std::string, std::shared_ptr<ClientOp>> parked_;
+    // Finished GET/PUT operations kept for reuse, by kind and request; several per key so
+    // that pipelined operations are reused too (at most max_parked_per_key each).
+    static constexpr std::size_t max_parked_per_key = 64;
+    std::multimap<std::string, std::shared_ptr<ClientOp>> parked_;
 };
 
 // ---- one operation ----------------------------------------------------------------------------------

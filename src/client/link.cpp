@@ -346,7 +346,9 @@ std::shared_ptr<ClientOp> ChannelImpl::take_parked(const std::string& key) {
 
 bool ChannelImpl::park(const std::string& key, const std::shared_ptr<ClientOp>& op) {
     if (state() != State::Connected) return false;
-    return parked_.emplace(key, op).second;
+    if (parked_.count(key) >= max_parked_per_key) return false;
+    parked_.emplace(key, op);
+    return true;
 }
 
 void ChannelImpl::lost() {

@@ -178,6 +178,7 @@ void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) 
         more = !queue_.empty();
     }
     if (more) flush();
+    if (auto h = handler_.lock()) h->on_sent();
 }
 
 void FramedStream::close(std::error_code ec, std::string reason) {

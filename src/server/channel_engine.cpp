@@ -23,9 +23,11 @@ struct ChannelEngine::Op {
     std::uint64_t generation = 0; // bumped by CANCEL_REQUEST: stale completions are dropped
     // MONITOR
     bool running = false, pipeline = false, primed = false;
+    bool held = false;            // in held_, waiting for the connection's backlog to shrink
     std::uint32_t window = 0, queue_size = 4;
     std::deque<Update> queue;
     std::shared_ptr<void> subscription;
+    PVHandler::Feeder feeder;     // demand-driven PVs: fills `queue` when it has room
 };
 
 namespace {
@@ -72,9 +74,9 @@ template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Sta
 ChannelEngine::~ChannelEngine() = default;
 
 ChannelEngine::ChannelEngine(asio::any_io_executor executor, Peer peer, wire::ByteOrder order,
-                             Open open, Send send, SendRaw send_raw, EngineLimits limits)
+                             Open open, Send send, SendRaw send_raw, Backlog backlog, EngineLimits limits)
     : ex_(std::move(executor)), peer_(std::move(peer)), order_(order), open_(std::move(open)),
-      send_(std::move(send)), send_raw_(std::move(send_raw)), limits_(limits) {}
+      send_(std::move(send)), send_raw_(std::move(send_raw)), backlog_(std::move(backlog)), limits_(limits) {}
 
 template <class F> auto ChannelEngine::on_strand(F f) {
     return [weak = weak_from_this(), ex = ex_, f = std::move(f)](auto&&... args) mutable {
@@ -575,6 +577,11 @@ void ChannelEngine::monitor(const wire::MonitorRequest& m) {
                 BitSet all{0};
                 op.queue.push_back(Update{std::move(cur), std::move(all), {}});
             }
+            op.feeder = ch->second.pv->feeder(peer_);
+            if (op.feeder) {
+                pump(op);
+                return;
+            }
             auto inbox = std::make_shared<Inbox>();
             inbox->limit = op.queue_size;
             op.subscription = ch->second.pv->subscribe(
@@ -623,29 +630,39 @@ namespace {
 // update's storage, which every subscriber's queue shares until the next post.
 class FanoutCache {
 public:
-    std::shared_ptr<const std::vector<std::byte>> find_or_encode(const Value& v, const BitSet& bits,
-                                                                 wire::ByteOrder order) {
+    std::shared_ptr<const wire::OutBuffer> find_or_encode(const Value& v, const BitSet& bits,
+                                                          wire::ByteOrder order) {
         std::lock_guard lock(mu_);
         for (auto& e : entries_) {
-            auto s = e.store.lock();
-            if (s && s.get() == v.store() && e.order == order && e.bits == bits)
+            // the address first (cheap); the weak pointer tells a live store from a new one
+            // allocated where an expired one was
+            if (e.raw != v.store() || e.order != order || !(e.bits == bits))
+                continue;
+            if (auto s = e.store.lock(); s && s.get() == v.store())
                 return e.bytes;
         }
-        wire::OutBuffer out;
-        wire::Writer w(out, order);
+        // large arrays stay references to the value's storage (written in place)
+        auto out = std::make_shared<wire::OutBuffer>();
+        wire::Writer w(*out, order);
         wire::encode_partial(w, v, bits, nullptr);
-        auto bytes = std::make_shared<const std::vector<std::byte>>(out.flatten());
-        entries_[next_] = Entry{v.store_ptr(), bits, order, bytes};
+        std::shared_ptr<const wire::OutBuffer> bytes = std::move(out);
+        // Encodings that reference arrays are cheap to redo and would keep those arrays
+        // alive while cached: only small, self-contained ones are kept.
+        if (bytes->external_count() != 0 || bytes->size() > max_cached_bytes)
+            return bytes;
+        entries_[next_] = Entry{v.store(), v.store_ptr(), bits, order, bytes};
         next_ = (next_ + 1) % entries_.size();
         return bytes;
     }
 
 private:
+    static constexpr std::size_t max_cached_bytes = 64 * 1024;
     struct Entry {
+        const void* raw = nullptr;
         std::weak_ptr<pvwire::detail::ValueStore> store;
         BitSet bits;
         wire::ByteOrder order = wire::ByteOrder::Little;
-        std::shared_ptr<const std::vector<std::byte>> bytes;
+        std::shared_ptr<const wire::OutBuffer> bytes;
     };
     std::mutex mu_;
     std::array<Entry, 64> entries_{};
@@ -659,28 +676,80 @@ FanoutCache& fanout_cache() {
 
 } // namespace
 
+// What a Feeder posts into: the queue of one monitor, bounded by its queueSize.
+class ChannelEngine::Feed : public MonitorFeed {
+public:
+    explicit Feed(Op& op) : op_(op) {}
+    bool try_post(const Value& update) override {
+        if (op_.queue.size() >= op_.queue_size)
+            return false;
+        op_.queue.push_back(Update{update, update.marks(), {}});
+        return true;
+    }
+    std::size_t room() const override {
+        return op_.queue.size() < op_.queue_size ? op_.queue_size - op_.queue.size() : 0;
+    }
+
+private:
+    Op& op_;
+};
+
+bool ChannelEngine::tx_full() const { return backlog_ && backlog_() >= limits_.tx_high_water; }
+
+void ChannelEngine::writable() {
+    if (held_.empty() || tx_full())
+        return;
+    std::vector<std::uint32_t> held;
+    held.swap(held_);
+    for (auto ioid : held) {
+        auto it = ops_.find(ioid);
+        if (it == ops_.end())
+            continue;
+        it->second->held = false;
+        pump(*it->second);
+    }
+}
+
 void ChannelEngine::pump(Op& op) {
-    while (op.running && !op.queue.empty() && (!op.pipeline || op.window > 0)) {
-        Update u = std::move(op.queue.front());
-        op.queue.pop_front();
-        const BitSet bits = protocol::apply_mask(u.changed, op.mask, *op.type);
-        if (bits.empty() && op.primed)
-            continue; // nothing selected changed
-        op.primed = true;
-        const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
-        // header, ioid, sub-command, then the shared "BitSet + data", then the overrun BitSet
-        auto data = fanout_cache().find_or_encode(u.value, bits, order_);
-        wire::OutBuffer out;
-        wire::Writer w(out, order_);
-        w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
-        w.u32(op.ioid);
-        w.u8(0);
-        out.add_external(data->data(), data->size(), data);
-        w.bitset(overrun);
-        w.end_message();
-        send_raw_(std::move(out));
-        if (op.pipeline)
-            --op.window;
+    for (;;) {
+        while (op.running && !op.queue.empty() && (!op.pipeline || op.window > 0)) {
+            if (tx_full()) {
+                // wait in the queue (squashing) until the connection drains: writable()
+                if (!op.held) {
+                    op.held = true;
+                    held_.push_back(op.ioid);
+                }
+                return;
+            }
+            Update u = std::move(op.queue.front());
+            op.queue.pop_front();
+            const BitSet bits = protocol::apply_mask(u.changed, op.mask, *op.type);
+            if (bits.empty() && op.primed)
+                continue; // nothing selected changed
+            op.primed = true;
+            const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
+            // header, ioid, sub-command, then the shared "BitSet + data", then the overrun BitSet
+            auto data = fanout_cache().find_or_encode(u.value, bits, order_);
+            wire::OutBuffer out;
+            wire::Writer w(out, order_);
+            w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
+            w.u32(op.ioid);
+            w.u8(0);
+            out.append(*data);
+            w.bitset(overrun);
+            w.end_message();
+            send_raw_(std::move(out));
+            if (op.pipeline)
+                --op.window;
+        }
+        // a demand-driven PV refills the queue while it has room
+        if (!op.feeder || !op.running || op.queue.size() >= op.queue_size)
+            return;
+        const auto before = op.queue.size();
+        Feed feed(op);
+        op.feeder(feed);
+        if (op.queue.size() == before)
+            return;
     }
 }
 

@@ -26,6 +26,10 @@ struct EngineLimits {
     std::size_t max_channels = 65536;           // per connection
     std::size_t max_operations_per_channel = 1024;
     std::uint32_t max_queue_size = 1000;         // monitor queueSize cap (memory bound)
+    // Monitor updates wait in their (squashing) queues while this many bytes are already
+    // queued on the connection: a slow reader gets the newest values, not an ever longer
+    // backlog of old ones.
+    std::size_t tx_high_water = 256 * 1024;
 };
 
 class ChannelEngine : public std::enable_shared_from_this<ChannelEngine> {
@@ -34,9 +38,11 @@ public:
     using Send = std::function<void(wire::Message&&)>;
     // Sends bytes already encoded (monitor updates whose data part is shared).
     using SendRaw = std::function<void(wire::OutBuffer&&)>;
+    // Bytes queued on the connection and not yet written.
+    using Backlog = std::function<std::size_t()>;
 
     ChannelEngine(net::asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                  SendRaw send_raw, EngineLimits limits = {});
+                  SendRaw send_raw, Backlog backlog, EngineLimits limits = {});
     ~ChannelEngine();
 
     // Handles a channel or operation message; false if it is not one.
@@ -46,6 +52,8 @@ public:
     // The PV named `name` is no longer served: its channels are destroyed and the client is
     // told with DESTROY_CHANNEL (as PVXS does), so it searches again.
     void close_channels(std::string_view name);
+    // The connection wrote some of its backlog: monitors held back by it send again.
+    void writable();
     // A request whose data could not be decoded because its ioid is unknown (a PUT for an
     // operation never initialised): answered with an error status.
     void unknown_request(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd) {
@@ -95,6 +103,8 @@ private:
     struct Inbox;
     void on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox);
     void pump(Op& op);
+    bool tx_full() const;
+    class Feed;
     void reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text);
     void message(std::uint32_t ioid, std::uint8_t type, std::string text);
     void send(wire::Body body);
@@ -108,6 +118,8 @@ private:
     Open open_;
     Send send_;
     SendRaw send_raw_;
+    Backlog backlog_;
+    std::vector<std::uint32_t> held_;  // monitors waiting for the backlog to shrink
     EngineLimits limits_;
     std::uint32_t next_sid_ = 1;
     std::map<std::uint32_t, Chan> channels_;

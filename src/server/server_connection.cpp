@@ -123,12 +123,20 @@ void ServerConnection::handle(const wire::Message& m) {
             [weak](wire::OutBuffer&& bytes) {
                 if (auto self = weak.lock()) self->transport_->send(std::move(bytes));
             },
+            [weak]() -> std::size_t {
+                auto self = weak.lock();
+                return self ? self->transport_->pending_output() : 0;
+            },
             hooks_.limits);
     }
     if (!engine_->handle(m)) {
         // a message a client has no business sending (a server's message, a beacon...)
         close("unexpected " + std::string(wire::command_name(m.command())) + " from a client");
     }
+}
+
+void ServerConnection::on_sent() {
+    if (engine_) engine_->writable();
 }
 
 void ServerConnection::on_closed(std::error_code ec, const std::string& reason) {

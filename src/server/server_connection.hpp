@@ -37,6 +37,7 @@ public:
 
     void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
     void on_closed(std::error_code ec, const std::string& reason) override;
+    void on_sent() override;
 
     const protocol::PeerCredentials& credentials() const noexcept { return handshake_.credentials(); }
     std::string peer() const { return transport_->peer_name(); }

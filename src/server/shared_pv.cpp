@@ -8,6 +8,8 @@ void PVHandler::rpc(Value, const Peer&, ResultDone done) {
 
 void PVHandler::process(const Peer&, Done done) { done(wire::Status::ok()); }
 
+PVHandler::Feeder PVHandler::feeder(const Peer&) { return {}; }
+
 void StaticSource::add(std::string name, std::shared_ptr<PVHandler> pv) {
     std::lock_guard lock(mu_);
     pvs_[std::move(name)] = std::move(pv);

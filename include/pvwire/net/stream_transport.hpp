@@ -41,6 +41,9 @@ public:
         // The connection is gone (peer closed, error, limit, or close() was called). Called
         // once; no on_frame follows.
         virtual void on_closed(std::error_code ec, const std::string& reason) = 0;
+        // A write finished and pending_output() went down: senders that hold back while the
+        // peer is slow (monitor updates) may send more. Optional.
+        virtual void on_sent() {}
     };
 
     virtual ~StreamTransport() = default;

@@ -26,6 +26,18 @@ struct Peer {
     protocol::PeerCredentials credentials;
 };
 
+// One subscriber's update queue, for PVs that make updates on demand (see PVHandler::feeder).
+class MonitorFeed {
+public:
+    virtual ~MonitorFeed() = default;
+    // Queues `update` (its marks say which fields changed) for this subscriber alone. False
+    // when the queue is full: nothing was queued, and the feeder is called again once the
+    // subscriber can take more.
+    virtual bool try_post(const Value& update) = 0;
+    // How many more updates try_post() would take now.
+    virtual std::size_t room() const = 0;
+};
+
 class PVHandler {
 public:
     using Done = std::function<void(wire::Status)>;
@@ -43,6 +55,14 @@ public:
     // Calls `listener` with every later change: a value whose marks say which fields changed.
     // Updates stop when the returned handle is dropped.
     virtual std::shared_ptr<void> subscribe(Listener listener) = 0;
+    // Demand-driven updates, per subscriber (a generator, a counter, a test pattern: PVXS's
+    // tryPost with watermarks). When this returns a function, the server uses it instead of
+    // subscribe() for this subscriber: it calls it on the connection's strand whenever the
+    // subscriber's queue has room (after the first value, and each time sends make room:
+    // flow-control acknowledgements, a drained socket), and the function fills the queue with
+    // feed.try_post() until that returns false. It must not block. The default: none.
+    using Feeder = std::function<void(MonitorFeed& feed)>;
+    virtual Feeder feeder(const Peer& peer);
     // RPC with `argument`; the default refuses with an error status.
     virtual void rpc(Value argument, const Peer& peer, ResultDone done);
     // PROCESS; the default does nothing and succeeds.

@@ -26,6 +26,16 @@ public:
         ext_.push_back(External{bytes_.size(), static_cast<const std::byte*>(data), n, std::move(keep)});
         ext_bytes_ += n;
     }
+    // Appends `other`: its own bytes are copied, its external pieces referenced (sharing
+    // their keep-alive), so large arrays are still written in place.
+    void append(const OutBuffer& other) {
+        const std::size_t base = bytes_.size();
+        bytes_.insert(bytes_.end(), other.bytes_.begin(), other.bytes_.end());
+        for (const auto& e : other.ext_) {
+            ext_.push_back(External{base + e.at, e.data, e.size, e.keep});
+            ext_bytes_ += e.size;
+        }
+    }
     std::size_t external_bytes() const noexcept { return ext_bytes_; }
     std::size_t external_count() const noexcept { return ext_.size(); }
 

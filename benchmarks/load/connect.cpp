@@ -1,0 +1,95 @@
+// pvwire-bench connect: how long it takes to search for and connect N channels, from one
+// client context or spread round-robin over M contexts (M independent clients in one
+// process, each with its own sockets and thread), against any server.
+#include "programs.hpp"
+
+#include <pvwire/client/context.hpp>
+
+#include <sys/resource.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+namespace pvwire::bench {
+
+namespace {
+
+// Many clients need many sockets: use the hard limit on open files.
+void raise_file_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+}  // namespace
+
+int run_connect(const ConnectArgs& a) {
+    raise_file_limit();
+    install_signals();
+    const unsigned nclients = std::max(1u, std::min(a.clients, a.count));
+    std::mutex mu;
+    std::condition_variable cv;
+    unsigned connected = 0;
+
+    const auto t0 = Clock::now();
+    const double cpu0 = cpu_seconds();
+    std::vector<std::unique_ptr<client::Context>> contexts;
+    contexts.reserve(nclients);
+    for (unsigned c = 0; c < nclients; ++c)
+        contexts.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
+    std::vector<std::shared_ptr<client::Channel>> channels;
+    channels.reserve(a.count);
+    for (unsigned i = 0; i < a.count; ++i) {
+        auto ch = contexts[i % nclients]->channel(a.prefix + std::to_string(i));
+        auto seen = std::make_shared<bool>(false);  // count each channel's first connection once
+        ch->on_state([&, seen](client::Channel::State s) {
+            if (s != client::Channel::State::Connected || *seen) return;
+            *seen = true;
+            bool all = false;
+            {
+                std::lock_guard lock(mu);
+                all = ++connected == a.count;
+            }
+            if (all) cv.notify_all();
+        });
+        channels.push_back(std::move(ch));
+    }
+    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.timeout));
+    unsigned done = 0;
+    {
+        std::unique_lock lock(mu);
+        while (connected < a.count && !interrupted && Clock::now() < deadline)
+            cv.wait_for(lock, std::chrono::milliseconds(50));
+        done = connected;
+    }
+    const double dt = since(t0), cpu = cpu_seconds() - cpu0;
+    const long rss = rss_kb();
+    std::uint64_t searches = 0;
+    for (auto& c : contexts) searches += c->stats().searches_sent;
+    if (done < a.count) {
+        std::cerr << "pvwire-bench connect: only " << done << " of " << a.count << " channels connected within "
+                  << a.timeout << " s\n";
+        return 1;
+    }
+    std::printf("pvwire-bench connect: %u channels over %u client(s) connected in %.3f s (%.0f/s), %llu search "
+                "messages, CPU %.2f s, RSS %ld KiB\n",
+                a.count, nclients, dt, double(a.count) / dt, static_cast<unsigned long long>(searches), cpu, rss);
+    ResultLine("connect")
+        .add("channels", std::uint64_t(a.count))
+        .add("clients", std::uint64_t(nclients))
+        .add("seconds", dt, 4)
+        .add("channels_per_s", double(a.count) / dt, 1)
+        .add("searches", searches)
+        .add("cpu_s", cpu)
+        .add("rss_kb", std::uint64_t(rss))
+        .print();
+    channels.clear();
+    contexts.clear();
+    return 0;
+}
+
+}  // namespace pvwire::bench

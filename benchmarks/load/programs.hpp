@@ -1,0 +1,61 @@
+// The programs of pvwire-bench, one per file; main.cpp parses the command line.
+#pragma once
+
+#include "common.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace pvwire::bench {
+
+struct FloodArgs {
+    std::string prefix = "bench:";
+    unsigned count = 1;
+    std::size_t array_length = 0;  // 0: NTScalar uint32
+    bool idle = false;             // serve plain PVs that change only when written
+    bool writable = false;         // with idle: accept puts
+    std::string ham;               // optional slow PV, posted every ham_period seconds
+    double ham_period = 1.0;
+    std::uint32_t skip_every = 0;  // test aid: every Nth counter value is never sent (a gap)
+    double seconds = 0;            // 0: until Ctrl-C
+    bool isolated = false;
+};
+int run_flood(const FloodArgs& a);
+
+struct MonitorArgs {
+    std::string prefix = "bench:";
+    unsigned count = 1;
+    std::uint32_t queue = 4;
+    bool pipeline = false;
+    double seconds = 0;  // 0: until Ctrl-C
+    double connect_timeout = 10;
+    bool per_pv = false;
+};
+int run_monitor(const MonitorArgs& a);
+
+struct GetArgs {
+    std::string pv;
+    bool put = false;
+    std::uint64_t ops = 2000;
+    unsigned inflight = 1;
+    double seconds = 0;  // 0: no cap
+    double connect_timeout = 10;
+};
+int run_get(const GetArgs& a);
+
+struct ConnectArgs {
+    std::string prefix = "bench:";
+    unsigned count = 1000;
+    unsigned clients = 1;
+    double timeout = 30;
+};
+int run_connect(const ConnectArgs& a);
+
+struct WireArgs {
+    std::size_t size = 8;  // payload bytes per message
+    double seconds = 2;
+};
+int run_wire(const WireArgs& a);
+
+}  // namespace pvwire::bench
