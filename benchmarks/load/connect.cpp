@@ -53,6 +53,8 @@ int run_connect(const ConnectArgs& a) {
             {
                 std::lock_guard lock(mu);
                 all = ++connected == a.count;
+                if (a.progress && connected % std::max(1u, a.count / 10) == 0)
+                    std::fprintf(stderr, "pvwire-bench connect: %u connected at %.3f s\n", connected, since(t0));
             }
             if (all) cv.notify_all();
         });

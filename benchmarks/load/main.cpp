@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     conn->add_option("--count", ca.count, "number of channels")->required()->check(CLI::PositiveNumber);
     conn->add_option("--clients", ca.clients, "client contexts sharing the channels round-robin")->check(CLI::Range(1u, 10000u));
     conn->add_option("--timeout", ca.timeout, "give up after this many seconds");
+    conn->add_flag("--progress", ca.progress, "print the time at every tenth of the channels (stderr)");
 
     WireArgs wa;
     auto* wire = app.add_subcommand("wire", "loopback TCP with no pvAccess: the physical limit for a payload size");

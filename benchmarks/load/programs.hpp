@@ -49,6 +49,7 @@ struct ConnectArgs {
     unsigned count = 1000;
     unsigned clients = 1;
     double timeout = 30;
+    bool progress = false;  // print the time at every tenth of the channels
 };
 int run_connect(const ConnectArgs& a);
 

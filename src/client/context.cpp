@@ -36,10 +36,12 @@ void Context::Impl::start() {
     net::UdpOptions o;
     o.reuse_port = false;
     search_sock_ = net::UdpTransport::open(strand_, udp::endpoint(bind_addr, 0), o);
-    // beacons arrive on the broadcast port, shared with every other pvAccess process here
+    // Beacons arrive on the broadcast port, shared with every other pvAccess process here.
+    // Unlike PVXS, a client does not join the local fan-out group (224.0.0.128): only
+    // forwarded searches travel there, which a client ignores, and with N client processes
+    // on a host every search would otherwise be copied to and wake all N of them.
     net::UdpOptions b;
-    b.multicast_groups = {local_group()};
-    b.multicast_interface = asio::ip::address_v4::loopback();  // the fan-out stays on this host
+    b.multicast_interface = asio::ip::address_v4::loopback();  // forwarding stays on this host
     beacon_sock_ = net::UdpTransport::open(strand_, udp::endpoint(asio::ip::address_v4::any(), cfg_.broadcast_port), b);
     beacon_port_ = beacon_sock_->local_endpoint().port();
     std::weak_ptr<Impl> weak = shared_from_this();
@@ -81,12 +83,16 @@ void Context::Impl::stop() {
 
 std::shared_ptr<ChannelImpl> Context::Impl::make_channel(std::string name) {
     // called on the strand
-    const auto cid = next_cid_++;
-    auto c = std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), cid);
-    channels_[cid] = c;
-    sched_.add(cid, c->name(), Clock::now());
-    reschedule_search();
+    auto c = std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), next_cid_++);
+    register_channel(c);
     return c;
+}
+
+void Context::Impl::register_channel(const std::shared_ptr<ChannelImpl>& c) {
+    // called on the strand
+    channels_[c->cid()] = c;
+    sched_.add(c->cid(), c->name(), Clock::now());
+    reschedule_search();
 }
 
 std::shared_ptr<ChannelImpl> Context::Impl::op_channel(const std::string& name) {
@@ -303,10 +309,13 @@ Context::Context(net::ClientConfig config, ClientOptions options)
 Context::~Context() { stop(); }
 
 std::shared_ptr<Channel> Context::channel(std::string name) {
-    std::promise<std::shared_ptr<ChannelImpl>> made;
-    auto fut = made.get_future();
-    asio::dispatch(impl_->strand_, [impl = impl_, &name, &made] { made.set_value(impl->make_channel(std::move(name))); });
-    return fut.get();
+    // No round trip to the strand (10,000 channels would pay 10,000 thread hand-offs): the
+    // channel is made here and registered there, before the clean-up its destructor posts.
+    auto c = std::make_shared<ChannelImpl>(impl_, std::move(name), impl_->next_cid_++);
+    asio::post(impl_->strand_, [impl = impl_, weak = std::weak_ptr<ChannelImpl>(c)] {
+        if (auto ch = weak.lock()) impl->register_channel(ch);
+    });
+    return c;
 }
 
 net::asio::any_io_executor Context::executor() const { return impl_->strand_; }

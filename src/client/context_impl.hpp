@@ -41,6 +41,7 @@ public:
     void stop();
 
     std::shared_ptr<ChannelImpl> make_channel(std::string name);
+    void register_channel(const std::shared_ptr<ChannelImpl>& c);
     // A channel for operations: the cached one for `name`, or a new one.
     std::shared_ptr<ChannelImpl> op_channel(const std::string& name);
     std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
@@ -68,7 +69,7 @@ public:
     protocol::BeaconTracker beacons_;
     asio::steady_timer search_timer_, nameserver_timer_;
     Clock::time_point timer_at_ = Clock::time_point::max();
-    std::uint32_t next_cid_ = 0x12345678;
+    std::atomic<std::uint32_t> next_cid_{0x12345678};  // Context::channel() takes ids off the strand
     std::uint32_t next_ioid_ = 0x10002000;
     std::uint32_t search_seq_ = 1;
     std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> channels_;

@@ -87,6 +87,13 @@ public:
 #if defined(PVWIRE_UDP_POSIX) && defined(IP_PKTINFO)
         if (bind.address().is_v4()) pktinfo_ = set_int_option(socket_, IPPROTO_IP, IP_PKTINFO, 1);
 #endif
+#if defined(IP_MULTICAST_ALL)
+        // Linux delivers a multicast to every socket bound to the port whose host joined the
+        // group anywhere, unless told otherwise; we want only the groups this socket joins
+        // (a host with 1000 client processes would otherwise wake all of them for every
+        // search forwarded to the local fan-out group).
+        if (bind.address().is_v4()) set_int_option(socket_, IPPROTO_IP, IP_MULTICAST_ALL, 0);
+#endif
         socket_.bind(bind);  // throws
         if (bind.address().is_v4()) {
             const auto bound = bind.address().to_v4();

@@ -5,17 +5,27 @@
 namespace pvwire::protocol {
 
 void SearchScheduler::schedule(std::uint32_t cid, Clock::time_point when) {
-    channels_.at(cid).due = when;
-    queue_.emplace(when, cid);
+    State& st = channels_.at(cid);
+    queue_.erase(st.pos);
+    st.pos = queue_.emplace(when, cid);
 }
 
 void SearchScheduler::add(std::uint32_t cid, std::string name, Clock::time_point now) {
-    channels_[cid] = State{std::move(name), 0, now};
-    queue_.emplace(now, cid);
+    auto it = channels_.find(cid);
+    if (it != channels_.end()) {  // added again: starts over
+        it->second.name = std::move(name);
+        it->second.attempts = 0;
+        schedule(cid, now);
+        return;
+    }
+    channels_.emplace(cid, State{std::move(name), 0, queue_.emplace(now, cid)});
 }
 
 void SearchScheduler::remove(std::uint32_t cid) {
-    channels_.erase(cid);  // its queue entries become stale and are skipped
+    auto it = channels_.find(cid);
+    if (it == channels_.end()) return;
+    queue_.erase(it->second.pos);
+    channels_.erase(it);
 }
 
 std::vector<std::vector<SearchScheduler::Entry>> SearchScheduler::due(Clock::time_point now) {
@@ -25,11 +35,8 @@ std::vector<std::vector<SearchScheduler::Entry>> SearchScheduler::due(Clock::tim
     // protocols 1 + 4 ("tcp"), channel count 2
     constexpr std::size_t fixed = 33;
     while (!queue_.empty() && queue_.begin()->first <= now && taken < opts_.max_per_tick) {
-        const auto [when, cid] = *queue_.begin();
-        queue_.erase(queue_.begin());
-        auto it = channels_.find(cid);
-        if (it == channels_.end() || it->second.due != when) continue;  // stale
-        State& st = it->second;
+        const std::uint32_t cid = queue_.begin()->second;
+        State& st = channels_.at(cid);
         const std::size_t bytes = entry_bytes(st.name);
         if (batches.empty() || payload + bytes > opts_.max_payload - fixed || batches.back().size() == 0xFFFF) {
             batches.emplace_back();
@@ -47,11 +54,7 @@ std::vector<std::vector<SearchScheduler::Entry>> SearchScheduler::due(Clock::tim
 }
 
 SearchScheduler::Clock::time_point SearchScheduler::next_due() const {
-    for (const auto& [when, cid] : queue_) {
-        auto it = channels_.find(cid);
-        if (it != channels_.end() && it->second.due == when) return when;
-    }
-    return Clock::time_point::max();
+    return queue_.empty() ? Clock::time_point::max() : queue_.begin()->first;
 }
 
 bool SearchScheduler::hurry(Clock::time_point now) {
@@ -68,7 +71,7 @@ bool SearchScheduler::hurry(Clock::time_point now) {
     for (std::size_t i = 0; i < cids.size(); ++i) {
         State& st = channels_[cids[i]];
         const auto when = now + step * std::int64_t(i);
-        if (when < st.due) {
+        if (when < st.pos->first) {
             st.attempts = std::min(st.attempts, 1u);
             schedule(cids[i], when);
         }

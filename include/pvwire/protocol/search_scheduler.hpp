@@ -64,16 +64,19 @@ public:
     }
 
 private:
+    using Queue = std::multimap<Clock::time_point, std::uint32_t>;
     struct State {
         std::string name;
         unsigned attempts = 0;
-        Clock::time_point due;
+        Queue::iterator pos;  // this channel's one entry in queue_
     };
     void schedule(std::uint32_t cid, Clock::time_point when);
 
     Options opts_;
     std::unordered_map<std::uint32_t, State> channels_;
-    std::multimap<Clock::time_point, std::uint32_t> queue_;  // due time -> cid (may hold stale pairs)
+    // due time -> cid, one entry per channel: next_due() is the first, and a found channel
+    // leaves no stale entry behind (10,000 channels connect without a scan per event)
+    Queue queue_;
     Clock::time_point last_hurry_{};
     bool hurried_ = false;
 };
