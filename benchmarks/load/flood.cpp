@@ -98,10 +98,12 @@ Value initial_value(std::size_t length) {
 int run_flood(const FloodArgs& a) {
     server::Server srv(a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env());
     const Value initial = initial_value(a.array_length);
+    // one store holds every idle PV (as a server of many PVs would), not one store each
+    auto store = std::make_shared<store::MemoryStore>();
     for (unsigned i = 0; i < a.count; ++i) {
         const std::string name = a.prefix + std::to_string(i);
         if (a.idle) {
-            auto pv = server::SharedPV::create(name, initial);
+            auto pv = server::SharedPV::create(name, initial, store);
             pv->set_read_only(!a.writable);
             srv.add_pv(name, pv);
         } else {

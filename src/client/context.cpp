@@ -3,6 +3,7 @@
 #include <pvwire/wire/datagram.hpp>
 
 #include "../net/join_threads.hpp"
+#include "../net/run_loop.hpp"
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
@@ -52,7 +53,7 @@ void Context::Impl::start() {
         if (auto self = weak.lock()) self->on_beacon_datagram(d);
     });
     work_.emplace(io_.get_executor());
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] { net::detail::run_loop(io_, cfg_.busy_poll); });
     asio::post(strand_, [weak] {
         if (auto self = weak.lock()) self->connect_name_servers();
     });

@@ -58,14 +58,25 @@ void ClientOp::begin() {
 }
 
 void ClientOp::arm_timer() {
-    if (options_.timeout.count() <= 0) return;
-    timer_.expires_after(options_.timeout);
+    if (options_.timeout.count() <= 0) {
+        deadline_ = Clock::time_point::max();
+        return;
+    }
+    deadline_ = Clock::now() + options_.timeout;
+    if (!timer_waiting_) wait_for_deadline();
+}
+
+void ClientOp::wait_for_deadline() {
+    timer_waiting_ = true;
+    timer_.expires_at(deadline_);
     timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) {
-            self->destroy_remote();
-            self->finish(errc::timeout);
-        }
+        auto self = weak.lock();
+        if (!self) return;
+        self->timer_waiting_ = false;
+        if (ec || self->finished_ || self->deadline_ == Clock::time_point::max()) return;
+        if (Clock::now() < self->deadline_) return self->wait_for_deadline();  // a later execution
+        self->destroy_remote();
+        self->finish(errc::timeout);
     });
 }
 
@@ -94,8 +105,7 @@ void ClientOp::destroy_remote() {
 
 void ClientOp::finish(std::error_code ec, Result r) {
     if (finished_) return;
-    finished_ = true;
-    timer_.cancel();
+    finished_ = true;  // a pending timer wait finds this and does nothing
     if (r.status.message.empty() && !messages_.empty() && ec) r.status.message = messages_.back();
     auto done = std::move(done_);
     done_ = nullptr;

@@ -250,6 +250,19 @@ std::vector<udp::endpoint> ClientConfig::search_destinations() const {
     return out;
 }
 
+namespace {
+// PVWIRE_BUSY_POLL_US: 0 .. 10000 microseconds
+void read_busy_poll(Env& env, std::chrono::microseconds& dest) {
+    int us = int(dest.count());
+    env.read_int({"PVWIRE_BUSY_POLL_US"}, us);
+    if (us > 10000) {
+        env.warn("is above the maximum of 10000 microseconds", "10000");
+        us = 10000;
+    }
+    dest = std::chrono::microseconds(us);
+}
+}  // namespace
+
 ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
     ClientConfig c;
     Env env(lookup, c.warnings);
@@ -271,6 +284,7 @@ ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
     env.read_seconds({"EPICS_PVA_CONN_TMO"}, c.conn_tmo);
     env.read_size({"EPICS_PVA_MAX_ARRAY_BYTES"}, c.max_array_bytes);
     env.read_int({"EPICS_PVA_DEBUG"}, c.debug);
+    read_busy_poll(env, c.busy_poll);
     return c;
 }
 
@@ -296,6 +310,7 @@ std::string ClientConfig::describe() const {
     o << "  EPICS_PVA_CONN_TMO=" << fmt_double(conn_tmo) << '\n';
     o << "  EPICS_PVA_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
     o << "  search destinations: " << join(search_destinations()) << '\n';
@@ -407,6 +422,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
         if (!names.empty()) s.provider_names = std::move(names);
     }
     env.read_int({"EPICS_PVA_DEBUG"}, s.debug);
+    read_busy_poll(env, s.busy_poll);
     return s;
 }
 
@@ -439,6 +455,7 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -3,6 +3,7 @@
 #include "server_connection.hpp"
 
 #include "../net/join_threads.hpp"
+#include "../net/run_loop.hpp"
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/guid.hpp>
@@ -192,7 +193,7 @@ void Server::Impl::start() {
 
     if (owned_) {
         work_.emplace(owned_->get_executor());
-        for (unsigned i = 0; i < nthreads_; ++i) threads_.emplace_back([io = owned_.get()] { io->run(); });
+        for (unsigned i = 0; i < nthreads_; ++i) threads_.emplace_back([io = owned_.get(), spin = cfg_.busy_poll] { net::detail::run_loop(*io, spin); });
     }
 }
 

@@ -43,6 +43,9 @@ std::chrono::milliseconds idle_timeout_for(double conn_tmo);
 // Client ECHO period: min(15 s, max(1 s, idle timeout × 3/8)); 15 s for the default.
 std::chrono::milliseconds echo_period_for(double conn_tmo);
 
+// Busy polling before sleeping, microseconds (PVWIRE_BUSY_POLL_US).
+inline constexpr long default_busy_poll_us = 100;
+
 struct ClientConfig {
     // EPICS_PVA_ADDR_LIST: search destinations (unicast, broadcast or multicast); entries
     // without a port get broadcast_port. Host names are resolved by from_env().
@@ -70,6 +73,9 @@ struct ClientConfig {
     // Per-connection bounds (pvwire's own, not environment variables).
     std::size_t max_message_size = TransportLimits{}.max_message_bytes;
     std::size_t max_pending_output = TransportLimits{}.max_pending_output;
+    // PVWIRE_BUSY_POLL_US (pvwire's own): how long the context's thread keeps polling for
+    // replies before it sleeps (adaptive, see docs/configuration.md); 0 = never.
+    std::chrono::microseconds busy_poll{default_busy_poll_us};
 
     // What from_env() could not use, one line per problem.
     std::vector<std::string> warnings;
@@ -125,6 +131,9 @@ struct ServerConfig {
     int debug = 0;
     std::size_t max_message_size = TransportLimits{}.max_message_bytes;
     std::size_t max_pending_output = TransportLimits{}.max_pending_output;
+    // PVWIRE_BUSY_POLL_US (pvwire's own): how long the server's threads keep polling for
+    // requests before they sleep (adaptive); 0 = never.
+    std::chrono::microseconds busy_poll{default_busy_poll_us};
 
     // Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;

@@ -458,3 +458,20 @@ TEST_CASE("from_env() without a lookup uses the process environment", "[net][con
     const auto s = ServerConfig::from_env();
     CHECK(s.idle_timeout() >= 2s);
 }
+
+TEST_CASE("PVWIRE_BUSY_POLL_US sets the busy polling of clients and servers, within bounds", "[net][config]") {
+    FakeEnv none{};
+    CHECK(ClientConfig::from_env(none.lookup()).busy_poll == std::chrono::microseconds(default_busy_poll_us));
+    CHECK(ServerConfig::from_env(none.lookup()).busy_poll == std::chrono::microseconds(default_busy_poll_us));
+    FakeEnv off{{{"PVWIRE_BUSY_POLL_US", "0"}}};
+    CHECK(ClientConfig::from_env(off.lookup()).busy_poll.count() == 0);
+    CHECK(ServerConfig::from_env(off.lookup()).busy_poll.count() == 0);
+    FakeEnv big{{{"PVWIRE_BUSY_POLL_US", "50000"}}};
+    const auto c = ClientConfig::from_env(big.lookup());
+    CHECK(c.busy_poll.count() == 10000);
+    CHECK(has_warning(c.warnings, "PVWIRE_BUSY_POLL_US"));
+    FakeEnv bad{{{"PVWIRE_BUSY_POLL_US", "fast"}}};
+    const auto s = ServerConfig::from_env(bad.lookup());
+    CHECK(s.busy_poll == std::chrono::microseconds(default_busy_poll_us));
+    CHECK(has_warning(s.warnings, "PVWIRE_BUSY_POLL_US"));
+}
