@@ -1166,28 +1166,13 @@ def parse_args(argv):
         for role in ROLES:
             setattr(a, "other_" + role, PVWIRE_TEMPLATES.get(role))
         given = {x.split("=")[0] for x in argv}
-        if "--seconds" not in given:
-            a.seconds = 2
-        if "--warmup" not in given:
-            a.warmup = 0.5
-        if "--wire-seconds" not in given:
-            a.wire_seconds = 1
-        if "--sizes" not in given:
-            a.sizes = "1K,64K"
-        if "--connect-channels" not in given:
-            a.connect_channels = 200
-        if "--connect-clients" not in given:
-            a.connect_clients = 20
-        if "--ops" not in given:
-            a.ops = 200
-        if "--repeat" not in given:
-            a.repeat = 1
-        if "--client-timeout" not in given:
-            a.client_timeout = 30
-        if "--ready-timeout" not in given:
-            a.ready_timeout = 10
-        if "--grace" not in given:
-            a.grace = 3
+        # small and short, unless the command line says otherwise
+        smoke_defaults = {"seconds": 2, "warmup": 0.5, "wire_seconds": 1, "sizes": "1K,64K",
+                          "connect_channels": 200, "connect_clients": 20, "ops": 200, "repeat": 1,
+                          "client_timeout": 30, "ready_timeout": 10, "grace": 3}
+        for name, value in smoke_defaults.items():
+            if "--" + name.replace("_", "-") not in given:
+                setattr(a, name, value)
     if a.wire_seconds is None:
         a.wire_seconds = a.seconds
     a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]

@@ -46,32 +46,45 @@ bool read_counter(const Value& root, std::uint32_t& counter, std::size_t& elemen
 
 int run_monitor(const MonitorArgs& a) {
     client::Context ctx(net::ClientConfig::from_env());
+    // The subscriptions that have events, each listed once until the consumer takes it (as
+    // PVXS's eatspam does): a wake-up costs one pop() per PV with news, not one per PV.
     std::mutex mu;
     std::condition_variable cv;
-    bool ready = false;
-    auto notify = [&] {
-        {
-            std::lock_guard lock(mu);
-            if (ready) return;  // the consumer has not woken up yet: one wake-up is enough
-            ready = true;
-        }
-        cv.notify_one();
-    };
+    std::vector<unsigned> ready;
+    std::vector<char> listed(a.count, 0);  // guarded by mu
     std::vector<PvCount> pvs(a.count);
     for (unsigned i = 0; i < a.count; ++i) {
         client::MonitorOptions o;
         o.queue_size = a.queue;
         o.pipeline = a.pipeline;
+        auto notify = [&, i] {
+            bool wake = false;
+            {
+                std::lock_guard lock(mu);
+                if (listed[i]) return;
+                listed[i] = 1;
+                wake = ready.empty();  // the consumer sleeps only when the list is empty
+                ready.push_back(i);
+            }
+            if (wake) cv.notify_one();
+        };
         pvs[i].sub = ctx.monitor(a.prefix + std::to_string(i), o, notify);
     }
     install_signals();
 
     bool counting = false;
     std::uint64_t wakeups = 0;
-    // Takes every queued event; true if any was data.
+    std::vector<unsigned> todo;
+    // Takes the queued events of every listed PV; true if any was data.
     auto drain = [&] {
+        {
+            std::lock_guard lock(mu);
+            todo.swap(ready);
+            for (auto i : todo) listed[i] = 0;
+        }
         bool data = false;
-        for (auto& p : pvs) {
+        for (auto i : todo) {
+            auto& p = pvs[i];
             for (auto& ev : p.sub->pop()) {
                 if (ev.kind == client::MonitorEvent::Kind::Disconnected) {
                     p.have_last = false;
@@ -98,12 +111,12 @@ int run_monitor(const MonitorArgs& a) {
                 }
             }
         }
+        todo.clear();
         return data;
     };
     auto wait_events = [&](std::chrono::milliseconds t) {
         std::unique_lock lock(mu);
-        cv.wait_for(lock, t, [&] { return ready; });
-        ready = false;
+        cv.wait_for(lock, t, [&] { return !ready.empty(); });
     };
 
     // Warm-up: until every PV has delivered its first value (connection and search time are

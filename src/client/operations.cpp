@@ -565,12 +565,7 @@ public:
         std::uint32_t data = 0;
         for (const auto& e : out)
             if (e.kind == MonitorEvent::Kind::Data) ++data;
-        if (data && pipeline_) {  // the consumer freed room: acknowledge (on the strand)
-            if (auto ctx = ch_->context())
-                asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this()), data] {
-                    if (auto self = weak.lock()) static_cast<MonitorOp&>(*self).consumed(data);
-                });
-        }
+        if (data && pipeline_) note_consumed(data);
         return out;
     }
     std::vector<MonitorEvent> wait(std::chrono::milliseconds timeout) override {
@@ -609,17 +604,27 @@ public:
             return push(MonitorEvent{MonitorEvent::Kind::Finished, {}, {}, r->status.message});
         }
         if (!r->has_data || !r->data) return;
-        // merge the delta onto the last complete value: fields not sent keep their content
-        const TypeDesc& t = current_.type();
-        for (std::size_t b = r->changed.next(0); b != BitSet::npos && b < t.offset_count();) {
-            Value dst(current_.store_ptr(), std::uint32_t(b)), src(r->data.store_ptr(), std::uint32_t(b));
-            dst.assign(src);
-            b = r->changed.next(b + src.type().offset_count());
+        // The update's freshly decoded value becomes the event's (the next message decodes
+        // into a new one): the fields it did not send are filled in from the previous
+        // complete value, which is only read. One value per update, no clone.
+        Value v = r->data;
+        if (!r->changed.test(0) && current_ && current_.type().offset_count() == v.type().offset_count()) {
+            const auto& flat = v.type().flat();
+            for (std::uint32_t b = 1; b < flat.size();) {
+                if (r->changed.test(b)) {
+                    b = flat[b].end;  // sent, with everything below it
+                } else if (flat[b].type->code() == TypeCode::Struct) {
+                    ++b;  // look inside: some members may have been sent
+                } else {
+                    Value dst(v.store_ptr(), b), src(current_.store_ptr(), b);
+                    dst.assign(src);
+                    b = flat[b].end;
+                }
+            }
         }
-        Value v = current_.clone();
         v.unmark();
         v.marks() = r->changed;
-        current_.unmark();
+        current_ = v;
         ++updates_;
         push(MonitorEvent{MonitorEvent::Kind::Data, std::move(v), r->overrun, {}});
     }
@@ -635,6 +640,22 @@ public:
     }
 
 private:
+    // Updates the consumer took (or that were squashed): acknowledged on the strand. At most
+    // one acknowledgement is posted at a time; later counts join it.
+    void note_consumed(std::uint32_t n) {
+        consumed_pending_.fetch_add(n, std::memory_order_relaxed);
+        if (ack_posted_.exchange(true)) return;
+        if (auto ctx = ch_->context())
+            asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this())] {
+                auto self = weak.lock();
+                if (!self) return;
+                auto& me = static_cast<MonitorOp&>(*self);
+                me.ack_posted_.store(false);
+                me.consumed(me.consumed_pending_.exchange(0));
+            });
+        else
+            ack_posted_.store(false);
+    }
     void consumed(std::uint32_t n) {
         unacked_ += n;
         if (unacked_ < ack_any_ || !link_ || !ioid_) return;
@@ -661,11 +682,7 @@ private:
                 last.value.marks() = marks;
                 ++squashed_;
                 // the squashed update was consumed from the server's point of view
-                if (pipeline_)
-                    if (auto ctx = ch_->context())
-                        asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this())] {
-                            if (auto self = weak.lock()) static_cast<MonitorOp&>(*self).consumed(1);
-                        });
+                if (pipeline_) note_consumed(1);
             } else {
                 events_.push_back(std::move(e));
             }
@@ -697,6 +714,8 @@ private:
     std::condition_variable cv_;
     std::deque<MonitorEvent> events_;
     std::atomic<std::uint64_t> updates_{0}, squashed_{0};
+    std::atomic<std::uint32_t> consumed_pending_{0};
+    std::atomic<bool> ack_posted_{false};
 };
 
 // The handle users hold: dropping it stops the monitor.

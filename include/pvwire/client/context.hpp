@@ -101,7 +101,9 @@ struct MonitorOptions {
 // One update of a monitor, or an event in its life.
 struct MonitorEvent {
     enum class Kind { Data, Connected, Disconnected, Finished, Error } kind = Kind::Data;
-    Value value;       // Data: the full current value; its marks are the fields that changed
+    Value value;       // Data: the full current value; its marks are the fields that changed.
+                       // Shared with the subscription (the next update reads it): treat it as
+                       // read-only, clone() it to modify.
     BitSet overrun;    // Data: fields the server squashed (changed more than once)
     std::string message;
 };
