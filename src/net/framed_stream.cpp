@@ -86,8 +86,9 @@ void FramedStream::prepare_buffer(std::size_t need) {
     // After a frame larger than the usual buffer, go back to the usual size.
     const bool oversized = rbuf_->size() > limits_.read_buffer_bytes && want == limits_.read_buffer_bytes;
     if (kept || oversized) {
-        auto fresh = std::make_shared<Buffer>(want);
+        auto fresh = spare_buffer(want);
         if (tail) std::memcpy(fresh->data(), rbuf_->data() + rbegin_, tail);
+        if (rbuf_->size() > limits_.read_buffer_bytes) retired_.push_back(std::move(rbuf_));
         rbuf_ = std::move(fresh);
     } else {
         if (rbegin_ != 0 && tail) std::memmove(rbuf_->data(), rbuf_->data() + rbegin_, tail);
@@ -95,6 +96,23 @@ void FramedStream::prepare_buffer(std::size_t need) {
     }
     rbegin_ = 0;
     rend_ = tail;
+}
+
+// A buffer of at least `want` bytes: a retired large one that no received value refers to
+// any more (zero-copy views of the frames it held are gone), or a new one. A stream of large
+// frames thus cycles through a few buffers instead of allocating (and zero-filling, and
+// faulting in) one per frame.
+std::shared_ptr<FramedStream::Buffer> FramedStream::spare_buffer(std::size_t want) {
+    for (auto it = retired_.begin(); it != retired_.end(); ++it) {
+        if (it->use_count() == 1 && (*it)->size() >= want && (*it)->size() <= 2 * want) {
+            auto b = std::move(*it);
+            retired_.erase(it);
+            return b;
+        }
+    }
+    // keep a handful: the oldest is dropped (freed once its views are)
+    while (retired_.size() >= max_retired) retired_.erase(retired_.begin());
+    return std::make_shared<Buffer>(want);
 }
 
 bool FramedStream::send(wire::OutBuffer&& data) {

@@ -72,6 +72,7 @@ private:
     void begin_read();
     void deliver_frames();
     void prepare_buffer(std::size_t need);
+    std::shared_ptr<std::vector<std::byte>> spare_buffer(std::size_t want);
     void flush();
     void finish_close();
     void notify_closed();
@@ -87,6 +88,8 @@ private:
     bool shut_down_ = false;         // finish_close() ran
     bool closed_notified_ = false;   // on_closed() was called
     std::shared_ptr<Buffer> rbuf_;   // frames are handed up as views into this
+    std::vector<std::shared_ptr<Buffer>> retired_;  // large read buffers, reused once unreferenced
+    static constexpr std::size_t max_retired = 4;
     std::size_t rbegin_ = 0;         // first unconsumed byte
     std::size_t rend_ = 0;           // end of the bytes read
     std::vector<wire::OutBuffer> inflight_;    // the batch being written

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <pvwire/net/tcp_transport.hpp>
 
 #include "framed_stream.hpp"
@@ -65,6 +66,11 @@ private:
 std::shared_ptr<TcpTransport> TcpTransport::create(tcp::socket socket, TransportLimits limits) {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    if (limits.socket_buffer_bytes > 0) {
+        const int bytes = int(std::min<std::size_t>(limits.socket_buffer_bytes, 1u << 30));
+        socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+        socket.set_option(asio::socket_base::receive_buffer_size(bytes), ignored);
+    }
     auto peer = endpoint_name(socket);
     return std::make_shared<TcpTransportImpl>(std::move(socket), limits, std::move(peer));
 }

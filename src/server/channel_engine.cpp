@@ -24,6 +24,7 @@ struct ChannelEngine::Op {
     // MONITOR
     bool running = false, pipeline = false, primed = false;
     bool held = false;            // in held_, waiting for the connection's backlog to shrink
+    std::size_t last_bytes = 0;   // size of the last update sent
     std::uint32_t window = 0, queue_size = 4;
     std::deque<Update> queue;
     std::shared_ptr<void> subscription;
@@ -694,10 +695,14 @@ private:
     Op& op_;
 };
 
-bool ChannelEngine::tx_full() const { return backlog_ && backlog_() >= limits_.tx_high_water; }
+// Full: at the high-water mark, and holding at least two of this monitor's updates (so that
+// large arrays always have the next one queued behind the one being written).
+bool ChannelEngine::tx_full(const Op& op) const {
+    return backlog_ && backlog_() >= std::max(limits_.tx_high_water, 2 * op.last_bytes);
+}
 
 void ChannelEngine::writable() {
-    if (held_.empty() || tx_full())
+    if (held_.empty())
         return;
     std::vector<std::uint32_t> held;
     held.swap(held_);
@@ -713,7 +718,7 @@ void ChannelEngine::writable() {
 void ChannelEngine::pump(Op& op) {
     for (;;) {
         while (op.running && !op.queue.empty() && (!op.pipeline || op.window > 0)) {
-            if (tx_full()) {
+            if (tx_full(op)) {
                 // wait in the queue (squashing) until the connection drains: writable()
                 if (!op.held) {
                     op.held = true;
@@ -738,6 +743,7 @@ void ChannelEngine::pump(Op& op) {
             out.append(*data);
             w.bitset(overrun);
             w.end_message();
+            op.last_bytes = out.size();
             send_raw_(std::move(out));
             if (op.pipeline)
                 --op.window;

@@ -103,7 +103,7 @@ private:
     struct Inbox;
     void on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox);
     void pump(Op& op);
-    bool tx_full() const;
+    bool tx_full(const Op& op) const;
     class Feed;
     void reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text);
     void message(std::uint32_t ioid, std::uint8_t type, std::string text);
