@@ -31,11 +31,26 @@ int run_connect(const ConnectArgs& a) {
     raise_file_limit();
     install_signals();
     const unsigned nclients = std::max(1u, std::min(a.clients, a.count));
-    std::mutex mu;
-    std::condition_variable cv;
-    unsigned connected = 0;
+    // What every channel's state handler updates; the handler captures only a pointer to this
+    // and its index, so it fits in std::function without a heap allocation of its own (the
+    // client's memory per channel is part of what is measured).
+    struct Progress {
+        std::mutex mu;
+        std::condition_variable cv;
+        unsigned connected = 0, count = 0;
+        std::vector<char> seen;  // each channel's first connection is counted once
+        bool print = false;
+        Clock::time_point t0;
+    } progress;
+    auto& mu = progress.mu;
+    auto& cv = progress.cv;
+    auto& connected = progress.connected;
+    progress.count = a.count;
+    progress.seen.assign(a.count, 0);
+    progress.print = a.progress;
 
     const auto t0 = Clock::now();
+    progress.t0 = t0;
     const double cpu0 = cpu_seconds();
     std::vector<std::unique_ptr<client::Context>> contexts;
     contexts.reserve(nclients);
@@ -45,18 +60,18 @@ int run_connect(const ConnectArgs& a) {
     channels.reserve(a.count);
     for (unsigned i = 0; i < a.count; ++i) {
         auto ch = contexts[i % nclients]->channel(a.prefix + std::to_string(i));
-        auto seen = std::make_shared<bool>(false);  // count each channel's first connection once
-        ch->on_state([&, seen](client::Channel::State s) {
-            if (s != client::Channel::State::Connected || *seen) return;
-            *seen = true;
+        ch->on_state([p = &progress, i](client::Channel::State s) {
+            if (s != client::Channel::State::Connected) return;
             bool all = false;
             {
-                std::lock_guard lock(mu);
-                all = ++connected == a.count;
-                if (a.progress && connected % std::max(1u, a.count / 10) == 0)
-                    std::fprintf(stderr, "pvwire-bench connect: %u connected at %.3f s\n", connected, since(t0));
+                std::lock_guard lock(p->mu);
+                if (p->seen[i]) return;
+                p->seen[i] = 1;
+                all = ++p->connected == p->count;
+                if (p->print && p->connected % std::max(1u, p->count / 10) == 0)
+                    std::fprintf(stderr, "pvwire-bench connect: %u connected at %.3f s\n", p->connected, since(p->t0));
             }
-            if (all) cv.notify_all();
+            if (all) p->cv.notify_all();
         });
         channels.push_back(std::move(ch));
     }

@@ -27,6 +27,13 @@ using net::udp;
 using Clock = std::chrono::steady_clock;
 
 class LinkImpl;
+// The lock and condition variable that guard the state of every channel of a context, and
+// that wait_connected() waits on: one pair per context instead of one per channel.
+struct ChannelSync {
+    std::mutex mu;
+    std::condition_variable cv;
+};
+
 class ChannelImpl;
 class ClientOp;
 
@@ -69,6 +76,7 @@ public:
     protocol::BeaconTracker beacons_;
     asio::steady_timer search_timer_, nameserver_timer_;
     Clock::time_point timer_at_ = Clock::time_point::max();
+    std::shared_ptr<ChannelSync> channel_sync_ = std::make_shared<ChannelSync>();
     std::atomic<std::uint32_t> next_cid_{0x12345678};  // Context::channel() takes ids off the strand
     std::uint32_t next_ioid_ = 0x10002000;
     std::uint32_t search_seq_ = 1;
@@ -185,8 +193,7 @@ private:
     std::string name_;
     std::uint32_t cid_;
     std::uint32_t sid_ = 0;
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
+    std::shared_ptr<ChannelSync> sync_;  // shared by the context's channels (memory: 10,000 channels)
     State state_ = State::Searching;
     std::optional<tcp::endpoint> server_;
     std::shared_ptr<LinkImpl> link_;

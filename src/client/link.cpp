@@ -260,7 +260,7 @@ void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
 // ---- ChannelImpl ------------------------------------------------------------------------------------
 
 ChannelImpl::ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid)
-    : ctx_(ctx), name_(std::move(name)), cid_(cid) {}
+    : ctx_(ctx), name_(std::move(name)), cid_(cid), sync_(ctx->channel_sync_) {}
 
 ChannelImpl::~ChannelImpl() {
     auto ctx = ctx_.lock();
@@ -281,19 +281,19 @@ ChannelImpl::~ChannelImpl() {
 }
 
 Channel::State ChannelImpl::state() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sync_->mu);
     return state_;
 }
 std::optional<tcp::endpoint> ChannelImpl::server() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sync_->mu);
     return server_;
 }
 std::shared_ptr<ServerLink> ChannelImpl::link() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sync_->mu);
     return state_ == State::Connected ? link_ : nullptr;
 }
 std::shared_ptr<LinkImpl> ChannelImpl::current_link() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sync_->mu);
     return link_;
 }
 
@@ -307,20 +307,20 @@ void ChannelImpl::on_state(StateHandler handler) {
 }
 
 bool ChannelImpl::wait_connected(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return state_ == State::Connected || state_ == State::Closed; });
+    std::unique_lock lock(sync_->mu);
+    sync_->cv.wait_for(lock, timeout, [&] { return state_ == State::Connected || state_ == State::Closed; });
     return state_ == State::Connected;
 }
 
 void ChannelImpl::set(State s, std::optional<tcp::endpoint> server, std::shared_ptr<LinkImpl> link) {
     {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(sync_->mu);
         if (state_ == s && server_ == server && link_ == link) return;
         state_ = s;
         server_ = server;
         link_ = std::move(link);
     }
-    cv_.notify_all();
+    sync_->cv.notify_all();
     if (handler_) handler_(s);
 }
 
