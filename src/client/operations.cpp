@@ -688,7 +688,24 @@ private:
             }
         }
         cv_.notify_all();
-        if (notify_) notify_();
+        if (notify_) post_notify();
+    }
+    // The notify callback runs once after the frames at hand are handled, not once per event:
+    // a consumer woken by it finds the whole batch (one wake-up instead of several).
+    void post_notify() {
+        if (notify_posted_.exchange(true)) return;
+        auto ctx = ch_->context();
+        if (!ctx) {
+            notify_posted_.store(false);
+            return notify_();
+        }
+        asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this())] {
+            if (auto self = weak.lock()) {
+                auto& me = static_cast<MonitorOp&>(*self);
+                me.notify_posted_.store(false);
+                me.notify_();
+            }
+        });
     }
     void add_pipeline_option() { set_option("pipeline", "true"); }
     void add_queue_option() { set_option("queueSize", std::to_string(queue_size_)); }
@@ -716,6 +733,7 @@ private:
     std::atomic<std::uint64_t> updates_{0}, squashed_{0};
     std::atomic<std::uint32_t> consumed_pending_{0};
     std::atomic<bool> ack_posted_{false};
+    std::atomic<bool> notify_posted_{false};
 };
 
 // The handle users hold: dropping it stops the monitor.
