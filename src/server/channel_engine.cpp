@@ -733,14 +733,18 @@ void ChannelEngine::pump(Op& op) {
                 continue; // nothing selected changed
             op.primed = true;
             const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
-            // header, ioid, sub-command, then the shared "BitSet + data", then the overrun BitSet
-            auto data = fanout_cache().find_or_encode(u.value, bits, order_);
+            // header, ioid, sub-command, then "BitSet + data" (shared between subscribers of
+            // a broadcast update; a demand-driven one is this subscriber's alone and is encoded
+            // in place), then the overrun BitSet
             wire::OutBuffer out;
             wire::Writer w(out, order_);
             w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
             w.u32(op.ioid);
             w.u8(0);
-            out.append(*data);
+            if (op.feeder)
+                wire::encode_partial(w, u.value, bits, nullptr);
+            else
+                out.append(*fanout_cache().find_or_encode(u.value, bits, order_));
             w.bitset(overrun);
             w.end_message();
             op.last_bytes = out.size();
