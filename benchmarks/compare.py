@@ -1041,10 +1041,7 @@ plot {", ".join(plots)}
         script = f"""{termline}
 set output {_q(out)}
 set title 'get/put round-trip latency percentiles (median of runs; seq = inflight 1, pip = pipelined)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set logscale y 10
+{HISTOGRAMS}set logscale y 10
 set yrange [1:*]
 set ylabel 'microseconds (log)'
 set xtics rotate by 30 right
@@ -1078,10 +1075,7 @@ plot {_q(fn)} using 2:xtic(1) title 'p50', '' using 3 title 'p99', '' using 4 ti
         script = f"""{termline}
 set output {_q(out)}
 set title 'CPU per monitor update: server + client CPU-microseconds (median; server/client)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set yrange [0:*]
+{HISTOGRAMS}set yrange [0:*]
 set ylabel 'CPU-us per update'
 set grid ytics
 set key left top
@@ -1090,6 +1084,13 @@ plot {cols}
         if _run_gnuplot(script, os.path.join(cdir, "cpu_per_update.gp")):
             made.append(out)
     return made
+
+
+# gnuplot settings shared by the bar charts
+HISTOGRAMS = """set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+"""
 
 
 def _run_gnuplot(script: str, path: str) -> bool:

@@ -68,7 +68,8 @@ public:
     void put(Value, const server::Peer&, Done done) override {
         done(wire::Status::error("pvwire-bench flood: counter PVs are read-only"));
     }
-    std::shared_ptr<void> subscribe(Listener) override { return std::make_shared<int>(0); }
+    // Never called: feeder() serves every subscriber.
+    std::shared_ptr<void> subscribe(Listener) override { return nullptr; }
     Feeder feeder(const server::Peer&) override {
         auto feed = std::make_shared<CounterFeed>(initial_.type_ptr(), length_, skip_every_);
         return [feed](server::MonitorFeed& out) {

@@ -74,16 +74,16 @@ int run_monitor(const MonitorArgs& a) {
 
     bool counting = false;
     std::uint64_t wakeups = 0;
-    std::vector<unsigned> todo;
+    std::vector<unsigned> with_news;  // the PVs listed when the consumer woke, drained below
     // Takes the queued events of every listed PV; true if any was data.
     auto drain = [&] {
         {
             std::lock_guard lock(mu);
-            todo.swap(ready);
-            for (auto i : todo) listed[i] = 0;
+            with_news.swap(ready);
+            for (auto i : with_news) listed[i] = 0;
         }
         bool data = false;
-        for (auto i : todo) {
+        for (auto i : with_news) {
             auto& p = pvs[i];
             for (auto& ev : p.sub->pop()) {
                 if (ev.kind == client::MonitorEvent::Kind::Disconnected) {
@@ -111,7 +111,7 @@ int run_monitor(const MonitorArgs& a) {
                 }
             }
         }
-        todo.clear();
+        with_news.clear();
         return data;
     };
     auto wait_events = [&](std::chrono::milliseconds t) {

@@ -220,6 +220,8 @@ public:
     // cancelled per execution (which cost two handlers and a timerfd update per get).
     void arm_timer();
     void wait_for_deadline();
+    // A parked operation runs again: new options and completion, a fresh timeout.
+    void rearm(OpOptions options, Context::Completion done);
     // A reply for this operation's ioid.
     virtual void on_reply(const wire::Message& m) = 0;
     // The connection went away.

@@ -80,6 +80,14 @@ void ClientOp::wait_for_deadline() {
     });
 }
 
+void ClientOp::rearm(OpOptions options, Context::Completion done) {
+    finished_ = false;
+    options_ = std::move(options);
+    done_ = std::move(done);
+    messages_.clear();
+    arm_timer();
+}
+
 void ClientOp::send(wire::Body body) {
     if (!link_) return;
     wire::Message m;
@@ -253,26 +261,14 @@ public:
             }
         }
         res.status = r->status;
-        // keep the initialized operation for the next get of this channel and request; a
-        // channel that already keeps one gets DESTROY_REQUEST for this one (as PVXS does)
+        // keep the initialized operation for the next get of this channel and request; past
+        // the channel's limit it gets DESTROY_REQUEST (as PVXS does)
         if (!link_ || !ch_->park("get:" + options_.request, shared_from_this())) destroy_remote();
         finish({}, std::move(res));
     }
     void again(OpOptions o, Context::Completion done) override {
-        finished_ = false;
-        options_ = std::move(o);
-        done_ = std::move(done);
-        messages_.clear();
-        arm_timer();
+        rearm(std::move(o), std::move(done));
         send_request<wire::GetRequest>(wire::subcmd::exec);
-    }
-    void on_disconnect() override {
-        if (finished_) {  // parked: nothing to report
-            link_.reset();
-            ioid_ = 0;
-            return;
-        }
-        ClientOp::on_disconnect();
     }
 
 private:
@@ -314,26 +310,14 @@ public:
     }
     void again_put(Value v, std::vector<std::pair<std::string, std::string>> fields, OpOptions o,
                    Context::Completion done) override {
-        finished_ = false;
         given_ = std::move(v);
         fields_ = std::move(fields);
-        options_ = std::move(o);
-        done_ = std::move(done);
-        messages_.clear();
-        arm_timer();
+        rearm(std::move(o), std::move(done));
         if (!fields_.empty()) {  // the current value first, as after INIT
             send_request<wire::PutRequest>(wire::subcmd::get);
             return;
         }
         write(Value());
-    }
-    void on_disconnect() override {
-        if (finished_) {  // parked: nothing to report
-            link_.reset();
-            ioid_ = 0;
-            return;
-        }
-        ClientOp::on_disconnect();
     }
 
 private:
@@ -640,21 +624,29 @@ public:
     }
 
 private:
-    // Updates the consumer took (or that were squashed): acknowledged on the strand. At most
-    // one acknowledgement is posted at a time; later counts join it.
+    // Runs act(*this) on the strand, unless an earlier call's handler has not run yet (then
+    // that one serves both): at most one posted handler per flag. False without a context.
+    template <class Act> bool post_once(std::atomic<bool> MonitorOp::*posted, Act act) {
+        if ((this->*posted).exchange(true)) return true;
+        auto ctx = ch_->context();
+        if (!ctx) {
+            (this->*posted).store(false);
+            return false;
+        }
+        asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this()), posted, act] {
+            if (auto self = weak.lock()) {
+                auto& me = static_cast<MonitorOp&>(*self);
+                (me.*posted).store(false);
+                act(me);
+            }
+        });
+        return true;
+    }
+    // Updates the consumer took (or that were squashed): acknowledged on the strand, counts
+    // that arrive meanwhile joining the pending acknowledgement.
     void note_consumed(std::uint32_t n) {
         consumed_pending_.fetch_add(n, std::memory_order_relaxed);
-        if (ack_posted_.exchange(true)) return;
-        if (auto ctx = ch_->context())
-            asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this())] {
-                auto self = weak.lock();
-                if (!self) return;
-                auto& me = static_cast<MonitorOp&>(*self);
-                me.ack_posted_.store(false);
-                me.consumed(me.consumed_pending_.exchange(0));
-            });
-        else
-            ack_posted_.store(false);
+        post_once(&MonitorOp::ack_posted_, [](MonitorOp& me) { me.consumed(me.consumed_pending_.exchange(0)); });
     }
     void consumed(std::uint32_t n) {
         unacked_ += n;
@@ -693,19 +685,7 @@ private:
     // The notify callback runs once after the frames at hand are handled, not once per event:
     // a consumer woken by it finds the whole batch (one wake-up instead of several).
     void post_notify() {
-        if (notify_posted_.exchange(true)) return;
-        auto ctx = ch_->context();
-        if (!ctx) {
-            notify_posted_.store(false);
-            return notify_();
-        }
-        asio::post(ctx->strand_, [weak = std::weak_ptr<ClientOp>(shared_from_this())] {
-            if (auto self = weak.lock()) {
-                auto& me = static_cast<MonitorOp&>(*self);
-                me.notify_posted_.store(false);
-                me.notify_();
-            }
-        });
+        if (!post_once(&MonitorOp::notify_posted_, [](MonitorOp& me) { me.notify_(); })) notify_();
     }
     void add_pipeline_option() { set_option("pipeline", "true"); }
     void add_queue_option() { set_option("queueSize", std::to_string(queue_size_)); }
