@@ -6,6 +6,7 @@
 #include "programs.hpp"
 
 #include <pvwire/data/nt.hpp>
+#include <pvwire/data/value_recycler.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 
@@ -21,14 +22,17 @@ namespace {
 
 // One subscriber's counter and, for arrays, a small pool of payload buffers: a buffer is
 // reused once nothing (queue, socket write, fan-out cache) references it any more, so an
-// update costs neither an allocation of the payload nor page faults.
+// update costs neither an allocation of the payload nor page faults. Scalar updates reuse
+// their values the same way (ValueRecycler).
 class CounterFeed {
 public:
     CounterFeed(TypePtr type, std::size_t length, std::uint32_t skip_every)
         : type_(std::move(type)), length_(length), skip_every_(skip_every) {}
 
     Value next() {
-        Value v(type_);
+        // Scalar counters reuse the values the server has finished sending (arrays are not
+        // recycled, their payloads come from the buffer pool below).
+        Value v = values_.make(type_);
         ++counter_;
         if (skip_every_ && counter_ % skip_every_ == 0) ++counter_;  // an injected gap
         if (length_ == 0) {
@@ -55,6 +59,7 @@ private:
     std::uint32_t skip_every_;
     std::uint32_t counter_ = 0;
     std::vector<std::shared_ptr<Buffer>> pool_;
+    ValueRecycler values_;
 };
 
 // A read-only counter PV: gets return the initial value; monitors are fed on demand.

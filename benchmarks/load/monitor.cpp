@@ -75,6 +75,7 @@ int run_monitor(const MonitorArgs& a) {
     bool counting = false;
     std::uint64_t wakeups = 0;
     std::vector<unsigned> with_news;  // the PVs listed when the consumer woke, drained below
+    std::vector<client::MonitorEvent> batch;  // reused: pop() trades storage with the queue
     // Takes the queued events of every listed PV; true if any was data.
     auto drain = [&] {
         {
@@ -85,7 +86,8 @@ int run_monitor(const MonitorArgs& a) {
         bool data = false;
         for (auto i : with_news) {
             auto& p = pvs[i];
-            for (auto& ev : p.sub->pop()) {
+            p.sub->pop(batch);
+            for (auto& ev : batch) {
                 if (ev.kind == client::MonitorEvent::Kind::Disconnected) {
                     p.have_last = false;
                     ++p.disconnects;
@@ -112,6 +114,7 @@ int run_monitor(const MonitorArgs& a) {
             }
         }
         with_news.clear();
+        batch.clear();  // drop the values (the client recycles them), keep the storage
         return data;
     };
     auto wait_events = [&](std::chrono::milliseconds t) {

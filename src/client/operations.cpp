@@ -541,16 +541,20 @@ public:
     // Subscription
     std::vector<MonitorEvent> pop() override {
         std::vector<MonitorEvent> out;
+        pop(out);
+        return out;
+    }
+    std::size_t pop(std::vector<MonitorEvent>& out) override {
+        out.clear();
         {
             std::lock_guard lock(mu_);
-            out.assign(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
-            events_.clear();
+            out.swap(events_);
         }
         std::uint32_t data = 0;
         for (const auto& e : out)
             if (e.kind == MonitorEvent::Kind::Data) ++data;
         if (data && pipeline_) note_consumed(data);
-        return out;
+        return out.size();
     }
     std::vector<MonitorEvent> wait(std::chrono::milliseconds timeout) override {
         {
@@ -709,7 +713,7 @@ private:
     Value current_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<MonitorEvent> events_;
+    std::vector<MonitorEvent> events_;  // swapped with the consumer's vector by pop()
     std::atomic<std::uint64_t> updates_{0}, squashed_{0};
     std::atomic<std::uint32_t> consumed_pending_{0};
     std::atomic<bool> ack_posted_{false};
@@ -724,6 +728,7 @@ public:
         if (auto ctx = ctx_of()) asio::post(ctx->strand_, [op = op_] { op->stop(); });
     }
     std::vector<MonitorEvent> pop() override { return op_->pop(); }
+    std::size_t pop(std::vector<MonitorEvent>& out) override { return op_->pop(out); }
     std::vector<MonitorEvent> wait(std::chrono::milliseconds t) override { return op_->wait(t); }
     std::uint64_t updates() const override { return op_->updates(); }
     std::uint64_t squashed() const override { return op_->squashed(); }

@@ -30,6 +30,20 @@ ValueStore::ValueStore(TypePtr t) : type(std::move(t)) {
         slots.push_back(make_slot(*type));
 }
 
+void ValueStore::reset() noexcept {
+    for (auto& slot : slots) {
+        if (auto* n = std::get_if<Number>(&slot))
+            *n = Number{};
+        else if (auto* str = std::get_if<std::string>(&slot))
+            str->clear();
+        else if (auto* a = std::get_if<SharedArray>(&slot))
+            *a = SharedArray::view(a->element_code(), nullptr, 0, nullptr);
+        else if (auto* u = std::get_if<UnionSlot>(&slot))
+            *u = UnionSlot{};
+    }
+    marks.clear();
+}
+
 std::string describe_field(const Value& v) {
     if (!v.valid()) return "null Value";
     std::string path;

@@ -449,10 +449,23 @@ BitSet apply_mask(const BitSet& changed, const BitSet& mask, const TypeDesc& typ
     auto end_of = [&](std::uint32_t o) -> std::uint32_t {
         return o == 0 || flat.empty() ? n : flat[o].end;
     };
+    // The usual request selects everything: then every field is fully masked, and the
+    // prefix counts below (a heap allocation per update) are not needed.
+    bool selects_all = true;
+    for (std::uint32_t o = 0; o < n && selects_all; o += 64) {
+        const std::uint32_t bits = std::min<std::uint32_t>(64, n - o);
+        const std::uint64_t want = bits == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << bits) - 1;
+        const auto& w = mask.words();
+        selects_all = o / 64 < w.size() && (w[o / 64] & want) == want;
+    }
     // masked[o] = number of mask bits in [0, o)
-    std::vector<std::uint32_t> masked(std::size_t(n) + 1, 0);
-    for (std::uint32_t o = 0; o < n; ++o) masked[o + 1] = masked[o] + (mask.test(o) ? 1u : 0u);
+    std::vector<std::uint32_t> masked;
+    if (!selects_all) {
+        masked.assign(std::size_t(n) + 1, 0);
+        for (std::uint32_t o = 0; o < n; ++o) masked[o + 1] = masked[o] + (mask.test(o) ? 1u : 0u);
+    }
     auto fully = [&](std::uint32_t o) {
+        if (selects_all) return true;
         const std::uint32_t e = end_of(o);
         return masked[e] - masked[o] == e - o;
     };

@@ -31,8 +31,8 @@ struct Decoder {
         decode_typed_value(r, v, ctx.types, ctx.trace);
         return v;
     }
-    const OperationTypes* op(std::uint32_t ioid, std::uint8_t command) {
-        const OperationTypes* t = ctx.operations ? ctx.operations->find(ioid) : nullptr;
+    OperationTypes* op(std::uint32_t ioid, std::uint8_t command) {
+        OperationTypes* t = ctx.operations ? ctx.operations->find(ioid) : nullptr;
         if (!t || t->command != command) {
             r.fail(errc::unknown_operation, "operation data",
                    "no INIT reply seen for ioid " + std::to_string(ioid) + " of " +
@@ -49,10 +49,11 @@ struct Decoder {
     void forget(std::uint32_t ioid) {
         if (ctx.operations) ctx.operations->erase(ioid);
     }
-    void partial(const TypePtr& t, BitSet& changed, Value& data, const char* what) {
+    void partial(const TypePtr& t, BitSet& changed, Value& data, const char* what,
+                 ValueRecycler* recycler = nullptr) {
         r.set_context(what);
         // an INIT reply may announce the null type: decode_partial then reports the failure
-        data = t ? Value(t) : Value();
+        data = !t ? Value() : recycler ? recycler->make(t) : Value(t);
         decode_partial(r, data, changed, ctx.types);
     }
 
@@ -449,7 +450,7 @@ Body Decoder::operation_response(std::uint8_t command) {
         }
         if (auto* t = op(m.ioid, command)) {
             m.has_data = true;
-            partial(t->type, m.changed, m.data, "MONITOR update value");
+            partial(t->type, m.changed, m.data, "MONITOR update value", &t->updates);
             r.set_context("MONITOR update");
             r.bitset(m.overrun, "overrun BitSet");
         }

@@ -1,6 +1,12 @@
 #include <pvwire/wire/writer.hpp>
 
+#include <algorithm>
+
 namespace pvwire::wire {
+
+namespace {
+constexpr std::size_t small_message = 128;  // bytes reserved ahead of a message
+}  // namespace
 
 void Writer::numeric_array(const SharedArray& a) {
     const std::size_t esize = type_code::element_size(a.element_code());
@@ -63,6 +69,10 @@ void Writer::begin_message(std::uint8_t command, std::uint8_t flags, std::uint8_
     auto& b = out_->bytes();
     hdr_at_ = b.size();
     ext_at_ = out_->external_bytes();
+    // Room for a typical small message at once: growing an empty vector byte by byte
+    // reallocates it four times before 64 bytes (geometric growth is kept for big batches).
+    if (b.capacity() - b.size() < small_message)
+        b.reserve(std::max(b.size() + small_message, 2 * b.capacity()));
     b.resize(hdr_at_ + 8);
     command_ = command;
     flags_ = flags & 0x41;

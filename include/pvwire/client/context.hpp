@@ -117,6 +117,9 @@ public:
     virtual ~Subscription() = default;
     // Takes every queued event.
     virtual std::vector<MonitorEvent> pop() = 0;
+    // Same, into `out` (emptied first); returns how many. A consumer that keeps one vector
+    // for this allocates nothing per batch: the queue and `out` trade their storage.
+    virtual std::size_t pop(std::vector<MonitorEvent>& out) = 0;
     // Blocks until an event is queued or the timeout passes; then pop().
     virtual std::vector<MonitorEvent> wait(std::chrono::milliseconds timeout) = 0;
     virtual std::uint64_t updates() const = 0;   // data events received

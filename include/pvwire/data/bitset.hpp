@@ -2,17 +2,21 @@
 // Bit k is field offset k. Storage is whole 64-bit words, as on the wire.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include <vector>
 
 namespace pvwire {
 
 class BitSet {
 public:
     static constexpr std::size_t npos = std::size_t(-1);
+    // Two words inline: every mask of a value with up to 128 fields (the Normative Types and
+    // most records) lives in the BitSet itself, so masks made per update allocate nothing.
+    using Words = boost::container::small_vector<std::uint64_t, 2>;
 
     BitSet() = default;
     BitSet(std::initializer_list<std::size_t> bits) {
@@ -96,8 +100,8 @@ public:
         return (n - 1) * 8 + (8 - std::size_t(__builtin_clzll(top)) / 8);
     }
 
-    const std::vector<std::uint64_t>& words() const noexcept { return words_; }
-    std::vector<std::uint64_t>& words() noexcept { return words_; }
+    const Words& words() const noexcept { return words_; }
+    Words& words() noexcept { return words_; }
 
     friend bool operator==(const BitSet& a, const BitSet& b) noexcept {
         const auto& l = a.words_.size() >= b.words_.size() ? a.words_ : b.words_;
@@ -118,7 +122,7 @@ public:
     }
 
 private:
-    std::vector<std::uint64_t> words_;
+    Words words_;
 };
 
 }  // namespace pvwire

@@ -195,6 +195,10 @@ struct ValueStore {
     BitSet marks;              // changed marks by offset
 
     explicit ValueStore(TypePtr t);
+    // Back to the state of a new store of the same type (every field zero / empty, no
+    // marks), keeping the storage: string capacity, the slot vector. Drops array payloads
+    // and union members.
+    void reset() noexcept;
     const TypeDesc& type_at(std::uint32_t off) const {
         return off == 0 ? *type : *type->flat()[off].type;
     }

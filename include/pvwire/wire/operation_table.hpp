@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pvwire/data/type_desc.hpp>
+#include <pvwire/data/value_recycler.hpp>
 
 #include <cstdint>
 #include <unordered_map>
@@ -14,6 +15,7 @@ struct OperationTypes {
     std::uint8_t command = 0;
     TypePtr type;    // GET/PUT/MONITOR/ARRAY data type; PUT_GET put type
     TypePtr type2;   // PUT_GET get type
+    ValueRecycler updates;  // MONITOR updates decode into recycled values of `type`
 };
 
 class OperationTable {
@@ -21,6 +23,10 @@ public:
     explicit OperationTable(std::size_t max_entries = 65536) : max_(max_entries) {}
 
     const OperationTypes* find(std::uint32_t ioid) const noexcept {
+        auto it = map_.find(ioid);
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    OperationTypes* find(std::uint32_t ioid) noexcept {
         auto it = map_.find(ioid);
         return it == map_.end() ? nullptr : &it->second;
     }

@@ -183,6 +183,41 @@ TEST_CASE("a monitor gets the value, then every change", "[e2e][channels]") {
     CHECK(seen == std::vector<double>{1.5, 1, 2, 3});
 }
 
+TEST_CASE("monitor event values stay as they were while held; pop(batch) reuses the batch", "[e2e][channels]") {
+    // Updates decode into recycled storage once nobody holds it: values a consumer keeps
+    // must never be rewritten by later updates.
+    Fixture f;
+    auto sub = f.ctx->monitor("t:dbl", client::MonitorOptions{"", 64, true});
+    std::vector<client::MonitorEvent> batch;
+    std::vector<Value> kept;
+    auto drain = [&] {
+        sub->pop(batch);
+        for (auto& e : batch)
+            if (e.kind == client::MonitorEvent::Kind::Data) kept.push_back(e.value);
+    };
+    for (int i = 0; i < 200 && kept.empty(); ++i) {
+        std::this_thread::sleep_for(10ms);
+        drain();
+    }
+    REQUIRE(kept.size() == 1);
+    for (int i = 0; i < 40; ++i) {
+        Value v(f.dbl->type());
+        v["value"] = double(i);
+        v["value"].mark();
+        f.dbl->post(v);
+        if (i % 8 == 0) drain();  // some values are taken while later ones are decoded
+    }
+    for (int i = 0; i < 200 && (kept.empty() || kept.back()["value"].as<double>() != 39); ++i) {
+        std::this_thread::sleep_for(10ms);
+        drain();
+    }
+    REQUIRE(kept.size() == 41);  // queue of 64: nothing squashed
+    CHECK(kept[0]["value"].as<double>() == 1.5);
+    for (int i = 0; i < 40; ++i) CHECK(kept[std::size_t(i) + 1]["value"].as<double>() == double(i));
+    for (std::size_t i = 1; i < kept.size(); ++i) CHECK(kept[i].store() != kept[i - 1].store());
+    CHECK(batch.capacity() > 0);
+}
+
 TEST_CASE("a slow monitor consumer stays bounded and always ends with the newest value", "[e2e][channels]") {
     Fixture f;
     auto sub = f.ctx->monitor("t:dbl", client::MonitorOptions{"", 4, true});

@@ -169,3 +169,56 @@ TEST_CASE("decoding scalar fields does not allocate per field", "[wire][alloc]")
         CHECK(a100 == a1000);
     }
 }
+
+namespace {
+// A MONITOR update (BitSet bit 0, empty overrun) of `v` for operation 9, as a server sends it.
+std::vector<std::byte> monitor_update_bytes(const Value& v) {
+    Message m;
+    m.from_server = true;
+    MonitorResponse u;
+    u.ioid = 9;
+    u.subcmd = 0;
+    u.has_data = true;
+    u.changed = BitSet{0};
+    u.data = v;
+    m.body = u;
+    return encode_to_bytes(m);
+}
+}  // namespace
+
+TEST_CASE("MONITOR updates decode into recycled values", "[wire][alloc]") {
+    const Value v = filled(scalars_type(100));
+    const auto bytes = monitor_update_bytes(v);
+    auto h = Header::parse(bytes);
+    REQUIRE(h);
+    const auto body = std::span<const std::byte>(bytes).subspan(header_size);
+    OperationTable ops;
+    ops.set(9, OperationTypes{0x0D, v.type_ptr(), nullptr});
+    TypeCache cache;
+    DecodeContext ctx;
+    ctx.types = &cache;
+    ctx.operations = &ops;
+    Diagnostic diag;
+    auto decode_update = [&] {
+        Message out;
+        REQUIRE(decode(*h, body, ctx, out, diag));
+        return std::get<MonitorResponse>(out.body).data;
+    };
+
+    SECTION("an update nobody holds any more is reused, without allocating") {
+        const detail::ValueStore* first = decode_update().store();
+        const std::size_t before = g_allocations.load();
+        Value again = decode_update();
+        const std::size_t n = g_allocations.load() - before;
+        CHECK(n == 0);
+        CHECK(again.store() == first);
+        CHECK(again.equals(v));
+    }
+    SECTION("an update still held elsewhere is never rewritten") {
+        Value held = decode_update();
+        Value next = decode_update();
+        CHECK(next.store() != held.store());
+        CHECK(held.equals(v));
+        CHECK(next.equals(v));
+    }
+}
