@@ -592,25 +592,13 @@ public:
             return push(MonitorEvent{MonitorEvent::Kind::Finished, {}, {}, r->status.message});
         }
         if (!r->has_data || !r->data) return;
-        // The update's freshly decoded value becomes the event's (the next message decodes
-        // into a new one): the fields it did not send are filled in from the previous
-        // complete value, which is only read. One value per update, no clone.
+        // The update's decoded value becomes the event's (the decoder gives every update
+        // storage nobody else holds: recycled or new): the fields it did not send are
+        // filled in from the previous complete value, which is only read. No clone.
         Value v = r->data;
-        if (!r->changed.test(0) && current_ && current_.type().offset_count() == v.type().offset_count()) {
-            const auto& flat = v.type().flat();
-            for (std::uint32_t b = 1; b < flat.size();) {
-                if (r->changed.test(b)) {
-                    b = flat[b].end;  // sent, with everything below it
-                } else if (flat[b].type->code() == TypeCode::Struct) {
-                    ++b;  // look inside: some members may have been sent
-                } else {
-                    Value dst(v.store_ptr(), b), src(current_.store_ptr(), b);
-                    dst.assign(src);
-                    b = flat[b].end;
-                }
-            }
-        }
-        v.unmark();
+        const auto& was = current_ ? current_.store()->type : nullptr;
+        if (was && (was == v.store()->type || *was == *v.store()->type))
+            v.store()->fill_unchanged(*current_.store(), r->changed);
         v.marks() = r->changed;
         current_ = v;
         ++updates_;

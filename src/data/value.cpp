@@ -44,6 +44,27 @@ void ValueStore::reset() noexcept {
     marks.clear();
 }
 
+void ValueStore::fill_unchanged(const ValueStore& prev, const BitSet& changed) {
+    if (changed.test(0)) return;  // the whole value was sent
+    auto copy = [&](std::uint32_t off) {
+        const Slot& src = prev.slots[off];
+        if (auto* u = std::get_if<UnionSlot>(&src))
+            slots[off] = UnionSlot{u->selector, u->member.clone()};  // members are not shared
+        else
+            slots[off] = src;
+    };
+    const auto& flat = type->flat();
+    if (flat.empty()) return copy(0);  // a top-level scalar, not sent
+    for (std::uint32_t b = 1; b < flat.size();) {
+        if (changed.test(b))
+            b = flat[b].end;  // sent, with everything below it
+        else if (flat[b].type->code() == TypeCode::Struct)
+            ++b;  // look inside: some members may have been sent
+        else
+            copy(b++);
+    }
+}
+
 std::string describe_field(const Value& v) {
     if (!v.valid()) return "null Value";
     std::string path;

@@ -852,3 +852,36 @@ TEST_CASE("to_string shows ids, union selection, any contents, arrays and quoted
     Value empty(sample_t());
     CHECK(empty.to_string().find("    union u (none)\n") != std::string::npos);
 }
+
+TEST_CASE("fill_unchanged completes a partial update from the previous value") {
+    Value prev(sample_t());
+    prev["i"] = 1;
+    prev["s"] = std::string("kept");
+    prev["inner.x"] = 5;
+    prev["inner.y"] = std::string("also kept");
+    prev["arr"].set_array(SharedArray::from(std::vector<std::int16_t>{4, 5}));
+    prev["u"].select("s") = std::string("in a union");
+
+    SECTION("leaves and a structure bit") {
+        Value next(sample_t());
+        next["i"] = 2;
+        next["inner.x"] = 6;
+        next.unmark();
+        const BitSet changed{1, 10};  // i, and inner with everything below it
+        next.store()->fill_unchanged(*prev.store(), changed);
+        CHECK(next["i"].as<int>() == 2);
+        CHECK(next["s"].as<std::string>() == "kept");
+        CHECK(next["inner.x"].as<int>() == 6);
+        CHECK(next["inner.y"].as<std::string>().empty());  // sent (empty) as part of inner
+        CHECK(next["arr"].as<std::vector<int>>() == std::vector<int>{4, 5});
+        CHECK(next["u"].as<std::string>() == "in a union");
+        CHECK(next.marks().empty());  // marks are the caller's
+        // the union member is copied, not shared
+        CHECK(next["u"].contained().store() != prev["u"].contained().store());
+    }
+    SECTION("bit 0: the whole value was sent, nothing is copied") {
+        Value next(sample_t());
+        next.store()->fill_unchanged(*prev.store(), BitSet{0});
+        CHECK(next.equals(Value(sample_t())));
+    }
+}

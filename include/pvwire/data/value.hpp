@@ -199,6 +199,10 @@ struct ValueStore {
     // marks), keeping the storage: string capacity, the slot vector. Drops array payloads
     // and union members.
     void reset() noexcept;
+    // Completes a partial update: copies from `prev` (a store of the same type) every field
+    // that `changed` does not cover (a structure bit covers its subtree), as assign() would,
+    // without touching the marks.
+    void fill_unchanged(const ValueStore& prev, const BitSet& changed);
     const TypeDesc& type_at(std::uint32_t off) const {
         return off == 0 ? *type : *type->flat()[off].type;
     }
