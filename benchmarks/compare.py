@@ -111,8 +111,10 @@ measurement
   output ('NAME X wakes/s Y update/s Z skips/s ...': updates/s = the sum of Y).
   cpu_us_per_update (monitor cells) = server + client CPU (utime+stime from /proc, whole process
   group) in the window [client start + min(warm-up, seconds/4), client exit or SIGINT], divided by
-  updates_per_s * window: the same figure for any implementation. Memory: server VmRSS after the
-  connect client finished; client RSS from its rss_kb or else its ru_maxrss.
+  updates_per_s * window: the same figure for any implementation. Memory (connect cells): the
+  server's peak RSS (VmHWM) over the run and the client's RSS once connected (its rss_kb, else its
+  ru_maxrss); "+channels" = that minus the RSS before any channel (the server's VmRSS once it
+  accepts connections; the client's rss0_kb, printed after creating its context).
   Each cell runs --repeat times; the cell order alternates (A B C D, D C B A, ...); the tables
   show medians. Ratios: "vs pvwire" = the cell's throughput (updates/s, ops/s, channels/s)
   divided by pvwire/pvwire's (above 1 = faster); "vs wire" = MB/s divided by the wire baseline's
@@ -316,13 +318,14 @@ def cpu_of(pids: list[int]) -> float:
     return total
 
 
-def rss_kb_of(pids: list[int]) -> float | None:
+def rss_kb_of(pids: list[int], field: str = "VmRSS") -> float | None:
+    """Sum of a /proc/PID/status memory field: VmRSS (now) or VmHWM (peak)."""
     total, seen = 0, False
     for p in pids:
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         total += int(line.split()[1])
                         seen = True
         except OSError:
@@ -652,6 +655,8 @@ class Runner:
         try:
             self._wait_ready(server, tcp)
             server_pids = server.group_pids()
+            if case.kind == "connect":
+                row["server_rss0_kb"] = rss_kb_of(server_pids)
             client = Proc(client_argv, env, self._log_base(case, cell, rep, "client"))
             if case.kind == "monitor":
                 self._drive_monitor(client, server_pids, row)
@@ -663,7 +668,9 @@ class Runner:
                                     + self._tail(client))
                 row["server_cpu_s"] = cpu_of(server_pids) - s0
                 if case.kind == "connect":
-                    row["server_rss_kb"] = rss_kb_of(server.group_pids())
+                    # the peak: by now the client may have disconnected and the server
+                    # released its channels
+                    row["server_rss_kb"] = rss_kb_of(server.group_pids(), "VmHWM")
             if server.poll():
                 warn(f"{case.label} {cell.label}: the server exited early (status {server.status})")
         finally:
@@ -779,6 +786,13 @@ class Runner:
                 row["client_rss_kb"] = row["client_maxrss_kb"]
             else:
                 row["client_rss_kb"] = row.get("rss_kb")
+            # what the channels cost: RSS with them minus RSS before them (the client's rss0_kb:
+            # after creating its context(s), before the first channel; the server's: once it
+            # accepts connections)
+            if _isnum(row.get("rss0_kb")) and _isnum(row.get("client_rss_kb")):
+                row["client_channels_kb"] = row["client_rss_kb"] - row["rss0_kb"]
+            if _isnum(row.get("server_rss0_kb")) and _isnum(row.get("server_rss_kb")):
+                row["server_channels_kb"] = row["server_rss_kb"] - row["server_rss0_kb"]
 
 
 def valid(case: Case, row: dict) -> tuple[bool, str]:
@@ -804,7 +818,7 @@ METRIC_COLS = [
     "updates", "skipped", "squashed", "wakeups", "updates_per_wake", "payload_bytes", "pvs",
     "mode", "inflight", "ops", "ops_per_s", "p50_us", "p99_us", "p999_us", "cpu_us_per_op",
     "total_cpu_us_per_op", "channels", "channels_expected", "clients", "channels_per_s",
-    "client_rss_kb", "server_rss_kb", "size", "messages", "msgs_per_s", "cpu_s", "seconds",
+    "client_rss_kb", "server_rss_kb", "client_channels_kb", "server_channels_kb", "rss0_kb", "server_rss0_kb", "size", "messages", "msgs_per_s", "cpu_s", "seconds",
     "cpu_us_per_update_self", "cpu_s_self", "client_total_cpu_s", "client_maxrss_kb", "client_status", "killed",
     "unsteady",
     "parser",
@@ -910,7 +924,8 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         elif kind == "getput":
             hdr = ["case", "cell", "ops/s", "p50 us", "p99 us", "p99.9 us", "cpu us/op", "vs pvwire"]
         elif kind == "connect":
-            hdr = ["case", "cell", "channels/s", "seconds", "client RSS MB", "server RSS MB", "vs pvwire"]
+            hdr = ["case", "cell", "channels/s", "seconds", "client RSS MB", "+channels MB",
+                   "server RSS MB", "+channels MB", "vs pvwire"]
         else:
             hdr = ["size", "msgs/s", "MB/s", "cpu s"]
         rows = []
@@ -938,10 +953,12 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
                                  fmt(m.get("p999_us")), fmt(m.get("cpu_us_per_op")),
                                  ratio(m.get("ops_per_s"), base.get("ops_per_s"))])
                 elif kind == "connect":
-                    crss, srss = m.get("client_rss_kb"), m.get("server_rss_kb")
+                    def mb(key):
+                        v = m.get(key)
+                        return fmt(v / 1024 if isinstance(v, float) else None)
                     rows.append([name, cell, fmt(m.get("channels_per_s")), fmt(m.get("seconds")),
-                                 fmt(crss / 1024 if isinstance(crss, float) else None),
-                                 fmt(srss / 1024 if isinstance(srss, float) else None),
+                                 mb("client_rss_kb"), mb("client_channels_kb"),
+                                 mb("server_rss_kb"), mb("server_channels_kb"),
                                  ratio(m.get("channels_per_s"), base.get("channels_per_s"))])
                 else:
                     rows.append([name, fmt(m.get("msgs_per_s")), fmt(m.get("mb_per_s")), fmt(m.get("cpu_s"))])

@@ -56,6 +56,7 @@ int run_connect(const ConnectArgs& a) {
     contexts.reserve(nclients);
     for (unsigned c = 0; c < nclients; ++c)
         contexts.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
+    const long rss0 = rss_kb();  // the contexts, before any channel: channels cost rss - rss0
     std::vector<std::shared_ptr<client::Channel>> channels;
     channels.reserve(a.count);
     for (unsigned i = 0; i < a.count; ++i) {
@@ -103,6 +104,7 @@ int run_connect(const ConnectArgs& a) {
         .add("searches", searches)
         .add("cpu_s", cpu)
         .add("rss_kb", std::uint64_t(rss))
+        .add("rss0_kb", std::uint64_t(rss0))
         .print();
     channels.clear();
     contexts.clear();

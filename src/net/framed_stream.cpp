@@ -90,9 +90,12 @@ void FramedStream::prepare_buffer(std::size_t need) {
         if (tail) std::memcpy(fresh->data(), rbuf_->data() + rbegin_, tail);
         if (rbuf_->size() > limits_.read_buffer_bytes) retired_.push_back(std::move(rbuf_));
         rbuf_ = std::move(fresh);
-    } else {
-        if (rbegin_ != 0 && tail) std::memmove(rbuf_->data(), rbuf_->data() + rbegin_, tail);
-        if (rbuf_->size() < want) rbuf_->resize(want);
+    } else if (rbuf_->size() < want) {  // a frame larger than the buffer: a bigger one
+        auto bigger = spare_buffer(want);
+        if (tail) std::memcpy(bigger->data(), rbuf_->data() + rbegin_, tail);
+        rbuf_ = std::move(bigger);
+    } else if (rbegin_ != 0 && tail) {
+        std::memmove(rbuf_->data(), rbuf_->data() + rbegin_, tail);
     }
     rbegin_ = 0;
     rend_ = tail;

@@ -10,6 +10,8 @@
 
 #include <pvwire/net/stream_transport.hpp>
 
+#include "raw_buffer.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -67,12 +69,12 @@ public:
     static constexpr std::size_t max_kept_staging = std::size_t(1) << 20;
 
 private:
-    using Buffer = std::vector<std::byte>;
+    using Buffer = RawBuffer;
 
     void begin_read();
     void deliver_frames();
     void prepare_buffer(std::size_t need);
-    std::shared_ptr<std::vector<std::byte>> spare_buffer(std::size_t want);
+    std::shared_ptr<Buffer> spare_buffer(std::size_t want);
     void flush();
     void finish_close();
     void notify_closed();

@@ -3,6 +3,8 @@
 // address; sending goes through a bounded queue (full: drop and count).
 #include <pvwire/net/udp_transport.hpp>
 
+#include "raw_buffer.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -234,7 +236,7 @@ private:
         }
 #endif
         boost::system::error_code ec;
-        n = socket_.receive_from(asio::buffer(rbuf_), d.from, 0, ec);
+        n = socket_.receive_from(asio::buffer(rbuf_.data(), rbuf_.size()), d.from, 0, ec);
         if (ec) return false;
         truncated = n >= rbuf_.size();
         return true;
@@ -284,7 +286,7 @@ private:
     // Strand only.
     Handler handler_;
     bool started_ = false;
-    std::vector<std::byte> rbuf_;
+    detail::RawBuffer rbuf_;  // one datagram at a time; not zero-filled (see raw_buffer.hpp)
 
     // Guarded by mu_.
     std::mutex mu_;
