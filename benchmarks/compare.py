@@ -115,7 +115,8 @@ measurement
   server's peak RSS (VmHWM) over the run and the client's RSS once connected (its rss_kb, else its
   ru_maxrss); "+channels" = that minus the RSS before any channel (the server's VmRSS once it
   accepts connections; the client's rss0_kb, printed after creating its context).
-  Each cell runs --repeat times; the cell order alternates (A B C D, D C B A, ...); the tables
+  Each cell runs --repeat times; the cell order alternates (A B C D, D C B A, ...), and each
+  array size alternates with the wire baseline of that size (so both see the same machine); the tables
   show medians. Ratios: "vs pvwire" = the cell's throughput (updates/s, ops/s, channels/s)
   divided by pvwire/pvwire's (above 1 = faster); "vs wire" = MB/s divided by the wire baseline's
   MB/s at the same payload size (mon1/mon100: updates/s divided by 8-byte messages/s).
@@ -466,6 +467,13 @@ def self_test() -> None:
     for t, want in checks:
         got = expand(t, v)
         assert got == want, f"expand({t!r}) = {got} != {want}"
+    # an array size runs alternated with the wire baseline of the same size
+    imp = Impl("x", {"mon_server": "s", "mon_client": "c"})
+    arr = Case("array", "1KiB", "monitor", {"count": 1, "array_length": 256})
+    w8, w1k = (Case("wire", size_label(n), "wire", {"size": n}) for n in (8, 1024))
+    groups = run_groups([(arr, cells_for(arr, [imp])), (w8, cells_for(w8, [imp])), (w1k, cells_for(w1k, [imp]))])
+    labels = [[f"{c.label}:{cell.label}" for c, cell in g] for g in groups]
+    assert labels == [["array/1KiB:x/x", "wire/1KiB:wire"], ["wire/8B:wire"]], labels
     v.update(put="--put", array_length=8)
     assert expand("x {put} {put:--writable} {array_length:--array-length}", v) == \
         ["x", "--put", "--writable", "--array-length", "8"]
@@ -559,6 +567,32 @@ def build_cases(a) -> list[Case]:
         for s in sorted(set(a.sizes) | {SMALL_UPDATE_BYTES}):
             cases.append(Case("wire", size_label(s), "wire", dict(size=s)))
     return cases
+
+
+def run_groups(plan: list[tuple[Case, list[Cell]]]) -> list[list[tuple[Case, Cell]]]:
+    """The runs that alternate with each other: each case's cells, and an array size together
+    with the wire baseline of the same size. Loopback throughput on a VM drifts between runs
+    (on the 2-core benchmark VM plain TCP at 4 MiB alternates between ~1.9 and ~5.5 GB/s for
+    seconds at a time), so the baseline must be measured in the same stretch of time as the
+    arrays it is compared to."""
+    wire = {c.params["size"]: (c, cells) for c, cells in plan if c.kind == "wire"}
+    paired = set()
+    groups = []
+    for c, cells in plan:
+        if c.kind == "wire" or not cells:
+            continue
+        group = [(c, cell) for cell in cells]
+        if c.scenario == "array":
+            size = 4 * c.params["array_length"]
+            if size in wire:
+                wc, wcells = wire[size]
+                group += [(wc, cell) for cell in wcells]
+                paired.add(size)
+        groups.append(group)
+    for size, (wc, wcells) in wire.items():
+        if size not in paired:
+            groups.append([(wc, cell) for cell in wcells])
+    return groups
 
 
 def roles_for(case: Case) -> tuple[str, str]:
@@ -1247,6 +1281,7 @@ def main(argv=None) -> int:
     check_template("wire", WIRE_TEMPLATE)
     cases = build_cases(a)
     plan = [(c, cells_for(c, impls)) for c in cases]
+    groups = run_groups(plan)
 
     if a.dry_run:
         for c, cells in plan:
@@ -1278,7 +1313,7 @@ def main(argv=None) -> int:
     runner = Runner(a, impls)
     runs: list[dict] = []
     failures: list[str] = []
-    total = sum(len(cells) for _, cells in plan) * a.repeat
+    total = sum(len(g) for g in groups) * a.repeat
     n = 0
     t_begin = time.monotonic()
     print(f"compare.py: {total} runs, {len(impls)} implementation(s): {', '.join(i.name for i in impls)}; "
@@ -1288,10 +1323,10 @@ def main(argv=None) -> int:
         for case, cells in plan:
             if not cells:
                 warn(f"{case.label}: no cell has templates for it, skipped")
-                continue
+        for group in groups:
             for rep in range(a.repeat):
-                order = cells if rep % 2 == 0 else list(reversed(cells))
-                for oi, cell in enumerate(order):
+                order = group if rep % 2 == 0 else list(reversed(group))
+                for oi, (case, cell) in enumerate(order):
                     n += 1
                     row = {"scenario": case.scenario, "case": case.variant or case.scenario, "cell": cell.label,
                            "server": cell.server.name if cell.server else "wire",
