@@ -73,6 +73,7 @@ void FramedStream::deliver_frames() {
         if (!is_open()) return;  // the handler closed us
     }
     prepare_buffer(need);
+    io_.expect(need > rend_ ? need - rend_ : 0);
     begin_read();
 }
 

@@ -34,6 +34,11 @@ public:
         virtual std::shared_ptr<void> keep_alive() = 0;
         // Reads at least one byte into `into` (which stays valid until read_done()).
         virtual void read_some(std::span<std::byte> into) = 0;
+        // Called before each read_some(): the frame being received still needs `more` bytes
+        // (0 between frames). A transport may then complete the read only once that much has
+        // arrived (TCP: SO_RCVLOWAT), so a large message costs a few wake-ups instead of one
+        // per arriving segment.
+        virtual void expect(std::size_t more) { (void)more; }
         // Writes all of `buffers` (which stay valid until write_done()).
         virtual void write(const std::vector<asio::const_buffer>& buffers) = 0;
         // Cancels pending operations (they complete with operation_aborted) and closes.

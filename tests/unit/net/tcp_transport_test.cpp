@@ -182,3 +182,49 @@ TEST_CASE("tcp: a kept owner keeps its frame intact while later frames arrive", 
         CHECK(std::equal(k.view.begin(), k.view.end(), e.begin(), e.end()));
     }
 }
+
+TEST_CASE("tcp: large frames sent in pieces with pauses arrive whole, and small frames after them at once",
+          "[net][tcp]") {
+    // The receiver waits for most of a large frame before reading (SO_RCVLOWAT); the wait must
+    // end however the sender paces the bytes, and a small frame must not wait behind it.
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io);
+    auto [raw_sender, receiving] = connected_pair(io);
+    auto receiver = TcpTransport::create(std::move(receiving));
+    auto rec = std::make_shared<Recorder>();
+    receiver->start(rec);
+    std::thread runner([&] { io.run(); });
+
+    const std::vector<std::size_t> sizes{3 << 20, 300 * 1024, 17, (5 << 20) + 3, 1};
+    std::vector<std::byte> stream;
+    for (std::uint32_t i = 0; i < sizes.size(); ++i) {
+        const auto f = frame_bytes(i, sizes[i]);
+        stream.insert(stream.end(), f.begin(), f.end());
+    }
+    std::size_t at = 0;
+    while (at < stream.size()) {  // 700 KiB at a time, 15 ms apart
+        const std::size_t n = std::min<std::size_t>(700 * 1024, stream.size() - at);
+        asio::write(raw_sender, asio::buffer(stream.data() + at, n));
+        at += n;
+        std::this_thread::sleep_for(15ms);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (rec->frame_count() < sizes.size() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(2ms);
+    REQUIRE(rec->frame_count() == sizes.size());
+    auto got = rec->frames();
+    for (std::uint32_t i = 0; i < sizes.size(); ++i) CHECK(got[i] == frame_bytes(i, sizes[i]));
+
+    // after the large frames the mark is back at one byte: a lone small frame is delivered
+    const auto small = frame_bytes(9, 40);
+    asio::write(raw_sender, asio::buffer(small));
+    const auto small_deadline = std::chrono::steady_clock::now() + 2s;
+    while (rec->frame_count() < sizes.size() + 1 && std::chrono::steady_clock::now() < small_deadline)
+        std::this_thread::sleep_for(1ms);
+    CHECK(rec->frame_count() == sizes.size() + 1);
+
+    receiver->close("done");
+    guard.reset();
+    io.stop();
+    runner.join();
+}
