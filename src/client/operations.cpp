@@ -596,8 +596,8 @@ public:
         // storage nobody else holds: recycled or new): the fields it did not send are
         // filled in from the previous complete value, which is only read. No clone.
         Value v = r->data;
-        const auto& was = current_ ? current_.store()->type : nullptr;
-        if (was && (was == v.store()->type || *was == *v.store()->type))
+        const TypeDesc* was = current_ ? current_.store()->type.get() : nullptr;
+        if (was && (was == v.store()->type.get() || *was == *v.store()->type))
             v.store()->fill_unchanged(*current_.store(), r->changed);
         v.marks() = r->changed;
         current_ = v;
