@@ -239,6 +239,7 @@ TransportLimits ClientConfig::transport_limits() const {
     TransportLimits l;
     l.max_message_bytes = max_message_size;
     l.max_pending_output = max_pending_output;
+    l.socket_buffer_bytes = tcp_buffer_bytes;
     return l;
 }
 
@@ -260,6 +261,16 @@ void read_busy_poll(Env& env, std::chrono::microseconds& dest) {
         us = 10000;
     }
     dest = std::chrono::microseconds(us);
+}
+// PVWIRE_TCP_BUFFER_BYTES: 0 (autotuning) .. 1 GiB
+void read_tcp_buffer(Env& env, std::size_t& dest) {
+    constexpr std::uint64_t max = std::uint64_t(1) << 30;
+    if (!env.pick({"PVWIRE_TCP_BUFFER_BYTES"})) return;
+    auto p = parse_unsigned(env.value);
+    if (p && *p <= max)
+        dest = std::size_t(*p);
+    else
+        env.warn("is not a byte count 0..1073741824", std::to_string(dest));
 }
 }  // namespace
 
@@ -285,6 +296,7 @@ ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
     env.read_size({"EPICS_PVA_MAX_ARRAY_BYTES"}, c.max_array_bytes);
     env.read_int({"EPICS_PVA_DEBUG"}, c.debug);
     read_busy_poll(env, c.busy_poll);
+    read_tcp_buffer(env, c.tcp_buffer_bytes);
     return c;
 }
 
@@ -311,6 +323,7 @@ std::string ClientConfig::describe() const {
     o << "  EPICS_PVA_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
     o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
+    o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
     o << "  search destinations: " << join(search_destinations()) << '\n';
@@ -327,6 +340,7 @@ TransportLimits ServerConfig::transport_limits() const {
     TransportLimits l;
     l.max_message_bytes = max_message_size;
     l.max_pending_output = max_pending_output;
+    l.socket_buffer_bytes = tcp_buffer_bytes;
     return l;
 }
 
@@ -423,6 +437,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     }
     env.read_int({"EPICS_PVA_DEBUG"}, s.debug);
     read_busy_poll(env, s.busy_poll);
+    read_tcp_buffer(env, s.tcp_buffer_bytes);
     return s;
 }
 
@@ -456,6 +471,7 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
     o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
+    o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -73,6 +73,9 @@ struct ClientConfig {
     // Per-connection bounds (pvwire's own, not environment variables).
     std::size_t max_message_size = TransportLimits{}.max_message_bytes;
     std::size_t max_pending_output = TransportLimits{}.max_pending_output;
+    // PVWIRE_TCP_BUFFER_BYTES (pvwire's own): SO_SNDBUF/SO_RCVBUF of TCP connections; 0
+    // leaves the kernel's autotuning.
+    std::size_t tcp_buffer_bytes = TransportLimits{}.socket_buffer_bytes;
     // PVWIRE_BUSY_POLL_US (pvwire's own): how long the context's thread keeps polling for
     // replies before it sleeps (adaptive, see docs/configuration.md); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
@@ -131,6 +134,9 @@ struct ServerConfig {
     int debug = 0;
     std::size_t max_message_size = TransportLimits{}.max_message_bytes;
     std::size_t max_pending_output = TransportLimits{}.max_pending_output;
+    // PVWIRE_TCP_BUFFER_BYTES (pvwire's own): SO_SNDBUF/SO_RCVBUF of TCP connections; 0
+    // leaves the kernel's autotuning.
+    std::size_t tcp_buffer_bytes = TransportLimits{}.socket_buffer_bytes;
     // PVWIRE_BUSY_POLL_US (pvwire's own): how long the server's threads keep polling for
     // requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};

@@ -475,3 +475,20 @@ TEST_CASE("PVWIRE_BUSY_POLL_US sets the busy polling of clients and servers, wit
     CHECK(s.busy_poll == std::chrono::microseconds(default_busy_poll_us));
     CHECK(has_warning(s.warnings, "PVWIRE_BUSY_POLL_US"));
 }
+
+TEST_CASE("PVWIRE_TCP_BUFFER_BYTES sets the TCP socket buffers of clients and servers; 0 is autotuning",
+          "[net][config]") {
+    FakeEnv none{};
+    CHECK(ClientConfig::from_env(none.lookup()).transport_limits().socket_buffer_bytes ==
+          TransportLimits{}.socket_buffer_bytes);
+    FakeEnv zero{{{"PVWIRE_TCP_BUFFER_BYTES", "0"}}};
+    CHECK(ServerConfig::from_env(zero.lookup()).transport_limits().socket_buffer_bytes == 0);
+    FakeEnv mib{{{"PVWIRE_TCP_BUFFER_BYTES", "1048576"}}};
+    CHECK(ClientConfig::from_env(mib.lookup()).tcp_buffer_bytes == 1048576);
+    CHECK(ServerConfig::from_env(mib.lookup()).transport_limits().socket_buffer_bytes == 1048576);
+    FakeEnv huge{{{"PVWIRE_TCP_BUFFER_BYTES", "4294967296"}}};
+    const auto c = ClientConfig::from_env(huge.lookup());
+    CHECK(c.tcp_buffer_bytes == TransportLimits{}.socket_buffer_bytes);
+    CHECK(has_warning(c.warnings, "PVWIRE_TCP_BUFFER_BYTES"));
+    CHECK(ClientConfig::from_env(huge.lookup()).describe().find("PVWIRE_TCP_BUFFER_BYTES=") != std::string::npos);
+}
