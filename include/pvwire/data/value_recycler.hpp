@@ -22,7 +22,8 @@ namespace pvwire {
 class ValueRecycler {
 public:
     static constexpr std::size_t default_capacity = 8;
-    explicit ValueRecycler(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+    ValueRecycler() = default;
+    explicit ValueRecycler(std::size_t capacity) : capacity_(capacity) {}
 
     // A value of `type`, every field zero / empty and no marks, as Value(type) makes.
     Value make(const TypePtr& type);
@@ -31,7 +32,7 @@ public:
     std::size_t kept() const noexcept { return kept_.size(); }
 
 private:
-    std::size_t capacity_;
+    std::size_t capacity_ = default_capacity;
     std::vector<Value> kept_;
     std::size_t next_ = 0;             // the kept slot a new value replaces when all are busy
     const TypeDesc* checked_ = nullptr;  // the type `recyclable_` was worked out for

@@ -8,10 +8,15 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 
 namespace pvwire::wire {
 
 struct OperationTypes {
+    OperationTypes() = default;
+    OperationTypes(std::uint8_t cmd, TypePtr t, TypePtr t2 = nullptr)
+        : command(cmd), type(std::move(t)), type2(std::move(t2)) {}
+
     std::uint8_t command = 0;
     TypePtr type;    // GET/PUT/MONITOR/ARRAY data type; PUT_GET put type
     TypePtr type2;   // PUT_GET get type
