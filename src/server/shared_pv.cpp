@@ -33,7 +33,7 @@ std::vector<std::string> StaticSource::names() const {
 
 std::shared_ptr<SharedPV> SharedPV::create(std::string name, const Value& initial, std::shared_ptr<store::Store> store) {
     if (!initial) throw ValueError("pvwire: SharedPV '" + name + "' needs an initial value");
-    std::shared_ptr<SharedPV> pv(new SharedPV());
+    auto pv = std::make_shared<SharedPV>(Key{});
     pv->name_ = std::move(name);
     pv->store_ = store ? std::move(store) : std::make_shared<store::MemoryStore>();
     if (!pv->store_->create(pv->name_, initial)) {
@@ -47,13 +47,20 @@ std::shared_ptr<SharedPV> SharedPV::create(std::string name, const Value& initia
     return pv;
 }
 
+template <class F> void SharedPV::update_handlers(F&& change) {
+    auto old = handlers_.load();
+    for (;;) {
+        auto next = std::make_shared<Handlers>(old ? *old : Handlers{});
+        change(*next);
+        if (handlers_.compare_exchange_weak(old, std::shared_ptr<const Handlers>(std::move(next)))) return;
+    }
+}
+
 void SharedPV::on_put(PutHandler handler) {
-    std::lock_guard lock(mu_);
-    put_handler_ = std::move(handler);
+    update_handlers([&](Handlers& h) { h.put = handler; });
 }
 void SharedPV::on_rpc(RpcHandler handler) {
-    std::lock_guard lock(mu_);
-    rpc_handler_ = std::move(handler);
+    update_handlers([&](Handlers& h) { h.rpc = handler; });
 }
 
 Value SharedPV::current() const { return store_->read(name_); }
@@ -65,17 +72,13 @@ void SharedPV::put(Value value, const Peer& peer, Done done) {
         done(wire::Status::error("PV '" + name_ + "' is read-only"));
         return;
     }
-    PutHandler handler;
-    {
-        std::lock_guard lock(mu_);
-        handler = put_handler_;
-    }
-    if (!handler) {
+    const auto handlers = handlers_.load();
+    if (!handlers || !handlers->put) {
         store_->write(name_, value) ? done(wire::Status::ok()) : done(wire::Status::error("write refused by the store"));
         return;
     }
     auto v = std::make_shared<Value>(std::move(value));
-    handler(*v, peer, [self = shared_from_this(), v, done = std::move(done)](wire::Status st) {
+    handlers->put(*v, peer, [self = shared_from_this(), v, done = std::move(done)](wire::Status st) {
         if (!st.success()) {
             done(std::move(st));
             return;
@@ -91,13 +94,9 @@ void SharedPV::put(Value value, const Peer& peer, Done done) {
 std::shared_ptr<void> SharedPV::subscribe(Listener listener) { return store_->watch(name_, std::move(listener)); }
 
 void SharedPV::rpc(Value argument, const Peer& peer, ResultDone done) {
-    RpcHandler handler;
-    {
-        std::lock_guard lock(mu_);
-        handler = rpc_handler_;
-    }
-    if (!handler) return PVHandler::rpc(std::move(argument), peer, std::move(done));
-    handler(std::move(argument), peer, std::move(done));
+    const auto handlers = handlers_.load();
+    if (!handlers || !handlers->rpc) return PVHandler::rpc(std::move(argument), peer, std::move(done));
+    handlers->rpc(std::move(argument), peer, std::move(done));
 }
 
 }  // namespace pvwire::server

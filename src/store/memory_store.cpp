@@ -1,7 +1,9 @@
 #include <pvwire/store/store.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace pvwire::store {
 
@@ -15,7 +17,7 @@ struct MemoryStore::Impl {
     };
     struct Entry {
         Value value;
-        std::map<std::uint64_t, Watcher> watchers;
+        std::vector<std::pair<std::uint64_t, Watcher>> watchers;  // by id; usually few
     };
 
     mutable std::mutex mu;
@@ -27,7 +29,9 @@ MemoryStore::Impl::WatchHandle::~WatchHandle() {
     if (auto s = store.lock()) {
         std::lock_guard lock(s->mu);
         auto it = s->entries.find(name);
-        if (it != s->entries.end()) it->second.watchers.erase(id);
+        if (it == s->entries.end()) return;
+        auto& w = it->second.watchers;
+        w.erase(std::remove_if(w.begin(), w.end(), [&](const auto& e) { return e.first == id; }), w.end());
     }
 }
 
@@ -83,7 +87,7 @@ std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher)
     auto it = impl_->entries.find(name);
     if (it == impl_->entries.end()) return nullptr;
     const auto id = impl_->next_id++;
-    it->second.watchers.emplace(id, std::move(watcher));
+    it->second.watchers.emplace_back(id, std::move(watcher));
     auto h = std::make_shared<Impl::WatchHandle>();
     h->store = impl_;
     h->name = std::string(name);

@@ -71,7 +71,7 @@ public:
         } else {
             auto holder = std::make_shared<const std::vector<T>>(std::move(elements));
             SharedArray a;
-            a.code_ = element;
+            a.set_code(element);
             a.size_ = holder->size();
             a.data_ = holder->data();
             a.owner_ = std::move(holder);
@@ -86,7 +86,7 @@ public:
     static SharedArray view(TypeCode element, const void* data, std::size_t count,
                             std::shared_ptr<const void> owner) noexcept {
         SharedArray a;
-        a.code_ = element;
+        a.set_code(element);
         a.size_ = count;
         a.data_ = data;
         a.owner_ = std::move(owner);
@@ -94,7 +94,7 @@ public:
     }
 
     // Element code: a scalar code, or Struct/Union/Any for arrays of Values; Null when empty-typed.
-    TypeCode element_code() const noexcept { return code_; }
+    TypeCode element_code() const noexcept { return TypeCode(code_); }
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
     const void* data() const noexcept { return data_; }
@@ -106,20 +106,26 @@ public:
         return {static_cast<const T*>(data_), size_};
     }
     template <class T> bool holds() const noexcept {
-        if (size_ == 0 && code_ == TypeCode::Null) return true;
+        const TypeCode c = element_code();
+        if (size_ == 0 && c == TypeCode::Null) return true;
         if constexpr (std::is_same_v<T, Value>)
-            return code_ == TypeCode::Struct || code_ == TypeCode::Union || code_ == TypeCode::Any;
+            return c == TypeCode::Struct || c == TypeCode::Union || c == TypeCode::Any;
         else
-            return code_ == detail::code_of<T>();
+            return c == detail::code_of<T>();
     }
     // Bytes of the elements for numeric arrays (element_size * size).
-    std::size_t byte_size() const noexcept { return type_code::element_size(code_) * size_; }
+    std::size_t byte_size() const noexcept { return type_code::element_size(element_code()) * size_; }
 
 private:
-    TypeCode code_ = TypeCode::Null;
-    std::size_t size_ = 0;
+    void set_code(TypeCode c) noexcept { code_ = std::uint8_t(c); }
+
+    // Element count and code share one word, so that an array is 32 bytes and a value's slot
+    // (a variant of this, a string or a union) 40 instead of 48: 2^56 elements is no limit.
+    std::uint64_t size_ : 56 = 0;
+    std::uint64_t code_ : 8 = std::uint8_t(TypeCode::Null);
     const void* data_ = nullptr;
     std::shared_ptr<const void> owner_;
 };
+static_assert(sizeof(SharedArray) == 32, "SharedArray: count and code in one word");
 
 }  // namespace pvwire

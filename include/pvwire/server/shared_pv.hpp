@@ -10,6 +10,7 @@
 #include <pvwire/server/source.hpp>
 #include <pvwire/store/store.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -46,14 +47,28 @@ public:
     void rpc(Value argument, const Peer& peer, ResultDone done) override;
 
 private:
-    SharedPV() = default;
+    // create() makes SharedPVs with make_shared (object and count in one allocation); the
+    // constructor is public only for it, through this private key.
+    struct Key {
+        explicit Key() = default;
+    };
+
+public:
+    explicit SharedPV(Key) {}
+
+private:
     std::string name_;
     TypePtr type_;
     std::shared_ptr<store::Store> store_;
     bool read_only_ = false;
-    mutable std::mutex mu_;
-    PutHandler put_handler_;
-    RpcHandler rpc_handler_;
+    // Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
+    // then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
+    struct Handlers {
+        PutHandler put;
+        RpcHandler rpc;
+    };
+    template <class F> void update_handlers(F&& change);
+    std::atomic<std::shared_ptr<const Handlers>> handlers_;
 };
 
 }  // namespace pvwire::server
