@@ -1,14 +1,14 @@
 // pvwire-bench wire: the physical limit. Messages of the given payload size, each behind an
 // 8-byte header, pushed through a plain Asio TCP connection on loopback (one sending thread,
 // one receiving thread, no pvAccess at all). Everything that could only make it faster is
-// done: socket buffers as large as pvwire's (TransportLimits::socket_buffer_bytes), small
+// done: socket buffers as large as pvwire's (PVWIRE_TCP_BUFFER_BYTES, 4 MiB by default), small
 // messages batched into 256 KiB writes, a large one written from a buffer prepared once, a
 // receiver reading into a large reused buffer, and both threads polling non-blocking sockets
 // instead of sleeping. Every MB/s figure of the suite is compared to this.
 #include "programs.hpp"
 
 #include <pvwire/net/asio.hpp>
-#include <pvwire/net/stream_transport.hpp>
+#include <pvwire/net/config.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -24,7 +24,6 @@ namespace {
 
 constexpr std::size_t header_bytes = 8;
 constexpr std::size_t batch_bytes = 256 * 1024;
-const int socket_buffer_bytes = int(net::TransportLimits{}.socket_buffer_bytes);
 
 std::vector<std::byte> make_batch(std::size_t payload) {
     const std::size_t msg = header_bytes + payload;
@@ -48,6 +47,8 @@ int run_wire(const WireArgs& a) {
     tx.connect(acceptor.local_endpoint());
     acceptor.accept(rx);
     tx.set_option(tcp::no_delay(true));
+    // what pvwire's own connections use (the client's setting; the server reads the same variable)
+    const int socket_buffer_bytes = int(net::ClientConfig::from_env().transport_limits().socket_buffer_bytes);
     for (auto* s : {&tx, &rx}) {
         if (socket_buffer_bytes > 0) {
             s->set_option(asio::socket_base::send_buffer_size(socket_buffer_bytes));

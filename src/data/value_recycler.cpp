@@ -19,11 +19,11 @@ bool plain_fields(const TypeDesc& t) {
 
 Value ValueRecycler::make(const TypePtr& type) {
     if (!type || capacity_ == 0) return Value(type);
-    if (type.get() != checked_) {
+    if (type != checked_) {
         // a new type (the operation was re-initialised): the kept values are of the old one
         kept_.clear();
         next_ = 0;
-        checked_ = type.get();
+        checked_ = type;
         recyclable_ = plain_fields(*type);
     }
     if (!recyclable_) return Value(type);
@@ -50,7 +50,7 @@ Value ValueRecycler::make(const TypePtr& type) {
 void ValueRecycler::clear() noexcept {
     kept_.clear();
     next_ = 0;
-    checked_ = nullptr;
+    checked_.reset();
 }
 
 }  // namespace pvwire

@@ -232,25 +232,6 @@ std::chrono::milliseconds echo_period_for(double conn_tmo) {
     return std::chrono::milliseconds(std::llround(s * 1000.0));
 }
 
-// ---------------------------------------------------------------------------------------------
-// ClientConfig
-
-TransportLimits ClientConfig::transport_limits() const {
-    TransportLimits l;
-    l.max_message_bytes = max_message_size;
-    l.max_pending_output = max_pending_output;
-    l.socket_buffer_bytes = tcp_buffer_bytes;
-    return l;
-}
-
-std::vector<udp::endpoint> ClientConfig::search_destinations() const {
-    std::vector<udp::endpoint> out;
-    for (const auto& ep : address_list) add_unique(out, ep);
-    if (auto_address_list && broadcast_port != 0)
-        for (const auto& b : broadcast_addresses(interfaces)) add_unique(out, udp::endpoint(b, broadcast_port));
-    return out;
-}
-
 namespace {
 // PVWIRE_BUSY_POLL_US: 0 .. 10000 microseconds
 void read_busy_poll(Env& env, std::chrono::microseconds& dest) {
@@ -272,7 +253,35 @@ void read_tcp_buffer(Env& env, std::size_t& dest) {
     else
         env.warn("is not a byte count 0..1073741824", std::to_string(dest));
 }
+
+// What both sides do with pvwire's own settings.
+TransportLimits limits_of(std::size_t max_message_size, std::size_t max_pending_output, std::size_t tcp_buffer_bytes) {
+    TransportLimits l;
+    l.max_message_bytes = max_message_size;
+    l.max_pending_output = max_pending_output;
+    l.socket_buffer_bytes = tcp_buffer_bytes;
+    return l;
+}
+void describe_pvwire_settings(std::ostream& o, std::chrono::microseconds busy_poll, std::size_t tcp_buffer_bytes) {
+    o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
+    o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
+}
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ClientConfig
+
+TransportLimits ClientConfig::transport_limits() const {
+    return limits_of(max_message_size, max_pending_output, tcp_buffer_bytes);
+}
+
+std::vector<udp::endpoint> ClientConfig::search_destinations() const {
+    std::vector<udp::endpoint> out;
+    for (const auto& ep : address_list) add_unique(out, ep);
+    if (auto_address_list && broadcast_port != 0)
+        for (const auto& b : broadcast_addresses(interfaces)) add_unique(out, udp::endpoint(b, broadcast_port));
+    return out;
+}
 
 ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
     ClientConfig c;
@@ -322,8 +331,7 @@ std::string ClientConfig::describe() const {
     o << "  EPICS_PVA_CONN_TMO=" << fmt_double(conn_tmo) << '\n';
     o << "  EPICS_PVA_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
-    o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
-    o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
+    describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
     o << "  search destinations: " << join(search_destinations()) << '\n';
@@ -337,11 +345,7 @@ std::string ClientConfig::describe() const {
 // ServerConfig
 
 TransportLimits ServerConfig::transport_limits() const {
-    TransportLimits l;
-    l.max_message_bytes = max_message_size;
-    l.max_pending_output = max_pending_output;
-    l.socket_buffer_bytes = tcp_buffer_bytes;
-    return l;
+    return limits_of(max_message_size, max_pending_output, tcp_buffer_bytes);
 }
 
 std::chrono::milliseconds ServerConfig::beacon_interval(std::uint64_t n) const {
@@ -470,8 +474,7 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
-    o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
-    o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
+    describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

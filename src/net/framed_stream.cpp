@@ -78,23 +78,20 @@ void FramedStream::deliver_frames() {
 }
 
 // Makes room for the next read: at least `need` bytes from the start of the unconsumed tail.
-// If the handler kept a reference to the current buffer, the frames it holds must not be
-// overwritten, so the tail moves to a fresh buffer; otherwise the buffer is reused.
+// The tail moves to another buffer when the handler kept a reference to this one (the frames
+// it holds must not be overwritten), when this one is too small, or when it is a large one
+// and the next frame is not (back to the usual size); otherwise the buffer is reused.
 void FramedStream::prepare_buffer(std::size_t need) {
     const std::size_t tail = rend_ - rbegin_;
     const std::size_t want = std::max(limits_.read_buffer_bytes, need);
     const bool kept = rbuf_.use_count() > 1;
-    // After a frame larger than the usual buffer, go back to the usual size.
-    const bool oversized = rbuf_->size() > limits_.read_buffer_bytes && want == limits_.read_buffer_bytes;
-    if (kept || oversized) {
-        auto fresh = spare_buffer(want);
-        if (tail) std::memcpy(fresh->data(), rbuf_->data() + rbegin_, tail);
-        if (rbuf_->size() > limits_.read_buffer_bytes) retired_.push_back(std::move(rbuf_));
-        rbuf_ = std::move(fresh);
-    } else if (rbuf_->size() < want) {  // a frame larger than the buffer: a bigger one
-        auto bigger = spare_buffer(want);
-        if (tail) std::memcpy(bigger->data(), rbuf_->data() + rbegin_, tail);
-        rbuf_ = std::move(bigger);
+    const bool large = rbuf_->size() > limits_.read_buffer_bytes;
+    const bool oversized = large && want == limits_.read_buffer_bytes;
+    if (kept || oversized || rbuf_->size() < want) {
+        auto next = spare_buffer(want);
+        if (tail) std::memcpy(next->data(), rbuf_->data() + rbegin_, tail);
+        if (large) retired_.push_back(std::move(rbuf_));
+        rbuf_ = std::move(next);
     } else if (rbegin_ != 0 && tail) {
         std::memmove(rbuf_->data(), rbuf_->data() + rbegin_, tail);
     }

@@ -1,8 +1,8 @@
-#include <algorithm>
 #include <pvwire/net/tcp_transport.hpp>
 
 #include "framed_stream.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace pvwire::net {

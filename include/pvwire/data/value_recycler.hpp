@@ -34,8 +34,8 @@ public:
 private:
     std::size_t capacity_ = default_capacity;
     std::vector<Value> kept_;
-    std::size_t next_ = 0;             // the kept slot a new value replaces when all are busy
-    const TypeDesc* checked_ = nullptr;  // the type `recyclable_` was worked out for
+    std::size_t next_ = 0;  // the kept slot a new value replaces when all are busy
+    TypePtr checked_;  // the type `recyclable_` was worked out for (held: no later type reuses its address)
     bool recyclable_ = false;
 };
 

@@ -101,32 +101,50 @@ std::size_t full_allocs(const std::vector<std::byte>& bytes, Value& into) {
     return n;
 }
 
-// Allocations of wire::decode of a GET EXEC response (BitSet bit 0) for a known operation.
-std::size_t message_allocs(const Value& v) {
+// A data reply of type Reply (GET or MONITOR: BitSet bit 0, then `v`) for operation `ioid`,
+// as a server sends it.
+template <class Reply> std::vector<std::byte> data_reply_bytes(std::uint32_t ioid, const Value& v) {
     Message m;
     m.from_server = true;
-    GetResponse g;
-    g.ioid = 7;
-    g.subcmd = 0;
-    g.changed = BitSet{0};
-    g.data = v;
-    m.body = g;
-    const std::vector<std::byte> bytes = encode_to_bytes(m);
-    auto h = Header::parse(bytes);
-    REQUIRE(h);
+    Reply r;
+    r.ioid = ioid;
+    r.subcmd = 0;
+    r.changed = BitSet{0};
+    r.data = v;
+    m.body = r;
+    return encode_to_bytes(m);
+}
+
+// The receiving side of a client connection that knows one operation (as after its INIT).
+struct ReplyDecoder {
+    ReplyDecoder(std::uint32_t ioid, std::uint8_t command, const TypePtr& type) {
+        ops.set(ioid, OperationTypes{command, type});
+        ctx.types = &cache;
+        ctx.operations = &ops;
+    }
+    ReplyDecoder(const ReplyDecoder&) = delete;  // ctx points into this
+    ReplyDecoder& operator=(const ReplyDecoder&) = delete;
+
+    bool decode(const std::vector<std::byte>& bytes, Message& out) {
+        auto h = Header::parse(bytes);  // no allocation: a plain struct
+        return h && wire::decode(*h, std::span<const std::byte>(bytes).subspan(header_size), ctx, out, diag);
+    }
+
     OperationTable ops;
-    ops.set(7, OperationTypes{0x0A, v.type_ptr(), nullptr});
     TypeCache cache;
     DecodeContext ctx;
-    ctx.types = &cache;
-    ctx.operations = &ops;
-    Message out;
     Diagnostic diag;
-    const auto body = std::span<const std::byte>(bytes).subspan(header_size);
-    REQUIRE(decode(*h, body, ctx, out, diag));  // warm-up
+};
+
+// Allocations of wire::decode of a GET EXEC response (BitSet bit 0) for a known operation.
+std::size_t message_allocs(const Value& v) {
+    const auto bytes = data_reply_bytes<GetResponse>(7, v);
+    ReplyDecoder rx(7, 0x0A, v.type_ptr());
+    Message out;
+    REQUIRE(rx.decode(bytes, out));  // warm-up
     Message out2;
     const std::size_t before = g_allocations.load();
-    const bool ok = decode(*h, body, ctx, out2, diag);
+    const bool ok = rx.decode(bytes, out2);
     const std::size_t n = g_allocations.load() - before;
     REQUIRE(ok);
     REQUIRE(std::get<GetResponse>(out2.body).data.equals(v));
@@ -170,38 +188,13 @@ TEST_CASE("decoding scalar fields does not allocate per field", "[wire][alloc]")
     }
 }
 
-namespace {
-// A MONITOR update (BitSet bit 0, empty overrun) of `v` for operation 9, as a server sends it.
-std::vector<std::byte> monitor_update_bytes(const Value& v) {
-    Message m;
-    m.from_server = true;
-    MonitorResponse u;
-    u.ioid = 9;
-    u.subcmd = 0;
-    u.has_data = true;
-    u.changed = BitSet{0};
-    u.data = v;
-    m.body = u;
-    return encode_to_bytes(m);
-}
-}  // namespace
-
 TEST_CASE("MONITOR updates decode into recycled values", "[wire][alloc]") {
     const Value v = filled(scalars_type(100));
-    const auto bytes = monitor_update_bytes(v);
-    auto h = Header::parse(bytes);
-    REQUIRE(h);
-    const auto body = std::span<const std::byte>(bytes).subspan(header_size);
-    OperationTable ops;
-    ops.set(9, OperationTypes{0x0D, v.type_ptr(), nullptr});
-    TypeCache cache;
-    DecodeContext ctx;
-    ctx.types = &cache;
-    ctx.operations = &ops;
-    Diagnostic diag;
+    const auto bytes = data_reply_bytes<MonitorResponse>(9, v);
+    ReplyDecoder rx(9, 0x0D, v.type_ptr());
     auto decode_update = [&] {
         Message out;
-        REQUIRE(decode(*h, body, ctx, out, diag));
+        REQUIRE(rx.decode(bytes, out));
         return std::get<MonitorResponse>(out.body).data;
     };
 
