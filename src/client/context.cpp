@@ -27,12 +27,31 @@ namespace pvwire::client {
 
 // ---- Context::Impl implementation ---------------------------------------------------------------
 
-Context::Impl::Impl(net::ClientConfig cfg, ClientOptions opts)
-    : cfg_(std::move(cfg)), opts_(std::move(opts)), strand_(asio::make_strand(io_.get_executor())),
-      search_timer_(strand_), nameserver_timer_(strand_) {}
+namespace {
+std::unique_ptr<asio::io_context> own_io_unless(const std::optional<asio::any_io_executor>& executor) {
+    return executor ? nullptr : std::make_unique<asio::io_context>();
+}
+}  // namespace
+
+Context::Impl::Impl(net::ClientConfig cfg, ClientOptions opts, std::optional<asio::any_io_executor> executor)
+    : cfg_(std::move(cfg)), opts_(std::move(opts)), owned_io_(own_io_unless(executor)),
+      strand_(asio::make_strand(executor ? *executor : asio::any_io_executor(owned_io_->get_executor()))),
+      search_timer_(strand_), nameserver_timer_(strand_), direct_timer_(strand_) {}
 
 void Context::Impl::start() {
     running_ = true;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    if (opts_.search) open_udp();
+    if (owned_io_) {
+        work_.emplace(owned_io_->get_executor());
+        thread_ = std::thread([this] { net::detail::run_loop(*owned_io_, cfg_.busy_poll); });
+    }
+    asio::post(strand_, [weak] {
+        if (auto self = weak.lock()) self->connect_name_servers();
+    });
+}
+
+void Context::Impl::open_udp() {
     auto bind_addr = cfg_.interfaces.empty() ? asio::ip::address(asio::ip::address_v4::any()) : cfg_.interfaces.front();
     net::UdpOptions o;
     o.reuse_port = false;
@@ -52,11 +71,6 @@ void Context::Impl::start() {
     beacon_sock_->start([weak](const net::Datagram& d) {
         if (auto self = weak.lock()) self->on_beacon_datagram(d);
     });
-    work_.emplace(io_.get_executor());
-    thread_ = std::thread([this] { net::detail::run_loop(io_, cfg_.busy_poll); });
-    asio::post(strand_, [weak] {
-        if (auto self = weak.lock()) self->connect_name_servers();
-    });
 }
 
 void Context::Impl::stop() {
@@ -64,6 +78,7 @@ void Context::Impl::stop() {
     asio::post(strand_, [self = shared_from_this()] {
         self->search_timer_.cancel();
         self->nameserver_timer_.cancel();
+        self->direct_timer_.cancel();
         if (self->search_sock_) self->search_sock_->close();
         if (self->beacon_sock_) self->beacon_sock_->close();
         // operations and channels refer to each other: break that before closing
@@ -74,17 +89,19 @@ void Context::Impl::stop() {
         for (auto& [ep, l] : links) l->close();
         for (auto& l : self->name_servers_) l->close();
     });
+    if (!owned_io_) return;  // the user's executor runs the closing; its owner joins
     work_.reset();
-    net::detail::join_threads({&thread_}, io_);
+    net::detail::join_threads({&thread_}, *owned_io_);
     links_.clear();
     name_servers_.clear();
     channels_.clear();
     op_channels_.clear();
 }
 
-std::shared_ptr<ChannelImpl> Context::Impl::make_channel(std::string name) {
+std::shared_ptr<ChannelImpl> Context::Impl::make_channel(std::string name, const std::string& server) {
     // called on the strand
-    auto c = std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), next_cid_++);
+    auto c = server.empty() ? std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), next_cid_++)
+                            : std::make_shared<ChannelImpl>(shared_from_this(), std::move(name), next_cid_++, server);
     register_channel(c);
     return c;
 }
@@ -92,31 +109,89 @@ std::shared_ptr<ChannelImpl> Context::Impl::make_channel(std::string name) {
 void Context::Impl::register_channel(const std::shared_ptr<ChannelImpl>& c) {
     // called on the strand
     channels_[c->cid()] = c;
+    if (!c->address_error().empty()) return;  // its operations fail at once
+    if (c->direct()) return connect_direct(*c);
     sched_.add(c->cid(), c->name(), Clock::now());
     reschedule_search();
 }
 
-std::shared_ptr<ChannelImpl> Context::Impl::op_channel(const std::string& name) {
-    auto it = op_channels_.find(name);
+std::shared_ptr<ChannelImpl> Context::Impl::op_channel(const std::string& name, const std::string& server) {
+    // no key built for searched channels: a repeated get pays no string copy
+    const std::string direct_key = server.empty() ? std::string() : server + " " + name;
+    const std::string& key = server.empty() ? name : direct_key;
+    auto it = op_channels_.find(key);
     if (it != op_channels_.end()) return it->second;
     // bounded: past 10000 cached names, forget those not connected
     if (op_channels_.size() >= 10000)
         for (auto i = op_channels_.begin(); i != op_channels_.end();)
             i = i->second->state() == Channel::State::Connected ? std::next(i) : op_channels_.erase(i);
-    auto c = make_channel(name);
-    op_channels_[name] = c;
+    auto c = make_channel(name, server);
+    op_channels_[key] = c;
     return c;
 }
 
-std::shared_ptr<LinkImpl> Context::Impl::get_link(const tcp::endpoint& ep, bool for_name_server) {
+std::shared_ptr<LinkImpl> Context::Impl::get_link(const net::ServerAddress& address, bool for_name_server) {
+    std::string key = address.to_string();
     if (!for_name_server) {
-        auto it = links_.find(ep);
+        auto it = links_.find(key);
         if (it != links_.end() && it->second->state() != ServerLink::State::Closed) return it->second;
     }
-    auto link = std::make_shared<LinkImpl>(shared_from_this(), ep, for_name_server);
-    if (!for_name_server) links_[ep] = link;
+    auto link = std::make_shared<LinkImpl>(shared_from_this(), address, for_name_server);
+    if (!for_name_server) links_[std::move(key)] = link;
     link->connect();
     return link;
+}
+
+std::shared_ptr<LinkImpl> Context::Impl::get_link(const tcp::endpoint& ep, bool for_name_server) {
+    net::ServerAddress address;
+    address.host = ep.address().to_string();
+    address.port = ep.port();
+    return get_link(address, for_name_server);
+}
+
+net::Connector Context::Impl::connector_for(const std::string& transport) const {
+    if (auto it = opts_.connectors.find(transport); it != opts_.connectors.end()) return it->second;
+    return net::builtin_connector(transport);
+}
+
+std::optional<net::ServerAddress> Context::Impl::direct_address(const std::string& server, std::string& error) const {
+    auto address = net::ServerAddress::parse(server, cfg_.server_port, &error);
+    if (!address) {
+        error = "bad server address \"" + server + "\": " + error;
+        return std::nullopt;
+    }
+    if (address->protocol != net::Protocol::pva) {
+        error = "this client speaks pvAccess only (pva:// and pva+...://), not " + address->scheme();
+        return std::nullopt;
+    }
+    if (!connector_for(address->transport)) {
+        error = "no connector for the transport \"" + address->transport + "\" of " + server +
+                " (built in: tcp, unix, ws; others through ClientOptions::connectors)";
+        return std::nullopt;
+    }
+    return address;
+}
+
+void Context::Impl::connect_direct(ChannelImpl& ch) {
+    auto link = get_link(*ch.direct());
+    ch.set(Channel::State::Connecting, link->server(), link);
+    if (link->validated()) link->create_channel(ch.shared_from_this());
+}
+
+// Direct channels whose server went away: one attempt per second for all of them, as PVXS
+// retries a server it was told to use.
+void Context::Impl::retry_direct() {
+    if (direct_timer_armed_ || !running_) return;
+    direct_timer_armed_ = true;
+    direct_timer_.expires_after(std::chrono::seconds(1));
+    direct_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec) return;
+        self->direct_timer_armed_ = false;
+        for (auto& [cid, weak_ch] : self->channels_)
+            if (auto ch = weak_ch.lock(); ch && ch->direct() && ch->state() == Channel::State::Searching)
+                self->connect_direct(*ch);
+    });
 }
 
 void Context::Impl::forget_channel(std::uint32_t cid) {
@@ -138,7 +213,7 @@ void Context::Impl::link_validated(LinkImpl& link) {
 void Context::Impl::link_closed(LinkImpl& link) {
     if (link.is_name_server()) return;  // reconnected by the name-server timer
     ++counters_.lost;
-    auto it = links_.find(link.server());
+    auto it = links_.find(link.address().to_string());
     std::shared_ptr<LinkImpl> keep;
     if (it != links_.end() && it->second.get() == &link) {
         keep = it->second;
@@ -153,6 +228,7 @@ void Context::Impl::link_closed(LinkImpl& link) {
 void Context::Impl::research(ChannelImpl& ch) {
     if (!running_) return;
     ch.set(Channel::State::Searching, std::nullopt, nullptr);
+    if (ch.direct()) return retry_direct();
     sched_.add(ch.cid(), ch.name(), Clock::now());
     reschedule_search();
 }
@@ -247,12 +323,13 @@ void Context::Impl::reschedule_search() {
 void Context::Impl::search_tick() {
     if (!running_) return;
     const auto batches = sched_.due(Clock::now());
-    const auto dests = cfg_.search_destinations();
+    // no UDP socket (ClientOptions::search off): name servers only
+    const auto dests = search_sock_ ? cfg_.search_destinations() : std::vector<udp::endpoint>{};
     const auto bcasts = net::broadcast_addresses();
     for (const auto& batch : batches) {
         wire::Search s;
         s.sequence = search_seq_++;
-        s.response_port = search_sock_->local_endpoint().port();
+        s.response_port = search_sock_ ? search_sock_->local_endpoint().port() : 0;
         for (const auto& e : batch) s.channels.push_back(wire::SearchChannel{e.cid, e.name});
         for (const auto& dest : dests) {
             const auto a = dest.address();
@@ -307,12 +384,17 @@ Context::Context(net::ClientConfig config, ClientOptions options)
     : impl_(std::make_shared<Impl>(std::move(config), std::move(options))) {
     impl_->start();
 }
+Context::Context(net::ClientConfig config, ClientOptions options, net::asio::any_io_executor executor)
+    : impl_(std::make_shared<Impl>(std::move(config), std::move(options), std::move(executor))) {
+    impl_->start();
+}
 Context::~Context() { stop(); }
 
-std::shared_ptr<Channel> Context::channel(std::string name) {
+std::shared_ptr<Channel> Context::channel(std::string name, const std::string& server) {
     // No round trip to the strand (10,000 channels would pay 10,000 thread hand-offs): the
     // channel is made here and registered there, before the clean-up its destructor posts.
-    auto c = std::make_shared<ChannelImpl>(impl_, std::move(name), impl_->next_cid_++);
+    auto c = server.empty() ? std::make_shared<ChannelImpl>(impl_, std::move(name), impl_->next_cid_++)
+                            : std::make_shared<ChannelImpl>(impl_, std::move(name), impl_->next_cid_++, server);
     asio::post(impl_->strand_, [impl = impl_, weak = std::weak_ptr<ChannelImpl>(c)] {
         if (auto ch = weak.lock()) impl->register_channel(ch);
     });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pvwire/client/context.hpp>
+#include <pvwire/net/connector.hpp>
 #include <pvwire/net/stream_transport.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_tracker.hpp>
@@ -42,16 +43,23 @@ inline asio::ip::address_v4 local_group() { return asio::ip::make_address_v4("22
 
 class Context::Impl : public std::enable_shared_from_this<Context::Impl> {
 public:
-    Impl(net::ClientConfig cfg, ClientOptions opts);
+    // Runs on `executor` when given, else on an io_context and thread of its own.
+    Impl(net::ClientConfig cfg, ClientOptions opts, std::optional<asio::any_io_executor> executor = std::nullopt);
 
     void start();
     void stop();
 
-    std::shared_ptr<ChannelImpl> make_channel(std::string name);
+    std::shared_ptr<ChannelImpl> make_channel(std::string name, const std::string& server = {});
     void register_channel(const std::shared_ptr<ChannelImpl>& c);
-    // A channel for operations: the cached one for `name`, or a new one.
-    std::shared_ptr<ChannelImpl> op_channel(const std::string& name);
+    // A channel for operations: the cached one for `name` (on `server`: "" = found by
+    // search), or a new one.
+    std::shared_ptr<ChannelImpl> op_channel(const std::string& name, const std::string& server = {});
+    std::shared_ptr<LinkImpl> get_link(const net::ServerAddress& address, bool for_name_server = false);
     std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
+    // The connector for a transport: the options' own, else a built-in one; empty if none.
+    net::Connector connector_for(const std::string& transport) const;
+    // `server` parsed for a direct channel; "" and the reason when it cannot be used.
+    std::optional<net::ServerAddress> direct_address(const std::string& server, std::string& error) const;
 
     void forget_channel(std::uint32_t cid);
     void link_validated(LinkImpl& link);
@@ -61,11 +69,13 @@ public:
     void on_search_response(const wire::SearchResponse& r, const asio::ip::address& source, std::uint16_t source_port);
     void reschedule_search();
     void hurry_now();
+    // A channel on a chosen server: connects (or reconnects, after a pause) without search.
+    void connect_direct(ChannelImpl& ch);
 
     net::ClientConfig cfg_;
     ClientOptions opts_;
-    asio::io_context io_;
-    asio::strand<asio::io_context::executor_type> strand_;
+    std::unique_ptr<asio::io_context> owned_io_;  // null when running on the user's executor
+    asio::strand<asio::any_io_executor> strand_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::thread thread_;
     std::atomic<bool> running_{false};
@@ -74,7 +84,8 @@ public:
     std::uint16_t beacon_port_ = 0;
     protocol::SearchScheduler sched_;
     protocol::BeaconTracker beacons_;
-    asio::steady_timer search_timer_, nameserver_timer_;
+    asio::steady_timer search_timer_, nameserver_timer_, direct_timer_;
+    bool direct_timer_armed_ = false;
     Clock::time_point timer_at_ = Clock::time_point::max();
     std::shared_ptr<ChannelSync> channel_sync_ = std::make_shared<ChannelSync>();
     std::atomic<std::uint32_t> next_cid_{0x12345678};  // Context::channel() takes ids off the strand
@@ -82,7 +93,7 @@ public:
     std::uint32_t search_seq_ = 1;
     std::map<std::uint32_t, std::weak_ptr<ChannelImpl>> channels_;
     std::map<std::string, std::shared_ptr<ChannelImpl>> op_channels_;  // reused by operations
-    std::map<tcp::endpoint, std::shared_ptr<LinkImpl>> links_;
+    std::map<std::string, std::shared_ptr<LinkImpl>> links_;  // by ServerAddress::to_string()
     std::vector<std::shared_ptr<LinkImpl>> name_servers_;
 
     struct Counters {
@@ -90,23 +101,26 @@ public:
     } counters_;
 
 private:
+    void open_udp();
     void search_tick();
     void on_beacon_datagram(const net::Datagram& d);
     void on_search_datagram(const net::Datagram& d);
     void connect_name_servers();
+    void retry_direct();
 };
 
 // ---- one connection to one server ---------------------------------------------------------------
 
 class LinkImpl : public ServerLink, public net::StreamTransport::Handler, public std::enable_shared_from_this<LinkImpl> {
 public:
-    LinkImpl(std::shared_ptr<Context::Impl> ctx, tcp::endpoint ep, bool name_server);
+    LinkImpl(std::shared_ptr<Context::Impl> ctx, net::ServerAddress address, bool name_server);
 
     void connect();
 
     // ServerLink
     State state() const override { return state_.load(); }
     tcp::endpoint server() const override { return ep_; }
+    const net::ServerAddress& address() const noexcept { return address_; }
     std::string auth_method() const override;
     void echo(std::vector<std::byte> payload, EchoHandler handler) override;
     bool wait_validated(std::chrono::milliseconds timeout) override;
@@ -132,8 +146,11 @@ private:
     void fail_echoes(std::error_code ec);
     void dispatch(const wire::Message& m);
 
+    void on_connected(std::error_code ec, std::shared_ptr<net::StreamTransport> transport, const std::string& error);
+
     std::weak_ptr<Context::Impl> ctx_;
-    tcp::endpoint ep_;
+    net::ServerAddress address_;
+    tcp::endpoint ep_;  // TCP links to an IP address: the server's endpoint
     bool name_server_;
     std::shared_ptr<net::StreamTransport> transport_;
     std::unique_ptr<wire::ConnectionCodec> codec_;
@@ -157,6 +174,9 @@ private:
 class ChannelImpl : public Channel, public std::enable_shared_from_this<ChannelImpl> {
 public:
     ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid);
+    // A channel on a chosen server (no search), or one whose server address is unusable
+    // (every operation on it fails at once with bad_address).
+    ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid, const std::string& server);
     ~ChannelImpl() override;
 
     // Channel
@@ -185,6 +205,8 @@ public:
     std::shared_ptr<ClientOp> take_parked(const std::string& key);
     bool park(const std::string& key, const std::shared_ptr<ClientOp>& op);
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
+    const std::optional<net::ServerAddress>& direct() const noexcept { return direct_; }
+    const std::string& address_error() const noexcept { return address_error_; }
     // The context stops: drop every operation this channel holds (they hold the channel too).
     void shutdown();
 
@@ -204,6 +226,8 @@ private:
     // that pipelined operations are reused too (at most max_parked_per_key each).
     static constexpr std::size_t max_parked_per_key = 64;
     std::multimap<std::string, std::shared_ptr<ClientOp>> parked_;
+    std::optional<net::ServerAddress> direct_;  // the chosen server, if any
+    std::string address_error_;                 // why the chosen server cannot be used
 };
 
 // ---- one operation ----------------------------------------------------------------------------------

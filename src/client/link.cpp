@@ -4,8 +4,19 @@
 
 namespace pvwire::client {
 
-LinkImpl::LinkImpl(std::shared_ptr<Context::Impl> ctx, tcp::endpoint ep, bool name_server)
-    : ctx_(ctx), ep_(ep), name_server_(name_server), echo_timer_(ctx->strand_),
+namespace {
+// The endpoint of a TCP address given as an IP literal (what search answers give).
+tcp::endpoint tcp_endpoint_of(const net::ServerAddress& address) {
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(address.host, ec);
+    if (ec || address.transport != "tcp") return {};
+    return tcp::endpoint(ip, address.port);
+}
+}  // namespace
+
+LinkImpl::LinkImpl(std::shared_ptr<Context::Impl> ctx, net::ServerAddress address, bool name_server)
+    : ctx_(ctx), address_(std::move(address)), ep_(tcp_endpoint_of(address_)), name_server_(name_server),
+      echo_timer_(ctx->strand_),
       handshake_(protocol::ClientHandshake::Options{ctx->opts_.auth_methods, ctx->opts_.user, ctx->opts_.host}) {
     wire::Limits l;
     l.max_message_bytes = ctx->cfg_.max_message_size;
@@ -42,23 +53,41 @@ void LinkImpl::send(wire::Message m) {
 void LinkImpl::connect() {
     auto ctx = ctx_.lock();
     if (!ctx) return;
-    auto sock = std::make_shared<tcp::socket>(ctx->strand_);
-    sock->async_connect(ep_, [self = shared_from_this(), sock](boost::system::error_code ec) {
-        auto ctx = self->ctx_.lock();
-        if (!ctx) return;
-        if (ec) {
-            self->on_closed(ec, "connect to " + self->ep_.address().to_string() + ":" + std::to_string(self->ep_.port()) +
-                                    " failed: " + ec.message());
-            return;
-        }
-        if (self->state_ == State::Closed) return;
-        ++ctx->counters_.opened;
-        self->transport_ = net::TcpTransport::create(std::move(*sock), ctx->cfg_.transport_limits());
-        self->set_state(State::Validating);
-        self->last_rx_ = Clock::now();
-        self->transport_->start(self->weak_from_this());
-        self->keepalive();
-    });
+    auto connector = ctx->connector_for(address_.transport);
+    if (!connector) {
+        on_closed(std::make_error_code(std::errc::address_family_not_supported),
+                  "no connector for " + address_.to_string());
+        return;
+    }
+    connector(address_, ctx->strand_, ctx->cfg_.transport_limits(),
+              [self = shared_from_this(), strand = ctx->strand_](std::error_code ec,
+                                                                 std::shared_ptr<net::StreamTransport> transport,
+                                                                 std::string error) {
+                  // a user's connector may complete anywhere: continue on the strand
+                  asio::dispatch(strand, [self, ec, transport = std::move(transport), error = std::move(error)] {
+                      self->on_connected(ec, transport, error);
+                  });
+              });
+}
+
+void LinkImpl::on_connected(std::error_code ec, std::shared_ptr<net::StreamTransport> transport,
+                            const std::string& error) {
+    auto ctx = ctx_.lock();
+    if (!ctx) return;
+    if (ec || !transport) {
+        on_closed(ec ? ec : std::make_error_code(std::errc::not_connected), error);
+        return;
+    }
+    if (state_ == State::Closed) {
+        transport->close("closed by the client");
+        return;
+    }
+    ++ctx->counters_.opened;
+    transport_ = std::move(transport);
+    set_state(State::Validating);
+    last_rx_ = Clock::now();
+    transport_->start(weak_from_this());
+    keepalive();
 }
 
 void LinkImpl::keepalive() {
@@ -261,6 +290,12 @@ void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
 
 ChannelImpl::ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid)
     : ctx_(ctx), name_(std::move(name)), cid_(cid), sync_(ctx->channel_sync_) {}
+
+ChannelImpl::ChannelImpl(std::shared_ptr<Context::Impl> ctx, std::string name, std::uint32_t cid,
+                         const std::string& server)
+    : ChannelImpl(ctx, std::move(name), cid) {
+    direct_ = ctx->direct_address(server, address_error_);
+}
 
 ChannelImpl::~ChannelImpl() {
     auto ctx = ctx_.lock();

@@ -15,6 +15,7 @@ struct ClientCategory final : std::error_category {
         case errc::disconnected: return "disconnected";
         case errc::remote_error: return "error reported by the server";
         case errc::bad_request: return "bad pvRequest";
+        case errc::bad_address: return "bad server address";
         case errc::bad_value: return "bad value";
         case errc::cancelled: return "cancelled";
         case errc::not_found: return "not found";
@@ -41,6 +42,10 @@ ClientOp::ClientOp(std::shared_ptr<ChannelImpl> ch, std::uint8_t command, OpOpti
 
 void ClientOp::begin() {
     if (finished_) return;
+    if (!ch_->address_error().empty()) {
+        finish(errc::bad_address, Result{{}, {}, wire::Status::error(ch_->address_error()), 0});
+        return;
+    }
     if (!pv_request_) {
         finish(errc::bad_request, Result{{}, {}, wire::Status::error(messages_.empty() ? "bad pvRequest" : messages_[0]), 0});
         return;
@@ -766,16 +771,18 @@ std::shared_ptr<Subscription> make_monitor(std::shared_ptr<ChannelImpl> ch, Moni
 // ---- Context entry points ---------------------------------------------------------------------------
 
 namespace {
-template <class Make> void run_op(const std::shared_ptr<Context::Impl>& impl, std::string name, Make make) {
-    asio::dispatch(impl->strand_, [impl, name = std::move(name), make = std::move(make)]() mutable {
-        auto ch = impl->op_channel(name);
+template <class Make>
+void run_op(const std::shared_ptr<Context::Impl>& impl, std::string name, std::string server, Make make) {
+    asio::dispatch(impl->strand_, [impl, name = std::move(name), server = std::move(server), make = std::move(make)]() mutable {
+        auto ch = impl->op_channel(name, server);
         if (auto op = make(ch)) op->begin();  // null: an existing operation took it over
     });
 }
 }  // namespace
 
 void Context::start_get(std::string name, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
         if (auto parked = ch->take_parked("get:" + o.request)) {
             parked->again(std::move(o), std::move(c));
             return nullptr;
@@ -785,7 +792,8 @@ void Context::start_get(std::string name, OpOptions o, Completion c) {
 }
 void Context::start_put(std::string name, Value v, std::vector<std::pair<std::string, std::string>> fields, OpOptions o,
                         Completion c) {
-    run_op(impl_, std::move(name),
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server),
            [v = std::move(v), f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable -> std::shared_ptr<ClientOp> {
                if (auto parked = ch->take_parked("put:" + o.request)) {
                    parked->again_put(std::move(v), std::move(f), std::move(o), std::move(c));
@@ -795,27 +803,32 @@ void Context::start_put(std::string name, Value v, std::vector<std::pair<std::st
            });
 }
 void Context::start_put_get(std::string name, Value v, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [v = std::move(v), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [v = std::move(v), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_put_get(std::move(ch), std::move(v), std::move(o), std::move(c));
     });
 }
 void Context::start_rpc(std::string name, Value arg, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [a = std::move(arg), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [a = std::move(arg), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_rpc(std::move(ch), std::move(a), std::move(o), std::move(c));
     });
 }
 void Context::start_info(std::string name, std::string sub, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [s = std::move(sub), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [s = std::move(sub), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_info(std::move(ch), std::move(s), std::move(o), std::move(c));
     });
 }
 void Context::start_process(std::string name, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_process(std::move(ch), std::move(o), std::move(c));
     });
 }
 void Context::start_array(std::string name, ArrayAction a, OpOptions o, Completion c) {
-    run_op(impl_, std::move(name), [a = std::move(a), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    run_op(impl_, std::move(name), std::move(server), [a = std::move(a), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_array(std::move(ch), std::move(a), std::move(o), std::move(c));
     });
 }
@@ -838,10 +851,12 @@ private:
 };
 
 template <class Make>
-std::shared_ptr<Operation> start_handle(const std::shared_ptr<Context::Impl>& impl, std::string name, Make make) {
+std::shared_ptr<Operation> start_handle(const std::shared_ptr<Context::Impl>& impl, std::string name,
+                                        std::string server, Make make) {
     auto h = std::make_shared<OperationHandle>(impl);
-    asio::dispatch(impl->strand_, [impl, name = std::move(name), make = std::move(make), slot = h->op_]() mutable {
-        auto op = make(impl->op_channel(name));
+    asio::dispatch(impl->strand_, [impl, name = std::move(name), server = std::move(server), make = std::move(make),
+                                   slot = h->op_]() mutable {
+        auto op = make(impl->op_channel(name, server));
         *slot = op;
         op->begin();
     });
@@ -850,18 +865,21 @@ std::shared_ptr<Operation> start_handle(const std::shared_ptr<Context::Impl>& im
 }  // namespace
 
 std::shared_ptr<Operation> Context::get_op(std::string name, OpOptions o, Completion c) {
-    return start_handle(impl_, std::move(name), [o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    return start_handle(impl_, std::move(name), std::move(server), [o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_get(std::move(ch), std::move(o), std::move(c));
     });
 }
 std::shared_ptr<Operation> Context::put_op(std::string name, std::vector<std::pair<std::string, std::string>> fields,
                                            OpOptions o, Completion c) {
-    return start_handle(impl_, std::move(name), [f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    return start_handle(impl_, std::move(name), std::move(server), [f = std::move(fields), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_put(std::move(ch), Value(), std::move(f), std::move(o), std::move(c));
     });
 }
 std::shared_ptr<Operation> Context::rpc_op(std::string name, Value arg, OpOptions o, Completion c) {
-    return start_handle(impl_, std::move(name), [a = std::move(arg), o = std::move(o), c = std::move(c)](auto ch) mutable {
+    auto server = o.server;  // before `o` is moved into the lambda
+    return start_handle(impl_, std::move(name), std::move(server), [a = std::move(arg), o = std::move(o), c = std::move(c)](auto ch) mutable {
         return make_rpc(std::move(ch), std::move(a), std::move(o), std::move(c));
     });
 }
@@ -870,7 +888,8 @@ std::shared_ptr<Subscription> Context::monitor(std::string name, MonitorOptions 
     std::promise<std::shared_ptr<Subscription>> made;
     auto fut = made.get_future();
     asio::dispatch(impl_->strand_, [impl = impl_, &name, &options, &notify, &made] {
-        made.set_value(make_monitor(impl->op_channel(name), std::move(options), std::move(notify)));
+        auto ch = impl->op_channel(name, options.server);
+        made.set_value(make_monitor(std::move(ch), std::move(options), std::move(notify)));
     });
     return fut.get();
 }

@@ -442,6 +442,12 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     env.read_int({"EPICS_PVA_DEBUG"}, s.debug);
     read_busy_poll(env, s.busy_poll);
     read_tcp_buffer(env, s.tcp_buffer_bytes);
+    if (env.pick({"PVWIRE_UNIX_PATH"})) s.unix_path = env.value;
+    if (env.pick({"PVWIRE_HTTP_PORT"})) {
+        std::uint16_t port = 0;
+        env.read_port({"PVWIRE_HTTP_PORT"}, port);
+        s.http_port = port;
+    }
     return s;
 }
 
@@ -475,6 +481,10 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
+    o << "  PVWIRE_UNIX_PATH=" << (unix_path.empty() ? "(none)" : unix_path) << '\n';
+    o << "  PVWIRE_HTTP_PORT=" << (http_port ? std::to_string(*http_port) : "(none)");
+    if (bound_http_port) o << " (bound " << bound_http_port << ')';
+    o << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -1,4 +1,4 @@
-#include "framed_stream.hpp"
+#include <pvwire/net/detail/framed_stream.hpp>
 
 #include <pvwire/wire/framing.hpp>
 

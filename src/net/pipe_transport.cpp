@@ -1,6 +1,6 @@
 #include <pvwire/net/pipe_transport.hpp>
 
-#include "framed_stream.hpp"
+#include <pvwire/net/detail/framed_stream.hpp>
 
 #include <algorithm>
 #include <atomic>

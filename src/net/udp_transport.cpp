@@ -3,7 +3,7 @@
 // address; sending goes through a bounded queue (full: drop and count).
 #include <pvwire/net/udp_transport.hpp>
 
-#include "raw_buffer.hpp"
+#include <pvwire/net/detail/raw_buffer.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -8,6 +8,7 @@
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/guid.hpp>
 #include <pvwire/net/interfaces.hpp>
+#include <pvwire/net/connector.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_schedule.hpp>
@@ -107,7 +108,7 @@ public:
     std::shared_ptr<StaticSource> own_ = std::make_shared<StaticSource>();
     std::shared_ptr<PVHandler> info_;
 
-    std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
+    std::vector<std::shared_ptr<net::Listener>> listeners_;
     std::vector<std::shared_ptr<net::UdpTransport>> search_sockets_;
     std::shared_ptr<net::UdpTransport> beacon_socket_;
     std::shared_ptr<asio::steady_timer> beacon_timer_;
@@ -119,8 +120,13 @@ public:
             beacons{0}, echoes{0};
     } counters_;
 
+    void add_listener(std::shared_ptr<net::Listener> listener);
+    // Serves a connection accepted by a listener or handed in by the user.
+    void adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol);
+
 private:
-    void accept(std::shared_ptr<tcp::acceptor> acc);
+    std::vector<tcp::acceptor> bind_tcp(const std::vector<asio::ip::address>& interfaces);
+    void start_configured_listeners(const asio::ip::address& http_address);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
     void send_beacon();
 };
@@ -131,26 +137,8 @@ void Server::Impl::start() {
     auto interfaces = cfg_.interfaces;
     if (interfaces.empty()) interfaces.push_back(asio::ip::address_v4::any());
 
-    // TCP: the configured port, or an ephemeral one when it is taken (as PVXS does)
-    std::uint16_t tcp_port = cfg_.server_port;
-    for (const auto& addr : interfaces) {
-        auto acc = std::make_shared<tcp::acceptor>(ex_);
-        tcp::endpoint ep(addr, tcp_port);
-        acc->open(ep.protocol());
-        acc->set_option(tcp::acceptor::reuse_address(true));
-        boost::system::error_code ec;
-        acc->bind(ep, ec);
-        if (ec == asio::error::address_in_use && acceptors_.empty()) {
-            ep.port(0);
-            acc->bind(ep);
-        } else if (ec) {
-            throw boost::system::system_error(ec, "pvwire server: bind TCP " + ep.address().to_string() + ":" +
-                                                      std::to_string(ep.port()));
-        }
-        acc->listen();
-        tcp_port = acc->local_endpoint().port();  // every interface on the same port
-        acceptors_.push_back(acc);
-    }
+    auto acceptors = bind_tcp(interfaces);
+    const std::uint16_t tcp_port = acceptors.front().local_endpoint().port();
     cfg_.bound_tcp_port = tcp_port;
     responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) { return claims(n); });
 
@@ -186,7 +174,8 @@ void Server::Impl::start() {
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(cfg_.beacon_period_slow)));
     beacon_timer_ = std::make_shared<asio::steady_timer>(ex_);
 
-    for (auto& acc : acceptors_) accept(acc);
+    for (auto& acc : acceptors) add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits()));
+    start_configured_listeners(interfaces.front());
     asio::post(ex_, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->send_beacon();
     });
@@ -202,10 +191,12 @@ void Server::Impl::stop() {
     running_ = false;
     // close everything on the executor; with nothing left to do, the threads then return
     asio::post(ex_, [self = shared_from_this()] {
-        for (auto& acc : self->acceptors_) {
-            boost::system::error_code ec;
-            acc->close(ec);
+        std::vector<std::shared_ptr<net::Listener>> listeners;
+        {
+            std::lock_guard lock(self->mu_);
+            listeners = self->listeners_;
         }
+        for (auto& l : listeners) l->stop();
         for (auto& s : self->search_sockets_) s->close();
         if (self->beacon_socket_) self->beacon_socket_->close();
         if (self->beacon_timer_) self->beacon_timer_->cancel();
@@ -225,57 +216,99 @@ void Server::Impl::stop() {
     }
     std::lock_guard lock(mu_);
     connections_.clear();
-    acceptors_.clear();
+    listeners_.clear();
     search_sockets_.clear();
     beacon_socket_.reset();
 }
 
-void Server::Impl::accept(std::shared_ptr<tcp::acceptor> acc) {
-    acc->async_accept(asio::make_strand(ex_), [weak = weak_from_this(), acc](boost::system::error_code ec,
-                                                                            tcp::socket sock) {
-        auto self = weak.lock();
-        if (!self || ec == asio::error::operation_aborted || !acc->is_open() || !self->running_) return;
-        if (!ec) {
-            auto transport = net::TcpTransport::create(std::move(sock), self->cfg_.transport_limits());
-            wire::Limits limits;
-            limits.max_message_bytes = self->cfg_.max_message_size;
-            detail::ServerConnection::Hooks hooks;
-            std::weak_ptr<Impl> weak = self;
-            hooks.search = [weak](const wire::Search& s) -> std::optional<protocol::SearchResponder::Reply> {
-                auto impl = weak.lock();
-                if (!impl) return std::nullopt;
-                ++impl->counters_.searches;
-                auto r = impl->responder_.answer(s, true);
-                if (r) ++impl->counters_.replies;
-                return r;
-            };
-            hooks.open = [weak](std::string_view name, const Peer& peer) -> std::shared_ptr<PVHandler> {
-                auto impl = weak.lock();
-                return impl ? impl->open(name, peer) : nullptr;
-            };
-            hooks.echoed = [weak] {
-                if (auto impl = weak.lock()) ++impl->counters_.echoes;
-            };
-            hooks.closed = [weak](detail::ServerConnection& c, const std::string&, bool dropped) {
-                auto impl = weak.lock();
-                if (!impl) return;
-                --impl->counters_.open;
-                if (dropped) ++impl->counters_.dropped;
-                std::lock_guard lock(impl->mu_);
-                impl->connections_.erase(c.shared_from_this());
-            };
-            auto conn = std::make_shared<detail::ServerConnection>(
-                transport, protocol::ServerHandshake::Options{}, limits, self->cfg_.idle_timeout(), std::move(hooks));
-            {
-                std::lock_guard lock(self->mu_);
-                self->connections_.insert(conn);
-            }
-            ++self->counters_.accepted;
-            ++self->counters_.open;
-            conn->start();
+// TCP: the configured port on every interface, or an ephemeral one when it is taken (as
+// PVXS does); every interface on the same port.
+std::vector<tcp::acceptor> Server::Impl::bind_tcp(const std::vector<asio::ip::address>& interfaces) {
+    std::vector<tcp::acceptor> acceptors;
+    std::uint16_t port = cfg_.server_port;
+    for (const auto& addr : interfaces) {
+        tcp::acceptor acc(ex_);
+        tcp::endpoint ep(addr, port);
+        acc.open(ep.protocol());
+        acc.set_option(tcp::acceptor::reuse_address(true));
+        boost::system::error_code ec;
+        acc.bind(ep, ec);
+        if (ec == asio::error::address_in_use && acceptors.empty()) {
+            ep.port(0);
+            acc.bind(ep);
+        } else if (ec) {
+            throw boost::system::system_error(ec, "pvwire server: bind TCP " + ep.address().to_string() + ":" +
+                                                      std::to_string(ep.port()));
         }
-        self->accept(acc);
+        acc.listen();
+        port = acc.local_endpoint().port();
+        acceptors.push_back(std::move(acc));
+    }
+    return acceptors;
+}
+
+// The listeners the configuration asks for besides TCP: a UNIX socket, an HTTP port.
+void Server::Impl::start_configured_listeners(const asio::ip::address& http_address) {
+    if (!cfg_.unix_path.empty()) add_listener(net::unix_listener(ex_, cfg_.unix_path, cfg_.transport_limits()));
+    if (cfg_.http_port) {
+        auto http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits());
+        cfg_.bound_http_port = http->bound_port();
+        add_listener(std::move(http));
+    }
+}
+
+void Server::Impl::add_listener(std::shared_ptr<net::Listener> listener) {
+    {
+        std::lock_guard lock(mu_);
+        listeners_.push_back(listener);
+    }
+    listener->start([weak = weak_from_this()](std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
+        auto self = weak.lock();
+        if (self && self->running_) self->adopt(std::move(transport), protocol);
     });
+}
+
+void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
+    if (protocol != net::Protocol::pva) {
+        transport->close("this server speaks pvAccess only on this endpoint");
+        return;
+    }
+    wire::Limits limits;
+    limits.max_message_bytes = cfg_.max_message_size;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    detail::ServerConnection::Hooks hooks;
+    hooks.search = [weak](const wire::Search& s) -> std::optional<protocol::SearchResponder::Reply> {
+        auto impl = weak.lock();
+        if (!impl) return std::nullopt;
+        ++impl->counters_.searches;
+        auto r = impl->responder_.answer(s, true);
+        if (r) ++impl->counters_.replies;
+        return r;
+    };
+    hooks.open = [weak](std::string_view name, const Peer& peer) -> std::shared_ptr<PVHandler> {
+        auto impl = weak.lock();
+        return impl ? impl->open(name, peer) : nullptr;
+    };
+    hooks.echoed = [weak] {
+        if (auto impl = weak.lock()) ++impl->counters_.echoes;
+    };
+    hooks.closed = [weak](detail::ServerConnection& c, const std::string&, bool dropped) {
+        auto impl = weak.lock();
+        if (!impl) return;
+        --impl->counters_.open;
+        if (dropped) ++impl->counters_.dropped;
+        std::lock_guard lock(impl->mu_);
+        impl->connections_.erase(c.shared_from_this());
+    };
+    auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), protocol::ServerHandshake::Options{},
+                                                           limits, cfg_.idle_timeout(), std::move(hooks));
+    {
+        std::lock_guard lock(mu_);
+        connections_.insert(conn);
+    }
+    ++counters_.accepted;
+    ++counters_.open;
+    conn->start();
 }
 
 void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d) {
@@ -404,6 +437,12 @@ Server::~Server() { stop(); }
 void Server::start() { impl_->start(); }
 void Server::stop() { impl_->stop(); }
 
+void Server::add_listener(std::shared_ptr<net::Listener> listener) { impl_->add_listener(std::move(listener)); }
+void Server::accept(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
+    impl_->adopt(std::move(transport), protocol);
+}
+net::asio::any_io_executor Server::executor() const { return impl_->ex_; }
+
 void Server::add_pv(std::string name, std::shared_ptr<PVHandler> pv) {
     impl_->own_->add(std::move(name), std::move(pv));
     std::lock_guard lock(impl_->mu_);
@@ -445,6 +484,7 @@ void Server::set_claim(Claim claim) {
 net::ServerConfig Server::config() const { return impl_->cfg_; }
 std::uint16_t Server::tcp_port() const { return impl_->cfg_.bound_tcp_port; }
 std::uint16_t Server::udp_port() const { return impl_->cfg_.bound_udp_port; }
+std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
 const wire::Guid& Server::guid() const { return impl_->guid_; }
 
 ServerStats Server::stats() const {

@@ -4,7 +4,8 @@
 // keep-alives, detects dead peers within the EPICS timeout, and re-searches and reconnects
 // after a loss.
 //
-// Threading: the context runs its own io_context on one thread. All its state lives on one
+// Threading: the context runs its own io_context on one thread (or the application's executor,
+// see the constructors). All its state lives on one
 // strand; every callback it makes (channel state changes, echo replies) runs there, one at a
 // time, and must not block. Public member functions may be called from any thread.
 // Lifetime: dropping a Channel handle stops searching for it; stop() or the destructor closes
@@ -14,11 +15,13 @@
 #include <pvwire/client/result.hpp>
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
+#include <pvwire/net/connector.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +37,12 @@ struct ClientOptions {
     std::vector<std::string> auth_methods{"ca", "anonymous"};
     std::string user;  // "ca" account name; empty: this process's login name
     std::string host;  // "ca" host name; empty: this host's name
+    // Connectors for direct server addresses, by transport name ("pva+<name>://..."), besides
+    // the built-in tcp, unix and ws (which an entry of the same name replaces).
+    std::map<std::string, net::Connector> connectors;
+    // Search over UDP and listen to beacons. Off: the context opens no UDP socket and finds
+    // channels only through name servers or on a chosen server (OpOptions::server).
+    bool search = true;
 };
 
 struct ContextStats {
@@ -88,6 +97,9 @@ public:
 struct OpOptions {
     std::string request;  // pvRequest text, e.g. "field(value,alarm)" (empty: everything)
     std::chrono::milliseconds timeout{5000};
+    // The server to use, without search: "host:port", "pva+unix:///run/pv.sock",
+    // "pva+ws://host:port/pva" (net::ServerAddress). Empty: found by search.
+    std::string server;
 };
 
 struct MonitorOptions {
@@ -96,6 +108,7 @@ struct MonitorOptions {
     // Flow control: the server sends only what we acknowledged. Off by default, as in PVXS's
     // and pvAccessCPP's clients (some servers stall with it); record[pipeline=true] turns it on.
     bool pipeline = false;
+    std::string server;           // as OpOptions::server
 };
 
 // One update of a monitor, or an event in its life.
@@ -139,12 +152,18 @@ public:
 class Context {
 public:
     explicit Context(net::ClientConfig config = net::ClientConfig::from_env(), ClientOptions options = {});
+    // Runs on `executor` (e.g. the application's io_context) with no thread of its own; its
+    // callbacks run on a strand of it. The application runs the executor; then the blocking
+    // conveniences (get, put, rpc, info, monitor, link) must not be called from its threads.
+    Context(net::ClientConfig config, ClientOptions options, net::asio::any_io_executor executor);
     ~Context();
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
 
-    // Starts searching for `name`; the handle keeps the search alive.
-    std::shared_ptr<Channel> channel(std::string name);
+    // Starts searching for `name`; the handle keeps the search alive. With `server` (a
+    // net::ServerAddress text such as "pva+unix:///run/pv.sock"), connects to that server
+    // without search, and again after a loss (one attempt a second).
+    std::shared_ptr<Channel> channel(std::string name, const std::string& server = {});
     // A connection to one server, bypassing search (like PVXS's ConnectBuilder::server()).
     std::shared_ptr<ServerLink> link(const net::tcp::endpoint& server);
     // ---- operations ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ enum class errc {
     bad_value,          // the value to put cannot be built from the given input
     cancelled,          // the operation was dropped before it finished
     not_found,          // GET_FIELD named a field the PV lacks, or a refused channel
+    bad_address,        // the chosen server address does not parse, or no connector serves it
 };
 
 const std::error_category& category() noexcept;

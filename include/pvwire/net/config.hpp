@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,9 +142,16 @@ struct ServerConfig {
     // requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
 
+    // PVWIRE_UNIX_PATH (pvwire's own): also serve pvAccess on this UNIX socket; "" = none.
+    std::string unix_path;
+    // PVWIRE_HTTP_PORT (pvwire's own): also serve an HTTP port whose WebSocket endpoint /pva
+    // carries pvAccess, on the first interface; unset = none, 0 = ephemeral.
+    std::optional<std::uint16_t> http_port;
+
     // Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;
     std::uint16_t bound_udp_port = 0;
+    std::uint16_t bound_http_port = 0;
 
     std::vector<std::string> warnings;
 

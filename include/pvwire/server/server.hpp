@@ -3,6 +3,10 @@
 // answers searches for the names it serves, sends beacons, and runs the handshake, echo and
 // idle timeout of every client connection. (Channels and their operations come on top.)
 //
+// Other transports plug in: the configuration can add a UNIX socket (unix_path) and an HTTP
+// port whose WebSocket endpoint /pva carries pvAccess (http_port); add_listener() runs any
+// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md).
+//
 // Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
 // executor the caller gives. Each client connection is served on its own strand, so a slow or
 // broken client never delays the others. All public member functions are thread-safe.
@@ -11,6 +15,7 @@
 
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
+#include <pvwire/net/connector.hpp>
 #include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
@@ -49,6 +54,14 @@ public:
     void start();
     void stop();
 
+    // Accepts connections from `listener` too (before or after start(); stopped by stop()).
+    void add_listener(std::shared_ptr<net::Listener> listener);
+    // Serves one connection that was accepted elsewhere (not started yet; the server starts
+    // it). It speaks `protocol` from its first byte: pvAccess begins with the server's greeting.
+    void accept(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol = net::Protocol::pva);
+    // The executor the server runs on (for listeners and transports made for it).
+    net::asio::any_io_executor executor() const;
+
     // Serves `pv` as `name` (through the server's own StaticSource).
     void add_pv(std::string name, std::shared_ptr<PVHandler> pv);
     void remove_pv(std::string_view name);
@@ -65,6 +78,8 @@ public:
     net::ServerConfig config() const;
     std::uint16_t tcp_port() const;
     std::uint16_t udp_port() const;
+    // The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
+    std::uint16_t http_port() const;
     const wire::Guid& guid() const;
     ServerStats stats() const;
     // A client configuration that finds this server (for isolated tests and examples).

@@ -1,7 +1,7 @@
 // RawBuffer: a fixed-size byte buffer whose storage is not zero-filled. Receive buffers are
 // sized for large messages but mostly hold small ones, and the kernel commits memory only for
 // the pages written: an idle connection's 64 KiB buffer costs a page or two of RSS instead of
-// 64 KiB (a std::vector<std::byte> zero-fills, touching every page). Private to src/net.
+// 64 KiB (a std::vector<std::byte> zero-fills, touching every page). An implementation detail of the transports.
 #pragma once
 
 #include <cstddef>

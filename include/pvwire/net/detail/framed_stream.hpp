@@ -1,16 +1,17 @@
 // FramedStream: the part of a stream transport that does not depend on what moves the bytes:
 // the read buffer and framing, the write queue with batching, the limits and the close
-// protocol. TcpTransport and PipeTransport own one each and supply the I/O through Io, so the
-// in-memory pipe used by tests exercises exactly the code that runs over TCP.
+// protocol. basic_stream_transport (TCP, UNIX, TLS, WebSocket) and PipeTransport own one each
+// and supply the I/O through Io, so every stream, the in-memory pipe of the tests included,
+// runs exactly the same framing code. Compiled into the library (src/net/framed_stream.cpp).
 //
 // Threading: read_done()/write_done() and every Io call happen on `strand`. send(), close()
 // and the getters may be called from any thread; they take a short lock for the queue.
-// Private to src/net.
+// An implementation detail of the transports: not an API.
 #pragma once
 
 #include <pvwire/net/stream_transport.hpp>
 
-#include "raw_buffer.hpp"
+#include <pvwire/net/detail/raw_buffer.hpp>
 
 #include <atomic>
 #include <cstddef>
