@@ -115,7 +115,7 @@ void ServerConnection::handle(const wire::Message& m) {
     if (!engine_) {
         Peer peer{transport_->peer_name(), handshake_.credentials()};
         std::weak_ptr<ServerConnection> weak = weak_from_this();
-        engine_ = std::make_shared<ChannelEngine>(
+        engine_ = std::make_shared<PvaFrontEnd>(
             transport_->executor(), std::move(peer), handshake_.order(), hooks_.open,
             [weak](wire::Message&& reply) {
                 if (auto self = weak.lock()) self->send(reply);

@@ -2,7 +2,7 @@
 // answers, searches over TCP and the idle timeout. Runs on the transport's strand.
 #pragma once
 
-#include "channel_engine.hpp"
+#include "pva_front_end.hpp"
 
 #include <pvwire/net/stream_transport.hpp>
 #include <pvwire/protocol/search_responder.hpp>
@@ -22,7 +22,7 @@ public:
         std::function<std::optional<protocol::SearchResponder::Reply>(const wire::Search&)> search;
         std::function<void(ServerConnection&, const std::string& reason, bool dropped)> closed;
         std::function<void()> echoed;
-        ChannelEngine::Open open;   // CREATE_CHANNEL: the PV for a name
+        PvaFrontEnd::Open open;   // CREATE_CHANNEL: the PV for a name
         EngineLimits limits;
     };
 
@@ -57,7 +57,7 @@ private:
     wire::Message msg_;        // reused for every decoded message
     wire::OutBuffer out_;      // reused for replies
     bool dropped_ = false;     // closed by us for a protocol error, limit or timeout
-    std::shared_ptr<ChannelEngine> engine_;  // after validation
+    std::shared_ptr<PvaFrontEnd> engine_;  // after validation
 };
 
 }  // namespace pvwire::server::detail

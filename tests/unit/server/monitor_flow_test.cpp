@@ -1,16 +1,16 @@
-// Monitor flow on the server side, at the ChannelEngine level (no sockets): demand-driven PVs
+// Monitor flow on the server side, at the PvaFrontEnd level (no sockets): demand-driven PVs
 // (PVHandler::feeder) fill exactly what pipeline flow control allows, and monitors wait in
 // their queues while the connection's backlog is above the high-water mark.
 #include <catch2/catch.hpp>
 
-#include "../../../src/server/channel_engine.hpp"
+#include "../../../src/server/pva_front_end.hpp"
 
 #include <pvwire/data/nt.hpp>
 #include <pvwire/protocol/pv_request.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 
 using namespace pvwire;
-using server::detail::ChannelEngine;
+using server::detail::PvaFrontEnd;
 
 namespace {
 
@@ -52,10 +52,10 @@ struct Harness {
     std::vector<std::vector<std::byte>> updates;  // encoded MONITOR updates
     std::size_t backlog = 0;
     wire::ConnectionCodec client;  // decodes what a client would receive
-    std::shared_ptr<ChannelEngine> engine;
+    std::shared_ptr<PvaFrontEnd> engine;
 
     explicit Harness(server::detail::EngineLimits limits = {}) {
-        engine = std::make_shared<ChannelEngine>(
+        engine = std::make_shared<PvaFrontEnd>(
             io.get_executor(), server::Peer{}, wire::ByteOrder::Little,
             [this](std::string_view, const server::Peer&) { return pv; },
             [this](wire::Message&& m) { replies.push_back(std::move(m)); },

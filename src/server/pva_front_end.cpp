@@ -1,0 +1,369 @@
+#include "pva_front_end.hpp"
+
+#include <pvwire/wire/value_codec.hpp>
+
+#include <array>
+#include <mutex>
+
+namespace pvwire::server::detail {
+
+namespace asio = net::asio;
+using wire::Status;
+
+namespace {
+
+// The one place a pvAccess operation command meets the core's operation kinds.
+OpKind kind_for(wire::Command command) {
+    switch (command) {
+    case wire::Command::Put: return OpKind::put;
+    case wire::Command::PutGet: return OpKind::put_get;
+    case wire::Command::Monitor: return OpKind::monitor;
+    case wire::Command::Array: return OpKind::array;
+    case wire::Command::Process: return OpKind::process;
+    case wire::Command::Rpc: return OpKind::rpc;
+    default: return OpKind::get;
+    }
+}
+
+// A reply to an operation request: ioid, sub-command echoed, status.
+template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Status st = {}) {
+    Resp r;
+    r.ioid = ioid;
+    r.subcmd = subcmd;
+    r.status = std::move(st);
+    return r;
+}
+
+// Monitor fan-out: subscribers that would receive identical bytes for one update (same value,
+// same selected fields, same byte order) share one encoding of its data part. Keyed by the
+// update's storage, which every subscriber's queue shares until the next post.
+class FanoutCache {
+public:
+    std::shared_ptr<const wire::OutBuffer> find_or_encode(const Value& v, const BitSet& bits,
+                                                          wire::ByteOrder order) {
+        std::lock_guard lock(mu_);
+        for (auto& e : entries_) {
+            // the address first (cheap); the weak pointer tells a live store from a new one
+            // allocated where an expired one was
+            if (e.raw != v.store() || e.order != order || !(e.bits == bits))
+                continue;
+            if (auto s = e.store.lock(); s && s.get() == v.store())
+                return e.bytes;
+        }
+        // large arrays stay references to the value's storage (written in place)
+        auto out = std::make_shared<wire::OutBuffer>();
+        wire::Writer w(*out, order);
+        wire::encode_partial(w, v, bits, nullptr);
+        std::shared_ptr<const wire::OutBuffer> bytes = std::move(out);
+        // Encodings that reference arrays are cheap to redo and would keep those arrays
+        // alive while cached: only small, self-contained ones are kept.
+        if (bytes->external_count() != 0 || bytes->size() > max_cached_bytes)
+            return bytes;
+        entries_[next_] = Entry{v.store(), v.store_ptr(), bits, order, bytes};
+        next_ = (next_ + 1) % entries_.size();
+        return bytes;
+    }
+
+private:
+    static constexpr std::size_t max_cached_bytes = 64 * 1024;
+    struct Entry {
+        const void* raw = nullptr;
+        std::weak_ptr<pvwire::detail::ValueStore> store;
+        BitSet bits;
+        wire::ByteOrder order = wire::ByteOrder::Little;
+        std::shared_ptr<const wire::OutBuffer> bytes;
+    };
+    std::mutex mu_;
+    std::array<Entry, 64> entries_{};
+    std::size_t next_ = 0;
+};
+
+FanoutCache& fanout_cache() {
+    static FanoutCache c;
+    return c;
+}
+
+} // namespace
+
+PvaFrontEnd::PvaFrontEnd(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
+                         SendRaw send_raw, Backlog backlog, EngineLimits limits)
+    : order_(order), send_(std::move(send)), send_raw_(std::move(send_raw)), backlog_(std::move(backlog)),
+      core_(std::make_shared<ChannelCore>(std::move(executor), std::move(peer), std::move(open), static_cast<CoreEvents&>(*this), limits)) {}
+
+PvaFrontEnd::~PvaFrontEnd() { core_->close(); }
+
+void PvaFrontEnd::send(wire::Body body) {
+    wire::Message m;
+    m.order = order_;
+    m.from_server = true;
+    m.body = std::move(body);
+    send_(std::move(m));
+}
+
+void PvaFrontEnd::op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) {
+    send(wire::RemoteMessage{ioid, severity, std::move(text)});
+}
+
+void PvaFrontEnd::channel_closed(std::uint32_t sid, std::uint32_t cid) { send(wire::DestroyChannel{sid, cid}); }
+
+void PvaFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text) {
+    const Status st = Status::error(std::move(text));
+    switch (wire::Command(command)) {
+    case wire::Command::Get: send(response<wire::GetResponse>(ioid, subcmd, st)); break;
+    case wire::Command::Put: send(response<wire::PutResponse>(ioid, subcmd, st)); break;
+    case wire::Command::PutGet: send(response<wire::PutGetResponse>(ioid, subcmd, st)); break;
+    case wire::Command::Array: send(response<wire::ArrayResponse>(ioid, subcmd, st)); break;
+    case wire::Command::Process: send(response<wire::ProcessResponse>(ioid, subcmd, st)); break;
+    case wire::Command::Rpc: send(response<wire::RpcResponse>(ioid, subcmd, st)); break;
+    case wire::Command::Monitor: {
+        // a monitor error outside INIT ends the subscription: a finish (0x10) with the status
+        const bool init = subcmd & wire::subcmd::init;
+        auto r = response<wire::MonitorResponse>(ioid, init ? subcmd : std::uint8_t(subcmd | wire::subcmd::destroy), st);
+        r.has_data = false;
+        send(std::move(r));
+        break;
+    }
+    case wire::Command::GetField: {
+        wire::GetFieldResponse r;
+        r.ioid = ioid;
+        r.status = st;
+        send(std::move(r));
+        break;
+    }
+    default: op_message(ioid, 2, st.message); break;
+    }
+}
+
+template <class Resp> void PvaFrontEnd::reply_now(const wire::OperationRequest& m, Resp r) {
+    send(std::move(r));
+    if (m.destroys()) core_->destroy_op(m.ioid);
+}
+
+// Runs on the strand while the core lives (ChannelCore's completions never outlive it, and
+// this front-end owns the core), so `this` is valid.
+template <class Resp, class Fill> auto PvaFrontEnd::reply_later(const wire::OperationRequest& m, Fill fill) {
+    return [this, ioid = m.ioid, subcmd = m.subcmd, fill = std::move(fill)](Status st, auto&&... rest) mutable {
+        auto r = response<Resp>(ioid, subcmd, std::move(st));
+        fill(r, std::forward<decltype(rest)>(rest)...);
+        send(std::move(r));
+        if (subcmd & wire::subcmd::destroy) core_->destroy_op(ioid);
+    };
+}
+
+bool PvaFrontEnd::handle(const wire::Message& msg) {
+    return std::visit(
+        [&](const auto& m) -> bool {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, wire::CreateChannelRequest>) create_channel(m);
+            else if constexpr (std::is_same_v<T, wire::DestroyChannel>) destroy_channel(m);
+            else if constexpr (std::is_same_v<T, wire::GetFieldRequest>) get_field(m);
+            else if constexpr (std::is_same_v<T, wire::GetRequest>) get(m);
+            else if constexpr (std::is_same_v<T, wire::PutRequest>) put(m);
+            else if constexpr (std::is_same_v<T, wire::PutGetRequest>) put_get(m);
+            else if constexpr (std::is_same_v<T, wire::MonitorRequest>) monitor(m);
+            else if constexpr (std::is_same_v<T, wire::ArrayRequest>) array(m);
+            else if constexpr (std::is_same_v<T, wire::ProcessRequest>) process(m);
+            else if constexpr (std::is_same_v<T, wire::RpcRequest>) rpc(m);
+            else if constexpr (std::is_same_v<T, wire::DestroyRequest>) core_->destroy_op(m.ioid);  // no reply (PVXS)
+            else if constexpr (std::is_same_v<T, wire::CancelRequest>) core_->cancel_op(m.ioid);
+            else return false;
+            return true;
+        },
+        msg.body);
+}
+
+// ---- channels ------------------------------------------------------------------------------
+
+void PvaFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
+    for (const auto& c : m.channels) {
+        auto opened = core_->create_channel(c.name, c.cid);
+        wire::CreateChannelResponse r;
+        r.cid = c.cid;
+        if (opened.status.success()) r.sid = opened.sid;  // a refusal keeps the message's 0xFFFFFFFF
+        r.status = std::move(opened.status);
+        send(std::move(r));
+    }
+}
+
+void PvaFrontEnd::destroy_channel(const wire::DestroyChannel& m) {
+    // an unknown sid: nothing to destroy, nothing to say (PVXS)
+    if (auto cid = core_->destroy_channel(m.sid)) send(wire::DestroyChannel{m.sid, *cid});
+}
+
+void PvaFrontEnd::get_field(const wire::GetFieldRequest& m) {
+    auto [st, type] = core_->field_type(m.sid, m.sub_field);
+    if (!st.success()) return reply_error(std::uint8_t(wire::Command::GetField), m.ioid, 0, st.message);
+    wire::GetFieldResponse r;
+    r.ioid = m.ioid;
+    r.type = std::move(type);
+    send(std::move(r));
+}
+
+// ---- INIT ------------------------------------------------------------------------------------
+
+void PvaFrontEnd::init(wire::Command command, const wire::OperationRequest& m) {
+    ChannelCore::MonitorStart flow;
+    if (command == wire::Command::Monitor) {
+        const auto& mr = static_cast<const wire::MonitorRequest&>(m);
+        flow = {mr.has_nfree(), mr.has_nfree() ? mr.nfree : 0};
+    }
+    auto done = core_->init(m.sid, m.ioid, kind_for(command), m.pv_request, flow);
+    if (!done.status.success()) return reply_error(std::uint8_t(command), m.ioid, m.subcmd, done.status.message);
+    switch (command) {
+    case wire::Command::Get: {
+        auto r = response<wire::GetResponse>(m.ioid, m.subcmd);
+        r.type = done.type;
+        return send(std::move(r));
+    }
+    case wire::Command::Put: {
+        auto r = response<wire::PutResponse>(m.ioid, m.subcmd);
+        r.type = done.type;
+        return send(std::move(r));
+    }
+    case wire::Command::PutGet: {
+        auto r = response<wire::PutGetResponse>(m.ioid, m.subcmd);
+        r.put_type = done.type;
+        r.get_type = done.type;
+        return send(std::move(r));
+    }
+    case wire::Command::Monitor: {
+        auto r = response<wire::MonitorResponse>(m.ioid, m.subcmd);
+        r.type = done.type;
+        r.has_data = false;
+        return send(std::move(r));
+    }
+    case wire::Command::Array: {
+        auto r = response<wire::ArrayResponse>(m.ioid, m.subcmd);
+        r.type = done.type;
+        return send(std::move(r));
+    }
+    case wire::Command::Process: return send(response<wire::ProcessResponse>(m.ioid, m.subcmd));
+    case wire::Command::Rpc: return send(response<wire::RpcResponse>(m.ioid, m.subcmd));
+    default: return;
+    }
+}
+
+bool PvaFrontEnd::handled_as_init(wire::Command command, const wire::OperationRequest& m) {
+    if (!m.is_init()) return false;
+    init(command, m);
+    return true;
+}
+
+bool PvaFrontEnd::exec_ok(wire::Command command, const wire::OperationRequest& m) {
+    auto problem = core_->exec_problem(m.ioid, kind_for(command));
+    if (problem.empty()) return true;
+    reply_error(std::uint8_t(command), m.ioid, m.subcmd, std::move(problem));
+    return false;
+}
+
+// ---- operations ------------------------------------------------------------------------------
+
+void PvaFrontEnd::get(const wire::GetRequest& m) {
+    if (handled_as_init(wire::Command::Get, m) || !exec_ok(wire::Command::Get, m)) return;
+    auto snap = core_->current(m.ioid);
+    auto r = response<wire::GetResponse>(m.ioid, m.subcmd, std::move(snap.status));
+    r.changed = std::move(snap.changed);
+    r.data = std::move(snap.value);
+    reply_now(m, std::move(r));
+}
+
+void PvaFrontEnd::put(const wire::PutRequest& m) {
+    if (handled_as_init(wire::Command::Put, m) || !exec_ok(wire::Command::Put, m)) return;
+    if (m.subcmd & wire::subcmd::get) {  // the current value
+        auto snap = core_->current(m.ioid);
+        auto r = response<wire::PutResponse>(m.ioid, m.subcmd, std::move(snap.status));
+        r.changed = std::move(snap.changed);
+        r.data = std::move(snap.value);
+        return reply_now(m, std::move(r));
+    }
+    core_->put(m.ioid, m.data, m.changed, reply_later<wire::PutResponse>(m, [](wire::PutResponse&) {}));
+}
+
+void PvaFrontEnd::put_get(const wire::PutGetRequest& m) {
+    if (handled_as_init(wire::Command::PutGet, m) || !exec_ok(wire::Command::PutGet, m)) return;
+    if (m.subcmd & (wire::subcmd::get | wire::subcmd::get_put)) {
+        // get-get (0x40): the get side; get-put (0x80): the put side
+        auto snap = core_->current(m.ioid, !(m.subcmd & wire::subcmd::get));
+        auto r = response<wire::PutGetResponse>(m.ioid, m.subcmd, std::move(snap.status));
+        r.changed = std::move(snap.changed);
+        r.data = std::move(snap.value);
+        return reply_now(m, std::move(r));
+    }
+    core_->put_get(m.ioid, m.data, m.changed,
+                   reply_later<wire::PutGetResponse>(m, [](wire::PutGetResponse& r, ChannelCore::Snapshot now) {
+                       if (!r.status.success()) return;
+                       r.data = std::move(now.value);
+                       r.changed = std::move(now.changed);
+                   }));
+}
+
+void PvaFrontEnd::monitor(const wire::MonitorRequest& m) {
+    if (handled_as_init(wire::Command::Monitor, m)) return;
+    if (core_->kind_of(m.ioid) != OpKind::monitor) return;  // not acknowledged anyway
+    if (m.subcmd & wire::subcmd::destroy) return core_->destroy_op(m.ioid);
+    if (m.subcmd & wire::subcmd::get_put) core_->monitor_ack(m.ioid, m.nfree);  // pipeline ack
+    if ((m.subcmd & wire::subcmd::monitor_start) == wire::subcmd::monitor_start)
+        core_->monitor_start(m.ioid);
+    else if ((m.subcmd & wire::subcmd::process) && !(m.subcmd & wire::subcmd::get))
+        core_->monitor_stop(m.ioid);  // updates keep being squashed into the queue
+}
+
+// Header, ioid, sub-command, then "BitSet + data" (shared between subscribers of a broadcast
+// update; a demand-driven one is this subscriber's alone and is encoded in place), then the
+// overrun BitSet.
+std::size_t PvaFrontEnd::monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
+                                        const BitSet& overrun, bool shared) {
+    wire::OutBuffer out;
+    wire::Writer w(out, order_);
+    w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
+    w.u32(ioid);
+    w.u8(0);
+    if (shared)
+        out.append(*fanout_cache().find_or_encode(value, changed, order_));
+    else
+        wire::encode_partial(w, value, changed, nullptr);
+    w.bitset(overrun);
+    w.end_message();
+    const std::size_t bytes = out.size();
+    send_raw_(std::move(out));
+    return bytes;
+}
+
+void PvaFrontEnd::array(const wire::ArrayRequest& m) {
+    if (handled_as_init(wire::Command::Array, m) || !exec_ok(wire::Command::Array, m)) return;
+    const std::uint8_t command = std::uint8_t(wire::Command::Array);
+    const ChannelCore::ArraySlice slice{m.offset, m.count, m.stride};
+    if (m.subcmd & wire::subcmd::get) {
+        auto snap = core_->array_get(m.ioid, slice);
+        if (!snap.status.success()) return reply_error(command, m.ioid, m.subcmd, snap.status.message);
+        auto r = response<wire::ArrayResponse>(m.ioid, m.subcmd);
+        r.data = std::move(snap.value);
+        return reply_now(m, std::move(r));
+    }
+    if ((m.subcmd & wire::subcmd::process) && !(m.subcmd & wire::subcmd::get_put)) {  // get-length
+        auto [st, length] = core_->array_length(m.ioid);
+        if (!st.success()) return reply_error(command, m.ioid, m.subcmd, st.message);
+        auto r = response<wire::ArrayResponse>(m.ioid, m.subcmd);
+        r.length = length;
+        return reply_now(m, std::move(r));
+    }
+    auto done = reply_later<wire::ArrayResponse>(m, [](wire::ArrayResponse&) {});
+    if (m.subcmd & wire::subcmd::get_put)
+        core_->array_set_length(m.ioid, m.length, std::move(done));
+    else
+        core_->array_put(m.ioid, m.data, slice, std::move(done));
+}
+
+void PvaFrontEnd::process(const wire::ProcessRequest& m) {
+    if (handled_as_init(wire::Command::Process, m) || !exec_ok(wire::Command::Process, m)) return;
+    core_->process(m.ioid, reply_later<wire::ProcessResponse>(m, [](wire::ProcessResponse&) {}));
+}
+
+void PvaFrontEnd::rpc(const wire::RpcRequest& m) {
+    if (handled_as_init(wire::Command::Rpc, m) || !exec_ok(wire::Command::Rpc, m)) return;
+    core_->rpc(m.ioid, m.argument, reply_later<wire::RpcResponse>(m, [](wire::RpcResponse& r, Value result) {
+                   r.result = std::move(result);
+               }));
+}
+
+}  // namespace pvwire::server::detail
