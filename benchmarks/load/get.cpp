@@ -29,7 +29,10 @@ struct Run {
     Clock::time_point deadline = Clock::time_point::max();
     bool stop = false;
 
-    Run(client::Context& c, const GetArgs& a) : ctx(c), args(a) { latency_us.reserve(a.ops); }
+    Run(client::Context& c, const GetArgs& a) : ctx(c), args(a) {
+        latency_us.reserve(a.ops);
+        options.server = a.server;
+    }
 
     // Starts one more operation if the run wants one; called from completions (the
     // context's strand) and once per in-flight slot at the beginning.
@@ -80,6 +83,7 @@ int run_get(const GetArgs& a) {
     {
         client::OpOptions o;
         o.timeout = std::chrono::milliseconds(long(a.connect_timeout * 1000));
+        o.server = a.server;
         try {
             if (a.put)
                 ctx.put(a.pv, {{"value", "0"}}, o);

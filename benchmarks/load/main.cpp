@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     flood->add_option("--skip-every", fa.skip_every, "test aid: never send every Nth counter value (gaps to detect)");
     flood->add_option("--seconds", fa.seconds, "run time (default: until Ctrl-C)");
     flood->add_flag("--isolated", fa.isolated, "loopback only, ephemeral ports (printed)");
+    flood->add_option("--unix", fa.unix_path, "also serve on this UNIX socket path (pva+unix://PATH)");
+    flood->add_option("--http", fa.http_port, "also serve WebSockets (pva+ws://HOST:PORT/pva) on this port, 0: any");
 
     MonitorArgs ma;
     auto* mon = app.add_subcommand("monitor", "monitor PREFIX0..PREFIX(N-1) and measure the update rate");
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
     mon->add_option("--seconds", ma.seconds, "measurement time after every PV delivered a value (default: Ctrl-C)");
     mon->add_option("--connect-timeout", ma.connect_timeout, "seconds to wait for the first values");
     mon->add_flag("--per-pv", ma.per_pv, "print one line per PV (default when --count <= 8)");
+    mon->add_option("--server", ma.server, "connect to this server address without search (pva+unix://..., pva+ws://...)");
 
     GetArgs ga;
     auto* get = app.add_subcommand("get", "GET (or PUT) latency and throughput on one PV");
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     get->add_option("--inflight", ga.inflight, "operations kept in flight (1: sequential)")->check(CLI::Range(1u, 4096u));
     get->add_option("--seconds", ga.seconds, "stop after this time even if --ops is not reached");
     get->add_option("--connect-timeout", ga.connect_timeout, "seconds for the warm-up operation");
+    get->add_option("--server", ga.server, "connect to this server address without search (pva+unix://..., pva+ws://...)");
 
     ConnectArgs ca;
     auto* conn = app.add_subcommand("connect", "time to search for and connect PREFIX0..PREFIX(N-1)");

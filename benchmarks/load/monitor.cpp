@@ -57,6 +57,7 @@ int run_monitor(const MonitorArgs& a) {
         client::MonitorOptions o;
         o.queue_size = a.queue;
         o.pipeline = a.pipeline;
+        o.server = a.server;
         auto notify = [&, i] {
             bool wake = false;
             {

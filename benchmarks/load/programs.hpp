@@ -20,6 +20,8 @@ struct FloodArgs {
     std::uint32_t skip_every = 0;  // test aid: every Nth counter value is never sent (a gap)
     double seconds = 0;            // 0: until Ctrl-C
     bool isolated = false;
+    std::string unix_path;         // also serve on this UNIX socket
+    int http_port = -1;            // also serve WebSockets on this HTTP port (0: any; -1: none)
 };
 int run_flood(const FloodArgs& a);
 
@@ -31,6 +33,7 @@ struct MonitorArgs {
     double seconds = 0;  // 0: until Ctrl-C
     double connect_timeout = 10;
     bool per_pv = false;
+    std::string server;  // a chosen server address (no search), e.g. pva+unix:///path
 };
 int run_monitor(const MonitorArgs& a);
 
@@ -41,6 +44,7 @@ struct GetArgs {
     unsigned inflight = 1;
     double seconds = 0;  // 0: no cap
     double connect_timeout = 10;
+    std::string server;  // a chosen server address (no search)
 };
 int run_get(const GetArgs& a);
 
