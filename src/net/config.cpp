@@ -254,6 +254,25 @@ void read_tcp_buffer(Env& env, std::size_t& dest) {
         env.warn("is not a byte count 0..1073741824", std::to_string(dest));
 }
 
+// PVWIRE_MAX_*: positive counts; PVWIRE_VALIDATION_TMO: seconds.
+void read_server_limits(Env& env, ServerConfig& s) {
+    const std::pair<const char*, std::size_t*> counts[] = {
+        {"PVWIRE_MAX_CONNECTIONS", &s.max_connections},
+        {"PVWIRE_MAX_CONNECTIONS_PER_PEER", &s.max_connections_per_peer},
+        {"PVWIRE_MAX_CHANNELS", &s.max_channels},
+        {"PVWIRE_MAX_OPERATIONS", &s.max_operations},
+    };
+    for (const auto& [name, dest] : counts) {
+        if (!env.pick({name})) continue;
+        auto p = parse_unsigned(env.value);
+        if (p && *p > 0 && *p <= (std::uint64_t(1) << 32))
+            *dest = std::size_t(*p);
+        else
+            env.warn("is not a positive count", std::to_string(*dest));
+    }
+    env.read_seconds({"PVWIRE_VALIDATION_TMO"}, s.validation_timeout);
+}
+
 // What both sides do with pvwire's own settings.
 TransportLimits limits_of(std::size_t max_message_size, std::size_t max_pending_output, std::size_t tcp_buffer_bytes) {
     TransportLimits l;
@@ -442,6 +461,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     env.read_int({"EPICS_PVA_DEBUG"}, s.debug);
     read_busy_poll(env, s.busy_poll);
     read_tcp_buffer(env, s.tcp_buffer_bytes);
+    read_server_limits(env, s);
     if (env.pick({"PVWIRE_UNIX_PATH"})) s.unix_path = env.value;
     if (env.pick({"PVWIRE_HTTP_PORT"})) {
         std::uint16_t port = 0;
@@ -481,6 +501,11 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
+    o << "  PVWIRE_MAX_CONNECTIONS=" << max_connections << '\n';
+    o << "  PVWIRE_MAX_CONNECTIONS_PER_PEER=" << max_connections_per_peer << '\n';
+    o << "  PVWIRE_MAX_CHANNELS=" << max_channels << " (per connection)\n";
+    o << "  PVWIRE_MAX_OPERATIONS=" << max_operations << " (per channel)\n";
+    o << "  PVWIRE_VALIDATION_TMO=" << fmt_double(validation_timeout) << '\n';
     o << "  PVWIRE_UNIX_PATH=" << (unix_path.empty() ? "(none)" : unix_path) << '\n';
     o << "  PVWIRE_HTTP_PORT=" << (http_port ? std::to_string(*http_port) : "(none)");
     if (bound_http_port) o << " (bound " << bound_http_port << ')';

@@ -1,9 +1,11 @@
 #include "channel_core.hpp"
 
 #include <pvwire/data/type_code.hpp>
+#include <pvwire/log.hpp>
 #include <pvwire/protocol/pv_request.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 namespace pvwire::server::detail {
@@ -85,6 +87,17 @@ struct ChannelCore::Inbox {
     bool posted = false;
 };
 
+void LimitHits::hit(std::string_view what) {
+    const auto n = count_.fetch_add(1, std::memory_order_relaxed) + 1;
+    const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::int64_t last = last_logged_ns_.load(std::memory_order_relaxed);
+    constexpr std::int64_t every = std::chrono::nanoseconds(std::chrono::seconds(10)).count();
+    if ((last != 0 && now - last < every) ||
+        !last_logged_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+        return;
+    log::server().warn("limit reached: {} ({} refused so far)", what, n);
+}
+
 ChannelCore::~ChannelCore() = default;
 
 ChannelCore::ChannelCore(asio::any_io_executor executor, Peer peer, Open open, CoreEvents& events,
@@ -126,9 +139,11 @@ ChannelCore::Chan* ChannelCore::channel_of(const Op& op) {
 
 ChannelCore::Opened ChannelCore::create_channel(std::string_view name, std::uint32_t cid) {
     if (name.empty() || name.size() > 500) return {Status::error("invalid channel name")};
-    if (channels_.size() >= limits_.max_channels)
-        return {Status::error("too many channels on this connection (limit " + std::to_string(limits_.max_channels) +
-                              ")")};
+    if (channels_.size() >= limits_.max_channels) {
+        std::string what = "too many channels on this connection (limit " + std::to_string(limits_.max_channels) + ")";
+        limits_.hits->channels.hit(what);
+        return {Status::error(std::move(what))};
+    }
     auto pv = open_(name, peer_);
     if (!pv) return {Status::fatal("Refused to create Channel")};  // what PVXS says
     while (channels_.count(next_sid_) || next_sid_ == 0xFFFFFFFF) ++next_sid_;
@@ -184,9 +199,12 @@ ChannelCore::Initialized ChannelCore::init(std::uint32_t sid, std::uint32_t ioid
     if (chan == channels_.end()) return {Status::error("bad channel id")};
     Chan& ch = chan->second;
     if (ops_.count(ioid)) return {Status::error("request id already in use")};
-    if (ch.ops.size() >= limits_.max_operations_per_channel)
-        return {Status::error("too many operations on this channel (limit " +
-                              std::to_string(limits_.max_operations_per_channel) + ")")};
+    if (ch.ops.size() >= limits_.max_operations_per_channel) {
+        std::string what =
+            "too many operations on this channel (limit " + std::to_string(limits_.max_operations_per_channel) + ")";
+        limits_.hits->operations.hit(what);
+        return {Status::error(std::move(what))};
+    }
     auto op = std::make_unique<Op>();
     op->kind = kind;
     op->sid = sid;

@@ -17,6 +17,7 @@
 #include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -28,6 +29,23 @@
 
 namespace pvwire::server::detail {
 
+// A limit being hit: counted, and logged (pvwire.server, WARN) at most once per 10 s with the
+// count so far, so that a flood of refusals never becomes a flood of log lines.
+class LimitHits {
+public:
+    void hit(std::string_view what);
+    std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::int64_t> last_logged_ns_{0};
+};
+
+// Shared by every connection of a server.
+struct LimitCounters {
+    LimitHits connections, channels, operations;
+};
+
 struct EngineLimits {
     std::size_t max_channels = 65536;           // per connection
     std::size_t max_operations_per_channel = 1024;
@@ -36,6 +54,7 @@ struct EngineLimits {
     // queued on the connection: a slow reader gets the newest values, not an ever longer
     // backlog of old ones.
     std::size_t tx_high_water = 256 * 1024;
+    std::shared_ptr<LimitCounters> hits = std::make_shared<LimitCounters>();
 };
 
 // The operations a channel offers, in every protocol.

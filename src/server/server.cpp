@@ -8,6 +8,7 @@
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/guid.hpp>
 #include <pvwire/net/interfaces.hpp>
+#include <pvwire/log.hpp>
 #include <pvwire/net/connector.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/net/udp_transport.hpp>
@@ -104,6 +105,8 @@ public:
     Claim claim_;
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
+    std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
+    std::shared_ptr<detail::LimitCounters> limit_hits_ = std::make_shared<detail::LimitCounters>();
     std::multimap<int, std::shared_ptr<Source>> sources_;
     std::shared_ptr<StaticSource> own_ = std::make_shared<StaticSource>();
     std::shared_ptr<PVHandler> info_;
@@ -125,6 +128,9 @@ public:
     void adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol);
 
 private:
+    // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
+    bool admit(const std::string& peer);
+    detail::ServerConnection::Hooks connection_hooks(std::string peer);
     std::vector<tcp::acceptor> bind_tcp(const std::vector<asio::ip::address>& interfaces);
     void start_configured_listeners(const asio::ip::address& http_address);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
@@ -268,13 +274,63 @@ void Server::Impl::add_listener(std::shared_ptr<net::Listener> listener) {
     });
 }
 
+namespace {
+// The address part of a transport's peer name ("127.0.0.1:5075", "[::1]:5075",
+// "ws:127.0.0.1:5075", "unix:/path"): what the per-peer connection limit counts by.
+std::string peer_address(std::string_view name) {
+    if (name.starts_with("ws:")) name.remove_prefix(3);
+    if (name.starts_with("unix:")) return "unix";
+    if (name.starts_with('[')) return std::string(name.substr(1, name.find(']') - 1));
+    return std::string(name.substr(0, name.rfind(':')));
+}
+}  // namespace
+
+bool Server::Impl::admit(const std::string& peer) {
+    std::string refused;
+    {
+        std::lock_guard lock(mu_);
+        auto& from_peer = per_peer_[peer];
+        if (connections_.size() >= cfg_.max_connections)
+            refused = "too many connections (limit " + std::to_string(cfg_.max_connections) + ")";
+        else if (from_peer >= cfg_.max_connections_per_peer)
+            refused = "too many connections from " + peer + " (limit " +
+                      std::to_string(cfg_.max_connections_per_peer) + ")";
+        else
+            ++from_peer;
+        if (!refused.empty() && from_peer == 0) per_peer_.erase(peer);
+    }
+    if (refused.empty()) return true;
+    limit_hits_->connections.hit(refused);
+    return false;
+}
+
 void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
     if (protocol != net::Protocol::pva) {
         transport->close("this server speaks pvAccess only on this endpoint");
         return;
     }
+    std::string peer = peer_address(transport->peer_name());
+    if (!admit(peer)) {
+        transport->close("connection limit");
+        return;
+    }
     wire::Limits limits;
     limits.max_message_bytes = cfg_.max_message_size;
+    const detail::ServerConnection::Timeouts timeouts{
+        cfg_.idle_timeout(), std::chrono::milliseconds(std::llround(cfg_.validation_timeout * 1000.0))};
+    auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), protocol::ServerHandshake::Options{},
+                                                           limits, timeouts, connection_hooks(std::move(peer)));
+    {
+        std::lock_guard lock(mu_);
+        connections_.insert(conn);
+    }
+    ++counters_.accepted;
+    ++counters_.open;
+    log::server().debug("connection from {} accepted", conn->peer());
+    conn->start();
+}
+
+detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer) {
     std::weak_ptr<Impl> weak = shared_from_this();
     detail::ServerConnection::Hooks hooks;
     hooks.search = [weak](const wire::Search& s) -> std::optional<protocol::SearchResponder::Reply> {
@@ -285,30 +341,30 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
         if (r) ++impl->counters_.replies;
         return r;
     };
-    hooks.open = [weak](std::string_view name, const Peer& peer) -> std::shared_ptr<PVHandler> {
+    hooks.open = [weak](std::string_view name, const Peer& p) -> std::shared_ptr<PVHandler> {
         auto impl = weak.lock();
-        return impl ? impl->open(name, peer) : nullptr;
+        return impl ? impl->open(name, p) : nullptr;
     };
     hooks.echoed = [weak] {
         if (auto impl = weak.lock()) ++impl->counters_.echoes;
     };
-    hooks.closed = [weak](detail::ServerConnection& c, const std::string&, bool dropped) {
+    hooks.closed = [weak, peer = std::move(peer)](detail::ServerConnection& c, const std::string& reason, bool dropped) {
+        // a dropped connection (protocol error, limit, timeout) is worth more than a goodbye
+        log::server().log(dropped ? log::Level::info : log::Level::debug, "connection from {} closed: {}", c.peer(),
+                          reason);
         auto impl = weak.lock();
         if (!impl) return;
         --impl->counters_.open;
         if (dropped) ++impl->counters_.dropped;
         std::lock_guard lock(impl->mu_);
         impl->connections_.erase(c.shared_from_this());
+        if (auto it = impl->per_peer_.find(peer); it != impl->per_peer_.end() && --it->second == 0)
+            impl->per_peer_.erase(it);
     };
-    auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), protocol::ServerHandshake::Options{},
-                                                           limits, cfg_.idle_timeout(), std::move(hooks));
-    {
-        std::lock_guard lock(mu_);
-        connections_.insert(conn);
-    }
-    ++counters_.accepted;
-    ++counters_.open;
-    conn->start();
+    hooks.limits.max_channels = cfg_.max_channels;
+    hooks.limits.max_operations_per_channel = cfg_.max_operations;
+    hooks.limits.hits = limit_hits_;
+    return hooks;
 }
 
 void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d) {
@@ -489,7 +545,10 @@ const wire::Guid& Server::guid() const { return impl_->guid_; }
 
 ServerStats Server::stats() const {
     const auto& c = impl_->counters_;
-    return ServerStats{c.accepted, c.open, c.dropped, c.searches, c.replies, c.forwarded, c.beacons, c.echoes};
+    const auto& hits = *impl_->limit_hits_;
+    return ServerStats{c.accepted, c.open,     c.dropped, c.searches, c.replies,
+                       c.forwarded, c.beacons, c.echoes,  hits.connections.count(), hits.channels.count(),
+                       hits.operations.count()};
 }
 
 }  // namespace pvwire::server

@@ -3,9 +3,9 @@
 namespace pvwire::server::detail {
 
 ServerConnection::ServerConnection(std::shared_ptr<net::StreamTransport> transport,
-                                   protocol::ServerHandshake::Options hs, wire::Limits limits,
-                                   std::chrono::milliseconds idle_timeout, Hooks hooks)
-    : transport_(std::move(transport)), codec_(limits), handshake_(std::move(hs)), idle_timeout_(idle_timeout),
+                                   protocol::ServerHandshake::Options hs, wire::Limits limits, Timeouts timeouts,
+                                   Hooks hooks)
+    : transport_(std::move(transport)), codec_(limits), handshake_(std::move(hs)), timeouts_(timeouts),
       idle_timer_(transport_->executor()), hooks_(std::move(hooks)) {}
 
 void ServerConnection::start() {
@@ -13,7 +13,7 @@ void ServerConnection::start() {
     out_.clear();
     handshake_.start(out_);
     transport_->send(std::move(out_));
-    last_rx_ = std::chrono::steady_clock::now();
+    started_ = last_rx_ = std::chrono::steady_clock::now();
     net::asio::dispatch(transport_->executor(), [self = shared_from_this()] { self->arm_idle_timer(); });
 }
 
@@ -29,15 +29,23 @@ void ServerConnection::pv_removed(std::string name) {
     });
 }
 
+// PVXS closes a connection that received nothing for the idle timeout (40 s by default); a
+// connection that has not validated by the validation timeout is closed too, so that a peer
+// cannot hold a connection without ever identifying itself.
 void ServerConnection::arm_idle_timer() {
-    // PVXS closes a connection that received nothing for the idle timeout (40 s by default)
-    const auto deadline = last_rx_ + idle_timeout_;
+    auto deadline = last_rx_ + timeouts_.idle;
+    if (!handshake_.validated()) deadline = std::min(deadline, started_ + timeouts_.validation);
     idle_timer_.expires_at(deadline);
     idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         auto self = weak.lock();
         if (!self || ec) return;
-        if (std::chrono::steady_clock::now() - self->last_rx_ >= self->idle_timeout_) {
-            self->close("no message for " + std::to_string(self->idle_timeout_.count()) + " ms");
+        const auto now = std::chrono::steady_clock::now();
+        if (!self->handshake_.validated() && now - self->started_ >= self->timeouts_.validation) {
+            self->close("no validation within " + std::to_string(self->timeouts_.validation.count()) + " ms");
+            return;
+        }
+        if (now - self->last_rx_ >= self->timeouts_.idle) {
+            self->close("no message for " + std::to_string(self->timeouts_.idle.count()) + " ms");
             return;
         }
         self->arm_idle_timer();
@@ -89,6 +97,10 @@ void ServerConnection::handle(const wire::Message& m) {
         return;
     }
     if (std::holds_alternative<wire::Control>(m.body)) return;  // no-ops
+    if (!handshake_.validated()) {  // before validation, nothing but validation (an ECHO neither)
+        close("client sent " + std::string(wire::command_name(m.command())) + " before validation");
+        return;
+    }
     if (const auto* echo = std::get_if<wire::Echo>(&m.body)) {
         wire::Message reply;
         reply.order = handshake_.order();
@@ -96,10 +108,6 @@ void ServerConnection::handle(const wire::Message& m) {
         reply.body = *echo;
         send(reply);
         if (hooks_.echoed) hooks_.echoed();
-        return;
-    }
-    if (!handshake_.validated()) {
-        close("client sent " + std::string(wire::command_name(m.command())) + " before validation");
         return;
     }
     if (const auto* search = std::get_if<wire::Search>(&m.body)) {  // name-server use

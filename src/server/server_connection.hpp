@@ -26,8 +26,13 @@ public:
         EngineLimits limits;
     };
 
+    struct Timeouts {
+        std::chrono::milliseconds idle;        // nothing received for this long: closed
+        std::chrono::milliseconds validation;  // handshake not complete after this long: closed
+    };
+
     ServerConnection(std::shared_ptr<net::StreamTransport> transport, protocol::ServerHandshake::Options hs,
-                     wire::Limits limits, std::chrono::milliseconds idle_timeout, Hooks hooks);
+                     wire::Limits limits, Timeouts timeouts, Hooks hooks);
 
     // Sends the greeting and starts reading and the idle timer.
     void start();
@@ -50,9 +55,9 @@ private:
     std::shared_ptr<net::StreamTransport> transport_;
     wire::ConnectionCodec codec_;
     protocol::ServerHandshake handshake_;
-    std::chrono::milliseconds idle_timeout_;
+    Timeouts timeouts_;
     net::asio::steady_timer idle_timer_;
-    std::chrono::steady_clock::time_point last_rx_;
+    std::chrono::steady_clock::time_point started_, last_rx_;
     Hooks hooks_;
     wire::Message msg_;        // reused for every decoded message
     wire::OutBuffer out_;      // reused for replies

@@ -99,7 +99,7 @@ struct OpOptions {
     std::chrono::milliseconds timeout{5000};
     // The server to use, without search: "host:port", "pva+unix:///run/pv.sock",
     // "pva+ws://host:port/pva" (net::ServerAddress). Empty: found by search.
-    std::string server;
+    std::string server{};
 };
 
 struct MonitorOptions {
@@ -108,7 +108,7 @@ struct MonitorOptions {
     // Flow control: the server sends only what we acknowledged. Off by default, as in PVXS's
     // and pvAccessCPP's clients (some servers stall with it); record[pipeline=true] turns it on.
     bool pipeline = false;
-    std::string server;           // as OpOptions::server
+    std::string server{};         // as OpOptions::server
 };
 
 // One update of a monitor, or an event in its life.

@@ -142,6 +142,17 @@ struct ServerConfig {
     // requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
 
+    // Limits no client can exceed (pvwire's own; docs/configuration.md). A connection past a
+    // connection limit is closed at once; a channel or operation past its limit is refused
+    // with an error status. Each hit is counted (ServerStats) and logged (pvwire.server).
+    std::size_t max_connections = 16384;           // PVWIRE_MAX_CONNECTIONS, in total
+    std::size_t max_connections_per_peer = 4096;   // PVWIRE_MAX_CONNECTIONS_PER_PEER, per address
+    std::size_t max_channels = 65536;              // PVWIRE_MAX_CHANNELS, per connection
+    std::size_t max_operations = 1024;             // PVWIRE_MAX_OPERATIONS, per channel
+    // PVWIRE_VALIDATION_TMO (pvwire's own): seconds a new connection has to complete the
+    // pvAccess handshake; before that it may send nothing else (an ECHO closes it too).
+    double validation_timeout = 10.0;
+
     // PVWIRE_UNIX_PATH (pvwire's own): also serve pvAccess on this UNIX socket; "" = none.
     std::string unix_path;
     // PVWIRE_HTTP_PORT (pvwire's own): also serve an HTTP port whose WebSocket endpoint /pva

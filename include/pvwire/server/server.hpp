@@ -36,6 +36,11 @@ struct ServerStats {
     std::uint64_t searches_forwarded = 0;
     std::uint64_t beacons = 0;
     std::uint64_t echoes = 0;
+    // Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
+    // operations answered with an error status.
+    std::uint64_t connections_refused = 0;
+    std::uint64_t channels_refused = 0;
+    std::uint64_t operations_refused = 0;
 };
 
 class Server {
