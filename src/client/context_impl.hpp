@@ -75,7 +75,7 @@ public:
     net::ClientConfig cfg_;
     ClientOptions opts_;
     std::unique_ptr<asio::io_context> owned_io_;  // null when running on the user's executor
-    asio::strand<asio::any_io_executor> strand_;
+    asio::strand<asio::io_context::executor_type> strand_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::thread thread_;
     std::atomic<bool> running_{false};

@@ -138,7 +138,7 @@ bool FramedStream::send(wire::OutBuffer&& data) {
     }
     // Posted rather than written at once, so that everything sent until the strand gets to
     // it (e.g. all replies made while handling one batch of frames) leaves in one write.
-    if (post_flush) asio::post(strand_, [keep = io_.keep_alive(), this] { flush(); });
+    if (post_flush) io_.post_flush();
     return true;
 }
 

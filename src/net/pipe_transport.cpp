@@ -71,6 +71,9 @@ private:
     Direction& outgoing() { return shared_->dir[side_]; }
 
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    void post_flush() override {
+        asio::post(strand_, [self = shared_from_this(), this] { core_.flush_queued(); });
+    }
 
     void complete_read(boost::system::error_code ec, std::size_t n) {
         asio::post(strand_, [self = shared_from_this(), this, ec, n] { core_.read_done(ec, n); });

@@ -152,8 +152,9 @@ public:
 class Context {
 public:
     explicit Context(net::ClientConfig config = net::ClientConfig::from_env(), ClientOptions options = {});
-    // Runs on `executor` (e.g. the application's io_context) with no thread of its own; its
-    // callbacks run on a strand of it. The application runs the executor; then the blocking
+    // Runs on `executor`, an io_context's executor (or a strand of one), with no thread of its
+    // own; its callbacks run on a strand of it. Another kind of executor throws
+    // std::invalid_argument. The application runs the executor; then the blocking
     // conveniences (get, put, rpc, info, monitor, link) must not be called from its threads.
     Context(net::ClientConfig config, ClientOptions options, net::asio::any_io_executor executor);
     ~Context();

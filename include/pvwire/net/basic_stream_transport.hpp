@@ -196,6 +196,10 @@ private:
 
     void shutdown() override { Traits::shutdown(stream_); }
 
+    void post_flush() override {
+        asio::post(strand_, [self = this->shared_from_this(), this] { core_.flush_queued(); });
+    }
+
     typename Traits::executor_type strand_;
     Stream stream_;
     int low_water_ = 1;  // SO_RCVLOWAT as last set (plain TCP)

@@ -44,6 +44,11 @@ public:
         virtual void write(const std::vector<asio::const_buffer>& buffers) = 0;
         // Cancels pending operations (they complete with operation_aborted) and closes.
         virtual void shutdown() = 0;
+        // Runs flush_queued() on the strand later. The owner posts through its own strand
+        // type: a post through the type-erased executor (as below for rare events) converts
+        // the strand into a new any_io_executor, ~400 instructions and a heap allocation on
+        // every message sent.
+        virtual void post_flush() = 0;
 
     protected:
         ~Io() = default;
@@ -67,6 +72,8 @@ public:
     // Completions, on the strand.
     void read_done(const boost::system::error_code& ec, std::size_t n);
     void write_done(const boost::system::error_code& ec, std::size_t n);
+    // What Io::post_flush() runs.
+    void flush_queued() { flush(); }
 
     // Pieces smaller than this are copied into one staging buffer when a batch is gathered,
     // so a burst of small messages leaves in one writev (Asio passes at most 64 iovecs per
