@@ -55,10 +55,12 @@ void print_stats(const ClientArgs& a, const client::Context& ctx) {
               << s.connections_opened << ", lost " << s.connections_lost << ", echoes " << s.echoes_sent << "\n";
 }
 
-std::string error_text(std::error_code ec, const client::Result& r) {
-    if (ec == client::errc::remote_error && !r.status.message.empty()) return r.status.message;
-    if (r.status.message.empty()) return ec.message();
-    return ec.message() + ": " + r.status.message;
+void report_outstanding(const std::vector<Outstanding>& left, bool interrupted) {
+    if (left.empty()) return;
+    for (const auto& o : left)
+        std::cerr << o.name << ": " << (interrupted ? "Interrupted" : "Timeout") << (o.why.empty() ? "" : " (" + o.why + ")")
+                  << "\n";
+    std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << left.size() << " outstanding\n";
 }
 
 // ---- text forms -------------------------------------------------------------------------------
@@ -482,14 +484,58 @@ void set_from_text(Value f, const std::string& text, const std::string& path) {
                 if (l == "false" || l == "no" || l == "off" || l == "0") return f.set(false);
                 bad(path, "'" + text + "' is not a boolean (true/false)");
             }
+            double number;
+            if ((type_code::is_integer(t.code()) || type_code::is_float(t.code())) && !detail::parse_number(tt, number))
+                bad(path, "\"" + text + "\" is not a number (" + t.type_name() + ")");
             f.set(type_code::is_string(t.code()) ? text : tt);
-        } catch (const std::runtime_error& e) {
-            if (std::string_view(e.what()).starts_with("field '")) throw;
-            bad(path, e.what());
+        } catch (const ValueError& e) {
+            // the library's text names the field already: say it once, without its prefix
+            std::string_view why = e.what();
+            if (why.starts_with("pvwire: ")) why.remove_prefix(8);
+            throw std::runtime_error(std::string(why));
         }
         return;
     }
     bad(path, "cannot set a field of type " + t.type_name() + " from the command line");
+}
+
+// ---- put and call -----------------------------------------------------------------------------
+
+namespace {
+class PrefixCommandFormatter : public CLI::Formatter {
+public:
+    PrefixCommandFormatter(std::string usage, std::vector<std::pair<std::string, std::string>> positionals)
+        : usage_(std::move(usage)), positionals_(std::move(positionals)) {}
+    std::string make_usage(const CLI::App*, std::string name) const override {
+        return "Usage: " + name + " " + usage_ + "\n";
+    }
+    std::string make_positionals(const CLI::App*) const override {
+        std::ostringstream out;
+        out << "\nPositionals:\n";
+        for (const auto& [name, what] : positionals_) CLI::detail::format_help(out, name, what, get_column_width());
+        return out.str();
+    }
+
+private:
+    std::string usage_;
+    std::vector<std::pair<std::string, std::string>> positionals_;
+};
+}  // namespace
+
+void set_usage(CLI::App* cmd, const std::string& usage, const std::vector<std::pair<std::string, std::string>>& positionals) {
+    cmd->formatter(std::make_shared<PrefixCommandFormatter>(usage, positionals));
+}
+
+std::string misplaced_option(const CLI::App* cmd, const std::vector<std::string>& after_pv) {
+    for (const auto& word : after_pv) {
+        if (word == "--") break;
+        double number;
+        if (word.size() < 2 || word[0] != '-' || detail::parse_number(word, number)) continue;
+        const std::string name = word.substr(0, word.find('='));
+        for (const CLI::Option* o : cmd->get_options())
+            if (o->check_name(name)) return word;
+    }
+    return {};
 }
 
 // ---- Ctrl-C ------------------------------------------------------------------------------------
@@ -538,17 +584,17 @@ int for_each_pv(const ClientArgs& a, client::Context& ctx,
             cv.wait_for(lock, std::chrono::milliseconds(100));
     }
     int status = 0;
-    std::size_t outstanding = 0;
+    std::vector<Outstanding> left;
     {
         std::lock_guard lock(mu);
         for (std::size_t i = 0; i < slots.size(); ++i) {
             const auto& s = slots[i];
             if (!s.done || s.ec == client::errc::timeout) {
-                ++outstanding;
+                left.push_back({a.names[i], s.result.status.message});
                 continue;
             }
             if (s.ec) {
-                std::cerr << a.names[i] << ": Error: " << error_text(s.ec, s.result) << "\n";
+                std::cerr << a.names[i] << ": Error: " << client::describe(s.ec, s.result) << "\n";
                 status = 1;
                 continue;
             }
@@ -557,11 +603,8 @@ int for_each_pv(const ClientArgs& a, client::Context& ctx,
     }
     std::cout.flush();
     print_stats(a, ctx);
-    if (outstanding) {
-        std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << outstanding << " outstanding\n";
-        return 1;
-    }
-    return status;
+    report_outstanding(left, interrupted);
+    return left.empty() ? status : 1;
 }
 
 }  // namespace pvwire::tool

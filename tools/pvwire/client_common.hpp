@@ -54,8 +54,15 @@ net::ClientConfig client_config(const ClientArgs& args);
 // With -d, prints the context's statistics to stderr.
 void print_stats(const ClientArgs& args, const client::Context& ctx);
 
-// "timeout", or the server's message for a remote error, or "<error>: <message>".
-std::string error_text(std::error_code ec, const client::Result& r);
+// An operation that did not finish: the PV name and why ("not connected", or empty).
+struct Outstanding {
+    std::string name;
+    std::string why;
+};
+// "NAME: Timeout (WHY)" for each, then "Timeout with N outstanding" as pvxget prints it (or
+// "Interrupted with N outstanding" after Ctrl-C), on stderr. Every client subcommand ends a
+// timeout this way.
+void report_outstanding(const std::vector<Outstanding>& left, bool interrupted);
 
 // ---- text forms -------------------------------------------------------------------------------
 
@@ -90,6 +97,16 @@ void set_from_text(Value f, const std::string& text, const std::string& path);
 // Same from a parsed JSON value.
 void set_from_json(Value f, const json& j, const std::string& path);
 
+// ---- put and call: everything after the PV name is literal ------------------------------------
+
+// CLI11 shows no positionals for a prefix command: give `cmd` a usage line ("[OPTIONS] PV
+// VALUE...") and a Positionals section for --help.
+void set_usage(CLI::App* cmd, const std::string& usage, const std::vector<std::pair<std::string, std::string>>& positionals);
+// The first word after the PV name (before a "--") that is an option of `cmd`, such as "-q"
+// in `put PV 3 -q`: options go before the PV name, and a value that merely starts with '-'
+// (-3.25) is not one. Empty when there is none.
+std::string misplaced_option(const CLI::App* cmd, const std::vector<std::string>& after_pv);
+
 // ---- Ctrl-C ------------------------------------------------------------------------------------
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (and restore the defaults on a
@@ -99,8 +116,7 @@ std::atomic<bool>& install_interrupt_handler();
 // Runs one operation per PV name of `args`, all in flight at once: start(name, completion)
 // begins it. Waits until all complete, the timeout (plus a margin) passes, or Ctrl-C. Then,
 // in name order, prints "NAME: Error: ..." for failures and calls print(index, result) for
-// successes; prints stats and "Timeout with N outstanding" (or "Interrupted ...") as PVXS
-// tools do. Returns the exit status: 0, or 1 on any error or outstanding operation.
+// successes; prints stats, then report_outstanding() for the operations left. Returns the exit status: 0, or 1 on any error or outstanding operation.
 int for_each_pv(const ClientArgs& args, client::Context& ctx,
                 const std::function<void(const std::string& name, client::Context::Completion)>& start,
                 const std::function<void(std::size_t index, const client::Result&)>& print);
