@@ -23,7 +23,7 @@ server_pid=$!
 for _ in $(seq 50); do grep -q "serving" "$work/serve.out" && break; sleep 0.1; done
 check "04_serve flushes its serving line" 0 '^serving tutorial:value on TCP port [0-9]+ for 30 s$' -- cat "$work/serve.out"
 export EPICS_PVA_ADDR_LIST=127.0.0.1:$udp_port EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_BROADCAST_PORT=$udp_port
-check "04_serve accepts 50" 0 'double value 5[0-9]' -- "$pvwire" put tutorial:value 50
+check "04_serve accepts 50" 0 '^    value double = 5[0-9]$' -- "$pvwire" put tutorial:value 50
 check "04_serve refuses 200" 1 '^tutorial:value: Error: too big$' -- "$pvwire" put tutorial:value 200
 check "02_put says the server's reason once" 1 '^tutorial:value: too big$' -- "$bin/02_put" tutorial:value 100
 check "01_get says a timeout once" 1 '^no:such:pv: timeout \(not connected\)$' -- "$bin/01_get" no:such:pv

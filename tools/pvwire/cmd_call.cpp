@@ -68,7 +68,7 @@ int run_call(const CallArgs& a) {
         }
     }
     arg.mark_all();
-    if (a.verbose) std::cerr << "Argument:\n" << format_tree(arg, 0);
+    if (a.verbose) std::cerr << "Argument:\n" << format_text(arg, ValueFormat::Tree, 0);
 
     client::Context ctx(client_config(a));
     using Outcome = std::pair<std::error_code, client::Result>;
@@ -100,7 +100,7 @@ int run_call(const CallArgs& a) {
         j["value"] = to_json(r.value);
         std::cout << j.dump() << "\n";
     } else {
-        std::cout << a.pv << "\n" << format_tree(r.value, a.max_elements);
+        std::cout << a.pv << "\n" << format_text(r.value, ValueFormat::Tree, a.max_elements);
     }
     return 0;
 }

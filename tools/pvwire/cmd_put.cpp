@@ -94,7 +94,7 @@ int run_put(const PutArgs& a) {
         std::cerr << a.pv << ": cannot put: " << e.what() << "\n";
         return 1;
     }
-    if (a.verbose) std::cerr << "Writing fields:\n" << format_delta(v, a.max_elements);
+    if (a.verbose) std::cerr << "Writing fields:\n" << format_text(v, ValueFormat::Delta, a.max_elements);
 
     // 2. the put
     auto put = wait_for([&](auto done) { ctx.async_put(a.pv, v, opts, std::move(done)); }, a.timeout_ms());
@@ -111,7 +111,7 @@ int run_put(const PutArgs& a) {
             j["value"] = to_json(now.second.value);
             std::cout << j.dump() << "\n";
         } else {
-            std::cout << a.pv << "\n" << format_tree(now.second.value, a.max_elements);
+            std::cout << a.pv << "\n" << format_text(now.second.value, ValueFormat::Delta, a.max_elements);
         }
     }
     print_stats(a, ctx);

@@ -173,7 +173,7 @@ int run_serve(const ServeArgs& a) {
                 }
                 if (verbose) {
                     std::lock_guard lock(out_mu);
-                    std::cout << who << " put " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                    std::cout << who << " put " << spec->name << "\n" << format_text(v, ValueFormat::Delta, 20) << std::flush;
                 }
                 done(wire::Status::ok());
             });
@@ -212,7 +212,7 @@ int run_serve(const ServeArgs& a) {
                 }
                 if (verbose) {
                     std::lock_guard lock(out_mu);
-                    std::cout << peer.address << " rpc " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                    std::cout << peer.address << " rpc " << spec->name << "\n" << format_text(v, ValueFormat::Delta, 20) << std::flush;
                 }
                 self->post(v);
                 done(wire::Status::ok(), self->current());
