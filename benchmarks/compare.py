@@ -136,6 +136,10 @@ examples
       --other-get-client 'pvxs-bench-get --pv {{pv}} --ops {{ops}} --inflight {{inflight}} {{put}}' \\
       --other-connect-server 'mailbox {{names}}' \\
       --other-connect-client 'pvxs-bench-connect --prefix {{prefix}} --count {{count}} --clients {{clients}}'
+  spam, eatspam and mailbox come with PVXS (its example and test programs); pvxs-bench-get and
+  pvxs-bench-connect are NOT part of PVXS: they stand for get/put and connect clients written
+  against PVXS's client API that you build yourself (any program printing a RESULT line will do,
+  see benchmarks/README.md).
 """
 
 
@@ -1265,6 +1269,27 @@ def write_meta(a, impls: list[Impl], cases: list[Case], argv: list[str]) -> None
         f.write("cases: " + " ".join(c.label for c in cases) + "\n")
 
 
+def expected_seconds(a, case: Case) -> float | None:
+    """How long one run of `case` takes at least, or None when its length depends on the
+    implementation's speed (get/put and connect run until their operations are done)."""
+    if case.kind == "monitor":
+        return a.warmup + a.seconds
+    if case.kind == "wire":
+        return a.wire_seconds
+    return None
+
+
+def print_plan_summary(a, groups) -> None:
+    runs = [case for group in groups for case, _ in group]
+    timed = [t for t in (expected_seconds(a, c) for c in runs) if t is not None]
+    untimed = len(runs) - len(timed)
+    total = sum(timed) * a.repeat
+    print(f"compare.py: {len(runs)} cells x --repeat {a.repeat} = {len(runs) * a.repeat} runs; "
+          f"expected duration at least {total / 60:.1f} min ({total:.0f} s of monitor and wire runs"
+          + (f", plus {untimed * a.repeat} get/put/connect runs that last as long as their operations take"
+             if untimed else "") + ", plus server start-up per run)")
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     a = parse_args(argv)
@@ -1284,6 +1309,7 @@ def main(argv=None) -> int:
     groups = run_groups(plan)
 
     if a.dry_run:
+        print_plan_summary(a, groups)
         for c, cells in plan:
             for cell in cells:
                 vals = values_for(c, a, 0, 0)

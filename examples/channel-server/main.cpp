@@ -14,8 +14,8 @@
 #include <pvwire/server/shared_pv.hpp>
 
 #include <csignal>
-#include <cstring>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 using namespace pvwire;
@@ -26,7 +26,21 @@ void on_signal(int) { stop_requested = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool isolated = argc > 1 && std::strcmp(argv[1], "--isolated") == 0;
+    const std::string_view option = argc > 1 ? argv[1] : "";
+    const char* const usage =
+        "usage: channel-server [--isolated]\n"
+        "Serves example:setpoint, example:counter, example:waveform and the RPC example:add.\n"
+        "  --isolated  loopback only, ephemeral ports (printed); default: the EPICS_PVAS_* /\n"
+        "              EPICS_PVA_* environment\n";
+    if (option == "-h" || option == "--help") {
+        std::cout << usage;
+        return 0;
+    }
+    if (argc > 2 || (argc == 2 && option != "--isolated")) {
+        std::cerr << usage;
+        return 2;
+    }
+    const bool isolated = option == "--isolated";
     server::Server srv(isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env());
 
     // 1. a writable setpoint whose put handler validates the new value

@@ -6,23 +6,37 @@
 #include <pvwire/client/context.hpp>
 #include <pvwire/net/address.hpp>
 
-#include <cstring>
 #include <future>
 #include <iostream>
 #include <random>
 #include <string>
+#include <string_view>
 
 int main(int argc, char** argv) {
     std::size_t count = 10, size = 64;
     double timeout = 5;
     std::string server;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "-n")) count = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--size")) size = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--server")) server = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--timeout")) timeout = std::stod(argv[i + 1]);
+    const char* const usage =
+        "usage: echo-client [-n COUNT] [--size BYTES] [--server HOST:PORT] [--timeout S]\n"
+        "Sends COUNT echoes (default 10) of BYTES random bytes (default 64) to the server of the PV\n"
+        "\"echo\" (found by search) or to HOST:PORT, and checks that each comes back intact.\n";
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view option = argv[i];
+        if (option == "-h" || option == "--help") {
+            std::cout << usage;
+            return 0;
+        }
+        if (i + 1 == argc) {  // every other option takes a value
+            std::cerr << usage;
+            return 2;
+        }
+        const char* value = argv[++i];
+        if (option == "-n") count = std::stoul(value);
+        else if (option == "--size") size = std::stoul(value);
+        else if (option == "--server") server = value;
+        else if (option == "--timeout") timeout = std::stod(value);
         else {
-            std::cerr << "usage: echo-client [-n COUNT] [--size BYTES] [--server HOST:PORT] [--timeout S]\n";
+            std::cerr << usage;
             return 2;
         }
     }

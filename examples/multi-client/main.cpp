@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <future>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 namespace {
@@ -72,12 +72,27 @@ int main(int argc, char** argv) {
     std::size_t clients = 100, echoes = 10;
     std::optional<pvwire::net::tcp::endpoint> server;
     const auto cfg = pvwire::net::ClientConfig::from_env();
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "-n")) clients = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "-e")) echoes = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--server")) {
+    const char* const usage =
+        "usage: multi-client [-n CLIENTS] [-e ECHOES] [--server HOST:PORT]\n"
+        "Starts CLIENTS clients (default 100) at once; each connects to the server of the PV \"echo\"\n"
+        "(found by search) or to HOST:PORT, validates and sends ECHOES echoes (default 10); prints\n"
+        "connection and echo latency percentiles.\n";
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view option = argv[i];
+        if (option == "-h" || option == "--help") {
+            std::cout << usage;
+            return 0;
+        }
+        if (i + 1 == argc) {  // every other option takes a value
+            std::cerr << usage;
+            return 2;
+        }
+        const char* value = argv[++i];
+        if (option == "-n") clients = std::stoul(value);
+        else if (option == "-e") echoes = std::stoul(value);
+        else if (option == "--server") {
             std::string err;
-            auto hp = pvwire::net::parse_host_port(argv[i + 1], cfg.server_port, &err);
+            auto hp = pvwire::net::parse_host_port(value, cfg.server_port, &err);
             auto ep = hp ? pvwire::net::resolve(*hp, pvwire::net::Resolve::names, &err) : std::nullopt;
             if (!ep) {
                 std::cerr << "multi-client: bad server address: " << err << '\n';
@@ -85,7 +100,7 @@ int main(int argc, char** argv) {
             }
             server = pvwire::net::tcp::endpoint(ep->address(), ep->port());
         } else {
-            std::cerr << "usage: multi-client [-n CLIENTS] [-e ECHOES] [--server HOST:PORT]\n";
+            std::cerr << usage;
             return 2;
         }
     }

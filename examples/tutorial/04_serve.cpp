@@ -1,4 +1,5 @@
-// 04_serve: serve one writable PV and update it from the program every second.
+// 04_serve: serve one writable PV, refuse puts of 100 or more, and update it from the program
+// every second.
 //   04_serve NAME
 #include <pvwire/data/nt.hpp>
 #include <pvwire/server/server.hpp>
@@ -13,9 +14,14 @@ int main(int argc, char** argv) {
 
     auto initial = pvwire::nt::NTScalar{pvwire::TypeCode::Float64}.create();
     auto pv = pvwire::server::SharedPV::create(name, initial);  // clients may get, put, monitor
+    // every client put passes here first: an error status refuses it, and the client sees the text
+    pv->on_put([](pvwire::Value& v, const pvwire::server::Peer&, pvwire::server::PVHandler::Done done) {
+        done(v["value"].as<double>() < 100 ? pvwire::wire::Status::ok() : pvwire::wire::Status::error("too big"));
+    });
     server.add_pv(name, pv);
     server.start();
-    std::cout << "serving " << name << " on TCP port " << server.tcp_port() << " for 30 s\n";
+    // flushed: a script or a pipe waiting for this line gets it now, not at exit
+    std::cout << "serving " << name << " on TCP port " << server.tcp_port() << " for 30 s" << std::endl;
 
     for (int i = 0; i < 30; ++i) {
         std::this_thread::sleep_for(std::chrono::seconds(1));

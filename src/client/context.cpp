@@ -7,11 +7,11 @@
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
+#include <pvwire/net/search_forwarding.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_tracker.hpp>
 #include <pvwire/protocol/client_handshake.hpp>
-#include <pvwire/protocol/search_responder.hpp>
 #include <pvwire/protocol/search_scheduler.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 
@@ -270,26 +270,13 @@ void Context::Impl::on_search_datagram(const net::Datagram& d) {
 }
 
 void Context::Impl::on_beacon_datagram(const net::Datagram& d) {
+    // This socket shares the broadcast port with the servers of this host, and a unicast
+    // search may reach it instead of them: pass it on, as a server would.
+    if (net::forward_unicast_search(*beacon_sock_, d)) return;
     std::span<const std::byte> rest = d.bytes;
     wire::Diagnostic diag;
     auto h = wire::Header::parse(rest, &diag);
     if (!h || h->is_control() || rest.size() < wire::header_size + h->body_size()) return;
-    const bool via_group = d.to && d.to->is_v4() && d.to->to_v4() == local_group();
-    if (h->command == std::uint8_t(wire::Command::Search) && !via_group && d.to && d.to->is_v4() &&
-        !d.to->is_multicast() && d.to->to_v4() != asio::ip::address_v4::broadcast() && net::is_local_address(*d.to)) {
-        // This socket shares the broadcast port with the servers of this host, and a unicast
-        // search reached it instead of them: pass it on through the local group, as a server
-        // would (protocol.md §6.5).
-        wire::Message m;
-        wire::DecodeContext ctx;
-        if (wire::decode(*h, rest.subspan(wire::header_size, h->body_size()), ctx, m, diag))
-            if (auto* s = std::get_if<wire::Search>(&m.body)) {
-                const auto fwd = protocol::SearchResponder::forward(*s, net::to_wire(*d.to), net::to_wire(d.from.address()),
-                                                                    d.from.port(), m.order);
-                beacon_sock_->send_to(fwd, udp::endpoint(local_group(), beacon_sock_->local_endpoint().port()));
-            }
-        return;
-    }
     if (h->command != std::uint8_t(wire::Command::Beacon)) return;
     wire::Message m;
     wire::DecodeContext ctx;

@@ -38,9 +38,6 @@ struct ChannelSync {
 class ChannelImpl;
 class ClientOp;
 
-// The group through which the pvAccess processes of one host pass unicast searches on.
-inline asio::ip::address_v4 local_group() { return asio::ip::make_address_v4("224.0.0.128"); }
-
 class Context::Impl : public std::enable_shared_from_this<Context::Impl> {
 public:
     // Runs on `executor` when given, else on an io_context and thread of its own.

@@ -25,6 +25,13 @@ struct ClientCategory final : std::error_category {
 };
 }  // namespace
 
+std::string describe(std::error_code ec, const Result& r) {
+    const auto& text = r.status.message;
+    // the server's text, and a bad address's, are whole sentences of their own
+    if ((ec == errc::remote_error || ec == errc::bad_address) && !text.empty()) return text;
+    return text.empty() ? ec.message() : ec.message() + " (" + text + ")";
+}
+
 const std::error_category& category() noexcept {
     static const ClientCategory c;
     return c;
@@ -80,8 +87,11 @@ void ClientOp::wait_for_deadline() {
         self->timer_waiting_ = false;
         if (ec || self->finished_ || self->deadline_ == Clock::time_point::max()) return;
         if (Clock::now() < self->deadline_) return self->wait_for_deadline();  // a later execution
+        // say whether a server was reached: "not connected" usually means no server has the PV
+        Result r;
+        r.status = wire::Status::error(self->link_ ? "connected, no reply in time" : "not connected");
         self->destroy_remote();
-        self->finish(errc::timeout);
+        self->finish(errc::timeout, std::move(r));
     });
 }
 
@@ -897,7 +907,7 @@ std::shared_ptr<Subscription> Context::monitor(std::string name, MonitorOptions 
 namespace {
 Result wait_result(std::future<std::pair<std::error_code, Result>> f, const std::string& name) {
     auto [ec, r] = f.get();
-    if (ec) throw Error(ec, name + ": " + ec.message() + (r.status.message.empty() ? "" : ": " + r.status.message));
+    if (ec) throw Error(ec, name + ": " + describe(ec, r));
     return r;
 }
 template <class Start> std::future<std::pair<std::error_code, Result>> blocking(Start start) {

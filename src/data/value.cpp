@@ -1,4 +1,5 @@
 #include <pvwire/data/value.hpp>
+#include <pvwire/data/value_format.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -701,96 +702,6 @@ void append_quoted(std::string& out, std::string_view s) {
     out += '"';
 }
 
-namespace {
-void quote(std::string& out, std::string_view s) { append_quoted(out, s); }
-
-void print_value(std::string& out, const Value& v, std::string_view name, int indent);
-
-void print_array(std::string& out, const SharedArray& a, int indent) {
-    out += '[';
-    const auto code = a.element_code();
-    if (code == TypeCode::Struct || code == TypeCode::Union || code == TypeCode::Any) {
-        auto vs = a.span<Value>();
-        if (!vs.empty()) out += '\n';
-        for (std::size_t i = 0; i < vs.size(); ++i) {
-            if (!vs[i]) {
-                out.append(std::size_t(indent + 1) * 4, ' ');
-                out += "null\n";
-            } else {
-                print_value(out, vs[i], {}, indent + 1);
-            }
-        }
-        if (!vs.empty()) out.append(std::size_t(indent) * 4, ' ');
-        out += ']';
-        return;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (i) out += ", ";
-        switch (code) {
-        case TypeCode::Bool: out += a.span<bool>()[i] ? "true" : "false"; break;
-        case TypeCode::Int8: out += std::to_string(a.span<std::int8_t>()[i]); break;
-        case TypeCode::Int16: out += std::to_string(a.span<std::int16_t>()[i]); break;
-        case TypeCode::Int32: out += std::to_string(a.span<std::int32_t>()[i]); break;
-        case TypeCode::Int64: out += std::to_string(a.span<std::int64_t>()[i]); break;
-        case TypeCode::UInt8: out += std::to_string(a.span<std::uint8_t>()[i]); break;
-        case TypeCode::UInt16: out += std::to_string(a.span<std::uint16_t>()[i]); break;
-        case TypeCode::UInt32: out += std::to_string(a.span<std::uint32_t>()[i]); break;
-        case TypeCode::UInt64: out += std::to_string(a.span<std::uint64_t>()[i]); break;
-        case TypeCode::Float32: {
-            char buf[32];
-            auto r = std::to_chars(buf, buf + sizeof buf, a.span<float>()[i]);
-            out.append(buf, r.ptr);
-            break;
-        }
-        case TypeCode::Float64: out += detail::format_double(a.span<double>()[i]); break;
-        case TypeCode::String: quote(out, a.span<std::string>()[i]); break;
-        default: out += '?';
-        }
-    }
-    out += ']';
-}
-
-void print_value(std::string& out, const Value& v, std::string_view name, int indent) {
-    const TypeDesc& t = v.type();
-    out.append(std::size_t(indent) * 4, ' ');
-    out += t.type_name();
-    if ((t.code() == TypeCode::Struct || t.code() == TypeCode::Union) && !t.id().empty())
-        (out += ' ') += t.id();
-    if (!name.empty()) (out += ' ') += name;
-    const auto& slot = v.store()->slots[v.offset()];
-    if (t.code() == TypeCode::Struct) {
-        out += '\n';
-        for (std::size_t i = 0; i < t.member_count(); ++i)
-            print_value(out, v.member(i), t.member_name(i), indent + 1);
-        return;
-    }
-    if (auto* u = std::get_if<detail::UnionSlot>(&slot)) {
-        if (!u->member) {
-            out += " (none)\n";
-            return;
-        }
-        if (t.code() == TypeCode::Union) (out += " .") += t.member_name(std::size_t(u->selector));
-        out += '\n';
-        print_value(out, u->member, {}, indent + 1);
-        return;
-    }
-    out += ' ';
-    if (auto* a = std::get_if<SharedArray>(&slot)) print_array(out, *a, indent);
-    else if (auto* s = std::get_if<std::string>(&slot)) quote(out, *s);
-    else if (auto* n = std::get_if<detail::Number>(&slot)) {
-        std::string s;
-        detail::number_to_string(t, *n, s);
-        out += s;
-    }
-    out += '\n';
-}
-}  // namespace
-
-std::string Value::to_string() const {
-    if (!store_) return "(null)\n";
-    std::string out;
-    print_value(out, *this, {}, 0);
-    return out;
-}
+std::string Value::to_string() const { return format_value(*this, FormatOptions{ValueFormat::Pvget, 0, 0}); }
 
 }  // namespace pvwire

@@ -10,9 +10,11 @@
 #include <pvwire/net/interfaces.hpp>
 #include <pvwire/log.hpp>
 #include <pvwire/net/connector.hpp>
+#include <pvwire/net/search_forwarding.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_schedule.hpp>
+#include <pvwire/version.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -30,7 +32,7 @@ using net::tcp;
 using net::udp;
 
 namespace {
-const asio::ip::address_v4 local_group = asio::ip::make_address_v4("224.0.0.128");
+const asio::ip::address_v4 local_group = net::local_fanout_group();
 
 }  // namespace
 
@@ -394,10 +396,7 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
         if (via_group && !origin) return;  // a group datagram without a tag is not for us
         if (via_group && search->response_address.is_unspecified()) return;  // as PVXS
         // a unicast search reaches only one of the sockets sharing the port: pass it on
-        const bool unicast = d.to && !d.to->is_unspecified() && !d.to->is_multicast() && !via_group &&
-                             !(d.to->is_v4() && d.to->to_v4() == asio::ip::address_v4::broadcast()) &&
-                             net::is_local_address(*d.to);
-        if (unicast && d.to->is_v4()) {
+        if (net::is_unicast_to_this_host(d)) {
             const auto fwd = protocol::SearchResponder::forward(*search, net::to_wire(*d.to),
                                                                 net::to_wire(d.from.address()), d.from.port(), m.order);
             if (sock->send_to(fwd, udp::endpoint(local_group, sock->local_endpoint().port())))
@@ -439,7 +438,8 @@ void Server::Impl::send_beacon() {
 }
 
 // The "server" PV of every pvAccess server: RPC with op = "channels" lists the served names
-// as an NTScalarArray of strings (what pvxlist and pvlist ask for).
+// as an NTScalarArray of strings (what pvxlist and pvlist ask for); op = "info" gives
+// {string implLang; string version}, the structure PVXS answers (pvxlist -i).
 namespace {
 class ServerInfoPV : public PVHandler {
 public:
@@ -454,18 +454,29 @@ public:
             if (auto f = arg.field("query.op")) op = f.try_as<std::string>().value_or("");
             else if (auto g = arg.field("op")) op = g.try_as<std::string>().value_or("");
         }
-        if (op != "channels") {
-            done(wire::Status::error("the server PV knows op=channels only"), Value());
-            return;
-        }
+        if (op == "channels") return done(wire::Status::ok(), channels());
+        if (op == "info") return done(wire::Status::ok(), info());
+        done(wire::Status::error("the server PV knows op=channels and op=info"), Value());
+    }
+
+private:
+    Value channels() const {
         static const TypePtr t = TypeDesc::structure(
             "epics:nt/NTScalarArray:1.0", {{"value", TypeDesc::array(TypeCode::String)}});
         Value v(t);
         v["value"].set_array(SharedArray::from(names_()));
-        done(wire::Status::ok(), v);
+        return v;
+    }
+    static Value info() {
+        static const TypePtr t =
+            TypeDesc::structure("", {{"implLang", TypeDesc::scalar(TypeCode::String)},
+                                     {"version", TypeDesc::scalar(TypeCode::String)}});
+        Value v(t);
+        v["implLang"] = "cpp";
+        v["version"] = std::string("pvwire ") + version_string();
+        return v;
     }
 
-private:
     std::function<std::vector<std::string>()> names_;
 };
 }  // namespace

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -30,8 +31,10 @@ void add_client_options(CLI::App* cmd, ClientArgs& a, unsigned flags) {
                         "Array elements printed per field (default 20, 0 = all; JSON is never cut)");
     if (flags & opt_json) cmd->add_flag("--json", a.json, "One JSON object per line instead of text");
     if (flags & opt_format)
-        cmd->add_option("-F,--format", a.format, "Text format: tree (whole value) or delta (changed fields)")
-            ->check(CLI::IsMember({"tree", "delta"}));
+        cmd->add_option("-F,--format", a.format,
+                        "Text format: delta (the changed fields, default) or tree (the whole value) as PVXS's "
+                        "tools print them, or pvget (the whole value as pvAccessCPP's pvget prints it)")
+            ->check(CLI::IsMember({"tree", "delta", "pvget"}));
     cmd->add_flag("-v,--verbose", a.verbose, "Print the effective client configuration first");
     cmd->add_flag("-d,--debug", a.debug, "Print channel states and context statistics on stderr");
 }
@@ -55,124 +58,23 @@ void print_stats(const ClientArgs& a, const client::Context& ctx) {
               << s.connections_opened << ", lost " << s.connections_lost << ", echoes " << s.echoes_sent << "\n";
 }
 
-std::string error_text(std::error_code ec, const client::Result& r) {
-    if (ec == client::errc::remote_error && !r.status.message.empty()) return r.status.message;
-    if (r.status.message.empty()) return ec.message();
-    return ec.message() + ": " + r.status.message;
+void report_outstanding(const std::vector<Outstanding>& left, bool interrupted) {
+    if (left.empty()) return;
+    for (const auto& o : left)
+        std::cerr << o.name << ": " << (interrupted ? "Interrupted" : "Timeout") << (o.why.empty() ? "" : " (" + o.why + ")")
+                  << "\n";
+    std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << left.size() << " outstanding\n";
 }
 
 // ---- text forms -------------------------------------------------------------------------------
 
 namespace {
 
-void quote(std::string& out, std::string_view s) { append_quoted(out, s); }
-
-template <class T> void append_number(std::string& out, T v) {
-    if constexpr (std::is_same_v<T, bool>) {
-        out += v ? "true" : "false";
-    } else if constexpr (std::is_floating_point_v<T>) {
-        char buf[64];
-        auto r = std::to_chars(buf, buf + sizeof buf, v);
-        out.append(buf, r.ptr);
-    } else {
-        out += std::to_string(v);
-    }
-}
-
-void print_tree(std::string& out, const Value& v, std::string_view name, int indent, std::size_t max);
-
-// Scalar arrays: "[1, 2, 3]"; structure/union/any arrays: one element per line below.
-void print_array(std::string& out, const SharedArray& a, int indent, std::size_t max) {
-    const auto code = a.element_code();
-    if (code == TypeCode::Struct || code == TypeCode::Union || code == TypeCode::Any) {
-        auto vs = a.span<Value>();
-        const std::size_t shown = max && vs.size() > max ? max : vs.size();
-        out += '[';
-        if (!vs.empty()) out += '\n';
-        for (std::size_t i = 0; i < shown; ++i) {
-            if (!vs[i]) {
-                out.append(std::size_t(indent + 1) * 4, ' ');
-                out += "null\n";
-            } else {
-                print_tree(out, vs[i], {}, indent + 1, max);
-            }
-        }
-        if (shown < vs.size()) {
-            out.append(std::size_t(indent + 1) * 4, ' ');
-            out += "... (" + std::to_string(vs.size()) + " elements)\n";
-        }
-        if (!vs.empty()) out.append(std::size_t(indent) * 4, ' ');
-        out += ']';
-        return;
-    }
-    const std::size_t shown = max && a.size() > max ? max : a.size();
-    out += '[';
-    for (std::size_t i = 0; i < shown; ++i) {
-        if (i) out += ", ";
-        switch (code) {
-        case TypeCode::Bool: append_number(out, a.span<bool>()[i]); break;
-        case TypeCode::Int8: append_number(out, int(a.span<std::int8_t>()[i])); break;
-        case TypeCode::Int16: append_number(out, a.span<std::int16_t>()[i]); break;
-        case TypeCode::Int32: append_number(out, a.span<std::int32_t>()[i]); break;
-        case TypeCode::Int64: append_number(out, a.span<std::int64_t>()[i]); break;
-        case TypeCode::UInt8: append_number(out, unsigned(a.span<std::uint8_t>()[i])); break;
-        case TypeCode::UInt16: append_number(out, a.span<std::uint16_t>()[i]); break;
-        case TypeCode::UInt32: append_number(out, a.span<std::uint32_t>()[i]); break;
-        case TypeCode::UInt64: append_number(out, a.span<std::uint64_t>()[i]); break;
-        case TypeCode::Float32: append_number(out, a.span<float>()[i]); break;
-        case TypeCode::Float64: append_number(out, a.span<double>()[i]); break;
-        case TypeCode::String: quote(out, a.span<std::string>()[i]); break;
-        default: out += '?';
-        }
-    }
-    if (shown < a.size()) out += ", ...] (" + std::to_string(a.size()) + " elements)";
-    else out += ']';
-}
-
-// A leaf's text after its type and name: `3.25`, `"text"`, `[1, 2]`.
-void print_leaf(std::string& out, const Value& v, int indent, std::size_t max) {
-    const TypeDesc& t = v.type();
-    if (type_code::is_array(t.code())) {
-        print_array(out, v.array(), indent, max);
-    } else if (type_code::is_string(t.code())) {
-        quote(out, v.as<std::string>());
-    } else {
-        out += v.as<std::string>();
-    }
-}
-
-void print_tree(std::string& out, const Value& v, std::string_view name, int indent, std::size_t max) {
-    const TypeDesc& t = v.type();
-    out.append(std::size_t(indent) * 4, ' ');
-    out += t.type_name();
-    if ((t.code() == TypeCode::Struct || t.code() == TypeCode::Union) && !t.id().empty()) (out += ' ') += t.id();
-    if (!name.empty()) (out += ' ') += name;
-    if (t.code() == TypeCode::Struct) {
-        out += '\n';
-        for (std::size_t i = 0; i < t.member_count(); ++i) print_tree(out, v.member(i), t.member_name(i), indent + 1, max);
-        return;
-    }
-    if (t.code() == TypeCode::Union || t.code() == TypeCode::Any) {
-        Value c = v.contained();
-        if (!c) {
-            out += " (none)\n";
-            return;
-        }
-        if (t.code() == TypeCode::Union) (out += " .") += v.selected_name();
-        out += '\n';
-        print_tree(out, c, {}, indent + 1, max);
-        return;
-    }
-    out += ' ';
-    print_leaf(out, v, indent, max);
-    out += '\n';
-}
-
 std::string join(const std::string& prefix, std::string_view name) {
     return prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
 }
 
-// Changed leaves (and changed unions, variants and structure arrays, printed whole).
+// Changed leaves (and changed unions, variants and structure arrays, whole).
 template <class F> void visit_changed(const Value& v, const std::string& path, F&& f) {
     if (!v.is_changed()) return;
     if (v.code() == TypeCode::Struct) {
@@ -185,62 +87,19 @@ template <class F> void visit_changed(const Value& v, const std::string& path, F
 
 }  // namespace
 
-std::string format_scalar(const Value& v, std::size_t max) {
-    std::string out;
-    print_leaf(out, v, 0, max);
-    return out;
+ValueFormat text_format(const std::string& name) {
+    if (name == "tree") return ValueFormat::Tree;
+    if (name == "pvget") return ValueFormat::Pvget;
+    return ValueFormat::Delta;
 }
 
-std::string format_tree(const Value& v, std::size_t max, int indent) {
-    if (!v) return std::string(std::size_t(indent), ' ') + "(no value)\n";
-    std::string out;
-    print_tree(out, v, {}, 0, max);
-    if (indent <= 0) return out;
-    std::string res;
-    const std::string pad(std::size_t(indent), ' ');
-    std::size_t at = 0;
-    while (at < out.size()) {
-        auto nl = out.find('\n', at);
-        if (nl == std::string::npos) nl = out.size();
-        res += pad;
-        res.append(out, at, nl - at);
-        res += '\n';
-        at = nl + 1;
+std::string format_text(Value v, ValueFormat format, std::size_t max_elements) {
+    // a value nobody marked (a GET result, an RPC result) counts as changed as a whole
+    if (format == ValueFormat::Delta && v && v.marks().empty()) {
+        v = v.clone();
+        v.mark_all();
     }
-    return res;
-}
-
-std::string format_delta(const Value& v, std::size_t max, int indent) {
-    std::string out;
-    if (!v) return out;
-    const std::string pad(std::size_t(indent), ' ');
-    visit_changed(v, std::string(), [&](const Value& f, const std::string& path) {
-        const TypeDesc& t = f.type();
-        const auto code = t.code();
-        if (code == TypeCode::Union || code == TypeCode::Any || code == TypeCode::StructA ||
-            code == TypeCode::UnionA || code == TypeCode::AnyA) {
-            std::string sub;
-            print_tree(sub, f, path.empty() ? std::string_view("(value)") : std::string_view(path), 0, max);
-            std::size_t at = 0;
-            while (at < sub.size()) {
-                auto nl = sub.find('\n', at);
-                if (nl == std::string::npos) nl = sub.size();
-                out += pad;
-                out.append(sub, at, nl - at);
-                out += '\n';
-                at = nl + 1;
-            }
-            return;
-        }
-        out += pad;
-        out += t.type_name();
-        out += ' ';
-        out += path.empty() ? "(value)" : path;
-        out += ' ';
-        print_leaf(out, f, 0, max);
-        out += '\n';
-    });
-    return out;
+    return format_value(v, FormatOptions{format, max_elements, 1});
 }
 
 std::string format_type(const TypeDesc& t, int indent) {
@@ -482,14 +341,71 @@ void set_from_text(Value f, const std::string& text, const std::string& path) {
                 if (l == "false" || l == "no" || l == "off" || l == "0") return f.set(false);
                 bad(path, "'" + text + "' is not a boolean (true/false)");
             }
+            double number;
+            if ((type_code::is_integer(t.code()) || type_code::is_float(t.code())) && !detail::parse_number(tt, number))
+                bad(path, "\"" + text + "\" is not a number (" + t.type_name() + ")");
             f.set(type_code::is_string(t.code()) ? text : tt);
-        } catch (const std::runtime_error& e) {
-            if (std::string_view(e.what()).starts_with("field '")) throw;
-            bad(path, e.what());
+        } catch (const ValueError& e) {
+            // the library's text names the field already: say it once, without its prefix
+            std::string_view why = e.what();
+            if (why.starts_with("pvwire: ")) why.remove_prefix(8);
+            throw std::runtime_error(std::string(why));
         }
         return;
     }
     bad(path, "cannot set a field of type " + t.type_name() + " from the command line");
+}
+
+// ---- put and call -----------------------------------------------------------------------------
+
+namespace {
+class PrefixCommandFormatter : public CLI::Formatter {
+public:
+    PrefixCommandFormatter(std::string usage, std::vector<std::pair<std::string, std::string>> positionals)
+        : usage_(std::move(usage)), positionals_(std::move(positionals)) {}
+    std::string make_usage(const CLI::App*, std::string name) const override {
+        return "Usage: " + name + " " + usage_ + "\n";
+    }
+    std::string make_positionals(const CLI::App*) const override {
+        std::ostringstream out;
+        out << "\nPositionals:\n";
+        for (const auto& [name, what] : positionals_) CLI::detail::format_help(out, name, what, get_column_width());
+        return out.str();
+    }
+
+private:
+    std::string usage_;
+    std::vector<std::pair<std::string, std::string>> positionals_;
+};
+}  // namespace
+
+void set_usage(CLI::App* cmd, const std::string& usage, const std::vector<std::pair<std::string, std::string>>& positionals) {
+    cmd->formatter(std::make_shared<PrefixCommandFormatter>(usage, positionals));
+}
+
+std::string misplaced_option(const CLI::App* cmd, const std::vector<std::string>& after_pv) {
+    for (const auto& word : after_pv) {
+        if (word == "--") break;
+        double number;
+        if (word.size() < 2 || word[0] != '-' || detail::parse_number(word, number)) continue;
+        const std::string name = word.substr(0, word.find('='));
+        for (const CLI::Option* o : cmd->get_options())
+            if (o->check_name(name)) return word;
+    }
+    return {};
+}
+
+std::string local_time_text() {
+    const auto now = std::chrono::system_clock::now();
+    const auto t = std::chrono::system_clock::to_time_t(now);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%09lld", date, static_cast<long long>(ns));
+    return out;
 }
 
 // ---- Ctrl-C ------------------------------------------------------------------------------------
@@ -538,17 +454,17 @@ int for_each_pv(const ClientArgs& a, client::Context& ctx,
             cv.wait_for(lock, std::chrono::milliseconds(100));
     }
     int status = 0;
-    std::size_t outstanding = 0;
+    std::vector<Outstanding> left;
     {
         std::lock_guard lock(mu);
         for (std::size_t i = 0; i < slots.size(); ++i) {
             const auto& s = slots[i];
             if (!s.done || s.ec == client::errc::timeout) {
-                ++outstanding;
+                left.push_back({a.names[i], s.result.status.message});
                 continue;
             }
             if (s.ec) {
-                std::cerr << a.names[i] << ": Error: " << error_text(s.ec, s.result) << "\n";
+                std::cerr << a.names[i] << ": Error: " << client::describe(s.ec, s.result) << "\n";
                 status = 1;
                 continue;
             }
@@ -557,11 +473,8 @@ int for_each_pv(const ClientArgs& a, client::Context& ctx,
     }
     std::cout.flush();
     print_stats(a, ctx);
-    if (outstanding) {
-        std::cerr << (interrupted ? "Interrupted" : "Timeout") << " with " << outstanding << " outstanding\n";
-        return 1;
-    }
-    return status;
+    report_outstanding(left, interrupted);
+    return left.empty() ? status : 1;
 }
 
 }  // namespace pvwire::tool

@@ -5,6 +5,7 @@
 
 #include <pvwire/client/context.hpp>
 #include <pvwire/data/value.hpp>
+#include <pvwire/data/value_format.hpp>
 #include <pvwire/net/config.hpp>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,7 @@ struct ClientArgs {
     bool debug = false;              // -d: channel states and context statistics on stderr
     std::size_t max_elements = 20;   // -#: array elements printed (0: all)
     bool json = false;               // --json
-    std::string format;              // -F: tree or delta (empty: the subcommand's default)
+    std::string format;              // -F: delta (default), tree or pvget
     std::vector<std::string> names;  // PV names
 
     std::chrono::milliseconds timeout_ms() const {
@@ -54,29 +55,32 @@ net::ClientConfig client_config(const ClientArgs& args);
 // With -d, prints the context's statistics to stderr.
 void print_stats(const ClientArgs& args, const client::Context& ctx);
 
-// "timeout", or the server's message for a remote error, or "<error>: <message>".
-std::string error_text(std::error_code ec, const client::Result& r);
+// An operation that did not finish: the PV name and why ("not connected", or empty).
+struct Outstanding {
+    std::string name;
+    std::string why;
+};
+// "NAME: Timeout (WHY)" for each, then "Timeout with N outstanding" as pvxget prints it (or
+// "Interrupted with N outstanding" after Ctrl-C), on stderr. Every client subcommand ends a
+// timeout this way.
+void report_outstanding(const std::vector<Outstanding>& left, bool interrupted);
 
 // ---- text forms -------------------------------------------------------------------------------
 
-// The whole value as an indented tree (the library's Value::to_string style:
-// `double value 3.25`), every line prefixed by `indent` spaces; scalar arrays with more than
-// `max_elements` elements (0: no limit) are cut: `[1, 2, 3, ...] (10 elements)`.
-std::string format_tree(const Value& v, std::size_t max_elements, int indent = 4);
-// Only the changed (marked) leaf fields, one per line with their dotted path:
-// `uint value 7`, `long timeStamp.secondsPastEpoch 1795788028`.
-std::string format_delta(const Value& v, std::size_t max_elements, int indent = 4);
+// -F NAME: "delta" (and ""), "tree" or "pvget" (see data/value_format.hpp).
+ValueFormat text_format(const std::string& name);
+// `v` one level indented under its PV name's line, as PVXS's tools print it; arrays cut
+// after `max_elements` (0: no limit). Delta prints the marked fields, or all of an unmarked value.
+std::string format_text(Value v, ValueFormat format, std::size_t max_elements);
 // The type tree (GET_FIELD), as pvxinfo prints it, indented.
 std::string format_type(const TypeDesc& t, int indent = 4);
-// One scalar or scalar array as text (arrays cut as in format_tree).
-std::string format_scalar(const Value& v, std::size_t max_elements);
 
 // ---- JSON -------------------------------------------------------------------------------------
 
 // Structures become objects (members in order), scalar and structure arrays arrays, unions
 // {"member": value} (null when none), variants their content (null when empty). Never cut.
 json to_json(const Value& v);
-// The dotted paths of the changed leaf fields (as format_delta prints them).
+// The dotted paths of the changed leaf fields.
 std::vector<std::string> changed_paths(const Value& v);
 
 // ---- input ------------------------------------------------------------------------------------
@@ -90,6 +94,20 @@ void set_from_text(Value f, const std::string& text, const std::string& path);
 // Same from a parsed JSON value.
 void set_from_json(Value f, const json& j, const std::string& path);
 
+// ---- put and call: everything after the PV name is literal ------------------------------------
+
+// CLI11 shows no positionals for a prefix command: give `cmd` a usage line ("[OPTIONS] PV
+// VALUE...") and a Positionals section for --help.
+void set_usage(CLI::App* cmd, const std::string& usage, const std::vector<std::pair<std::string, std::string>>& positionals);
+// The first word after the PV name (before a "--") that is an option of `cmd`, such as "-q"
+// in `put PV 3 -q`: options go before the PV name, and a value that merely starts with '-'
+// (-3.25) is not one. Empty when there is none.
+std::string misplaced_option(const CLI::App* cmd, const std::vector<std::string>& after_pv);
+
+// The local time as PVXS's tools print an event's time (EPICS epicsTime's form):
+// "2026-12-04 07:45:01.123456789".
+std::string local_time_text();
+
 // ---- Ctrl-C ------------------------------------------------------------------------------------
 
 // Installs SIGINT/SIGTERM handlers that set the returned flag (and restore the defaults on a
@@ -99,8 +117,7 @@ std::atomic<bool>& install_interrupt_handler();
 // Runs one operation per PV name of `args`, all in flight at once: start(name, completion)
 // begins it. Waits until all complete, the timeout (plus a margin) passes, or Ctrl-C. Then,
 // in name order, prints "NAME: Error: ..." for failures and calls print(index, result) for
-// successes; prints stats and "Timeout with N outstanding" (or "Interrupted ...") as PVXS
-// tools do. Returns the exit status: 0, or 1 on any error or outstanding operation.
+// successes; prints stats, then report_outstanding() for the operations left. Returns the exit status: 0, or 1 on any error or outstanding operation.
 int for_each_pv(const ClientArgs& args, client::Context& ctx,
                 const std::function<void(const std::string& name, client::Context::Completion)>& start,
                 const std::function<void(std::size_t index, const client::Result&)>& print);

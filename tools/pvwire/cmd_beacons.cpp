@@ -1,8 +1,15 @@
 // pvwire beacons: watch the pvAccess UDP traffic (like PVXS's pvxvct): print every beacon and
 // search request that reaches the broadcast port, with a timestamp and the sender.
+//
+// The socket shares the port with the servers of this host and joins the local fan-out group,
+// as pvxvct's does. A unicast search that the kernel hands to it instead of a server is passed
+// on through the group (net::forward_unicast_search) and printed when its copy comes back, so
+// that watching never makes discovery worse for anyone else.
 #include "commands.hpp"
 
+#include <pvwire/net/address.hpp>
 #include <pvwire/net/config.hpp>
+#include <pvwire/net/search_forwarding.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/wire/describe.hpp>
 #include <pvwire/wire/message.hpp>
@@ -40,9 +47,21 @@ struct BeaconsOptions {
     std::uint16_t port = 0;
 };
 
+std::string endpoint_text(const net::asio::ip::address& a, std::uint16_t port) {
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(port);
+}
+
+// A forwarded search (after ORIGIN_TAG) comes from the process that passed it on; the
+// searcher is the reply address inside it, which is what pvxvct prints too.
+std::string searcher(const wire::Search& s, const std::string& sender) {
+    if (s.response_address.is_unspecified()) return sender;
+    return endpoint_text(net::from_wire(s.response_address), s.response_port);
+}
+
 void print_datagram(const net::Datagram& d, const BeaconsOptions& o) {
     std::span<const std::byte> rest = d.bytes;
-    const std::string peer = d.from.address().to_string() + ":" + std::to_string(d.from.port());
+    const std::string peer = endpoint_text(d.from.address(), d.from.port());
+    bool forwarded = false;
     while (rest.size() >= wire::header_size) {
         wire::Diagnostic diag;
         auto h = wire::Header::parse(rest, &diag);
@@ -66,12 +85,15 @@ void print_datagram(const net::Datagram& d, const BeaconsOptions& o) {
                       << ":" << b->server_port << "\n";
         } else if (auto* s = std::get_if<wire::Search>(&m.body)) {
             if (o.beacons_only) continue;
+            const std::string from = forwarded ? searcher(*s, peer) : peer;
             if (s->channels.empty()) {
-                std::cout << timestamp() << " " << peer << " Discover (seq " << s->sequence << ")\n";
+                std::cout << timestamp() << " " << from << " Discover (seq " << s->sequence << ")\n";
             }
             for (const auto& c : s->channels)
-                std::cout << timestamp() << " " << peer << " Searching for: \"" << c.name << "\"\n";
-        } else if (!o.beacons_only && !o.searches_only && !std::holds_alternative<wire::OriginTag>(m.body)) {
+                std::cout << timestamp() << " " << from << " Searching for: \"" << c.name << "\"\n";
+        } else if (std::holds_alternative<wire::OriginTag>(m.body)) {
+            forwarded = true;
+        } else if (!o.beacons_only && !o.searches_only) {
             std::cout << timestamp() << " " << peer << " " << wire::summary(m) << "\n";
         }
     }
@@ -93,7 +115,7 @@ void register_beacons(CLI::App& app) {
         const std::uint16_t port = opts->port ? opts->port : cfg.broadcast_port;
         net::asio::io_context io;
         net::UdpOptions uo;
-        uo.multicast_groups = {net::asio::ip::make_address_v4("224.0.0.128")};
+        uo.multicast_groups = {net::local_fanout_group()};
         uo.multicast_interface = net::asio::ip::address_v4::loopback();
         std::shared_ptr<net::UdpTransport> sock;
         try {
@@ -106,7 +128,9 @@ void register_beacons(CLI::App& app) {
         }
         std::cerr << "listening on UDP " << sock->local_endpoint().address().to_string() << ":"
                   << sock->local_endpoint().port() << "\n";
-        sock->start([o = *opts](const net::Datagram& d) { print_datagram(d, o); });
+        sock->start([o = *opts, &sock = *sock](const net::Datagram& d) {
+            if (!net::forward_unicast_search(sock, d)) print_datagram(d, o);
+        });
         std::signal(SIGINT, [](int) { interrupted = true; });
         std::signal(SIGTERM, [](int) { interrupted = true; });
         const auto end = std::chrono::steady_clock::now() +

@@ -33,6 +33,14 @@ TypeCode guess(const std::string& s) {
     return TypeCode::String;
 }
 
+// Every server has a "server" PV, so no server claims it in a search (PVXS's neither): a call
+// to it can only time out. Say what works instead.
+void explain_server_pv() {
+    std::cerr << "The \"server\" PV of a server is never found by search. Ask one server directly:\n"
+                 "  pvwire list HOST[:PORT]       its PVs (op=channels)\n"
+                 "  pvwire list -i HOST[:PORT]    its implementation and version (op=info)\n";
+}
+
 int run_call(const CallArgs& a) {
     nt::NTURI uri;
     std::vector<std::pair<std::string, std::string>> query;
@@ -60,7 +68,7 @@ int run_call(const CallArgs& a) {
         }
     }
     arg.mark_all();
-    if (a.verbose) std::cerr << "Argument:\n" << format_tree(arg, 0);
+    if (a.verbose) std::cerr << "Argument:\n" << format_text(arg, ValueFormat::Tree, 0);
 
     client::Context ctx(client_config(a));
     using Outcome = std::pair<std::error_code, client::Result>;
@@ -70,17 +78,19 @@ int run_call(const CallArgs& a) {
                   [p](std::error_code ec, client::Result r) { p->set_value({ec, std::move(r)}); });
     ctx.hurry();
     if (f.wait_for(a.timeout_ms() + std::chrono::milliseconds(500)) != std::future_status::ready) {
-        std::cerr << "Timeout\n";
+        report_outstanding({{a.pv, {}}}, false);
+        if (a.pv == "server") explain_server_pv();
         return 1;
     }
     auto [ec, r] = f.get();
     print_stats(a, ctx);
     if (ec == client::errc::timeout) {
-        std::cerr << "Timeout\n";
+        report_outstanding({{a.pv, r.status.message}}, false);
+        if (a.pv == "server") explain_server_pv();
         return 1;
     }
     if (ec) {
-        std::cerr << a.pv << ": Error: " << error_text(ec, r) << "\n";
+        std::cerr << a.pv << ": Error: " << client::describe(ec, r) << "\n";
         return 1;
     }
     if (!r.status.message.empty()) std::cerr << a.pv << ": Warning: " << r.status.message << "\n";
@@ -90,7 +100,7 @@ int run_call(const CallArgs& a) {
         j["value"] = to_json(r.value);
         std::cout << j.dump() << "\n";
     } else {
-        std::cout << a.pv << "\n" << format_tree(r.value, a.max_elements);
+        std::cout << a.pv << "\n" << format_text(r.value, ValueFormat::Tree, a.max_elements);
     }
     return 0;
 }
@@ -99,12 +109,14 @@ int run_call(const CallArgs& a) {
 
 void register_call(CLI::App& app) {
     auto a = std::make_shared<CallArgs>();
-    auto* cmd = app.add_subcommand("call", "Call an RPC and print the result (like pvxcall): call [OPTIONS] PV [NAME=VALUE...]");
+    auto* cmd = app.add_subcommand("call", "Call an RPC and print the result (like pvxcall)");
     add_client_options(cmd, *a, opt_timeout | opt_request | opt_max | opt_json);
     cmd->add_flag("-t,--typed", a->typed, "Send arguments as int64/double/boolean when they look like one");
     cmd->prefix_command();  // everything from the PV name on is taken literally (see put)
     cmd->fallthrough(false);
     cmd->footer("Options go before the PV name; the arguments NAME=VALUE after it form the NTURI query.");
+    set_usage(cmd, "[OPTIONS] PV [NAME=VALUE...]",
+              {{"PV", "The PV name"}, {"NAME=VALUE", "Arguments: the query of the NTURI sent"}});
     cmd->callback([a, cmd] {
         auto rest = cmd->remaining();
         if (rest.empty()) {
@@ -113,6 +125,11 @@ void register_call(CLI::App& app) {
         }
         a->pv = rest.front();
         a->args.assign(rest.begin() + 1, rest.end());
+        if (const auto o = misplaced_option(cmd, a->args); !o.empty()) {
+            std::cerr << "pvwire call: options go before the PV name (" << o << " after " << a->pv
+                      << "): pvwire call [OPTIONS] PV [NAME=VALUE...]\n";
+            throw CLI::RuntimeError(2);
+        }
         if (!a->args.empty() && a->args.front() == "--") a->args.erase(a->args.begin());
         const int status = run_call(*a);
         if (status) throw CLI::RuntimeError(status);

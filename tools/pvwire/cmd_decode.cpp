@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "decode.hpp"
 
+#include <pvwire/net/address.hpp>
 #include <pvwire/wire/capture_text.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 #include <pvwire/wire/describe.hpp>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -85,6 +87,27 @@ std::string limit_line(const std::string& line, std::size_t max) {
     }
     if (count <= max || cut == std::string::npos) return line;
     return line.substr(0, cut) + ", ...] (" + std::to_string(count) + " elements)";
+}
+
+// The codec's descriptions give addresses as the 16 bytes on the wire (the golden vectors are
+// compared with them); a reader wants 127.0.0.1 or IPv6 text: "addr=<32 hex digits>" becomes
+// "addr=127.0.0.1" wherever it appears.
+std::string readable_address(std::string_view hex) {
+    wire::Address a;
+    for (std::size_t i = 0; i < a.bytes.size(); ++i)
+        a.bytes[i] = std::uint8_t(std::stoul(std::string(hex.substr(2 * i, 2)), nullptr, 16));
+    return net::from_wire(a).to_string();
+}
+
+std::string readable_addresses(std::string text) {
+    constexpr std::string_view key = "addr=";
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+        const auto from = at + key.size();
+        if (text.size() < from + 32 || text.find_first_not_of("0123456789abcdef", from) < from + 32) continue;
+        if (from + 32 < text.size() && std::isxdigit(static_cast<unsigned char>(text[from + 32]))) continue;
+        text.replace(from, 32, readable_address(std::string_view(text).substr(from, 32)));
+    }
+    return text;
 }
 
 std::string limit_arrays(const std::string& text, std::size_t max) {
@@ -356,9 +379,10 @@ private:
             json j = base_json(o);
             if (o.segments > 1) j["segments"] = o.segments;
             j["kind"] = kind_name(msg);
-            j["summary"] = summary(msg);
+            j["summary"] = readable_addresses(summary(msg));
             json fields = json::object();
-            for (const auto& [k, v] : describe_fields(msg)) {
+            for (auto [k, v] : describe_fields(msg)) {
+                if (k.ends_with("addr") && v.size() == 32) v = readable_address(v);
                 auto it = fields.find(k);
                 if (it == fields.end()) fields[k] = v;
                 else {
@@ -376,7 +400,7 @@ private:
             return;
         }
         case DecodeOptions::Format::Summary:
-            out_ << columns(o) << summary(msg) << "\n";
+            out_ << columns(o) << readable_addresses(summary(msg)) << "\n";
             if (opt_.types)
                 for (const auto& e : trace) out_ << "        " << trace_line(e) << "\n";
             return;
@@ -384,7 +408,7 @@ private:
             out_ << "#" << o.label() << " " << arrow(o.from_server) << " " << o.where() << "  " << o.bytes << " bytes";
             if (o.segments > 1) out_ << " in " << o.segments << " segments";
             out_ << "  flags " << flags_text(o.flags) << "\n";
-            out_ << limit_arrays(dump(msg), opt_.max_elements);
+            out_ << limit_arrays(readable_addresses(dump(msg)), opt_.max_elements);
             if (opt_.types && !trace.empty()) {
                 out_ << "  type descriptions (byte offsets from the start of the message):\n";
                 for (const auto& e : trace) out_ << "    " << trace_line(e) << "\n";

@@ -29,14 +29,7 @@ int run_get(const ClientArgs& a) {
                 j["value"] = to_json(r.value);
                 std::cout << j.dump() << "\n";
             } else {
-                std::cout << name << "\n";
-                if (a.format == "delta") {
-                    Value v = r.value;
-                    if (v && v.marks().empty()) v.mark_all();
-                    std::cout << format_delta(v, a.max_elements);
-                } else {
-                    std::cout << format_tree(r.value, a.max_elements);
-                }
+                std::cout << name << "\n" << format_text(r.value, text_format(a.format), a.max_elements);
             }
         });
 }

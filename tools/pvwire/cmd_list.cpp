@@ -2,7 +2,8 @@
 // a discovery search (a SEARCH naming no channel, reply required) goes to the search
 // destinations once a second, and the beacons reaching the broadcast port are watched too.
 // With HOST[:PORT] arguments: the PVs each server lists, from an RPC to its "server" PV with
-// op="channels" (what pvxlist does).
+// op="channels" (what pvxlist does), or with -i its implementation and version (op="info",
+// pvxlist -i).
 //
 // The client Context has no way to open a channel on one given server (the "server" PV is
 // not answered in searches, and Context::link() gives a connection but no channel on it), so
@@ -16,6 +17,7 @@
 #include <pvwire/data/nt.hpp>
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
+#include <pvwire/net/search_forwarding.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/client_handshake.hpp>
 #include <pvwire/protocol/pv_request.hpp>
@@ -40,6 +42,7 @@ namespace asio = net::asio;
 struct ListArgs : ClientArgs {
     std::vector<std::string> servers;
     bool sort = false;
+    bool info = false;  // -i: op=info (implementation and version) instead of op=channels
 };
 
 // ---- discovery -------------------------------------------------------------------------------
@@ -89,14 +92,19 @@ int run_discover(const ListArgs& a) {
     }
     try {
         net::UdpOptions b;
-        b.multicast_groups = {asio::ip::make_address_v4("224.0.0.128")};
+        b.multicast_groups = {net::local_fanout_group()};
         b.multicast_interface = asio::ip::address_v4::loopback();
         beacon_sock = net::UdpTransport::open(io.get_executor(), net::udp::endpoint(bind_addr, cfg.broadcast_port), b);
     } catch (const std::exception& e) {
         std::cerr << "warning: not listening for beacons on UDP port " << cfg.broadcast_port << ": " << e.what() << "\n";
     }
     search_sock->start([&](const net::Datagram& d) { on_datagram(d, false); });
-    if (beacon_sock) beacon_sock->start([&](const net::Datagram& d) { on_datagram(d, true); });
+    // The beacon socket shares the broadcast port with the servers of this host: a unicast
+    // search (ours included) that the kernel hands to it goes on to them through the group.
+    if (beacon_sock)
+        beacon_sock->start([&](const net::Datagram& d) {
+            if (!net::forward_unicast_search(*beacon_sock, d)) on_datagram(d, true);
+        });
 
     const auto dests = cfg.search_destinations();
     const auto bcasts = net::broadcast_addresses();
@@ -145,10 +153,11 @@ int run_discover(const ListArgs& a) {
 
 class ServerQuery {
 public:
-    ServerQuery(net::tcp::endpoint ep, std::chrono::milliseconds timeout) : ep_(ep), timeout_(timeout) {}
+    ServerQuery(net::tcp::endpoint ep, std::chrono::milliseconds timeout, std::string op)
+        : ep_(ep), timeout_(timeout), op_(std::move(op)) {}
 
-    // The channel names, or nullopt with error() set.
-    std::optional<std::vector<std::string>> run() {
+    // The RPC's result, or nullopt with error() set.
+    std::optional<Value> run() {
         asio::steady_timer timer(io_);
         timer.expires_after(timeout_);
         timer.async_wait([this](boost::system::error_code ec) {
@@ -160,7 +169,7 @@ public:
         });
         io_.run();
         if (!error_.empty()) return std::nullopt;
-        return names_;
+        return result_;
     }
     const std::string& error() const { return error_; }
 
@@ -254,13 +263,12 @@ private:
                 e.sid = sid_;
                 e.ioid = 1;
                 e.subcmd = wire::subcmd::exec;
-                e.argument = uri.call("server", {{"op", std::string("channels")}});
+                e.argument = uri.call("server", {{"op", op_}});
                 send(std::move(e));
                 return;
             }
-            Value v = r->result ? r->result.field("value") : Value();
-            if (!v || v.code() != TypeCode::StringA) return fail("unexpected reply (no string[] value)");
-            for (const auto& s : v.array().span<std::string>()) names_.push_back(s);
+            if (!r->result) return fail("the server sent no result");
+            result_ = r->result;
             send(wire::DestroyChannel{sid_, 1});
             finish();
         } else if (auto* msg = std::get_if<wire::RemoteMessage>(&m.body)) {
@@ -278,9 +286,49 @@ private:
     protocol::ClientHandshake hs_;
     std::uint32_t sid_ = 0;
     bool done_ = false;
+    std::string op_;
     std::string error_;
-    std::vector<std::string> names_;
+    Value result_;
 };
+
+// op=channels: the names, in order (or sorted); nullopt for a reply that is not a string[].
+std::optional<std::vector<std::string>> channel_names(const Value& result, bool sort) {
+    Value v = result.field("value");
+    if (!v || v.code() != TypeCode::StringA) return std::nullopt;
+    std::vector<std::string> names;
+    for (const auto& s : v.array().span<std::string>()) names.push_back(s);
+    if (sort) std::sort(names.begin(), names.end());
+    return names;
+}
+
+// op=info as pvxlist -i prints it: HOST version="..." lang="..."
+void print_info(const std::string& server, const Value& result, bool as_json) {
+    auto text = [&](const char* name) {
+        Value f = result.field(name);
+        return f ? f.try_as<std::string>().value_or("") : std::string();
+    };
+    if (as_json) {
+        json j = json::object();
+        j["server"] = server;
+        j["version"] = text("version");
+        j["implLang"] = text("implLang");
+        std::cout << j.dump() << "\n";
+        return;
+    }
+    std::cout << server << " version=\"" << text("version") << "\" lang=\"" << text("implLang") << "\"\n";
+}
+
+void print_channels(const std::string& server, const std::vector<std::string>& names, const ListArgs& a) {
+    if (a.json) {
+        json j = json::object();
+        j["server"] = server;
+        j["pvs"] = names;
+        std::cout << j.dump() << "\n";
+        return;
+    }
+    if (a.verbose || a.servers.size() > 1) std::cout << "# From " << server << "\n";
+    for (const auto& n : names) std::cout << n << "\n";
+}
 
 int run_query(const ListArgs& a) {
     const auto cfg = client_config(a);
@@ -295,23 +343,17 @@ int run_query(const ListArgs& a) {
             status = 1;
             continue;
         }
-        ServerQuery q(net::tcp::endpoint(ep->address(), ep->port()), a.timeout_ms());
-        auto names = q.run();
-        if (!names) {
-            std::cerr << "From " << s << ": " << q.error() << "\n";
+        ServerQuery q(net::tcp::endpoint(ep->address(), ep->port()), a.timeout_ms(), a.info ? "info" : "channels");
+        const auto result = q.run();
+        const auto names = result && !a.info ? channel_names(*result, a.sort) : std::nullopt;
+        if (!result || (!a.info && !names)) {
+            std::cerr << "From " << s << ": " << (result ? "unexpected reply (no string[] value)" : q.error()) << "\n";
             status = 1;
             continue;
         }
-        if (a.sort) std::sort(names->begin(), names->end());
-        if (a.json) {
-            json j = json::object();
-            j["server"] = s;
-            j["pvs"] = *names;
-            std::cout << j.dump() << "\n";
-        } else {
-            if (a.verbose || a.servers.size() > 1) std::cout << "# From " << s << "\n";
-            for (const auto& n : *names) std::cout << n << "\n";
-        }
+        const std::string server = net::to_string(*ep);  // HOST:PORT, as discovery prints servers
+        if (a.info) print_info(server, *result, a.json);
+        else print_channels(a.json ? server : s, *names, a);
         std::cout.flush();
     }
     return status;
@@ -327,6 +369,7 @@ void register_list(CLI::App& app) {
                     "Discovery: listen this many seconds (default 3); query: timeout per server (default 3)")
         ->check(CLI::PositiveNumber);
     cmd->add_flag("-s,--sort", a->sort, "Sort the PV names");
+    cmd->add_flag("-i,--info", a->info, "With HOST: the server's implementation and version (op=info), as pvxlist -i");
     add_client_options(cmd, *a, opt_json);
     cmd->add_option("server", a->servers, "HOST[:PORT] of servers to list the PVs of (default port "
                                           "EPICS_PVA_SERVER_PORT, 5075)");

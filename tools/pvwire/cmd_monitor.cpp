@@ -63,7 +63,7 @@ int run_monitor(const MonitorArgs& a) {
     const bool bounded = a.run_time > 0;
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(static_cast<long long>(a.run_time * 1000.0));
-    const bool delta = a.format != "tree";
+    const ValueFormat format = text_format(a.format);
     while (!interrupted && (!bounded || std::chrono::steady_clock::now() < deadline)) {
         {
             std::unique_lock lock(mu);
@@ -86,13 +86,14 @@ int run_monitor(const MonitorArgs& a) {
                         j["event"] = "connected";
                         if (!server.empty()) j["server"] = server;
                     } else {
-                        std::cout << w.name << " Connected" << (server.empty() ? "" : " to " + server) << "\n";
+                        std::cerr << local_time_text() << " " << w.name << " Connected"
+                                  << (server.empty() ? "" : " to " + server) << "\n";
                     }
                     break;
                 }
                 case K::Disconnected:
                     if (a.json) j["event"] = "disconnected";
-                    else std::cout << w.name << " Disconnected\n";
+                    else std::cerr << local_time_text() << " " << w.name << " Disconnected\n";
                     break;
                 case K::Finished:
                     w.ended = true;
@@ -117,9 +118,7 @@ int run_monitor(const MonitorArgs& a) {
                         j["value"] = to_json(e.value);
                         j["changed"] = changed_paths(e.value);
                     } else {
-                        std::cout << w.name << "\n"
-                                  << (delta ? format_delta(e.value, a.max_elements)
-                                            : format_tree(e.value, a.max_elements));
+                        std::cout << w.name << "\n" << format_text(e.value, format, a.max_elements);
                         if (a.verbose && e.overrun.count())
                             std::cout << "    (" << e.overrun.count() << " fields overrun)\n";
                     }

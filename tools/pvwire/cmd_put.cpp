@@ -69,8 +69,8 @@ int run_put(const PutArgs& a) {
     client::Context ctx(client_config(a));
     const client::OpOptions opts{a.request, a.timeout_ms()};
     auto fail = [&](const Outcome& o) {
-        if (o.first == client::errc::timeout) std::cerr << "Timeout\n";
-        else std::cerr << a.pv << ": Error: " << error_text(o.first, o.second) << "\n";
+        if (o.first == client::errc::timeout) report_outstanding({{a.pv, o.second.status.message}}, false);
+        else std::cerr << a.pv << ": Error: " << client::describe(o.first, o.second) << "\n";
         print_stats(a, ctx);
         return 1;
     };
@@ -91,10 +91,10 @@ int run_put(const PutArgs& a) {
             set_from_text(f, text, path);
         }
     } catch (const std::exception& e) {
-        std::cerr << a.pv << ": cannot build the value to put: " << e.what() << "\n";
+        std::cerr << a.pv << ": cannot put: " << e.what() << "\n";
         return 1;
     }
-    if (a.verbose) std::cerr << "Writing fields:\n" << format_delta(v, a.max_elements);
+    if (a.verbose) std::cerr << "Writing fields:\n" << format_text(v, ValueFormat::Delta, a.max_elements);
 
     // 2. the put
     auto put = wait_for([&](auto done) { ctx.async_put(a.pv, v, opts, std::move(done)); }, a.timeout_ms());
@@ -111,7 +111,7 @@ int run_put(const PutArgs& a) {
             j["value"] = to_json(now.second.value);
             std::cout << j.dump() << "\n";
         } else {
-            std::cout << a.pv << "\n" << format_tree(now.second.value, a.max_elements);
+            std::cout << a.pv << "\n" << format_text(now.second.value, ValueFormat::Delta, a.max_elements);
         }
     }
     print_stats(a, ctx);
@@ -122,7 +122,7 @@ int run_put(const PutArgs& a) {
 
 void register_put(CLI::App& app) {
     auto a = std::make_shared<PutArgs>();
-    auto* cmd = app.add_subcommand("put", "Write a PV (like pvxput), then print its new value: put [OPTIONS] PV VALUE | PV FIELD=VALUE...");
+    auto* cmd = app.add_subcommand("put", "Write a PV (like pvxput), then print its new value");
     add_client_options(cmd, *a, opt_timeout | opt_request | opt_max | opt_json);
     cmd->add_flag("-q,--quiet", a->quiet, "Do not read back and print the value after the put");
     // Everything from the PV name on is taken literally (prefix command): negative numbers,
@@ -133,6 +133,11 @@ void register_put(CLI::App& app) {
     cmd->footer("Options go before the PV name; everything after it is a value: VALUE for the value field, "
                 "FIELD=VALUE pairs, or a JSON object for the whole structure. Negative numbers need nothing "
                 "special: pvwire put PV -3.25 (pvwire put PV -- -3.25 also works).");
+    set_usage(cmd, "[OPTIONS] PV VALUE | PV FIELD=VALUE... | PV '{JSON}'",
+              {{"PV", "The PV name"},
+               {"VALUE", "The new value of the value field (a number, text, choice name, [array])"},
+               {"FIELD=VALUE", "Fields by path, e.g. value=3 alarm.message=hi"},
+               {"{JSON}", "A JSON object for the whole structure"}});
     cmd->callback([a, cmd] {
         auto rest = cmd->remaining();
         if (rest.empty()) {
@@ -141,6 +146,11 @@ void register_put(CLI::App& app) {
         }
         a->pv = rest.front();
         a->values.assign(rest.begin() + 1, rest.end());
+        if (const auto o = misplaced_option(cmd, a->values); !o.empty()) {
+            std::cerr << "pvwire put: options go before the PV name (" << o << " after " << a->pv
+                      << "): pvwire put [OPTIONS] PV VALUE...\n";
+            throw CLI::RuntimeError(2);
+        }
         if (!a->values.empty() && a->values.front() == "--") a->values.erase(a->values.begin());
         if (a->values.empty()) {
             std::cerr << "pvwire put: expected a value after the PV name (see pvwire put --help)\n";

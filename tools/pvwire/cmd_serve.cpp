@@ -84,26 +84,54 @@ std::string join_addresses(const std::vector<net::asio::ip::address>& as) {
     return s;
 }
 
-int run_serve(const ServeArgs& a) {
+// The PVs of every --pvs file and --pv option, and where each was given ("demo.json: pvs[2]",
+// "--pv x=double"), so that a name given twice can be traced to both places.
+struct GivenPvs {
     std::vector<PvSpec> specs;
-    try {
-        for (const auto& f : a.files) {
-            auto more = load_pv_file(f);
-            specs.insert(specs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    std::vector<std::string> origins;
+};
+
+GivenPvs load_given_pvs(const ServeArgs& a) {
+    GivenPvs g;
+    for (const auto& f : a.files) {
+        auto more = load_pv_file(f);
+        for (std::size_t i = 0; i < more.size(); ++i) {
+            g.origins.push_back(f + ": pvs[" + std::to_string(i) + "]");
+            g.specs.push_back(std::move(more[i]));
         }
-        for (const auto& p : a.pvs) specs.push_back(parse_pv_option(p));
+    }
+    for (const auto& p : a.pvs) {
+        g.specs.push_back(parse_pv_option(p));
+        g.origins.push_back("--pv " + p);
+    }
+    return g;
+}
+
+// "the PV name "x" is given twice: a.json: pvs[0] and --pv x=double", or "".
+std::string duplicate_name(const GivenPvs& g) {
+    std::map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < g.specs.size(); ++i) {
+        auto [at, fresh] = first.emplace(g.specs[i].name, i);
+        if (!fresh)
+            return "the PV name \"" + g.specs[i].name + "\" is given twice: " + g.origins[at->second] + " and " +
+                   g.origins[i];
+    }
+    return {};
+}
+
+int run_serve(const ServeArgs& a) {
+    GivenPvs given;
+    try {
+        given = load_given_pvs(a);
     } catch (const PvFileError& e) {
         std::cerr << "pvwire serve: " << e.what() << "\n";
         return 2;
     }
-    {
-        std::map<std::string, int> count;
-        for (const auto& s : specs)
-            if (++count[s.name] == 2) {
-                std::cerr << "pvwire serve: the PV name \"" << s.name << "\" is given more than once\n";
-                return 2;
-            }
+    if (const auto dup = duplicate_name(given); !dup.empty()) {
+        std::cerr << "pvwire serve: " << dup << "\n";
+        return 2;
     }
+    std::vector<PvSpec>& specs = given.specs;
     if (specs.empty()) {
         std::cerr << "pvwire serve: nothing to serve: give --pvs FILE and/or --pv NAME=TYPE:VALUE\n";
         return 2;
@@ -145,7 +173,7 @@ int run_serve(const ServeArgs& a) {
                 }
                 if (verbose) {
                     std::lock_guard lock(out_mu);
-                    std::cout << who << " put " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                    std::cout << who << " put " << spec->name << "\n" << format_text(v, ValueFormat::Delta, 20) << std::flush;
                 }
                 done(wire::Status::ok());
             });
@@ -184,7 +212,7 @@ int run_serve(const ServeArgs& a) {
                 }
                 if (verbose) {
                     std::lock_guard lock(out_mu);
-                    std::cout << peer.address << " rpc " << spec->name << "\n" << format_delta(v, 20) << std::flush;
+                    std::cout << peer.address << " rpc " << spec->name << "\n" << format_text(v, ValueFormat::Delta, 20) << std::flush;
                 }
                 self->post(v);
                 done(wire::Status::ok(), self->current());

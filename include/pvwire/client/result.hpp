@@ -31,10 +31,21 @@ struct Result {
     std::size_t length = 0;   // ARRAY get-length
 };
 
-// Thrown by the blocking conveniences; carries the server's status text.
+// One sentence for a failed operation, without the PV name: the server's own text for a
+// remote error ("value 20 is outside the limits [-10, 10]"), otherwise the error's text with
+// the status text in brackets ("timeout (not connected)").
+std::string describe(std::error_code ec, const Result& r);
+
+// Thrown by the blocking conveniences. what() is the whole message, said once
+// ("demo:setpoint: value 20 is outside the limits [-10, 10]"): unlike std::system_error's,
+// it does not repeat the category's text after it.
 class Error : public std::system_error {
 public:
-    Error(std::error_code ec, const std::string& what) : std::system_error(ec, what) {}
+    Error(std::error_code ec, std::string what) : std::system_error(ec), what_(std::move(what)) {}
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string what_;
 };
 
 }  // namespace pvwire::client

@@ -14,6 +14,7 @@
 #include <pvwire/protocol/pv_request.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
+#include <pvwire/version.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 #include <pvwire/wire/framing.hpp>
 
@@ -659,7 +660,8 @@ TEST_CASE("a removed PV leaves searches and its monitors are told, and re-added 
 
 // ---- 7. the built-in "server" PV --------------------------------------------------------------
 
-TEST_CASE("the built-in server PV answers op=channels on the wire but is not found by search", "[e2e][stress]") {
+TEST_CASE("the built-in server PV answers op=channels and op=info on the wire but is not found by search",
+          "[e2e][stress]") {
     server::Server srv(net::ServerConfig::isolated());
     for (const char* n : {"srv:a", "srv:b"}) srv.add_pv(n, server::SharedPV::create(n, nt::NTScalar{}.create()));
     srv.start();
@@ -697,10 +699,20 @@ TEST_CASE("the built-in server PV answers op=channels on the wire but is not fou
     REQUIRE(r->status.success());
     REQUIRE(r->result);
     CHECK(r->result["value"].as<std::vector<std::string>>() == std::vector<std::string>{"srv:a", "srv:b"});
+    // op=info: {string implLang; string version}, the structure PVXS's server answers (pvxlist -i)
     re.argument = uri.call("server", {{"op", std::string("info")}});
     r = ws->request<wire::RpcResponse>(re);
     REQUIRE(r);
+    REQUIRE(r->status.success());
+    REQUIRE(r->result);
+    CHECK(r->result.type().id().empty());
+    CHECK(r->result["implLang"].as<std::string>() == "cpp");
+    CHECK(r->result["version"].as<std::string>() == std::string("pvwire ") + version_string());
+    re.argument = uri.call("server", {{"op", std::string("bogus")}});
+    r = ws->request<wire::RpcResponse>(re);
+    REQUIRE(r);
     CHECK_FALSE(r->status.success());
+    CHECK(r->status.message == "the server PV knows op=channels and op=info");
 }
 
 // ---- pvAccessCPP requests replayed --------------------------------------------------------------

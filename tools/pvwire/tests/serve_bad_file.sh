@@ -42,6 +42,10 @@ expect "unknown element" '"element": unknown element "int9"' -- \
     --pvs "$(file element '{"pvs": [{"name": "x", "type": "NTScalar", "element": "int9"}]}')"
 expect "initial value outside the limits" '"value": value 20 is outside the limits \[0, 10\]' -- \
     --pvs "$(file limits '{"pvs": [{"name": "x", "type": "NTScalar", "value": 20, "limits": {"low": 0, "high": 10}}]}')"
+expect "duplicate name across a file and --pv" 'the PV name "x" is given twice: [^ ]*one\.json: pvs\[0\] and --pv x=double$' -- \
+    --pvs "$(file one '{"pvs": [{"name": "x", "type": "NTScalar"}]}')" --pv x=double
+expect "duplicate name across two files" 'the PV name "x" is given twice: [^ ]*one\.json: pvs\[0\] and [^ ]*two\.json: pvs\[1\]$' -- \
+    --pvs "$work/one.json" --pvs "$(file two '{"pvs": [{"name": "y", "type": "NTScalar"}, {"name": "x", "type": "NTScalar"}]}')"
 expect "duplicate name" 'pvs\[1\] "x": "name": "x" is already the name of pvs\[0\]' -- \
     --pvs "$(file dup '{"pvs": [{"name": "x", "type": "NTScalar"}, {"name": "x", "type": "NTScalar"}]}')"
 expect "tick on a string" '"tick": only for numeric elements' -- \
