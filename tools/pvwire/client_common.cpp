@@ -8,6 +8,7 @@
 #include <condition_variable>
 
 #include <pvwire/data/type_desc.hpp>
+#include <pvwire/log.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -35,11 +36,23 @@ void add_client_options(CLI::App* cmd, ClientArgs& a, unsigned flags) {
                         "Text format: delta (the changed fields, default) or tree (the whole value) as PVXS's "
                         "tools print them, or pvget (the whole value as pvAccessCPP's pvget prints it)")
             ->check(CLI::IsMember({"tree", "delta", "pvget"}));
+    cmd->add_option("--server", a.server,
+                    "Use this server, without search: HOST[:PORT], pva+unix:///PATH or pva+ws://HOST:PORT/pva "
+                    "(docs/transports.md)");
     cmd->add_flag("-v,--verbose", a.verbose, "Print the effective client configuration first");
-    cmd->add_flag("-d,--debug", a.debug, "Print channel states and context statistics on stderr");
+    cmd->add_flag("-d,--debug", a.debug, "Print channel states, context statistics and pvwire's debug log on stderr");
+}
+
+client::OpOptions op_options(const ClientArgs& a) {
+    client::OpOptions o;
+    o.request = a.request;
+    o.timeout = a.timeout_ms();
+    o.server = a.server;
+    return o;
 }
 
 net::ClientConfig client_config(const ClientArgs& a) {
+    if (a.debug) log::configure("pvwire.*=DEBUG");
     auto cfg = net::ClientConfig::from_env();
     if (a.verbose) {
         const std::string d = cfg.describe();

@@ -36,6 +36,7 @@ struct ClientArgs {
     std::size_t max_elements = 20;   // -#: array elements printed (0: all)
     bool json = false;               // --json
     std::string format;              // -F: delta (default), tree or pvget
+    std::string server;              // --server: this server, without search
     std::vector<std::string> names;  // PV names
 
     std::chrono::milliseconds timeout_ms() const {
@@ -48,6 +49,8 @@ enum ClientFlags : unsigned {
     opt_timeout = 1, opt_request = 2, opt_max = 4, opt_json = 8, opt_format = 16,
 };
 void add_client_options(CLI::App* cmd, ClientArgs& args, unsigned flags);
+// The operation options the arguments give: pvRequest, timeout, server.
+client::OpOptions op_options(const ClientArgs& a);
 
 // ClientConfig::from_env(), its warnings on stderr, and with -v its description.
 net::ClientConfig client_config(const ClientArgs& args);

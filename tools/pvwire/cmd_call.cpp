@@ -37,7 +37,8 @@ TypeCode guess(const std::string& s) {
 // to it can only time out. Say what works instead.
 void explain_server_pv() {
     std::cerr << "The \"server\" PV of a server is never found by search. Ask one server directly:\n"
-                 "  pvwire list HOST[:PORT]       its PVs (op=channels)\n"
+                 "  pvwire call --server HOST[:PORT] server op=channels   its PVs\n"
+                 "  pvwire list HOST[:PORT]       the same\n"
                  "  pvwire list -i HOST[:PORT]    its implementation and version (op=info)\n";
 }
 
@@ -74,19 +75,19 @@ int run_call(const CallArgs& a) {
     using Outcome = std::pair<std::error_code, client::Result>;
     auto p = std::make_shared<std::promise<Outcome>>();
     auto f = p->get_future();
-    ctx.async_rpc(a.pv, arg, client::OpOptions{a.request, a.timeout_ms()},
+    ctx.async_rpc(a.pv, arg, op_options(a),
                   [p](std::error_code ec, client::Result r) { p->set_value({ec, std::move(r)}); });
     ctx.hurry();
     if (f.wait_for(a.timeout_ms() + std::chrono::milliseconds(500)) != std::future_status::ready) {
         report_outstanding({{a.pv, {}}}, false);
-        if (a.pv == "server") explain_server_pv();
+        if (a.pv == "server" && a.server.empty()) explain_server_pv();
         return 1;
     }
     auto [ec, r] = f.get();
     print_stats(a, ctx);
     if (ec == client::errc::timeout) {
         report_outstanding({{a.pv, r.status.message}}, false);
-        if (a.pv == "server") explain_server_pv();
+        if (a.pv == "server" && a.server.empty()) explain_server_pv();
         return 1;
     }
     if (ec) {

@@ -16,7 +16,7 @@ namespace {
 
 int run_get(const ClientArgs& a) {
     client::Context ctx(client_config(a));
-    const client::OpOptions opts{a.request, a.timeout_ms()};
+    const client::OpOptions opts = op_options(a);
     return for_each_pv(
         a, ctx,
         [&](const std::string& name, client::Context::Completion done) { ctx.async_get(name, opts, std::move(done)); },

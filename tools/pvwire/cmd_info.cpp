@@ -22,7 +22,8 @@ struct InfoArgs : ClientArgs {
 
 int run_info(const InfoArgs& a) {
     client::Context ctx(client_config(a));
-    const client::OpOptions opts{{}, a.timeout_ms()};
+    client::OpOptions opts = op_options(a);
+    opts.request.clear();  // GET_FIELD takes no pvRequest
     std::vector<std::shared_ptr<client::Channel>> channels;  // to say which server answered
     for (const auto& name : a.names) channels.push_back(ctx.channel(name));
     return for_each_pv(

@@ -43,9 +43,10 @@ int run_monitor(const MonitorArgs& a) {
         client::MonitorOptions mo;
         mo.request = a.request;
         mo.queue_size = a.queue;
+        mo.server = a.server;
         Watch w;
         w.name = name;
-        w.channel = ctx.channel(name);
+        w.channel = ctx.channel(name, a.server);
         if (a.debug)
             w.channel->on_state([name](client::Channel::State s) {
                 static const char* names[] = {"searching", "connecting", "connected", "closed"};
@@ -81,7 +82,7 @@ int run_monitor(const MonitorArgs& a) {
                 }
                 switch (e.kind) {
                 case K::Connected: {
-                    const std::string server = endpoint_text(w.channel->server());
+                    const std::string server = a.server.empty() ? endpoint_text(w.channel->server()) : a.server;
                     if (a.json) {
                         j["event"] = "connected";
                         if (!server.empty()) j["server"] = server;

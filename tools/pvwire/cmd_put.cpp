@@ -67,7 +67,7 @@ int run_put(const PutArgs& a) {
         return 2;
     }
     client::Context ctx(client_config(a));
-    const client::OpOptions opts{a.request, a.timeout_ms()};
+    const client::OpOptions opts = op_options(a);
     auto fail = [&](const Outcome& o) {
         if (o.first == client::errc::timeout) report_outstanding({{a.pv, o.second.status.message}}, false);
         else std::cerr << a.pv << ": Error: " << client::describe(o.first, o.second) << "\n";

@@ -7,6 +7,7 @@
 #include "pv_file.hpp"
 
 #include <pvwire/data/nt.hpp>
+#include <pvwire/log.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 
@@ -30,6 +31,9 @@ struct ServeArgs {
     std::vector<std::string> pvs;
     bool verbose = false;
     bool isolated = false;
+    bool debug = false;
+    std::string unix_path;  // also on this UNIX socket
+    int http_port = -1;     // also WebSockets on this HTTP port (0: any, -1: none)
 };
 
 struct Ticker {
@@ -137,8 +141,11 @@ int run_serve(const ServeArgs& a) {
         return 2;
     }
 
+    if (a.debug) log::configure("pvwire.*=DEBUG");
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
     for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
+    if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
+    if (a.http_port >= 0) cfg.http_port = std::uint16_t(a.http_port);
     server::Server srv(cfg);
     std::vector<Ticker> tickers;
     std::vector<std::pair<std::string, std::string>> listing;  // name, summary
@@ -245,6 +252,11 @@ int run_serve(const ServeArgs& a) {
             std::cout << "  " << std::left << std::setw(int(width)) << name << "  " << summary << "\n";
         std::cout << "pvwire serve: clients find it with EPICS_PVA_ADDR_LIST=" << client_addr << ":" << srv.udp_port()
                   << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_SERVER_PORT=" << srv.tcp_port() << "\n";
+        if (!eff.unix_path.empty())
+            std::cout << "pvwire serve: and without search at --server pva+unix://" << eff.unix_path << "\n";
+        if (srv.http_port())
+            std::cout << "pvwire serve: and without search at --server pva+ws://" << client_addr << ":"
+                      << srv.http_port() << "/pva\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
@@ -285,7 +297,13 @@ void register_serve(CLI::App& app) {
                     "for an array (VALUE [1,2,3] or 1,2,3), or enum (VALUE the choices A,B,C); may be repeated");
     cmd->add_flag("--isolated", a->isolated,
                   "Loopback only, ephemeral TCP and UDP ports (printed), no beacons beyond 127.0.0.1");
+    cmd->add_option("--unix", a->unix_path, "Also serve on this UNIX socket path (clients: --server pva+unix://PATH)");
+    cmd->add_option("--http", a->http_port,
+                    "Also serve pvAccess over WebSockets on this HTTP port, 0 = any (clients: --server "
+                    "pva+ws://HOST:PORT/pva)")
+        ->check(CLI::Range(0, 65535));
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
+    cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {
         const int status = run_serve(*a);
         if (status) throw CLI::RuntimeError(status);
