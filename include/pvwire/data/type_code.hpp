@@ -105,7 +105,28 @@ constexpr bool is_valid(std::uint8_t c) noexcept {
 }
 
 // pvData names: "double", "int[]", "structure", "union", "any", "structure[]", ...
-std::string_view name(TypeCode c) noexcept;
+constexpr std::string_view name(TypeCode c) noexcept {
+    switch (element_of(c)) {
+    case TypeCode::Bool: return is_array(c) ? "boolean[]" : "boolean";
+    case TypeCode::Int8: return is_array(c) ? "byte[]" : "byte";
+    case TypeCode::Int16: return is_array(c) ? "short[]" : "short";
+    case TypeCode::Int32: return is_array(c) ? "int[]" : "int";
+    case TypeCode::Int64: return is_array(c) ? "long[]" : "long";
+    case TypeCode::UInt8: return is_array(c) ? "ubyte[]" : "ubyte";
+    case TypeCode::UInt16: return is_array(c) ? "ushort[]" : "ushort";
+    case TypeCode::UInt32: return is_array(c) ? "uint[]" : "uint";
+    case TypeCode::UInt64: return is_array(c) ? "ulong[]" : "ulong";
+    case TypeCode::Float32: return is_array(c) ? "float[]" : "float";
+    case TypeCode::Float64: return is_array(c) ? "double[]" : "double";
+    case TypeCode::String: return is_array(c) ? "string[]" : "string";
+    case TypeCode::BoundedString: return "string";
+    case TypeCode::Struct: return is_array(c) ? "structure[]" : "structure";
+    case TypeCode::Union: return is_array(c) ? "union[]" : "union";
+    case TypeCode::Any: return is_array(c) ? "any[]" : "any";
+    case TypeCode::Null: return "null";
+    default: return "?";
+    }
+}
 
 }  // namespace type_code
 }  // namespace pvwire

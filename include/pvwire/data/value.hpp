@@ -208,7 +208,7 @@ struct ValueStore {
     }
 };
 
-// Conversions between the storage kinds and C++ types; defined in value.cpp.
+// Conversions between the storage kinds and C++ types; defined in impl/value.ipp.
 bool number_to(const TypeDesc& t, const Number& n, std::int64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, std::uint64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, double& out, std::string* why);
@@ -472,3 +472,7 @@ template <class T> bool Value::convert_from(const T& in, std::string* why) {
 }
 
 }  // namespace pvwire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/value.ipp>
+#endif
