@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace pvwire {
 
@@ -126,6 +129,37 @@ constexpr std::string_view name(TypeCode c) noexcept {
     case TypeCode::Null: return "null";
     default: return "?";
     }
+}
+
+// The one dispatch from a run-time code to the C++ type holding one element of it: calls
+// f(std::type_identity<T>{}) with T = bool, std::int8_t ... std::uint64_t, float, double or
+// std::string (String and BoundedString), and f(std::type_identity<void>{}) for codes that
+// have no such type (structure, union, any, arrays, null): pass element_of(c) for an array.
+template <class F> constexpr decltype(auto) visit_scalar_type(TypeCode c, F&& f) {
+    switch (c) {
+    case TypeCode::Bool: return f(std::type_identity<bool>{});
+    case TypeCode::Int8: return f(std::type_identity<std::int8_t>{});
+    case TypeCode::Int16: return f(std::type_identity<std::int16_t>{});
+    case TypeCode::Int32: return f(std::type_identity<std::int32_t>{});
+    case TypeCode::Int64: return f(std::type_identity<std::int64_t>{});
+    case TypeCode::UInt8: return f(std::type_identity<std::uint8_t>{});
+    case TypeCode::UInt16: return f(std::type_identity<std::uint16_t>{});
+    case TypeCode::UInt32: return f(std::type_identity<std::uint32_t>{});
+    case TypeCode::UInt64: return f(std::type_identity<std::uint64_t>{});
+    case TypeCode::Float32: return f(std::type_identity<float>{});
+    case TypeCode::Float64: return f(std::type_identity<double>{});
+    case TypeCode::String: case TypeCode::BoundedString: return f(std::type_identity<std::string>{});
+    default: return f(std::type_identity<void>{});
+    }
+}
+
+// Whether the integer x is a value of the integer type of code c (false for other codes).
+template <class I> constexpr bool in_range(TypeCode c, I x) noexcept {
+    return visit_scalar_type(c, [x](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return std::in_range<T>(x);
+        else return false;
+    });
 }
 
 }  // namespace type_code

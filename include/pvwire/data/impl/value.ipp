@@ -154,17 +154,6 @@ PVWIRE_DECL bool number_to_string(const TypeDesc& t, const Number& n, std::strin
 }
 
 PVWIRE_IMPL_NAMESPACE(value_impl) {
-template <class L> bool fits(const TypeDesc& t, L v) {
-    switch (t.code()) {
-    case TypeCode::Int8: return v >= L(-128) && v <= L(127);
-    case TypeCode::Int16: return v >= L(-32768) && v <= L(32767);
-    case TypeCode::Int32: return v >= L(-2147483648LL) && v <= L(2147483647);
-    case TypeCode::UInt8: return v >= L(0) && v <= L(255);
-    case TypeCode::UInt16: return v >= L(0) && v <= L(65535);
-    case TypeCode::UInt32: return v >= L(0) && v <= L(4294967295ULL);
-    default: return true;
-    }
-}
 PVWIRE_DECL bool range_error(const TypeDesc& t, std::string* why, const std::string& v) {
     if (why) *why = "pvwire: value " + v + " is out of range for " + t.type_name();
     return false;
@@ -177,10 +166,10 @@ PVWIRE_DECL bool number_from(const TypeDesc& t, Number& n, std::int64_t v, std::
     if (c == TypeCode::Bool) n.u = v != 0;
     else if (type_code::is_float(c)) n.d = c == TypeCode::Float32 ? double(float(v)) : double(v);
     else if (type_code::is_unsigned(c)) {
-        if (v < 0 || !fits(t, v)) return range_error(t, why, std::to_string(v));
+        if (v < 0 || !type_code::in_range(t.code(), v)) return range_error(t, why, std::to_string(v));
         n.u = std::uint64_t(v);
     } else {
-        if (!fits(t, v)) return range_error(t, why, std::to_string(v));
+        if (!type_code::in_range(t.code(), v)) return range_error(t, why, std::to_string(v));
         n.i = v;
     }
     return true;
@@ -190,10 +179,10 @@ PVWIRE_DECL bool number_from(const TypeDesc& t, Number& n, std::uint64_t v, std:
     if (c == TypeCode::Bool) n.u = v != 0;
     else if (type_code::is_float(c)) n.d = c == TypeCode::Float32 ? double(float(v)) : double(v);
     else if (type_code::is_unsigned(c)) {
-        if (!fits(t, v)) return range_error(t, why, std::to_string(v));
+        if (!type_code::in_range(t.code(), v)) return range_error(t, why, std::to_string(v));
         n.u = v;
     } else {
-        if (v > std::uint64_t(std::numeric_limits<std::int64_t>::max()) || !fits(t, std::int64_t(v)))
+        if (v > std::uint64_t(std::numeric_limits<std::int64_t>::max()) || !type_code::in_range(t.code(), std::int64_t(v)))
             return range_error(t, why, std::to_string(v));
         n.i = std::int64_t(v);
     }
@@ -322,22 +311,13 @@ template <class From, class To> bool convert_elements(std::span<const From> in, 
     return true;
 }
 
+// A conversion between element types: T is void for codes without one.
 template <class F> bool visit_element(TypeCode c, F&& f) {
-    switch (c) {
-    case TypeCode::Bool: return f(bool{});
-    case TypeCode::Int8: return f(std::int8_t{});
-    case TypeCode::Int16: return f(std::int16_t{});
-    case TypeCode::Int32: return f(std::int32_t{});
-    case TypeCode::Int64: return f(std::int64_t{});
-    case TypeCode::UInt8: return f(std::uint8_t{});
-    case TypeCode::UInt16: return f(std::uint16_t{});
-    case TypeCode::UInt32: return f(std::uint32_t{});
-    case TypeCode::UInt64: return f(std::uint64_t{});
-    case TypeCode::Float32: return f(float{});
-    case TypeCode::Float64: return f(double{});
-    case TypeCode::String: case TypeCode::BoundedString: return f(std::string{});
-    default: return false;
-    }
+    return type_code::visit_scalar_type(c, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_void_v<T>) return false;
+        else return f(T{});
+    });
 }
 }  // namespace
 PVWIRE_USE_IMPL_NAMESPACE(value_impl)
@@ -709,7 +689,22 @@ PVWIRE_DECL void append_quoted(std::string& out, std::string_view s) {
 PVWIRE_IMPL_NAMESPACE(value_impl) {
 PVWIRE_DECL void quote(std::string& out, std::string_view s) { append_quoted(out, s); }
 
-void print_value(std::string& out, const Value& v, std::string_view name, int indent);
+PVWIRE_DECL void print_element(std::string& out, const SharedArray& a, std::size_t i) {
+    type_code::visit_scalar_type(a.element_code(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_void_v<T>) out += '?';
+        else if constexpr (std::is_same_v<T, bool>) out += a.span<bool>()[i] ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>) quote(out, a.span<std::string>()[i]);
+        else if constexpr (std::is_same_v<T, double>) out += detail::format_double(a.span<double>()[i]);
+        else if constexpr (std::is_same_v<T, float>) {
+            char buf[32];  // shortest form of the float itself, not of its widened double
+            auto r = std::to_chars(buf, buf + sizeof buf, a.span<float>()[i]);
+            out.append(buf, r.ptr);
+        } else out += std::to_string(a.span<T>()[i]);
+    });
+}
+
+PVWIRE_DECL void print_value(std::string& out, const Value& v, std::string_view name, int indent);
 
 PVWIRE_DECL void print_array(std::string& out, const SharedArray& a, int indent) {
     out += '[';
@@ -731,26 +726,7 @@ PVWIRE_DECL void print_array(std::string& out, const SharedArray& a, int indent)
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (i) out += ", ";
-        switch (code) {
-        case TypeCode::Bool: out += a.span<bool>()[i] ? "true" : "false"; break;
-        case TypeCode::Int8: out += std::to_string(a.span<std::int8_t>()[i]); break;
-        case TypeCode::Int16: out += std::to_string(a.span<std::int16_t>()[i]); break;
-        case TypeCode::Int32: out += std::to_string(a.span<std::int32_t>()[i]); break;
-        case TypeCode::Int64: out += std::to_string(a.span<std::int64_t>()[i]); break;
-        case TypeCode::UInt8: out += std::to_string(a.span<std::uint8_t>()[i]); break;
-        case TypeCode::UInt16: out += std::to_string(a.span<std::uint16_t>()[i]); break;
-        case TypeCode::UInt32: out += std::to_string(a.span<std::uint32_t>()[i]); break;
-        case TypeCode::UInt64: out += std::to_string(a.span<std::uint64_t>()[i]); break;
-        case TypeCode::Float32: {
-            char buf[32];
-            auto r = std::to_chars(buf, buf + sizeof buf, a.span<float>()[i]);
-            out.append(buf, r.ptr);
-            break;
-        }
-        case TypeCode::Float64: out += detail::format_double(a.span<double>()[i]); break;
-        case TypeCode::String: quote(out, a.span<std::string>()[i]); break;
-        default: out += '?';
-        }
+        print_element(out, a, i);
     }
     out += ']';
 }

@@ -188,20 +188,6 @@ struct Encoder {
             for (std::size_t i = 0; i < t.member_count(); ++i)
                 field(sp, off + t.member_offset(i), *t.member_type(i));
             return;
-        case TypeCode::Bool:
-            if (std::get<Number>(slot).u) pk.pack_true();
-            else pk.pack_false();
-            return;
-        case TypeCode::Int8: pk.pack_int64(std::int8_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int16: pk.pack_int64(std::int16_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int32: pk.pack_int64(std::int32_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int64: pk.pack_int64(std::get<Number>(slot).i); return;
-        case TypeCode::UInt8: pk.pack_uint64(std::uint8_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt16: pk.pack_uint64(std::uint16_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt32: pk.pack_uint64(std::uint32_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt64: pk.pack_uint64(std::get<Number>(slot).u); return;
-        case TypeCode::Float32: pack_float32(sink, float(std::get<Number>(slot).d)); return;
-        case TypeCode::Float64: pack_float64(sink, std::get<Number>(slot).d); return;
         case TypeCode::String: pack_str(pk, std::get<std::string>(slot)); return;
         case TypeCode::BoundedString: {
             const auto& s = std::get<std::string>(slot);
@@ -233,9 +219,21 @@ struct Encoder {
             return;
         }
         default:
-            array(sp, off, t, std::get<SharedArray>(slot));
+            if (type_code::is_array(t.code())) return array(sp, off, t, std::get<SharedArray>(slot));
+            number(t.code(), std::get<Number>(slot));
             return;
         }
+    }
+
+    void number(TypeCode c, const Number& n) {
+        type_code::visit_scalar_type(c, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            if constexpr (std::is_same_v<T, bool>) n.u ? pk.pack_true() : pk.pack_false();
+            else if constexpr (std::is_same_v<T, float>) pack_float32(sink, n.get<float>());
+            else if constexpr (std::is_same_v<T, double>) pack_float64(sink, n.get<double>());
+            else if constexpr (std::is_signed_v<T>) pk.pack_int64(n.get<T>());
+            else if constexpr (std::is_unsigned_v<T>) pk.pack_uint64(n.get<T>());
+        });
     }
 
     void array(const std::shared_ptr<ValueStore>& sp, std::uint32_t off, const TypeDesc& t,
@@ -252,20 +250,11 @@ struct Encoder {
             if (bytes > kMaxMsgpackLength) bad(sp, off, "is larger than a msgpack bin allows");
             pk.pack_bin(std::uint32_t(bytes));
             if (n == 0) return;
-            switch (elem) {
-            case TypeCode::Bool: pack_numeric<bool>(sink, a); return;
-            case TypeCode::Int8: pack_numeric<std::int8_t>(sink, a); return;
-            case TypeCode::Int16: pack_numeric<std::int16_t>(sink, a); return;
-            case TypeCode::Int32: pack_numeric<std::int32_t>(sink, a); return;
-            case TypeCode::Int64: pack_numeric<std::int64_t>(sink, a); return;
-            case TypeCode::UInt8: pack_numeric<std::uint8_t>(sink, a); return;
-            case TypeCode::UInt16: pack_numeric<std::uint16_t>(sink, a); return;
-            case TypeCode::UInt32: pack_numeric<std::uint32_t>(sink, a); return;
-            case TypeCode::UInt64: pack_numeric<std::uint64_t>(sink, a); return;
-            case TypeCode::Float32: pack_numeric<float>(sink, a); return;
-            case TypeCode::Float64: pack_numeric<double>(sink, a); return;
-            default: return;
-            }
+            type_code::visit_scalar_type(elem, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_arithmetic_v<T>) pack_numeric<T>(sink, a);
+            });
+            return;
         }
         if (n > kMaxMsgpackLength) bad(sp, off, "has more elements than a msgpack array allows");
         pk.pack_array(std::uint32_t(n));
@@ -559,27 +548,6 @@ struct Decoder {
     // -- values -------------------------------------------------------------------------
     // Decodes the value of the field at `off` (type t) into slots[off - origin].
 
-    static std::int64_t signed_range_min(TypeCode c) {
-        switch (c) {
-        case TypeCode::Int8: return std::numeric_limits<std::int8_t>::min();
-        case TypeCode::Int16: return std::numeric_limits<std::int16_t>::min();
-        case TypeCode::Int32: return std::numeric_limits<std::int32_t>::min();
-        default: return std::numeric_limits<std::int64_t>::min();
-        }
-    }
-    static std::uint64_t range_max(TypeCode c) {
-        switch (c) {
-        case TypeCode::Int8: return std::uint64_t(std::numeric_limits<std::int8_t>::max());
-        case TypeCode::Int16: return std::uint64_t(std::numeric_limits<std::int16_t>::max());
-        case TypeCode::Int32: return std::uint64_t(std::numeric_limits<std::int32_t>::max());
-        case TypeCode::Int64: return std::uint64_t(std::numeric_limits<std::int64_t>::max());
-        case TypeCode::UInt8: return std::numeric_limits<std::uint8_t>::max();
-        case TypeCode::UInt16: return std::numeric_limits<std::uint16_t>::max();
-        case TypeCode::UInt32: return std::numeric_limits<std::uint32_t>::max();
-        default: return std::numeric_limits<std::uint64_t>::max();
-        }
-    }
-
     void whole(Value& v, const msgpack::object& o, std::uint32_t level) {
         ValueStore& s = *v.store();
         field(s.slots.data(), 0, v.offset(), s.type_at(v.offset()), o, level);
@@ -615,11 +583,11 @@ struct Decoder {
         case TypeCode::Int64: {
             Number n;
             if (o.type == msgpack::type::POSITIVE_INTEGER) {
-                if (o.via.u64 > range_max(c))
+                if (!type_code::in_range(c, o.via.u64))
                     fail("integer " + std::to_string(o.via.u64) + " is out of range for " + t.type_name());
                 n.i = std::int64_t(o.via.u64);
             } else if (o.type == msgpack::type::NEGATIVE_INTEGER) {
-                if (o.via.i64 < signed_range_min(c))
+                if (!type_code::in_range(c, o.via.i64))
                     fail("integer " + std::to_string(o.via.i64) + " is out of range for " + t.type_name());
                 n.i = o.via.i64;
             } else {
@@ -634,7 +602,7 @@ struct Decoder {
         case TypeCode::UInt64: {
             Number n;
             if (o.type == msgpack::type::POSITIVE_INTEGER) {
-                if (o.via.u64 > range_max(c))
+                if (!type_code::in_range(c, o.via.u64))
                     fail("integer " + std::to_string(o.via.u64) + " is out of range for " + t.type_name());
                 n.u = o.via.u64;
             } else if (o.type == msgpack::type::NEGATIVE_INTEGER) {
@@ -760,19 +728,11 @@ struct Decoder {
                      std::to_string(esize) + "-byte elements");
             const std::size_t n = o.via.bin.size / esize;
             check_count(t, n);
-            switch (elem) {
-            case TypeCode::Bool: return numeric<bool>(o, n);
-            case TypeCode::Int8: return numeric<std::int8_t>(o, n);
-            case TypeCode::Int16: return numeric<std::int16_t>(o, n);
-            case TypeCode::Int32: return numeric<std::int32_t>(o, n);
-            case TypeCode::Int64: return numeric<std::int64_t>(o, n);
-            case TypeCode::UInt8: return numeric<std::uint8_t>(o, n);
-            case TypeCode::UInt16: return numeric<std::uint16_t>(o, n);
-            case TypeCode::UInt32: return numeric<std::uint32_t>(o, n);
-            case TypeCode::UInt64: return numeric<std::uint64_t>(o, n);
-            case TypeCode::Float32: return numeric<float>(o, n);
-            default: return numeric<double>(o, n);
-            }
+            return type_code::visit_scalar_type(elem, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_arithmetic_v<T>) return numeric<T>(o, n);
+                else return SharedArray();
+            });
         }
         if (o.type != msgpack::type::ARRAY) expected("an array", t, o);
         const std::size_t n = o.via.array.size;

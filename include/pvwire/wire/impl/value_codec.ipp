@@ -65,20 +65,6 @@ struct ValueDecoder {
             }
             return;
         }
-        case TypeCode::Bool: std::get<Number>(slot).u = r.u8("boolean") != 0; return;
-        case TypeCode::Int8: std::get<Number>(slot).i = r.read<std::int8_t>("byte"); return;
-        case TypeCode::Int16: std::get<Number>(slot).i = r.read<std::int16_t>("short"); return;
-        case TypeCode::Int32: std::get<Number>(slot).i = r.read<std::int32_t>("int"); return;
-        case TypeCode::Int64: std::get<Number>(slot).i = r.read<std::int64_t>("long"); return;
-        case TypeCode::UInt8: std::get<Number>(slot).u = r.read<std::uint8_t>("ubyte"); return;
-        case TypeCode::UInt16: std::get<Number>(slot).u = r.read<std::uint16_t>("ushort"); return;
-        case TypeCode::UInt32: std::get<Number>(slot).u = r.read<std::uint32_t>("uint"); return;
-        case TypeCode::UInt64: std::get<Number>(slot).u = r.read<std::uint64_t>("ulong"); return;
-        case TypeCode::Float32: std::get<Number>(slot).d = r.read<float>("float"); return;
-        case TypeCode::Float64: std::get<Number>(slot).d = r.read<double>("double"); return;
-        case TypeCode::String:
-            std::get<std::string>(slot).assign(r.string("string"));
-            return;
         case TypeCode::BoundedString: {
             const auto s = r.string("bounded string");
             if (s.size() > t.bound())
@@ -97,15 +83,32 @@ struct ValueDecoder {
             any_value(u, depth);
             return;
         }
-        default: {
-            // drop the old payload first: decoding into a reused Value then recycles its
-            // (cache-warm) memory instead of holding two arrays at once
-            auto& a = std::get<SharedArray>(slot);
-            a = SharedArray();
-            a = array(t, depth);
+        default:
+            if (type_code::is_array(c)) {
+                // drop the old payload first: decoding into a reused Value then recycles its
+                // (cache-warm) memory instead of holding two arrays at once
+                auto& a = std::get<SharedArray>(slot);
+                a = SharedArray();
+                a = array(t, depth);
+                return;
+            }
+            scalar(slot, c);
             return;
         }
-        }
+    }
+
+    void scalar(Slot& slot, TypeCode c) {
+        type_code::visit_scalar_type(c, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            if constexpr (std::is_same_v<T, bool>)
+                std::get<Number>(slot).u = r.u8("boolean") != 0;
+            else if constexpr (std::is_same_v<T, std::string>)
+                std::get<std::string>(slot).assign(r.string("string"));
+            else if constexpr (!std::is_void_v<T>) {
+                constexpr std::string_view what = type_code::name(pvwire::detail::code_of<T>());
+                std::get<Number>(slot).put(r.read<T>(what));
+            }
+        });
     }
 
     void union_value(UnionSlot& u, const TypeDesc& t, int depth) {
@@ -173,6 +176,12 @@ struct ValueDecoder {
                 return {};
             }
         }
+        if (type_code::is_numeric(elem) && elem != TypeCode::Bool)
+            return type_code::visit_scalar_type(elem, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_arithmetic_v<T>) return read_numeric<T>(r, n);
+                else return SharedArray();
+            });
         switch (elem) {
         case TypeCode::Bool: {
             std::shared_ptr<bool[]> buf(new bool[n ? n : 1]);
@@ -183,16 +192,6 @@ struct ValueDecoder {
             const bool* data = buf.get();
             return SharedArray::view(TypeCode::Bool, data, n, std::move(buf));
         }
-        case TypeCode::Int8: return read_numeric<std::int8_t>(r, n);
-        case TypeCode::Int16: return read_numeric<std::int16_t>(r, n);
-        case TypeCode::Int32: return read_numeric<std::int32_t>(r, n);
-        case TypeCode::Int64: return read_numeric<std::int64_t>(r, n);
-        case TypeCode::UInt8: return read_numeric<std::uint8_t>(r, n);
-        case TypeCode::UInt16: return read_numeric<std::uint16_t>(r, n);
-        case TypeCode::UInt32: return read_numeric<std::uint32_t>(r, n);
-        case TypeCode::UInt64: return read_numeric<std::uint64_t>(r, n);
-        case TypeCode::Float32: return read_numeric<float>(r, n);
-        case TypeCode::Float64: return read_numeric<double>(r, n);
         case TypeCode::String: {
             std::vector<std::string> v;
             v.reserve(n);
@@ -286,17 +285,6 @@ struct ValueEncoder {
             }
             return;
         }
-        case TypeCode::Bool: w.u8(std::get<Number>(slot).u ? 1 : 0); return;
-        case TypeCode::Int8: w.put<std::int8_t>(std::int8_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int16: w.put<std::int16_t>(std::int16_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int32: w.put<std::int32_t>(std::int32_t(std::get<Number>(slot).i)); return;
-        case TypeCode::Int64: w.put<std::int64_t>(std::get<Number>(slot).i); return;
-        case TypeCode::UInt8: w.put<std::uint8_t>(std::uint8_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt16: w.put<std::uint16_t>(std::uint16_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt32: w.put<std::uint32_t>(std::uint32_t(std::get<Number>(slot).u)); return;
-        case TypeCode::UInt64: w.put<std::uint64_t>(std::get<Number>(slot).u); return;
-        case TypeCode::Float32: w.put<float>(float(std::get<Number>(slot).d)); return;
-        case TypeCode::Float64: w.put<double>(std::get<Number>(slot).d); return;
         case TypeCode::String:
         case TypeCode::BoundedString: w.string(std::get<std::string>(slot)); return;
         case TypeCode::Union: {
@@ -320,7 +308,12 @@ struct ValueEncoder {
             return;
         }
         default:
-            array(t, std::get<SharedArray>(slot));
+            if (type_code::is_array(t.code())) return array(t, std::get<SharedArray>(slot));
+            type_code::visit_scalar_type(t.code(), [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                if constexpr (std::is_same_v<T, bool>) w.u8(std::get<Number>(slot).u ? 1 : 0);
+                else if constexpr (std::is_arithmetic_v<T>) w.put<T>(std::get<Number>(slot).get<T>());
+            });
             return;
         }
     }
