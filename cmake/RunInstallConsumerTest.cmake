@@ -1,9 +1,11 @@
-# Installs a pvwire build tree into a scratch prefix, builds tests/install_consumer against it
-# with find_package(pvwire), runs the result and checks that it prints the pvwire version.
+# Installs a pvwire build tree into a scratch prefix, builds a consumer project (one of
+# tests/install_consumer*) against it with find_package(pvwire), runs its program and checks
+# that it prints EXPECTED_OUTPUT (by default the pvwire version).
 #
 # Run as: cmake -DPVWIRE_BUILD_DIR=... -DCONSUMER_SOURCE_DIR=... -DWORK_DIR=...
 #               -DEXPECTED_VERSION=... [-DPVWIRE_CONFIG=...] [-DCONSUMER_GENERATOR=...]
 #               [-DCONSUMER_CXX_COMPILER=...] [-DCONSUMER_CXX_FLAGS=...]
+#               [-DCONSUMER_EXE=pvwire_consumer] [-DCONSUMER_ARGS=...] [-DEXPECTED_OUTPUT=...]
 #               -P RunInstallConsumerTest.cmake
 cmake_minimum_required(VERSION 3.25)
 
@@ -12,6 +14,13 @@ foreach(var IN ITEMS PVWIRE_BUILD_DIR CONSUMER_SOURCE_DIR WORK_DIR EXPECTED_VERS
         message(FATAL_ERROR "install_consumer: ${var} is not set")
     endif()
 endforeach()
+
+if(NOT DEFINED CONSUMER_EXE OR CONSUMER_EXE STREQUAL "")
+    set(CONSUMER_EXE pvwire_consumer)
+endif()
+if(NOT DEFINED EXPECTED_OUTPUT OR EXPECTED_OUTPUT STREQUAL "")
+    set(EXPECTED_OUTPUT "${EXPECTED_VERSION}")
+endif()
 
 set(prefix "${WORK_DIR}/prefix")
 set(consumer_build "${WORK_DIR}/build")
@@ -67,10 +76,10 @@ run_step("build consumer" "${CMAKE_COMMAND}" --build "${consumer_build}" ${confi
 # 4. run
 set(exe "")
 foreach(candidate IN ITEMS
-        "${consumer_build}/pvwire_consumer"
-        "${consumer_build}/${PVWIRE_CONFIG}/pvwire_consumer"
-        "${consumer_build}/pvwire_consumer.exe"
-        "${consumer_build}/${PVWIRE_CONFIG}/pvwire_consumer.exe")
+        "${consumer_build}/${CONSUMER_EXE}"
+        "${consumer_build}/${PVWIRE_CONFIG}/${CONSUMER_EXE}"
+        "${consumer_build}/${CONSUMER_EXE}.exe"
+        "${consumer_build}/${PVWIRE_CONFIG}/${CONSUMER_EXE}.exe")
     if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
         set(exe "${candidate}")
         break()
@@ -79,10 +88,10 @@ endforeach()
 if(exe STREQUAL "")
     message(FATAL_ERROR "install_consumer: built consumer binary not found in ${consumer_build}")
 endif()
-run_step("run consumer" "${exe}")
-string(FIND "${step_output}" "${EXPECTED_VERSION}" pos)
+run_step("run consumer" "${exe}" ${CONSUMER_ARGS})
+string(FIND "${step_output}" "${EXPECTED_OUTPUT}" pos)
 if(pos EQUAL -1)
     message(FATAL_ERROR "install_consumer: consumer printed\n${step_output}\n"
-                        "which does not contain the version ${EXPECTED_VERSION}")
+                        "which does not contain ${EXPECTED_OUTPUT}")
 endif()
 message(STATUS "install_consumer: consumer printed: ${step_output}")

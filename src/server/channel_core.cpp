@@ -466,23 +466,15 @@ void ChannelCore::pump(Op& op) {
 
 namespace {
 
-// Array element operations over any element type.
+// Array element operations over any element type (Value for compound elements).
 template <class F> void with_elements(TypeCode c, F&& f) {
-    switch (c) {
-    case TypeCode::Bool: f(bool{}); break;
-    case TypeCode::Int8: f(std::int8_t{}); break;
-    case TypeCode::Int16: f(std::int16_t{}); break;
-    case TypeCode::Int32: f(std::int32_t{}); break;
-    case TypeCode::Int64: f(std::int64_t{}); break;
-    case TypeCode::UInt8: f(std::uint8_t{}); break;
-    case TypeCode::UInt16: f(std::uint16_t{}); break;
-    case TypeCode::UInt32: f(std::uint32_t{}); break;
-    case TypeCode::UInt64: f(std::uint64_t{}); break;
-    case TypeCode::Float32: f(float{}); break;
-    case TypeCode::Float64: f(double{}); break;
-    case TypeCode::String: f(std::string{}); break;
-    default: f(Value{}); break;
-    }
+    type_code::visit_scalar_type(c, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_void_v<T>)
+            f(Value{});
+        else
+            f(T{});
+    });
 }
 
 template <class T> std::vector<T> elements(const SharedArray& a) {

@@ -175,3 +175,7 @@ void set_alarm(Value alarm, int severity, int status, std::string msg);
 bool is_nt(const TypeDesc& type, std::string_view base) noexcept;
 
 }  // namespace pvwire::nt
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/nt.ipp>
+#endif

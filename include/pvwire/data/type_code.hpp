@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace pvwire {
 
@@ -105,7 +108,59 @@ constexpr bool is_valid(std::uint8_t c) noexcept {
 }
 
 // pvData names: "double", "int[]", "structure", "union", "any", "structure[]", ...
-std::string_view name(TypeCode c) noexcept;
+constexpr std::string_view name(TypeCode c) noexcept {
+    switch (element_of(c)) {
+    case TypeCode::Bool: return is_array(c) ? "boolean[]" : "boolean";
+    case TypeCode::Int8: return is_array(c) ? "byte[]" : "byte";
+    case TypeCode::Int16: return is_array(c) ? "short[]" : "short";
+    case TypeCode::Int32: return is_array(c) ? "int[]" : "int";
+    case TypeCode::Int64: return is_array(c) ? "long[]" : "long";
+    case TypeCode::UInt8: return is_array(c) ? "ubyte[]" : "ubyte";
+    case TypeCode::UInt16: return is_array(c) ? "ushort[]" : "ushort";
+    case TypeCode::UInt32: return is_array(c) ? "uint[]" : "uint";
+    case TypeCode::UInt64: return is_array(c) ? "ulong[]" : "ulong";
+    case TypeCode::Float32: return is_array(c) ? "float[]" : "float";
+    case TypeCode::Float64: return is_array(c) ? "double[]" : "double";
+    case TypeCode::String: return is_array(c) ? "string[]" : "string";
+    case TypeCode::BoundedString: return "string";
+    case TypeCode::Struct: return is_array(c) ? "structure[]" : "structure";
+    case TypeCode::Union: return is_array(c) ? "union[]" : "union";
+    case TypeCode::Any: return is_array(c) ? "any[]" : "any";
+    case TypeCode::Null: return "null";
+    default: return "?";
+    }
+}
+
+// The one dispatch from a run-time code to the C++ type holding one element of it: calls
+// f(std::type_identity<T>{}) with T = bool, std::int8_t ... std::uint64_t, float, double or
+// std::string (String and BoundedString), and f(std::type_identity<void>{}) for codes that
+// have no such type (structure, union, any, arrays, null): pass element_of(c) for an array.
+template <class F> constexpr decltype(auto) visit_scalar_type(TypeCode c, F&& f) {
+    switch (c) {
+    case TypeCode::Bool: return f(std::type_identity<bool>{});
+    case TypeCode::Int8: return f(std::type_identity<std::int8_t>{});
+    case TypeCode::Int16: return f(std::type_identity<std::int16_t>{});
+    case TypeCode::Int32: return f(std::type_identity<std::int32_t>{});
+    case TypeCode::Int64: return f(std::type_identity<std::int64_t>{});
+    case TypeCode::UInt8: return f(std::type_identity<std::uint8_t>{});
+    case TypeCode::UInt16: return f(std::type_identity<std::uint16_t>{});
+    case TypeCode::UInt32: return f(std::type_identity<std::uint32_t>{});
+    case TypeCode::UInt64: return f(std::type_identity<std::uint64_t>{});
+    case TypeCode::Float32: return f(std::type_identity<float>{});
+    case TypeCode::Float64: return f(std::type_identity<double>{});
+    case TypeCode::String: case TypeCode::BoundedString: return f(std::type_identity<std::string>{});
+    default: return f(std::type_identity<void>{});
+    }
+}
+
+// Whether the integer x is a value of the integer type of code c (false for other codes).
+template <class I> constexpr bool in_range(TypeCode c, I x) noexcept {
+    return visit_scalar_type(c, [x](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return std::in_range<T>(x);
+        else return false;
+    });
+}
 
 }  // namespace type_code
 }  // namespace pvwire

@@ -117,3 +117,7 @@ struct TypeEqual {
 };
 
 }  // namespace pvwire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/type_desc.ipp>
+#endif

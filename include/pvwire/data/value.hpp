@@ -49,6 +49,20 @@ struct Number {
         double d;
     };
     Number() : u(0) {}
+
+    // The member that holds a T (one of the numeric element types of type_code::visit_scalar_type).
+    template <class T> T get() const noexcept {
+        if constexpr (std::is_same_v<T, bool>) return u != 0;
+        else if constexpr (std::is_floating_point_v<T>) return T(d);
+        else if constexpr (std::is_signed_v<T>) return T(i);
+        else return T(u);
+    }
+    template <class T> void put(T v) noexcept {
+        if constexpr (std::is_same_v<T, bool>) u = v ? 1 : 0;
+        else if constexpr (std::is_floating_point_v<T>) d = v;
+        else if constexpr (std::is_signed_v<T>) i = v;
+        else u = v;
+    }
 };
 struct UnionSlot;
 struct ValueStore;
@@ -208,7 +222,7 @@ struct ValueStore {
     }
 };
 
-// Conversions between the storage kinds and C++ types; defined in value.cpp.
+// Conversions between the storage kinds and C++ types; defined in impl/value.ipp.
 bool number_to(const TypeDesc& t, const Number& n, std::int64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, std::uint64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, double& out, std::string* why);
@@ -472,3 +486,7 @@ template <class T> bool Value::convert_from(const T& in, std::string* why) {
 }
 
 }  // namespace pvwire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/value.ipp>
+#endif

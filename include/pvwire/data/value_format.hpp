@@ -47,3 +47,7 @@ std::string format_value(const Value& v, const FormatOptions& options);
 const char* pvxs_type_name(TypeCode code) noexcept;
 
 }  // namespace pvwire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/value_format.ipp>
+#endif

@@ -40,3 +40,7 @@ private:
 };
 
 }  // namespace pvwire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/data/impl/value_recycler.ipp>
+#endif

@@ -66,3 +66,7 @@ void encode_partial(const Value& v, const BitSet& changed, std::vector<std::byte
 void decode_partial(std::span<const std::byte> in, Value& into, BitSet& changed);
 
 }  // namespace pvwire::msgpack_codec
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/msgpack/impl/codec.ipp>
+#endif

@@ -96,3 +96,7 @@ struct Guid {
 };
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/basic_types.ipp>
+#endif

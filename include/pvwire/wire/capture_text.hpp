@@ -41,3 +41,7 @@ std::vector<Record> parse_stream(std::istream& in, const std::string& name);
 std::size_t leading_number(const std::string& value);
 
 }  // namespace pvwire::wire::capture
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/capture_text.ipp>
+#endif

@@ -57,3 +57,7 @@ std::string_view command_name(std::uint8_t command) noexcept;
 std::string_view control_name(std::uint8_t command) noexcept;
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/command.ipp>
+#endif

@@ -57,3 +57,7 @@ private:
 };
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/connection_codec.ipp>
+#endif

@@ -24,3 +24,7 @@ std::string dump(const Message& msg);
 std::string kind_name(const Message& msg);
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/describe.ipp>
+#endif

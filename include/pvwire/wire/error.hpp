@@ -56,3 +56,7 @@ private:
 }  // namespace pvwire::wire
 
 template <> struct std::is_error_code_enum<pvwire::wire::errc> : std::true_type {};
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/error.ipp>
+#endif

@@ -77,3 +77,7 @@ void encode(const Message& msg, OutBuffer& out, EncodeContext ctx = {});
 std::vector<std::byte> encode_to_bytes(const Message& msg, EncodeContext ctx = {});
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/message_codec.ipp>
+#endif

@@ -35,3 +35,7 @@ TypePtr decode_type(Reader& r, TypeCache* cache, TypeTrace* trace = nullptr);
 void encode_type(Writer& w, const TypePtr& type, TypeRegistry* registry);
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/type_codec.ipp>
+#endif

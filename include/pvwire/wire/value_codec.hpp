@@ -30,3 +30,7 @@ bool decode_typed_value(Reader& r, Value& out, TypeCache* cache, TypeTrace* trac
 void encode_typed_value(Writer& w, const Value& v, TypeRegistry* registry);
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/value_codec.ipp>
+#endif

@@ -99,3 +99,7 @@ private:
 };
 
 }  // namespace pvwire::wire
+
+#ifdef PVWIRE_HEADER_ONLY
+#include <pvwire/wire/impl/writer.ipp>
+#endif

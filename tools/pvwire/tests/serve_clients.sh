@@ -68,7 +68,7 @@ check "list -i: the server's version, as pvxlist -i" 0 "^127\.0\.0\.1:$tcp_port 
     "$pvwire" list -i "127.0.0.1:$tcp_port"
 check "list --json HOST has the port" 0 "^\{\"server\":\"127\.0\.0\.1:$tcp_port\",\"pvs\":\[" -- \
     "$pvwire" list --json 127.0.0.1
-check "call server says what to do" 1 '^server: Timeout \(not connected\)$' '^  pvwire list HOST\[:PORT\] +its PVs' -- \
+check "call server says what to do" 1 '^server: Timeout \(not connected\)$' '^  pvwire call --server HOST\[:PORT\] server op=channels +its PVs' -- \
     "$pvwire" call -w 1 server op=channels
 check "list servers" 0 "^127\.0\.0\.1:$tcp_port guid [0-9a-f]{24} \(search reply\)" -- "$pvwire" list -w 1.5
 
