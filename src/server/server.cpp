@@ -195,9 +195,10 @@ void Server::Impl::start() {
 }
 
 void Server::Impl::stop() {
-    if (!running_) return;
-    running_ = false;
-    // close everything on the executor; with nothing left to do, the threads then return
+    // A server never started may still serve connections handed to accept(): those are
+    // closed too. Everything is closed on the executor; with nothing left to do, the threads
+    // (or the application's run()) then return.
+    const bool was_running = running_.exchange(false);
     asio::post(ex_, [self = shared_from_this()] {
         std::vector<std::shared_ptr<net::Listener>> listeners;
         {
@@ -215,7 +216,7 @@ void Server::Impl::stop() {
         }
         for (auto& c : conns) c->close("server stopping");
     });
-    if (owned_) {
+    if (owned_ && was_running) {
         work_.reset();
         std::vector<std::thread*> threads;
         for (auto& t : threads_) threads.push_back(&t);

@@ -30,6 +30,21 @@ std::string temp_socket_path(const char* tag) {
         .string();
 }
 
+// Stops a client and a server that run on `io`, then lets `io` finish what they closed (the
+// pipe ends hold each other until both are closed) before the runner thread returns.
+void stop_on(asio::io_context& io, std::thread& runner, client::Context& ctx, server::Server& srv,
+             asio::executor_work_guard<asio::io_context::executor_type>& work) {
+    ctx.stop();
+    srv.stop();
+    work.reset();
+    std::thread watchdog([&io] {
+        for (int i = 0; i < 500 && !io.stopped(); ++i) std::this_thread::sleep_for(10ms);
+        io.stop();  // a bound, never the normal way out
+    });
+    runner.join();
+    watchdog.join();
+}
+
 // A client that searches nowhere: it reaches servers only by address.
 client::ClientOptions direct_only(std::map<std::string, net::Connector> connectors = {}) {
     client::ClientOptions o;
@@ -61,11 +76,7 @@ TEST_CASE("every operation over the in-memory pipe, with no socket at all", "[e2
     CHECK(srv.stats().connections_accepted == 1);  // every operation shared one connection
     CHECK(srv.stats().connections_open == 1);
 
-    ctx.stop();
-    srv.stop();
-    work.reset();
-    io.stop();
-    runner.join();
+    stop_on(io, runner, ctx, srv, work);
 }
 
 TEST_CASE("every operation over a UNIX domain socket, served beside TCP", "[e2e][transports]") {
@@ -222,9 +233,5 @@ TEST_CASE("pipe faults reach the real client and server: failed writes and reads
         for (int i = 0; i < 50 && srv.stats().connections_open != 1; ++i) std::this_thread::sleep_for(20ms);
         CHECK(srv.stats().connections_open == 1);  // the broken one was closed on the server too
     }
-    ctx.stop();
-    srv.stop();
-    work.reset();
-    io.stop();
-    runner.join();
+    stop_on(io, runner, ctx, srv, work);
 }
