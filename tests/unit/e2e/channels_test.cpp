@@ -138,6 +138,36 @@ TEST_CASE("info returns the type, rpc calls the handler, process succeeds", "[e2
     }
     auto fut = f.ctx->async_process("t:dbl", {}, asio::use_future);
     REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+    auto [ec, processed] = fut.get();
+    CHECK_FALSE(ec);
+    CHECK(processed.status.type == wire::Status::Type::Ok);
+}
+
+namespace {
+
+// A PV whose PROCESS always fails, to see that the client reports a refused process.
+class RefusingProcessPV final : public server::PVHandler {
+public:
+    TypePtr type() const override { return type_; }
+    Value current() const override { return Value(type_); }
+    void put(Value, const server::Peer&, Done done) override { done(wire::Status::error("read-only")); }
+    std::shared_ptr<void> subscribe(Listener) override { return nullptr; }
+    void process(const server::Peer&, Done done) override { done(wire::Status::error("interlock open")); }
+
+private:
+    TypePtr type_ = nt::NTScalar{TypeCode::Float64}.type();
+};
+
+}  // namespace
+
+TEST_CASE("a process the PV refuses completes with remote_error and the PV's message", "[e2e][channels]") {
+    Fixture f;
+    f.srv.add_pv("t:interlocked", std::make_shared<RefusingProcessPV>());
+    auto fut = f.ctx->async_process("t:interlocked", {}, asio::use_future);
+    REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+    auto [ec, refused] = fut.get();
+    CHECK(ec == client::errc::remote_error);
+    CHECK(refused.status.message == "interlock open");
 }
 
 TEST_CASE("put-get writes and returns the new value, and array operations work on the value field", "[e2e][channels]") {
