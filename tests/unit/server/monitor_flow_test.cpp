@@ -170,6 +170,7 @@ TEST_CASE("monitors wait while the connection's backlog is above the high-water 
     // the backlog bound this would never settle (until the output limit dropped the client).
     s.client_end->stop_reading();
     s.start(sid);
+    CHECK(s.srv.stats().connections_open == 1);
     CHECK(s.srv.stats().connections_dropped == 0);
     const auto held_backlog = s.server_end->pending_output();
     CHECK(held_backlog >= high_water);
