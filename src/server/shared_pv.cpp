@@ -68,7 +68,7 @@ Value SharedPV::current() const { return store_->read(name_); }
 void SharedPV::post(const Value& value) { store_->write(name_, value); }
 
 void SharedPV::put(Value value, const Peer& peer, Done done) {
-    if (read_only_) {
+    if (read_only()) {
         done(wire::Status::error("PV '" + name_ + "' is read-only"));
         return;
     }

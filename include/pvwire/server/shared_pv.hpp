@@ -30,8 +30,8 @@ public:
                                             std::shared_ptr<store::Store> store = nullptr);
 
     const std::string& name() const noexcept { return name_; }
-    void set_read_only(bool ro) noexcept { read_only_ = ro; }
-    bool read_only() const noexcept { return read_only_; }
+    void set_read_only(bool ro) noexcept { read_only_.store(ro, std::memory_order_relaxed); }
+    bool read_only() const noexcept { return read_only_.load(std::memory_order_relaxed); }
     void on_put(PutHandler handler);
     void on_rpc(RpcHandler handler);
 
@@ -57,10 +57,13 @@ public:
     explicit SharedPV(Key) {}
 
 private:
+    // Set once by create(), before the PV is shared: read without a lock afterwards.
     std::string name_;
     TypePtr type_;
     std::shared_ptr<store::Store> store_;
-    bool read_only_ = false;
+    // Changed from any thread while puts run on connection threads; a put only needs to see
+    // some recent setting, so no ordering with other memory is required.
+    std::atomic<bool> read_only_{false};
     // Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
     // then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
     struct Handlers {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/vector_file.hpp"
+#include "support/wire_client.hpp"
 
 #include <pvwire/client/context.hpp>
 #include <pvwire/data/nt.hpp>
@@ -97,96 +98,7 @@ private:
     std::unordered_map<int, std::shared_ptr<server::SharedPV>> pvs_;
 };
 
-// A bare client connection driven by hand: the handshake, then whatever the test sends; every
-// decoded server message is queued for the test to take.
-struct WireClient : net::StreamTransport::Handler, std::enable_shared_from_this<WireClient> {
-    std::shared_ptr<net::StreamTransport> transport;
-    wire::ConnectionCodec codec;
-    protocol::ClientHandshake hs{protocol::ClientHandshake::Options{{"anonymous"}, "u", "h"}};
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<wire::Message> inbox;
-    std::atomic<bool> validated{false}, closed{false};
-    std::atomic<int> ignored{0}, errors{0};
-    std::string close_reason;
-
-    void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override {
-        wire::Message m;
-        wire::Diagnostic d;
-        switch (codec.decode(frame, m, d, owner)) {
-        case wire::ConnectionCodec::Result::Message: break;
-        case wire::ConnectionCodec::Result::Ignored: ++ignored; return;
-        case wire::ConnectionCodec::Result::Error: ++errors; return;
-        case wire::ConnectionCodec::Result::Pending: return;
-        }
-        wire::OutBuffer out;
-        if (hs.on_message(m, out)) {
-            if (!out.empty()) transport->send(std::move(out));
-            if (hs.validated()) {
-                validated = true;
-                cv.notify_all();
-            }
-            return;
-        }
-        if (std::holds_alternative<wire::Echo>(m.body)) return;
-        {
-            std::lock_guard lock(mu);
-            inbox.push_back(std::move(m));
-        }
-        cv.notify_all();
-    }
-    void on_closed(std::error_code, const std::string& reason) override {
-        {
-            std::lock_guard lock(mu);
-            close_reason = reason;
-        }
-        closed = true;
-        cv.notify_all();
-    }
-
-    void send(wire::Body body) {
-        wire::Message m;
-        m.order = hs.order();
-        m.body = std::move(body);
-        wire::OutBuffer out;
-        wire::encode(m, out);
-        transport->send(std::move(out));
-    }
-    void send_bytes(std::vector<std::byte> bytes) {
-        wire::OutBuffer out;
-        out.bytes() = std::move(bytes);
-        transport->send(std::move(out));
-    }
-    // The next message from the server (RemoteMessage included unless skipped), or nothing
-    // after `timeout`.
-    std::optional<wire::Message> next(std::chrono::milliseconds timeout = 3000ms, bool skip_messages = true) {
-        std::unique_lock lock(mu);
-        const auto end = Clock::now() + timeout;
-        for (;;) {
-            while (!inbox.empty()) {
-                wire::Message m = std::move(inbox.front());
-                inbox.pop_front();
-                if (skip_messages && std::holds_alternative<wire::RemoteMessage>(m.body)) continue;
-                return m;
-            }
-            if (closed) return std::nullopt;
-            if (cv.wait_until(lock, end) == std::cv_status::timeout && inbox.empty()) return std::nullopt;
-        }
-    }
-    template <class T> std::optional<T> request(wire::Body body, std::chrono::milliseconds timeout = 3000ms) {
-        send(std::move(body));
-        auto m = next(timeout);
-        if (!m) return std::nullopt;
-        if (auto* r = std::get_if<T>(&m->body)) return *r;
-        return std::nullopt;
-    }
-    // CREATE_CHANNEL; the sid, or nothing when refused.
-    std::optional<std::uint32_t> create_channel(const std::string& name, std::uint32_t cid) {
-        auto r = request<wire::CreateChannelResponse>(wire::CreateChannelRequest{{wire::SearchChannel{cid, name}}});
-        if (!r || !r->status.success()) return std::nullopt;
-        return r->sid;
-    }
-};
+using test::WireClient;
 
 struct WireSession {
     asio::io_context io;

@@ -263,17 +263,35 @@ TEST_CASE("garbage, oversized headers and half messages are dropped without affe
 }
 
 TEST_CASE("a new server is noticed by its beacons and pending names are found quickly", "[e2e]") {
-    // the client listens for beacons on its own port; the server sends them there
-    client::Context ctx([] {
-        auto c = net::ClientConfig::isolated();
-        return c;
-    }());
+    // The client searches a UDP port where no server listens yet (held by this socket so that
+    // nobody else takes it), until its back-off has grown: searches go out at 0, 1, 2, 4 and
+    // 7 s, the next one at 11 s.
+    asio::io_context io;
+    auto reserved = std::make_unique<net::udp::socket>(io, net::udp::endpoint(asio::ip::address_v4::loopback(), 0));
+    const auto search_port = reserved->local_endpoint().port();
+    auto client_cfg = net::ClientConfig::isolated();
+    client_cfg.address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), search_port)};
+    client::Context ctx(client_cfg);
+    std::vector<std::shared_ptr<client::Channel>> pending;
+    for (const char* name : {"late:a", "late:b", "late:c", "late:d"}) pending.push_back(ctx.channel(name));
+    REQUIRE(eventually([&] { return ctx.stats().searches_sent >= 5; }, 10000ms));
+    for (auto& ch : pending) REQUIRE(ch->state() == client::Channel::State::Searching);
+
+    // The server appears, beaconing to the client. Its first beacon brings the pending names
+    // forward (spread over 1 s): they connect well before the regular search 4 s from now.
+    reserved.reset();
     auto cfg = quick_server();
+    cfg.broadcast_port = search_port;
     cfg.beacon_address_list = {net::udp::endpoint(asio::ip::address_v4::loopback(), ctx.beacon_port())};
     server::Server srv(cfg);
-    serve(srv, "late:pv");
+    for (const char* name : {"late:a", "late:b", "late:c", "late:d"}) serve(srv, name);
+    const auto started = std::chrono::steady_clock::now();
     srv.start();
-    CHECK(eventually([&] { return ctx.stats().beacons >= 1; }));
+    for (auto& ch : pending) REQUIRE(ch->wait_connected(10000ms));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    INFO("all pending names connected " << took.count() << " ms after the server started");
+    CHECK(took <= 2500ms);
+    CHECK(ctx.stats().beacons >= 1);
     CHECK(ctx.stats().servers_noticed >= 1);
 }
 

@@ -1,16 +1,23 @@
-// Monitor flow on the server side, at the PvaFrontEnd level (no sockets): demand-driven PVs
+// Monitor flow on the server side, through the server's public seam: a server::Server on this
+// test's io_context (never started: no sockets) serves one end of an in-memory pipe
+// (Server::accept), and the test speaks pvAccess frames on the other end. Demand-driven PVs
 // (PVHandler::feeder) fill exactly what pipeline flow control allows, and monitors wait in
-// their queues while the connection's backlog is above the high-water mark.
+// their queues while the connection's backlog is above the high-water mark (256 KiB,
+// docs/design.md "Flow to slow peers").
+//
+// The test runs the io_context itself, on its own thread, until no handler is ready: every
+// step is deterministic, and "the server holds" means it has nothing left to do.
 #include <catch2/catch.hpp>
 
-#include "../../../src/server/pva_front_end.hpp"
+#include "support/wire_client.hpp"
 
 #include <pvwire/data/nt.hpp>
+#include <pvwire/net/pipe_transport.hpp>
 #include <pvwire/protocol/pv_request.hpp>
-#include <pvwire/wire/connection_codec.hpp>
+#include <pvwire/server/server.hpp>
 
 using namespace pvwire;
-using server::detail::PvaFrontEnd;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -44,121 +51,157 @@ private:
     TypePtr type_ = nt::NTScalar{TypeCode::UInt32}.type();
 };
 
-// An engine whose output is captured, with a backlog the test controls.
-struct Harness {
+constexpr std::size_t high_water = 256 * 1024;  // the server's monitor hold mark
+constexpr std::size_t update_bytes_max = 200;     // one counter update, framed, is well below
+constexpr std::uint32_t monitor_ioid = 7;
+
+// A validated connection to a server serving "counter", with the test at the client end.
+struct PipeSession {
     net::asio::io_context io;
     std::shared_ptr<CounterPV> pv = std::make_shared<CounterPV>();
-    std::vector<wire::Message> replies;
-    std::vector<std::vector<std::byte>> updates;  // encoded MONITOR updates
-    std::size_t backlog = 0;
-    wire::ConnectionCodec client;  // decodes what a client would receive
-    std::shared_ptr<PvaFrontEnd> engine;
+    server::Server srv{net::ServerConfig::isolated(), io.get_executor()};
+    std::shared_ptr<net::PipeTransport> client_end, server_end;
+    std::shared_ptr<test::WireClient> client = std::make_shared<test::WireClient>();
 
-    explicit Harness(server::detail::EngineLimits limits = {}) {
-        engine = std::make_shared<PvaFrontEnd>(
-            io.get_executor(), server::Peer{}, wire::ByteOrder::Little,
-            [this](std::string_view, const server::Peer&) { return pv; },
-            [this](wire::Message&& m) { replies.push_back(std::move(m)); },
-            [this](wire::OutBuffer&& b) {
-                backlog += b.size();
-                updates.push_back(b.flatten());
-            },
-            [this] { return backlog; }, limits);
+    PipeSession() {
+        srv.add_pv("counter", pv);
+        std::tie(client_end, server_end) = net::PipeTransport::make_pair(io.get_executor());
+        client->transport = client_end;
+        client_end->start(client);
+        srv.accept(server_end);
+        REQUIRE(settle());
+        REQUIRE(client->validated);
     }
-    void handle(wire::Body body) {
-        wire::Message m;
-        m.body = std::move(body);
-        REQUIRE(engine->handle(m));
-        io.poll();
+    ~PipeSession() {
+        client_end->close("done");
+        settle();
+    }
+    PipeSession(const PipeSession&) = delete;
+    PipeSession& operator=(const PipeSession&) = delete;
+
+    // Runs ready handlers, one at a time; false when none was ready.
+    bool step() {
         io.restart();
+        return io.poll_one() > 0;
     }
-    std::uint32_t open_monitor(std::string_view request, std::uint8_t init_subcmd, std::uint32_t nfree) {
-        handle(wire::CreateChannelRequest{{wire::SearchChannel{1, "counter"}}});
-        REQUIRE(replies.size() == 1);
-        const auto sid = std::get<wire::CreateChannelResponse>(replies.back().body).sid;
-        wire::MonitorRequest init;
-        init.sid = sid;
-        init.ioid = 7;
-        init.subcmd = init_subcmd;
-        init.nfree = nfree;
+    // Runs handlers until none is ready (timers are not waited for). False if there was still
+    // work after 20 s: a server that never holds.
+    bool settle() {
+        const auto end = std::chrono::steady_clock::now() + 20s;
+        while (step())
+            if (std::chrono::steady_clock::now() > end) return false;
+        return true;
+    }
+    wire::Message exchange(wire::Body body) {
+        client->send(std::move(body));
+        REQUIRE(settle());
+        auto reply = client->next(0ms);
+        REQUIRE(reply);
+        return std::move(*reply);
+    }
+    wire::MonitorRequest monitor_request(std::uint32_t sid, std::uint8_t subcmd, std::uint32_t nfree = 0) {
+        wire::MonitorRequest r;
+        r.sid = sid;
+        r.ioid = monitor_ioid;
+        r.subcmd = subcmd;
+        r.nfree = nfree;
+        return r;
+    }
+    // Creates the channel and INITs a monitor on it (not started); the sid.
+    std::uint32_t init_monitor(std::string_view request, std::uint8_t init_subcmd, std::uint32_t nfree) {
+        const auto created = exchange(wire::CreateChannelRequest{{wire::SearchChannel{1, "counter"}}});
+        const auto sid = std::get<wire::CreateChannelResponse>(created.body).sid;
+        auto init = monitor_request(sid, init_subcmd, nfree);
         init.pv_request = protocol::parse_pv_request(request);
-        handle(init);
-        // the client learns the operation's type from the INIT reply
-        wire::Message reply = replies.back();
-        reply.from_server = true;
-        wire::Message decoded;
-        wire::Diagnostic d;
-        REQUIRE(client.decode(wire::encode_to_bytes(reply), decoded, d, nullptr) ==
-                wire::ConnectionCodec::Result::Message);
-        wire::MonitorRequest start;
-        start.sid = sid;
-        start.ioid = 7;
-        start.subcmd = wire::subcmd::monitor_start;
-        handle(start);
+        const auto reply = exchange(init);  // the client's codec learns the type from it
+        REQUIRE(std::get<wire::MonitorResponse>(reply.body).status.success());
         return sid;
     }
-    void ack(std::uint32_t sid, std::uint32_t n) {
-        wire::MonitorRequest a;
-        a.sid = sid;
-        a.ioid = 7;
-        a.subcmd = wire::subcmd::get_put;
-        a.nfree = n;
-        handle(a);
+    void start(std::uint32_t sid) {
+        client->send(monitor_request(sid, wire::subcmd::monitor_start));
+        REQUIRE(settle());
     }
-    // The counter values of the updates sent so far.
-    std::vector<std::uint32_t> counters() {
+    void ack(std::uint32_t sid, std::uint32_t n) {
+        client->send(monitor_request(sid, wire::subcmd::get_put, n));
+        REQUIRE(settle());
+    }
+    // The counter values (and the framed sizes) of the updates received so far.
+    std::vector<std::uint32_t> counters(std::size_t* bytes = nullptr) {
         std::vector<std::uint32_t> out;
-        for (const auto& bytes : updates) {
-            wire::Message m;
-            wire::Diagnostic d;
-            REQUIRE(client.decode(bytes, m, d, nullptr) == wire::ConnectionCodec::Result::Message);
-            const auto& r = std::get<wire::MonitorResponse>(m.body);
-            out.push_back(r.data["value"].as<std::uint32_t>());
+        while (auto r = client->next_received(0ms)) {
+            const auto& update = std::get<wire::MonitorResponse>(r->message.body);
+            out.push_back(update.data["value"].as<std::uint32_t>());
+            if (bytes) *bytes += r->frame_bytes;
         }
-        updates.clear();
         return out;
     }
 };
 
+// `values` count up by one from `first`.
+bool counts_up_from(const std::vector<std::uint32_t>& values, std::uint32_t first) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (values[i] != first + i) return false;
+    return true;
+}
+
 }  // namespace
 
 TEST_CASE("a demand-driven PV sends exactly what pipeline flow control allows, with no gap", "[server][monitor]") {
-    Harness h;
-    const auto sid = h.open_monitor("record[pipeline=true,queueSize=4]",
+    PipeSession s;
+    const auto sid = s.init_monitor("record[pipeline=true,queueSize=4]",
                                     wire::subcmd::init | wire::subcmd::get_put, 4);
+    s.start(sid);
     // the first value, then 3 from the feeder: the window of 4 is used up; 4 more wait queued
-    auto got = h.counters();
-    CHECK(got == std::vector<std::uint32_t>{0, 1, 2, 3});
-    CHECK(h.pv->generated == 3 + 4);
-    h.ack(sid, 2);
-    got = h.counters();
-    CHECK(got == std::vector<std::uint32_t>{4, 5});
-    for (int i = 0; i < 100; ++i) h.ack(sid, 3);
-    got = h.counters();
+    CHECK(s.counters() == std::vector<std::uint32_t>{0, 1, 2, 3});
+    CHECK(s.pv->generated == 3 + 4);
+    s.ack(sid, 2);
+    CHECK(s.counters() == std::vector<std::uint32_t>{4, 5});
+    for (int i = 0; i < 100; ++i) s.ack(sid, 3);
+    const auto got = s.counters();
     REQUIRE(got.size() == 300);
-    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == 6 + i);
-    CHECK(h.pv->generated == 305 + 4);  // never more than the queue ahead of what was sent
+    CHECK(counts_up_from(got, 6));
+    CHECK(s.pv->generated == 305 + 4);  // never more than the queue ahead of what was sent
 }
 
 TEST_CASE("monitors wait while the connection's backlog is above the high-water mark", "[server][monitor]") {
-    server::detail::EngineLimits limits;
-    limits.tx_high_water = 1000;
-    Harness h(limits);
-    h.open_monitor("record[queueSize=4]", wire::subcmd::init, 0);  // no flow control
-    // without a backlog bound this would never stop: the feeder always has room
-    const auto first = h.counters();
+    PipeSession s;
+    const auto sid = s.init_monitor("record[queueSize=4]", wire::subcmd::init, 0);  // no flow control
+    // The client reads nothing: the pipe fills, then the server's output queue grows. Without
+    // the backlog bound this would never settle (until the output limit dropped the client).
+    s.client_end->stop_reading();
+    s.start(sid);
+    CHECK(s.srv.stats().connections_open == 1);
+    CHECK(s.srv.stats().connections_dropped == 0);
+    const auto held_backlog = s.server_end->pending_output();
+    CHECK(held_backlog >= high_water);
+    CHECK(held_backlog < high_water + update_bytes_max);  // stops at the first update past the mark
+    const auto generated_at_hold = s.pv->generated;
+
+    // The client reads again: all of the backlog arrives, in order, and the feeder was never
+    // asked for more than the queue holds beyond what had been sent.
+    s.client_end->resume_reading();
+    std::vector<std::uint32_t> first;
+    std::size_t first_bytes = 0;
+    while (first_bytes < held_backlog) {
+        const auto more = s.counters(&first_bytes);
+        first.insert(first.end(), more.begin(), more.end());
+        if (!s.step()) break;
+    }
+    REQUIRE(first_bytes >= held_backlog);
     REQUIRE(first.size() > 3);
-    CHECK(h.backlog >= 1000);
-    CHECK(h.backlog < 1000 + 200);  // stops at the first update past the mark
-    CHECK(h.pv->generated <= first.size() + 4);
-    // the socket drains: sending resumes where it stopped, in order, and holds again
-    h.backlog = 0;
-    h.engine->writable();
-    const auto second = h.counters();
+    CHECK(counts_up_from(first, 0));
+    CHECK(generated_at_hold <= first.size() + 4);
+
+    // Sending resumed where it stopped, in order; the client stops reading again, and the
+    // server holds again at the mark.
+    while (s.client->queued() < first.size() && s.step()) {
+    }
+    s.client_end->stop_reading();
+    REQUIRE(s.settle());
+    CHECK(s.srv.stats().connections_dropped == 0);
+    CHECK(s.server_end->pending_output() >= high_water);
+    CHECK(s.server_end->pending_output() < high_water + update_bytes_max);
+    const auto second = s.counters();
     REQUIRE(second.size() > 3);
-    CHECK(second.front() == first.back() + 1);
-    for (std::size_t i = 1; i < second.size(); ++i) CHECK(second[i] == second[i - 1] + 1);
-    // still above the mark: writable() sends nothing
-    h.engine->writable();
-    CHECK(h.updates.empty());
+    CHECK(counts_up_from(second, first.back() + 1));
 }

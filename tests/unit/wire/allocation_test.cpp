@@ -4,7 +4,10 @@
 // codec and through a whole GET response message.
 //
 // The replacement operator new/delete below apply to the whole test binary; they only count
-// and forward to malloc/free.
+// and forward to malloc/free. That binary is pvwire_allocation_tests, with no other tests in
+// it: in the main test binary the replacement would hide ASan's new/delete mismatch checks
+// (new[] freed with delete, new freed with free) from every other test. Under ASan this test
+// still runs: malloc/free stay instrumented, and the counts are the code's own calls.
 #include <catch2/catch.hpp>
 
 #include <pvwire/wire/message.hpp>
