@@ -18,8 +18,13 @@ namespace pvwire::test {
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-// A server with a double (put handler, rpc) and an int32 array, and nothing else.
-inline void add_test_pvs(server::Server& srv) {
+struct TestPVs {
+    std::shared_ptr<server::SharedPV> dbl, arr;
+};
+
+// Serves "t:dbl" (a double with a put handler refusing > 1000 and an rpc doubling query.a) and
+// "t:arr" (int32 [1..5]).
+inline TestPVs add_test_pvs(server::Server& srv) {
     Value d = nt::NTScalar{TypeCode::Float64, true}.create();
     d["value"] = 1.5;
     auto dbl = server::SharedPV::create("t:dbl", d);
@@ -35,7 +40,9 @@ inline void add_test_pvs(server::Server& srv) {
     srv.add_pv("t:dbl", dbl);
     Value a = nt::NTScalarArray{TypeCode::Int32}.create();
     a["value"].set(std::vector<int>{1, 2, 3, 4, 5});
-    srv.add_pv("t:arr", server::SharedPV::create("t:arr", a));
+    auto arr = server::SharedPV::create("t:arr", a);
+    srv.add_pv("t:arr", arr);
+    return {dbl, arr};
 }
 
 template <class Future> auto ready(Future f) {

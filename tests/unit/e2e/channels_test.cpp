@@ -1,6 +1,8 @@
 // Every channel operation end to end on loopback: a pvwire client against a pvwire server.
 #include <catch2/catch.hpp>
 
+#include "support/every_operation.hpp"
+
 #include <pvwire/client/context.hpp>
 #include <pvwire/data/nt.hpp>
 #include <pvwire/server/server.hpp>
@@ -20,24 +22,9 @@ struct Fixture {
     std::unique_ptr<client::Context> ctx;
 
     Fixture() {
-        Value d = nt::NTScalar{TypeCode::Float64, true}.create();
-        d["value"] = 1.5;
-        dbl = server::SharedPV::create("t:dbl", d);
-        dbl->on_put([](Value& v, const server::Peer&, server::PVHandler::Done done) {
-            if (v["value"].is_marked() && v["value"].as<double>() > 1000) return done(wire::Status::error("too big"));
-            done(wire::Status::ok());
-        });
-        dbl->on_rpc([](Value arg, const server::Peer&, server::PVHandler::ResultDone done) {
-            Value r = nt::NTScalar{TypeCode::Float64}.create();
-            r["value"] = arg.field("query.a").as<double>() * 2;
-            done(wire::Status::ok(), r);
-        });
-        srv.add_pv("t:dbl", dbl);
-
-        Value a = nt::NTScalarArray{TypeCode::Int32}.create();
-        a["value"].set(std::vector<int>{1, 2, 3, 4, 5});
-        arr = server::SharedPV::create("t:arr", a);
-        srv.add_pv("t:arr", arr);
+        auto common = test::add_test_pvs(srv);
+        dbl = common.dbl;
+        arr = common.arr;
 
         en = server::SharedPV::create("t:enum", nt::NTEnum{}.create({"Off", "On", "Auto"}, 1));
         srv.add_pv("t:enum", en);
