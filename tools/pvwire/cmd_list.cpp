@@ -176,6 +176,7 @@ public:
 private:
     void fail(std::string why) {
         if (done_) return;
+        if (closing_) return finish();  // the answer is in: what happens while closing does not matter
         done_ = true;
         error_ = std::move(why);
         finish();
@@ -185,6 +186,17 @@ private:
         boost::system::error_code ignored;
         sock_.close(ignored);
         io_.stop();
+    }
+    // Destroys the channel and closes once the server confirmed it (at most 0.5 s later):
+    // closing at once would make the server's confirmation meet a closed socket, and the
+    // kernel would reset the connection, which PVXS logs as an error.
+    void close_politely() {
+        closing_ = true;
+        send(wire::DestroyChannel{sid_, 1});
+        closing_timer_.expires_after(std::chrono::milliseconds(500));
+        closing_timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) finish();
+        });
     }
     void read() {
         sock_.async_read_some(asio::buffer(chunk_), [this](boost::system::error_code ec, std::size_t n) {
@@ -269,8 +281,9 @@ private:
             }
             if (!r->result) return fail("the server sent no result");
             result_ = r->result;
-            send(wire::DestroyChannel{sid_, 1});
-            finish();
+            close_politely();
+        } else if (std::holds_alternative<wire::DestroyChannel>(m.body)) {
+            if (closing_) finish();
         } else if (auto* msg = std::get_if<wire::RemoteMessage>(&m.body)) {
             std::cerr << "message from the server: " << msg->text << "\n";
         }
@@ -286,6 +299,8 @@ private:
     protocol::ClientHandshake hs_;
     std::uint32_t sid_ = 0;
     bool done_ = false;
+    bool closing_ = false;  // the result is in; waiting for the DESTROY_CHANNEL confirmation
+    asio::steady_timer closing_timer_{io_};
     std::string op_;
     std::string error_;
     Value result_;
