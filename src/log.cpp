@@ -119,6 +119,12 @@ Logger::Logger(std::string name) : name_(std::move(name)), level_(int(Level::war
     r.loggers.push_back(this);
 }
 
+Logger::~Logger() {
+    auto& r = registry();
+    std::lock_guard lock(r.mu);
+    std::erase(r.loggers, this);
+}
+
 void Logger::write(Level level, std::string_view text) const {
     Sink sink;
     {

@@ -31,8 +31,9 @@ std::string_view level_name(Level level);
 
 class Logger {
 public:
-    // Loggers live as long as the program (define them as function-local statics).
+    // Usually a function-local static; a shorter-lived one leaves the registry when destroyed.
     explicit Logger(std::string name);
+    ~Logger();
     Logger(const Logger&) = delete;
     Logger& operator=(const Logger&) = delete;
 

@@ -119,6 +119,7 @@ public:
     std::shared_ptr<asio::steady_timer> beacon_timer_;
     protocol::BeaconSchedule beacon_schedule_;
     std::atomic<bool> running_{false};
+    std::atomic<bool> stopped_{false};  // stop() ran since the last start()
 
     struct Counters {
         std::atomic<std::uint64_t> accepted{0}, open{0}, dropped{0}, searches{0}, replies{0}, forwarded{0},
@@ -130,6 +131,9 @@ public:
     void adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol);
 
 private:
+    std::set<std::shared_ptr<detail::ServerConnection>> connections_snapshot();
+    // Listeners, UDP sockets, the beacon timer and every connection (on the executor).
+    void close_everything();
     // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
     bool admit(const std::string& peer);
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
@@ -142,6 +146,7 @@ private:
 void Server::Impl::start() {
     if (running_) return;
     running_ = true;
+    stopped_ = false;
     auto interfaces = cfg_.interfaces;
     if (interfaces.empty()) interfaces.push_back(asio::ip::address_v4::any());
 
@@ -197,25 +202,14 @@ void Server::Impl::start() {
 void Server::Impl::stop() {
     // A server never started may still serve connections handed to accept(): those are
     // closed too. Everything is closed on the executor; with nothing left to do, the threads
-    // (or the application's run()) then return.
+    // (or the application's run()) then return. An owned io_context no longer running would
+    // keep the posted closure, and with it this Impl, forever: there the closing is direct.
     const bool was_running = running_.exchange(false);
-    asio::post(ex_, [self = shared_from_this()] {
-        std::vector<std::shared_ptr<net::Listener>> listeners;
-        {
-            std::lock_guard lock(self->mu_);
-            listeners = self->listeners_;
-        }
-        for (auto& l : listeners) l->stop();
-        for (auto& s : self->search_sockets_) s->close();
-        if (self->beacon_socket_) self->beacon_socket_->close();
-        if (self->beacon_timer_) self->beacon_timer_->cancel();
-        std::set<std::shared_ptr<detail::ServerConnection>> conns;
-        {
-            std::lock_guard lock(self->mu_);
-            conns = self->connections_;
-        }
-        for (auto& c : conns) c->close("server stopping");
-    });
+    const bool first_stop = !stopped_.exchange(true);
+    if (was_running || (first_stop && !owned_))
+        asio::post(ex_, [self = shared_from_this()] { self->close_everything(); });
+    else if (owned_)
+        for (auto& c : connections_snapshot()) c->close("server stopping");
     if (owned_ && was_running) {
         work_.reset();
         std::vector<std::thread*> threads;
@@ -228,6 +222,24 @@ void Server::Impl::stop() {
     listeners_.clear();
     search_sockets_.clear();
     beacon_socket_.reset();
+}
+
+std::set<std::shared_ptr<detail::ServerConnection>> Server::Impl::connections_snapshot() {
+    std::lock_guard lock(mu_);
+    return connections_;
+}
+
+void Server::Impl::close_everything() {
+    std::vector<std::shared_ptr<net::Listener>> listeners;
+    {
+        std::lock_guard lock(mu_);
+        listeners = listeners_;
+    }
+    for (auto& l : listeners) l->stop();
+    for (auto& s : search_sockets_) s->close();
+    if (beacon_socket_) beacon_socket_->close();
+    if (beacon_timer_) beacon_timer_->cancel();
+    for (auto& c : connections_snapshot()) c->close("server stopping");
 }
 
 // TCP: the configured port on every interface, or an ephemeral one when it is taken (as
