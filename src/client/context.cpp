@@ -170,10 +170,6 @@ std::optional<net::ServerAddress> Context::Impl::direct_address(const std::strin
         error = "bad server address \"" + server + "\": " + error;
         return std::nullopt;
     }
-    if (address->protocol != net::Protocol::pva) {
-        error = "this client speaks pvAccess only (pva:// and pva+...://), not " + address->scheme();
-        return std::nullopt;
-    }
     if (!connector_for(address->transport)) {
         error = "no connector for the transport \"" + address->transport + "\" of " + server +
                 " (built in: tcp, unix, ws; others through ClientOptions::connectors)";

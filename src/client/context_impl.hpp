@@ -12,6 +12,8 @@
 #include <pvwire/protocol/search_scheduler.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 
+#include "../protocol/message_codec.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -150,7 +152,7 @@ private:
     tcp::endpoint ep_;  // TCP links to an IP address: the server's endpoint
     bool name_server_;
     std::shared_ptr<net::StreamTransport> transport_;
-    std::unique_ptr<wire::ConnectionCodec> codec_;
+    std::unique_ptr<protocol::detail::MessageCodec> codec_;  // the address's protocol
     asio::steady_timer echo_timer_;
     protocol::ClientHandshake handshake_;
     Clock::time_point last_rx_ = Clock::now();

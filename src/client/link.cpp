@@ -12,16 +12,19 @@ tcp::endpoint tcp_endpoint_of(const net::ServerAddress& address) {
     if (ec || address.transport != "tcp") return {};
     return tcp::endpoint(ip, address.port);
 }
+wire::Limits decoder_limits(const net::ClientConfig& cfg) {
+    wire::Limits l;
+    l.max_message_bytes = cfg.max_message_size;
+    return l;
+}
 }  // namespace
 
 LinkImpl::LinkImpl(std::shared_ptr<Context::Impl> ctx, net::ServerAddress address, bool name_server)
     : ctx_(ctx), address_(std::move(address)), ep_(tcp_endpoint_of(address_)), name_server_(name_server),
+      codec_(protocol::detail::make_message_codec(address_.protocol, false, decoder_limits(ctx->cfg_))),
       echo_timer_(ctx->strand_),
-      handshake_(protocol::ClientHandshake::Options{ctx->opts_.auth_methods, ctx->opts_.user, ctx->opts_.host}) {
-    wire::Limits l;
-    l.max_message_bytes = ctx->cfg_.max_message_size;
-    codec_ = std::make_unique<wire::ConnectionCodec>(l);
-}
+      handshake_(protocol::ClientHandshake::Options{ctx->opts_.auth_methods, ctx->opts_.user, ctx->opts_.host,
+                                                    codec_->handshake_encoder()}) {}
 
 std::string LinkImpl::auth_method() const {
     std::lock_guard lock(mu_);
@@ -46,8 +49,8 @@ void LinkImpl::send(wire::Message m) {
     if (!transport_) return;
     m.order = handshake_.order();  // pvAccessCPP servers read everything in their own order
     out_.clear();
-    wire::encode(m, out_);
-    transport_->send(std::move(out_));
+    codec_->encode(m, out_);
+    if (!out_.empty()) transport_->send(std::move(out_));
 }
 
 void LinkImpl::connect() {
@@ -59,7 +62,7 @@ void LinkImpl::connect() {
                   "no connector for " + address_.to_string());
         return;
     }
-    connector(address_, ctx->strand_, ctx->cfg_.transport_limits(),
+    connector(address_, ctx->strand_, net::limits_for(address_.protocol, ctx->cfg_.transport_limits()),
               [self = shared_from_this(), strand = ctx->strand_](std::error_code ec,
                                                                  std::shared_ptr<net::StreamTransport> transport,
                                                                  std::string error) {

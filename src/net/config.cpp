@@ -468,6 +468,11 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
         env.read_port({"PVWIRE_HTTP_PORT"}, port);
         s.http_port = port;
     }
+    if (env.pick({"PVWIRE_MSGPACK_PORT"})) {
+        std::uint16_t port = 0;
+        env.read_port({"PVWIRE_MSGPACK_PORT"}, port);
+        s.msgpack_port = port;
+    }
     return s;
 }
 
@@ -509,6 +514,9 @@ std::string ServerConfig::describe() const {
     o << "  PVWIRE_UNIX_PATH=" << (unix_path.empty() ? "(none)" : unix_path) << '\n';
     o << "  PVWIRE_HTTP_PORT=" << (http_port ? std::to_string(*http_port) : "(none)");
     if (bound_http_port) o << " (bound " << bound_http_port << ')';
+    o << '\n';
+    o << "  PVWIRE_MSGPACK_PORT=" << (msgpack_port ? std::to_string(*msgpack_port) : "(none)");
+    if (bound_msgpack_port) o << " (bound " << bound_msgpack_port << ')';
     o << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "

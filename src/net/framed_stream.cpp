@@ -49,12 +49,14 @@ void FramedStream::deliver_frames() {
     std::size_t need = wire::header_size;
     {
         std::shared_ptr<const void> owner;  // made once per batch, only if a frame is delivered
-        while (is_open()) {
+        while (is_open() && !lingering_.load(std::memory_order_relaxed)) {
             std::span<const std::byte> avail(rbuf_->data() + rbegin_, rend_ - rbegin_);
             wire::Diagnostic diag;
-            std::size_t len = wire::frame_length(avail, limits_.max_message_bytes, diag);
+            std::size_t len = limits_.frame_length(avail, limits_.max_message_bytes, diag);
             if (diag) {
-                close(diag.code, "bad message header from " + peer_ + ": " + diag.message());
+                const std::string reason = "bad message header from " + peer_ + ": " + diag.message();
+                if (auto handler = handler_.lock()) handler->on_framing_error(reason);
+                if (!lingering_.load(std::memory_order_relaxed)) close(diag.code, reason);
                 return;
             }
             if (len == 0 || len > avail.size()) {
@@ -70,7 +72,7 @@ void FramedStream::deliver_frames() {
             rbegin_ += len;
             handler->on_frame(avail.first(len), owner);
         }
-        if (!is_open()) return;  // the handler closed us
+        if (!is_open() || lingering_.load(std::memory_order_relaxed)) return;  // the handler closed us
     }
     prepare_buffer(need);
     io_.expect(need > rend_ ? need - rend_ : 0);
@@ -121,7 +123,7 @@ bool FramedStream::send(wire::OutBuffer&& data) {
     bool post_flush = false;
     {
         std::unique_lock lock(mu_);
-        if (!open_.load(std::memory_order_relaxed)) return false;
+        if (!open_.load(std::memory_order_relaxed) || lingering_.load(std::memory_order_relaxed)) return false;
         if (n == 0) return true;
         if (queued_bytes_ + n > limits_.max_pending_output) {
             const std::size_t total = queued_bytes_ + n;
@@ -188,6 +190,7 @@ void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) 
         return;
     }
     bool more = false;
+    std::string reason;  // set: the last write before closing is done
     {
         std::lock_guard lock(mu_);
         if (!open_.load(std::memory_order_relaxed)) return;
@@ -195,7 +198,9 @@ void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) 
         queued_bytes_ -= inflight_bytes_;
         pending_.store(queued_bytes_, std::memory_order_relaxed);
         more = !queue_.empty();
+        if (!more && lingering_.load(std::memory_order_relaxed)) reason = linger_reason_;
     }
+    if (!reason.empty()) return close({}, std::move(reason));
     if (more) flush();
     if (auto h = handler_.lock()) h->on_sent();
 }
@@ -212,6 +217,20 @@ void FramedStream::close(std::error_code ec, std::string reason) {
         pending_.store(0, std::memory_order_relaxed);
     }
     asio::post(strand_, [keep = io_.keep_alive(), this] { finish_close(); });
+}
+
+void FramedStream::close_after_sending(std::string reason) {
+    if (reason.empty()) reason = "closed";
+    {
+        std::lock_guard lock(mu_);
+        if (!open_.load(std::memory_order_relaxed) || lingering_.load(std::memory_order_relaxed)) return;
+        lingering_.store(true, std::memory_order_relaxed);
+        if (writing_ || flush_posted_ || !queue_.empty()) {
+            linger_reason_ = std::move(reason);
+            return;  // write_done() closes
+        }
+    }
+    close({}, std::move(reason));
 }
 
 void FramedStream::finish_close() {

@@ -95,7 +95,10 @@ std::optional<ServerAddress> ServerAddress::parse(std::string_view text, std::ui
         rest = rest.substr(0, slash);
     }
     if (a.transport == "ws" && a.path.empty()) a.path = a.protocol == Protocol::msgpack ? "/msgpack" : "/pva";
-    if (!split_host_port(rest, default_port, a, error))
+    const std::uint16_t port = a.transport == "ws"                                 ? default_http_port
+                               : a.protocol == Protocol::msgpack && a.transport == "tcp" ? default_msgpack_port
+                                                                                     : default_port;
+    if (!split_host_port(rest, port, a, error))
         return std::nullopt;
     return a;
 }

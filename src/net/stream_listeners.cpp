@@ -1,6 +1,7 @@
 // The TCP and UNIX socket listeners, and the TCP and UNIX connectors.
 #include <pvwire/net/connector.hpp>
 #include <pvwire/net/tcp_transport.hpp>
+#include <pvwire/msgpack/protocol.hpp>
 
 #include "connect_tcp.hpp"
 
@@ -19,7 +20,7 @@ public:
 
     AcceptorListener(Acceptor acceptor, TransportLimits limits, Protocol protocol, std::string name,
                      std::string socket_file = {})
-        : acceptor_(std::move(acceptor)), limits_(limits), protocol_(protocol), name_(std::move(name)),
+        : acceptor_(std::move(acceptor)), limits_(limits_for(protocol, limits)), protocol_(protocol), name_(std::move(name)),
           socket_file_(std::move(socket_file)) {}
     ~AcceptorListener() override { remove_socket_file(); }
 
@@ -87,6 +88,11 @@ std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string pa
     acceptor.listen();
     const std::string name = std::string(protocol_name(protocol)) + " unix " + path;
     return std::make_shared<AcceptorListener<unix_socket>>(std::move(acceptor), limits, protocol, name, path);
+}
+
+TransportLimits limits_for(Protocol protocol, TransportLimits limits) {
+    limits.frame_length = protocol == Protocol::msgpack ? &msgpack_protocol::frame_length : &wire::frame_length;
+    return limits;
 }
 
 Connector tcp_connector() {

@@ -1,4 +1,4 @@
-// The HTTP listener whose WebSocket endpoint /pva carries pvAccess, and the WebSocket
+// The HTTP listener whose WebSocket endpoints /pva and /msgpack carry the two protocols, and the WebSocket
 // connector. The only file of the library that includes Beast's HTTP and
 // WebSocket code.
 #include <pvwire/net/connector.hpp>
@@ -21,6 +21,7 @@ constexpr std::uint32_t max_request_header_bytes = 8192;
 
 std::optional<Protocol> protocol_for_target(beast::string_view target) {
     if (target == "/pva") return Protocol::pva;
+    if (target == "/msgpack") return Protocol::msgpack;
     return std::nullopt;
 }
 
@@ -52,13 +53,13 @@ private:
         if (ec) return;  // closed, timed out or not HTTP: nothing to answer
         auto& req = parser_.get();
         const auto protocol = protocol_for_target(req.target());
-        if (!protocol) return respond(http::status::not_found, "no such endpoint: WebSocket clients use /pva\n");
+        if (!protocol) return respond(http::status::not_found, "no such endpoint: WebSocket clients use /pva or /msgpack\n");
         if (!websocket::is_upgrade(req))
             return respond(http::status::upgrade_required, "this endpoint speaks WebSocket only\n");
         auto ws = std::make_shared<websocket::stream<tcp::socket>>(std::move(socket_));
         ws->async_accept(req, [self = shared_from_this(), ws, protocol](boost::system::error_code ec) {
             if (ec) return;
-            self->accepted_(WebSocketTransport::create(std::move(*ws), self->limits_), *protocol);
+            self->accepted_(WebSocketTransport::create(std::move(*ws), limits_for(*protocol, self->limits_)), *protocol);
         });
     }
 
@@ -87,7 +88,7 @@ public:
     HttpListenerImpl(tcp::acceptor acceptor, TransportLimits limits)
         : acceptor_(std::move(acceptor)), limits_(limits), port_(acceptor_.local_endpoint().port()),
           name_("http " + acceptor_.local_endpoint().address().to_string() + ":" + std::to_string(port_) +
-                " (/pva)") {}
+                " (/pva, /msgpack)") {}
 
     void start(Accepted accepted) override {
         accepted_ = std::move(accepted);

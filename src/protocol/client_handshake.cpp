@@ -57,7 +57,7 @@ bool ClientHandshake::on_message(const wire::Message& msg, wire::OutBuffer& out)
         wire::Message m;
         m.order = order_;
         m.body = std::move(resp);
-        wire::encode(m, out);
+        send(m, out);
         state_ = State::AwaitingValidated;
         return true;
     }

@@ -9,13 +9,13 @@ void ServerHandshake::start(wire::OutBuffer& out) {
     sbo.order = opts_.order;
     sbo.from_server = true;
     sbo.body = wire::Control{wire::ControlCommand::SetByteOrder, 0};
-    wire::encode(sbo, out);
+    send(sbo, out);
 
     wire::Message req;
     req.order = opts_.order;
     req.from_server = true;
     req.body = wire::ValidationRequest{opts_.buffer_size, opts_.registry_size, opts_.auth_methods};
-    wire::encode(req, out);
+    send(req, out);
     state_ = State::AwaitingValidation;
 }
 
@@ -40,7 +40,7 @@ bool ServerHandshake::on_message(const wire::Message& msg, wire::OutBuffer& out)
         reply.body = wire::ConnectionValidated{wire::Status::ok()};
         state_ = State::Validated;
     }
-    wire::encode(reply, out);
+    send(reply, out);
     return true;
 }
 

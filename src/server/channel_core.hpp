@@ -3,9 +3,9 @@
 // through the sources, applies pvRequest masks and options, runs executions one at a time
 // (cancellation drops a late completion), and runs monitors: bounded squashing queues, the
 // pipeline window, demand-driven feeders, and holding back while the connection's backlog is
-// high. A protocol front-end (pvAccess: PvaFrontEnd; msgpack next) turns its messages into
-// these calls and the results and events into its messages. Nothing here names a command
-// byte or encodes a message.
+// high. MessageFrontEnd turns the requests of either protocol (pvAccess, and msgpack through
+// its codec) into these calls and the results and events into replies. Nothing here names a
+// command byte or encodes a message.
 //
 // Threading: everything runs on the connection's strand (`executor`); completions that PV
 // handlers deliver from other threads are posted there, and never run after close() or after

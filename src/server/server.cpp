@@ -268,8 +268,23 @@ std::vector<tcp::acceptor> Server::Impl::bind_tcp(const std::vector<asio::ip::ad
     return acceptors;
 }
 
-// The listeners the configuration asks for besides TCP: a UNIX socket, an HTTP port.
+// The listeners the configuration asks for besides TCP: a UNIX socket, the msgpack protocol's
+// TCP port, an HTTP port.
 void Server::Impl::start_configured_listeners(const asio::ip::address& http_address) {
+    if (cfg_.msgpack_port) {
+        tcp::acceptor acc(ex_);
+        tcp::endpoint ep(http_address, *cfg_.msgpack_port);
+        acc.open(ep.protocol());
+        acc.set_option(tcp::acceptor::reuse_address(true));
+        boost::system::error_code ec;
+        acc.bind(ep, ec);
+        if (ec)
+            throw boost::system::system_error(ec, "pvwire server: bind msgpack TCP " + ep.address().to_string() + ":" +
+                                                      std::to_string(ep.port()));
+        acc.listen();
+        cfg_.bound_msgpack_port = acc.local_endpoint().port();
+        add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::msgpack));
+    }
     if (!cfg_.unix_path.empty()) add_listener(net::unix_listener(ex_, cfg_.unix_path, cfg_.transport_limits()));
     if (cfg_.http_port) {
         auto http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits());
@@ -319,11 +334,7 @@ bool Server::Impl::admit(const std::string& peer) {
     return false;
 }
 
-void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
-    if (protocol != net::Protocol::pva) {
-        transport->close("this server speaks pvAccess only on this endpoint");
-        return;
-    }
+void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks) {
     std::string peer = peer_address(transport->peer_name());
     if (!admit(peer)) {
         transport->close("connection limit");
@@ -333,7 +344,7 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
     limits.max_message_bytes = cfg_.max_message_size;
     const detail::ServerConnection::Timeouts timeouts{
         cfg_.idle_timeout(), std::chrono::milliseconds(std::llround(cfg_.validation_timeout * 1000.0))};
-    auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), protocol::ServerHandshake::Options{},
+    auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), speaks, protocol::ServerHandshake::Options{},
                                                            limits, timeouts, connection_hooks(std::move(peer)));
     {
         std::lock_guard lock(mu_);
@@ -565,6 +576,7 @@ net::ServerConfig Server::config() const { return impl_->cfg_; }
 std::uint16_t Server::tcp_port() const { return impl_->cfg_.bound_tcp_port; }
 std::uint16_t Server::udp_port() const { return impl_->cfg_.bound_udp_port; }
 std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
+std::uint16_t Server::msgpack_port() const { return impl_->cfg_.bound_msgpack_port; }
 const wire::Guid& Server::guid() const { return impl_->guid_; }
 
 ServerStats Server::stats() const {

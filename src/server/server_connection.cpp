@@ -2,11 +2,20 @@
 
 namespace pvwire::server::detail {
 
-ServerConnection::ServerConnection(std::shared_ptr<net::StreamTransport> transport,
+namespace {
+protocol::ServerHandshake::Options with_encoder(protocol::ServerHandshake::Options hs,
+                                                protocol::detail::MessageCodec& codec) {
+    hs.encode = codec.handshake_encoder();
+    return hs;
+}
+}  // namespace
+
+ServerConnection::ServerConnection(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks,
                                    protocol::ServerHandshake::Options hs, wire::Limits limits, Timeouts timeouts,
                                    Hooks hooks)
-    : transport_(std::move(transport)), codec_(limits), handshake_(std::move(hs)), timeouts_(timeouts),
-      idle_timer_(transport_->executor()), hooks_(std::move(hooks)) {}
+    : transport_(std::move(transport)), codec_(protocol::detail::make_message_codec(speaks, true, limits)),
+      handshake_(with_encoder(std::move(hs), *codec_)), timeouts_(timeouts), idle_timer_(transport_->executor()),
+      hooks_(std::move(hooks)) {}
 
 void ServerConnection::start() {
     transport_->start(weak_from_this());
@@ -20,6 +29,14 @@ void ServerConnection::start() {
 void ServerConnection::close(const std::string& reason) {
     dropped_ = true;
     transport_->close(reason);
+}
+
+void ServerConnection::drop(const std::string& reason) {
+    out_.clear();
+    codec_->encode_goodbye(reason, out_);
+    if (!out_.empty()) transport_->send(std::move(out_));
+    dropped_ = true;
+    transport_->close_after_sending(reason);
 }
 
 void ServerConnection::pv_removed(std::string name) {
@@ -53,36 +70,30 @@ void ServerConnection::arm_idle_timer() {
 }
 
 void ServerConnection::send(const wire::Message& m) {
-    codec_.note_sent(m);
     out_.clear();
-    wire::encode(m, out_);
-    transport_->send(std::move(out_));
+    codec_->encode(m, out_);
+    if (!out_.empty()) transport_->send(std::move(out_));
 }
 
 void ServerConnection::on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) {
     last_rx_ = std::chrono::steady_clock::now();
     wire::Diagnostic diag;
-    switch (codec_.decode(frame, msg_, diag, owner)) {
+    switch (codec_->decode(frame, msg_, diag, owner)) {
     case wire::ConnectionCodec::Result::Pending:
         return;
     case wire::ConnectionCodec::Result::Ignored:
-        // an execute request whose data needs the type of an operation we do not know:
-        // answer it (sid 4, ioid 4, sub-command 1 follow the header)
-        if (engine_ && diag.code == wire::errc::unknown_operation && frame.size() >= wire::header_size + 9) {
-            const auto h = wire::Header::parse(frame);
-            if (!h || h->segment() != wire::Segment::None) return;
-            const auto ioid = wire::endian::load<std::uint32_t>(frame.data() + wire::header_size + 4, h->order());
-            engine_->unknown_request(h->command, ioid, std::uint8_t(frame[wire::header_size + 8]));
-        }
+        // an execute request for an operation we do not know: answer it with an error
+        if (engine_ && diag.code == wire::errc::unknown_operation)
+            if (const auto r = codec_->ignored_request(frame)) engine_->unknown_request(r->command, r->ioid, r->subcmd);
         return;
     case wire::ConnectionCodec::Result::Error:
-        close("bad message from client: " + diag.message());
+        drop("bad message from client: " + diag.message());
         return;
     case wire::ConnectionCodec::Result::Message:
         break;
     }
     if (msg_.from_server) {  // PVXS enforces the direction bit
-        close("message with the server direction flag from a client");
+        drop("message with the server direction flag from a client");
         return;
     }
     handle(msg_);
@@ -98,7 +109,7 @@ void ServerConnection::handle(const wire::Message& m) {
     }
     if (std::holds_alternative<wire::Control>(m.body)) return;  // no-ops
     if (!handshake_.validated()) {  // before validation, nothing but validation (an ECHO neither)
-        close("client sent " + std::string(wire::command_name(m.command())) + " before validation");
+        drop("client sent " + std::string(wire::command_name(m.command())) + " before validation");
         return;
     }
     if (const auto* echo = std::get_if<wire::Echo>(&m.body)) {
@@ -123,13 +134,20 @@ void ServerConnection::handle(const wire::Message& m) {
     if (!engine_) {
         Peer peer{transport_->peer_name(), handshake_.credentials()};
         std::weak_ptr<ServerConnection> weak = weak_from_this();
-        engine_ = std::make_shared<PvaFrontEnd>(
+        engine_ = std::make_shared<MessageFrontEnd>(
             transport_->executor(), std::move(peer), handshake_.order(), hooks_.open,
             [weak](wire::Message&& reply) {
                 if (auto self = weak.lock()) self->send(reply);
             },
-            [weak](wire::OutBuffer&& bytes) {
-                if (auto self = weak.lock()) self->transport_->send(std::move(bytes));
+            [weak](std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
+                   bool shared) -> std::size_t {
+                auto self = weak.lock();
+                if (!self) return 0;
+                wire::OutBuffer out;
+                self->codec_->encode_update(ioid, value, changed, overrun, shared, out);
+                const std::size_t bytes = out.size();
+                self->transport_->send(std::move(out));
+                return bytes;
             },
             [weak]() -> std::size_t {
                 auto self = weak.lock();
@@ -139,7 +157,7 @@ void ServerConnection::handle(const wire::Message& m) {
     }
     if (!engine_->handle(m)) {
         // a message a client has no business sending (a server's message, a beacon...)
-        close("unexpected " + std::string(wire::command_name(m.command())) + " from a client");
+        drop("unexpected " + std::string(wire::command_name(m.command())) + " from a client");
     }
 }
 

@@ -1,13 +1,14 @@
-// One client connection of a Server: the transport, the decoding state, the handshake, echo
-// answers, searches over TCP and the idle timeout. Runs on the transport's strand.
+// One client connection of a Server: the transport, the protocol's codec (pvAccess or msgpack),
+// the handshake, echo answers, searches over TCP (pvAccess) and the idle timeout. Runs on the
+// transport's strand.
 #pragma once
 
-#include "pva_front_end.hpp"
+#include "message_front_end.hpp"
+#include "../protocol/message_codec.hpp"
 
 #include <pvwire/net/stream_transport.hpp>
 #include <pvwire/protocol/search_responder.hpp>
 #include <pvwire/protocol/server_handshake.hpp>
-#include <pvwire/wire/connection_codec.hpp>
 
 #include <chrono>
 #include <functional>
@@ -22,7 +23,7 @@ public:
         std::function<std::optional<protocol::SearchResponder::Reply>(const wire::Search&)> search;
         std::function<void(ServerConnection&, const std::string& reason, bool dropped)> closed;
         std::function<void()> echoed;
-        PvaFrontEnd::Open open;   // CREATE_CHANNEL: the PV for a name
+        MessageFrontEnd::Open open;   // CREATE_CHANNEL: the PV for a name
         EngineLimits limits;
     };
 
@@ -31,18 +32,21 @@ public:
         std::chrono::milliseconds validation;  // handshake not complete after this long: closed
     };
 
-    ServerConnection(std::shared_ptr<net::StreamTransport> transport, protocol::ServerHandshake::Options hs,
-                     wire::Limits limits, Timeouts timeouts, Hooks hooks);
+    ServerConnection(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks,
+                     protocol::ServerHandshake::Options hs, wire::Limits limits, Timeouts timeouts, Hooks hooks);
 
     // Sends the greeting and starts reading and the idle timer.
     void start();
     void close(const std::string& reason);
+    // Closed for a protocol error: the peer is told why first where the protocol can say it.
+    void drop(const std::string& reason);
     // A PV was removed from the server: destroy this client's channels to it (any thread).
     void pv_removed(std::string name);
 
     void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
     void on_closed(std::error_code ec, const std::string& reason) override;
     void on_sent() override;
+    void on_framing_error(const std::string& reason) override { drop(reason); }
 
     const protocol::PeerCredentials& credentials() const noexcept { return handshake_.credentials(); }
     std::string peer() const { return transport_->peer_name(); }
@@ -53,7 +57,7 @@ private:
     void handle(const wire::Message& m);
 
     std::shared_ptr<net::StreamTransport> transport_;
-    wire::ConnectionCodec codec_;
+    std::unique_ptr<protocol::detail::MessageCodec> codec_;
     protocol::ServerHandshake handshake_;
     Timeouts timeouts_;
     net::asio::steady_timer idle_timer_;
@@ -62,7 +66,7 @@ private:
     wire::Message msg_;        // reused for every decoded message
     wire::OutBuffer out_;      // reused for replies
     bool dropped_ = false;     // closed by us for a protocol error, limit or timeout
-    std::shared_ptr<PvaFrontEnd> engine_;  // after validation
+    std::shared_ptr<MessageFrontEnd> engine_;  // after validation
 };
 
 }  // namespace pvwire::server::detail

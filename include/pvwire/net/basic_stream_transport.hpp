@@ -164,6 +164,7 @@ public:
     void start(std::weak_ptr<Handler> handler) override { core_.start(std::move(handler)); }
     bool send(wire::OutBuffer&& data) override { return core_.send(std::move(data)); }
     void close(const std::string& reason) override { core_.close({}, reason); }
+    void close_after_sending(const std::string& reason) override { core_.close_after_sending(reason); }
     bool is_open() const override { return core_.is_open(); }
     std::size_t pending_output() const override { return core_.pending_output(); }
     std::string peer_name() const override { return core_.peer_name(); }

@@ -155,14 +155,18 @@ struct ServerConfig {
 
     // PVWIRE_UNIX_PATH (pvwire's own): also serve pvAccess on this UNIX socket; "" = none.
     std::string unix_path;
-    // PVWIRE_HTTP_PORT (pvwire's own): also serve an HTTP port whose WebSocket endpoint /pva
-    // carries pvAccess, on the first interface; unset = none, 0 = ephemeral.
+    // PVWIRE_HTTP_PORT (pvwire's own): also serve an HTTP port whose WebSocket endpoints /pva
+    // and /msgpack carry the two protocols, on the first interface; unset = none, 0 = ephemeral.
     std::optional<std::uint16_t> http_port;
+    // PVWIRE_MSGPACK_PORT (pvwire's own): also serve the msgpack protocol on this TCP port, on
+    // the first interface; unset = none, 0 = ephemeral.
+    std::optional<std::uint16_t> msgpack_port;
 
     // Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;
     std::uint16_t bound_udp_port = 0;
     std::uint16_t bound_http_port = 0;
+    std::uint16_t bound_msgpack_port = 0;
 
     std::vector<std::string> warnings;
 

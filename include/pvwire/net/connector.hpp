@@ -23,6 +23,10 @@
 
 namespace pvwire::net {
 
+// `limits` with the framing of `protocol` (what listeners and connectors hand their
+// transports; a transport made elsewhere for Server::accept() needs it too).
+TransportLimits limits_for(Protocol protocol, TransportLimits limits = {});
+
 // Called once: a transport (not started), or an error and a sentence saying what failed.
 using ConnectDone = std::function<void(std::error_code, std::shared_ptr<StreamTransport>, std::string error_text)>;
 using Connector =
@@ -56,8 +60,8 @@ std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits l
 // Throws boost::system::system_error when it cannot bind.
 std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string path, TransportLimits limits,
                                         Protocol protocol = Protocol::pva);
-// An HTTP port whose WebSocket endpoint /pva carries pvAccess. Other targets get 404, a
-// request to /pva that is not an upgrade 426; a peer that sends no request within 10 s is
+// An HTTP port whose WebSocket endpoints /pva and /msgpack carry pvAccess and the msgpack
+// protocol. Other targets get 404, a request to an endpoint that is not an upgrade 426; a peer that sends no request within 10 s is
 // dropped. Throws when it cannot bind;
 // port 0 picks one (see bound_port()).
 class HttpListener : public Listener {

@@ -21,6 +21,11 @@ enum class Protocol { pva, msgpack };
 
 std::string_view protocol_name(Protocol p);
 
+// The ports an address without one means, and the ones `pvwire serve` uses by default:
+// the msgpack protocol over TCP, and the HTTP port of the WebSocket endpoints.
+inline constexpr std::uint16_t default_msgpack_port = 5085;
+inline constexpr std::uint16_t default_http_port = 8075;
+
 struct ServerAddress {
     Protocol protocol = Protocol::pva;
     std::string transport = "tcp";  // "tcp", "unix", "ws", "tls", or a registered name
@@ -33,7 +38,8 @@ struct ServerAddress {
     // The canonical text, which parse() reads back: "127.0.0.1:5075", "pva+unix:///p", ...
     std::string to_string() const;
 
-    // Reads `text`; a missing port is `default_port`. nullopt and `error` set when
+    // Reads `text`; a missing port is `default_port` (pvAccess over TCP), default_msgpack_port
+    // (msgpack over TCP) or default_http_port (WebSockets). nullopt and `error` set when
     // the text is not an address.
     static std::optional<ServerAddress> parse(std::string_view text, std::uint16_t default_port,
                                               std::string* error = nullptr);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <pvwire/net/asio.hpp>
+#include <pvwire/wire/framing.hpp>
 #include <pvwire/wire/out_buffer.hpp>
 
 #include <cstddef>
@@ -21,7 +22,14 @@
 
 namespace pvwire::net {
 
+// Where one message ends: the length of the first whole frame at the start of `stream`, or 0
+// while fewer than 8 bytes are there; `diag` set for a bad header or a body over `max_body`.
+// Each protocol has its own (wire::frame_length, msgpack_protocol::frame_length).
+using FrameLength = std::size_t (*)(std::span<const std::byte> stream, std::size_t max_body, wire::Diagnostic& diag);
+
 struct TransportLimits {
+    // The framing of the protocol spoken (net::limits_for() picks it by protocol).
+    FrameLength frame_length = &wire::frame_length;
     // Largest message body accepted; a header announcing more closes the connection.
     std::size_t max_message_bytes = std::size_t(64) << 20;
     // Bytes queued for sending; past this the peer is too slow and is disconnected.
@@ -48,6 +56,10 @@ public:
         // A write finished and pending_output() went down: senders that hold back while the
         // peer is slow (monitor updates) may send more. Optional.
         virtual void on_sent() {}
+        // The stream broke the protocol's framing (a bad header, a body over the limit); the
+        // transport closes after this returns unless the handler called close_after_sending()
+        // (to tell the peer why first). Optional.
+        virtual void on_framing_error(const std::string& reason) { (void)reason; }
     };
 
     virtual ~StreamTransport() = default;
@@ -60,6 +72,10 @@ public:
     virtual bool send(wire::OutBuffer&& data) = 0;
     // Closes the connection; queued output is dropped. on_closed() reports `reason`.
     virtual void close(const std::string& reason) = 0;
+    // Writes what is queued, then closes: a last message (the reason for closing a peer that
+    // broke the protocol) reaches the peer. Frames that arrive meanwhile are not delivered
+    // and later send()s are refused. The default closes at once.
+    virtual void close_after_sending(const std::string& reason) { close(reason); }
 
     virtual bool is_open() const = 0;
     // Bytes queued and not yet written.

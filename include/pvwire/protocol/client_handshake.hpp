@@ -19,6 +19,7 @@ public:
         std::vector<std::string> methods{"ca", "anonymous"};
         std::string user;  // "ca" user; empty: the login name of this process
         std::string host;  // "ca" host; empty: this host's name
+        Encode encode;     // empty: pvAccess
     };
 
     ClientHandshake() : ClientHandshake(Options{}) {}
@@ -37,6 +38,11 @@ public:
     const std::optional<wire::Status>& status() const noexcept { return status_; }
 
 private:
+    void send(const wire::Message& m, wire::OutBuffer& out) const {
+        if (opts_.encode) opts_.encode(m, out);
+        else wire::encode(m, out);
+    }
+
     Options opts_;
     State state_ = State::AwaitingRequest;
     wire::ByteOrder order_ = wire::host_order();

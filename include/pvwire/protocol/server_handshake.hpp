@@ -7,12 +7,17 @@
 
 #include <pvwire/wire/message.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace pvwire::protocol {
 
 // Who the client says it is (never verified at this stage; access control is per PV).
+// How a handshake writes its messages: pvAccess's codec when empty; a connection speaking
+// another protocol (msgpack) gives its own.
+using Encode = std::function<void(const wire::Message&, wire::OutBuffer&)>;
+
 struct PeerCredentials {
     std::string method;  // "anonymous" or "ca"
     std::string user;    // "ca": the account name the client gave
@@ -28,6 +33,7 @@ public:
         wire::ByteOrder order = wire::host_order();
         std::uint32_t buffer_size = 0x10000;
         std::uint16_t registry_size = 0x7FFF;
+        Encode encode;  // empty: pvAccess
     };
 
     ServerHandshake() = default;
@@ -47,6 +53,11 @@ public:
     wire::ByteOrder order() const noexcept { return opts_.order; }
 
 private:
+    void send(const wire::Message& m, wire::OutBuffer& out) const {
+        if (opts_.encode) opts_.encode(m, out);
+        else wire::encode(m, out);
+    }
+
     Options opts_;
     State state_ = State::Idle;
     PeerCredentials creds_;

@@ -1,11 +1,13 @@
-// Server: a pvAccess server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
+// Server: a pvAccess (and msgpack protocol) server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
 // that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
 // answers searches for the names it serves, sends beacons, and runs the handshake, echo and
 // idle timeout of every client connection. (Channels and their operations come on top.)
 //
-// Other transports plug in: the configuration can add a UNIX socket (unix_path) and an HTTP
-// port whose WebSocket endpoint /pva carries pvAccess (http_port); add_listener() runs any
-// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md).
+// Other transports and the msgpack protocol plug in: the configuration can add a UNIX socket
+// (unix_path), a TCP port for the msgpack protocol (msgpack_port) and an HTTP port whose
+// WebSocket endpoints /pva and /msgpack carry both (http_port); add_listener() runs any
+// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md,
+// docs/msgpack-protocol.md). Both protocols reach the same PVs with the same semantics.
 //
 // Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
 // executor the caller gives. Each client connection is served on its own strand, so a slow or
@@ -85,6 +87,8 @@ public:
     std::uint16_t udp_port() const;
     // The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
     std::uint16_t http_port() const;
+    // The msgpack protocol's TCP port once bound when the configuration asks for one, else 0.
+    std::uint16_t msgpack_port() const;
     const wire::Guid& guid() const;
     ServerStats stats() const;
     // A client configuration that finds this server (for isolated tests and examples).

@@ -9,6 +9,7 @@
 //      and the decoder below walks it guided by the pvData type, mirroring the pva codec in
 //      include/pvwire/wire/impl/value_codec.ipp.
 #include <pvwire/msgpack/codec.hpp>
+#include <pvwire/msgpack/detail/object_codec.hpp>
 #include <pvwire/detail/header_only.hpp>
 
 #include <msgpack.hpp>
@@ -78,15 +79,8 @@ PVWIRE_DECL std::string hex_code(std::uint64_t c) {
 
 // ---- encoding ---------------------------------------------------------------------------
 
-// msgpack-cxx output stream appending to a byte vector.
-struct ByteSink {
-    std::vector<std::byte>* out;
-    void write(const char* p, std::size_t n) {
-        const auto* b = reinterpret_cast<const std::byte*>(p);
-        out->insert(out->end(), b, b + n);
-    }
-};
-using Packer = msgpack::packer<ByteSink>;
+using detail::ByteSink;
+using detail::Packer;
 
 // msgpack-cxx 4.1's pack_float/pack_double write integral values as integers (losing -0.0
 // and the float kind), so floats are written here: 0xca/0xcb and the big-endian IEEE bits.
@@ -225,6 +219,28 @@ struct Encoder {
         }
     }
 
+    // The protocol's form (detail::aligned_array_ext): an ext32 header (always 6 bytes, so
+    // the padding is known before the length is written), the pad count, the padding, then
+    // the elements, which start a multiple of 8 bytes after the message body's start.
+    void aligned(TypeCode elem, const SharedArray& a, std::size_t bytes) {
+        const std::size_t after_header = sink.message->size() - sink.base + 6;
+        const std::size_t pad = (8 - (after_header + 1) % 8) % 8;
+        const std::uint32_t len = std::uint32_t(1 + pad + bytes);
+        const char head[7] = {char(0xc9), char(len >> 24), char(len >> 16), char(len >> 8), char(len),
+                              char(detail::aligned_array_ext), char(pad)};
+        sink.write(head, sizeof head);
+        static constexpr char zeros[8] = {};
+        sink.write(zeros, pad);
+        if (kLittleEndian && bytes >= detail::in_place_array_bytes) {
+            sink.message->add_external(a.data(), bytes, a.owner());
+            return;
+        }
+        type_code::visit_scalar_type(elem, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            if constexpr (std::is_arithmetic_v<T>) pack_numeric<T>(sink, a);
+        });
+    }
+
     void number(TypeCode c, const Number& n) {
         type_code::visit_scalar_type(c, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -247,7 +263,8 @@ struct Encoder {
             bad(sp, off, "holds " + std::to_string(n) + " elements, over its bound");
         if (type_code::is_numeric(elem)) {
             const std::size_t bytes = n * type_code::element_size(elem);
-            if (bytes > kMaxMsgpackLength) bad(sp, off, "is larger than a msgpack bin allows");
+            if (bytes > kMaxMsgpackLength - 8) bad(sp, off, "is larger than a msgpack bin allows");
+            if (sink.message && type_code::element_size(elem) > 1) return aligned(elem, a, bytes);
             pk.pack_bin(std::uint32_t(bytes));
             if (n == 0) return;
             type_code::visit_scalar_type(elem, [&](auto tag) {
@@ -399,15 +416,19 @@ struct PathItem {
     std::string_view text;  // member name, or a "(...)" marker appended as is
     std::size_t index;
     bool is_index;
+    const Value* field_of = nullptr;  // set: `index` is a field offset of this value, named on failure
 };
 
 struct Decoder {
     std::vector<PathItem> path;
+    // Keeps the parsed bytes alive: aligned numeric arrays are then viewed in place.
+    const std::shared_ptr<const void>* owner = nullptr;
 
     struct Scope {  // pushes one path element for its lifetime
         Decoder& d;
         Scope(Decoder& dec, std::string_view name) : d(dec) { d.path.push_back({name, 0, false}); }
         Scope(Decoder& dec, std::size_t index) : d(dec) { d.path.push_back({{}, index, true}); }
+        Scope(Decoder& dec, const Value& v, std::uint32_t field) : d(dec) { d.path.push_back({{}, field, false, &v}); }
         ~Scope() { d.path.pop_back(); }
         Scope(const Scope&) = delete;
         Scope& operator=(const Scope&) = delete;
@@ -416,7 +437,10 @@ struct Decoder {
     std::string where() const {
         std::string s;
         for (const auto& p : path) {
-            if (p.is_index) {
+            if (p.field_of) {
+                s += '(' + pvwire::detail::describe_field(Value(p.field_of->store_ptr(),
+                                                                p.field_of->offset() + std::uint32_t(p.index))) + ')';
+            } else if (p.is_index) {
                 s += '[' + std::to_string(p.index) + ']';
             } else if (!p.text.empty() && p.text.front() == '(') {
                 s += p.text;
@@ -682,10 +706,13 @@ struct Decoder {
         }
     }
 
-    template <class T> SharedArray numeric(const msgpack::object& o, std::size_t n) {
+    template <class T> SharedArray numeric(const char* src, std::size_t n) {
         constexpr TypeCode code = pvwire::detail::code_of<T>();
         if (n == 0) return SharedArray::view(code, nullptr, 0, nullptr);
-        const char* src = o.via.bin.ptr;
+        if constexpr (!std::is_same_v<T, bool> && (sizeof(T) == 1 || kLittleEndian)) {
+            if (owner && *owner && reinterpret_cast<std::uintptr_t>(src) % alignof(T) == 0)
+                return SharedArray::view(code, src, n, *owner);
+        }
         std::shared_ptr<T[]> buf(new T[n]);
         if constexpr (std::is_same_v<T, bool>) {
             for (std::size_t i = 0; i < n; ++i) {
@@ -709,6 +736,19 @@ struct Decoder {
         return SharedArray::view(code, data, n, std::move(buf));
     }
 
+    // The packed elements of a numeric array: a bin, or the protocol's aligned ext (a pad
+    // count, that many bytes of padding, the elements).
+    std::pair<const char*, std::size_t> packed_elements(const TypeDesc& t, const msgpack::object& o) const {
+        if (o.type == msgpack::type::BIN) return {o.via.bin.ptr, o.via.bin.size};
+        if (o.type != msgpack::type::EXT || o.via.ext.type() != detail::aligned_array_ext)
+            expected("a bin of packed elements (or the aligned array ext)", t, o);
+        const std::size_t size = o.via.ext.size;
+        const std::size_t pad = size == 0 ? 8 : std::uint8_t(o.via.ext.data()[0]);
+        if (pad > 7 || 1 + pad > size)
+            fail("aligned array ext of " + std::to_string(size) + " bytes with a bad pad count");
+        return {o.via.ext.data() + 1 + pad, size - 1 - pad};
+    }
+
     void check_count(const TypeDesc& t, std::size_t n) const {
         const ArrayKind ak = type_code::array_kind(type_code::raw(t.code()));
         if (ak == ArrayKind::Bounded && n > t.bound())
@@ -721,16 +761,16 @@ struct Decoder {
     SharedArray array(const TypeDesc& t, const msgpack::object& o, std::uint32_t level) {
         const TypeCode elem = type_code::element_of(t.code());
         if (type_code::is_numeric(elem)) {
-            if (o.type != msgpack::type::BIN) expected("a bin of packed elements", t, o);
+            const auto [src, size] = packed_elements(t, o);
             const std::size_t esize = type_code::element_size(elem);
-            if (o.via.bin.size % esize != 0)
-                fail("bin of " + std::to_string(o.via.bin.size) + " bytes is not a whole number of " +
+            if (size % esize != 0)
+                fail(std::to_string(size) + " bytes of packed elements are not a whole number of " +
                      std::to_string(esize) + "-byte elements");
-            const std::size_t n = o.via.bin.size / esize;
+            const std::size_t n = size / esize;
             check_count(t, n);
             return type_code::visit_scalar_type(elem, [&](auto tag) {
                 using T = typename decltype(tag)::type;
-                if constexpr (std::is_arithmetic_v<T>) return numeric<T>(o, n);
+                if constexpr (std::is_arithmetic_v<T>) return numeric<T>(src, n);
                 else return SharedArray();
             });
         }
@@ -771,6 +811,28 @@ struct Decoder {
     }
 };
 
+// The offsets list of a partial document: strictly increasing field offsets below `count`.
+PVWIRE_DECL void read_offsets(Decoder& d, const msgpack::object& ob, std::uint32_t count, BitSet& bits) {
+    Decoder::Scope at(d, "(offsets)");
+    if (ob.type != msgpack::type::ARRAY) d.expected("an array of field offsets", ob);
+    std::uint64_t prev = 0;
+    for (std::uint32_t i = 0; i < ob.via.array.size; ++i) {
+        const auto& e = ob.via.array.ptr[i];
+        if (e.type != msgpack::type::POSITIVE_INTEGER) {
+            Decoder::Scope ai(d, std::size_t(i));
+            d.expected("a field offset", e);
+        }
+        if (i > 0 && e.via.u64 <= prev)
+            d.fail("field offsets must be strictly increasing (" + std::to_string(e.via.u64) + " after " +
+                   std::to_string(prev) + ")");
+        if (e.via.u64 >= count)
+            d.fail("field offset " + std::to_string(e.via.u64) + " but the value has " + std::to_string(count) +
+                   " fields");
+        prev = e.via.u64;
+        bits.set(std::size_t(e.via.u64));
+    }
+}
+
 template <class F> auto guarded(F&& f) {
     try {
         return f();
@@ -781,6 +843,155 @@ template <class F> auto guarded(F&& f) {
 
 }  // namespace
 PVWIRE_USE_IMPL_NAMESPACE(codec_impl)
+
+// ---- the pieces the protocol shares (detail/object_codec.hpp) ------------------------------
+
+namespace detail {
+
+PVWIRE_DECL void write_str(Packer& pk, std::string_view s) { msgpack_codec::pack_str(pk, s); }
+PVWIRE_DECL void write_type(Packer& pk, const TypeDesc& t) { msgpack_codec::pack_type(pk, t); }
+
+PVWIRE_DECL void write_value_document(ByteSink& sink, Packer& pk, const Value& v) {
+    if (!v) {
+        pk.pack_array(0);
+        return;
+    }
+    pk.pack_array(2);
+    msgpack_codec::pack_type(pk, v.type());
+    Encoder e{sink, pk};
+    e.whole(v);
+}
+
+PVWIRE_DECL void write_partial(ByteSink& sink, Packer& pk, const Value& v, const BitSet& changed) {
+    if (!v) throw ValueError("pvwire msgpack: encode_partial of a null Value");
+    const auto& sp = v.store_ptr();
+    const std::uint32_t base = v.offset();
+    const std::uint32_t count = sp->type_at(base).offset_count();
+    std::size_t nbits = 0, nselected = 0;
+    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
+        if (b >= count)
+            throw ValueError("pvwire msgpack: changed bit " + std::to_string(b) + " is past the " +
+                             std::to_string(count) + " fields of " + pvwire::detail::describe_field(v));
+        ++nbits;
+    }
+    // a structure bit selects its subtree: the bits below it carry no value of their own
+    for (std::size_t b = changed.next(0); b != BitSet::npos && b < count; ++nselected)
+        b = changed.next(b + sp->type_at(base + std::uint32_t(b)).offset_count());
+    pk.pack_array(std::uint32_t(1 + nselected));
+    pk.pack_array(std::uint32_t(nbits));
+    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) pk.pack_uint32(std::uint32_t(b));
+    Encoder e{sink, pk};
+    for (std::size_t b = changed.next(0); b != BitSet::npos && b < count;) {
+        const std::uint32_t off = base + std::uint32_t(b);
+        e.field(sp, off, sp->type_at(off));
+        b = changed.next(b + sp->type_at(off).offset_count());
+    }
+}
+
+PVWIRE_DECL void write_bare(ByteSink& sink, Packer& pk, const Value& v) {
+    Encoder e{sink, pk};
+    e.whole(v);
+}
+
+PVWIRE_DECL void read_bare(const msgpack::object& o, const char* what, Value& into,
+                           const std::shared_ptr<const void>& owner) {
+    guarded([&] {
+        Decoder d;
+        d.owner = &owner;
+        Decoder::Scope at(d, what);
+        d.whole(into, o, 1);
+        return 0;
+    });
+}
+
+PVWIRE_DECL msgpack::object_handle parse(std::span<const std::byte> in, const char* what) {
+    return msgpack_codec::parse_document(in, what);
+}
+
+PVWIRE_DECL const char* object_kind_name(const msgpack::object& o) noexcept { return msgpack_codec::kind_name(o); }
+
+PVWIRE_DECL TypePtr read_type(const msgpack::object& o, const char* what) {
+    return guarded([&] {
+        Decoder d;
+        Decoder::Scope at(d, what);
+        return d.type(o, 1);
+    });
+}
+
+PVWIRE_DECL Value read_value_document(const msgpack::object& o, const char* what,
+                                      const std::shared_ptr<const void>& owner) {
+    return guarded([&] {
+        Decoder d;
+        d.owner = &owner;
+        Decoder::Scope at_doc(d, what);
+        if (o.type != msgpack::type::ARRAY || (o.via.array.size != 0 && o.via.array.size != 2))
+            d.expected("[type, value] or []", o);
+        if (o.via.array.size == 0) return Value();
+        TypePtr t;
+        {
+            Decoder::Scope at(d, "type");
+            t = d.type(o.via.array.ptr[0], 1);
+        }
+        Decoder::Scope at(d, "value");
+        Value v(std::move(t));
+        d.whole(v, o.via.array.ptr[1], 1);
+        return v;
+    });
+}
+
+PVWIRE_DECL void read_partial(const msgpack::object& o, const char* what, Value& into, BitSet& changed,
+                              const std::shared_ptr<const void>& owner) {
+    if (!into) throw DecodeError(std::string("pvwire msgpack: ") + what + ": no Value to merge into");
+    ValueStore& s = *into.store();
+    const std::uint32_t base = into.offset();
+    const std::uint32_t count = s.type_at(base).offset_count();
+
+    struct Selected {
+        std::uint32_t off;    // relative to `into`
+        std::uint32_t start;  // first scratch slot
+        std::uint32_t n;      // offsets covered
+    };
+    std::vector<Selected> selected;
+    std::vector<Slot> scratch;
+    BitSet bits;
+    guarded([&] {
+        Decoder d;
+        d.owner = &owner;
+        Decoder::Scope at_doc(d, what);
+        if (o.type != msgpack::type::ARRAY || o.via.array.size == 0)
+            d.expected("[[offsets...], values...]", o);
+        read_offsets(d, o.via.array.ptr[0], count, bits);
+        std::uint32_t total = 0;
+        for (std::size_t b = bits.next(0); b != BitSet::npos;) {
+            const std::uint32_t n = s.type_at(base + std::uint32_t(b)).offset_count();
+            selected.push_back({std::uint32_t(b), total, n});
+            total += n;
+            b = bits.next(b + n);
+        }
+        if (o.via.array.size - 1 != selected.size())
+            d.fail(std::to_string(selected.size()) + " fields are selected but " +
+                   std::to_string(o.via.array.size - 1) + " values were given");
+        scratch.resize(total);
+        for (std::size_t k = 0; k < selected.size(); ++k) {
+            const auto& sel = selected[k];
+            const std::uint32_t off = base + sel.off;
+            // the field's name joins the path only when something fails (no string per field)
+            Decoder::Scope at(d, into, sel.off);
+            // slot index = off - origin = sel.start + (field offset - off)
+            d.field(scratch.data() + sel.start, off, off, s.type_at(off), o.via.array.ptr[k + 1], 1);
+        }
+        return 0;
+    });
+    // commit: nothing below can fail
+    for (const auto& sel : selected) {
+        for (std::uint32_t k = 0; k < sel.n; ++k)
+            s.slots[base + sel.off + k] = std::move(scratch[sel.start + k]);
+        s.marks.set(base + sel.off);
+    }
+    changed = std::move(bits);
+}
+
+}  // namespace detail
 
 // ---- API ----------------------------------------------------------------------------------
 
@@ -798,27 +1009,16 @@ PVWIRE_DECL std::vector<std::byte> encode_type(const TypeDesc& type) {
 
 PVWIRE_DECL TypePtr decode_type(std::span<const std::byte> in) {
     const auto doc = parse_document(in, "type");
-    return guarded([&] {
-        Decoder d;
-        Decoder::Scope at(d, "type");
-        return d.type(doc.get(), 1);
-    });
+    return detail::read_type(doc.get(), "type");
 }
 
 PVWIRE_DECL void encode_value(const Value& v, std::vector<std::byte>& out) {
-    ByteSink sink{&out};
-    Packer pk(sink);
-    if (!v) {
-        pk.pack_array(0);
-        return;
-    }
     // On failure leave `out` as it was.
     const std::size_t mark = out.size();
+    ByteSink sink{&out};
+    Packer pk(sink);
     try {
-        pk.pack_array(2);
-        pack_type(pk, v.type());
-        Encoder e{sink, pk};
-        e.whole(v);
+        detail::write_value_document(sink, pk, v);
     } catch (...) {
         out.resize(mark);
         throw;
@@ -833,51 +1033,15 @@ PVWIRE_DECL std::vector<std::byte> encode_value(const Value& v) {
 
 PVWIRE_DECL Value decode_value(std::span<const std::byte> in) {
     const auto doc = parse_document(in, "value");
-    return guarded([&] {
-        Decoder d;
-        const msgpack::object& o = doc.get();
-        if (o.type != msgpack::type::ARRAY || (o.via.array.size != 0 && o.via.array.size != 2)) {
-            Decoder::Scope at(d, "document");
-            d.expected("[type, value] or []", o);
-        }
-        if (o.via.array.size == 0) return Value();
-        TypePtr t;
-        {
-            Decoder::Scope at(d, "type");
-            t = d.type(o.via.array.ptr[0], 1);
-        }
-        Decoder::Scope at(d, "value");
-        Value v(std::move(t));
-        d.whole(v, o.via.array.ptr[1], 1);
-        return v;
-    });
+    return detail::read_value_document(doc.get(), "document", nullptr);
 }
 
 PVWIRE_DECL void encode_partial(const Value& v, const BitSet& changed, std::vector<std::byte>& out) {
-    if (!v) throw ValueError("pvwire msgpack: encode_partial of a null Value");
-    const auto& sp = v.store_ptr();
-    const std::uint32_t base = v.offset();
-    const std::uint32_t count = sp->type_at(base).offset_count();
-    std::vector<std::uint32_t> bits, selected;
-    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
-        if (b >= count)
-            throw ValueError("pvwire msgpack: changed bit " + std::to_string(b) + " is past the " +
-                             std::to_string(count) + " fields of " + pvwire::detail::describe_field(v));
-        bits.push_back(std::uint32_t(b));
-    }
-    for (std::size_t b = changed.next(0); b != BitSet::npos && b < count;) {
-        selected.push_back(std::uint32_t(b));
-        b = changed.next(b + sp->type_at(base + std::uint32_t(b)).offset_count());
-    }
     const std::size_t mark = out.size();
     ByteSink sink{&out};
     Packer pk(sink);
     try {
-        pk.pack_array(std::uint32_t(1 + selected.size()));
-        pk.pack_array(std::uint32_t(bits.size()));
-        for (auto b : bits) pk.pack_uint32(b);
-        Encoder e{sink, pk};
-        for (auto b : selected) e.field(sp, base + b, sp->type_at(base + b));
+        detail::write_partial(sink, pk, v, changed);
     } catch (...) {
         out.resize(mark);
         throw;
@@ -887,75 +1051,7 @@ PVWIRE_DECL void encode_partial(const Value& v, const BitSet& changed, std::vect
 PVWIRE_DECL void decode_partial(std::span<const std::byte> in, Value& into, BitSet& changed) {
     if (!into) throw DecodeError("pvwire msgpack: partial value: no Value to merge into");
     const auto doc = parse_document(in, "partial value");
-    ValueStore& s = *into.store();
-    const std::uint32_t base = into.offset();
-    const std::uint32_t count = s.type_at(base).offset_count();
-
-    struct Selected {
-        std::uint32_t off;    // relative to `into`
-        std::uint32_t start;  // first scratch slot
-        std::uint32_t n;      // offsets covered
-    };
-    std::vector<Selected> selected;
-    std::vector<Slot> scratch;
-    BitSet bits;
-    guarded([&] {
-        Decoder d;
-        Decoder::Scope at_doc(d, "partial");
-        const msgpack::object& o = doc.get();
-        if (o.type != msgpack::type::ARRAY || o.via.array.size == 0)
-            d.expected("[[offsets...], values...]", o);
-        {
-            Decoder::Scope at(d, "(offsets)");
-            const auto& ob = o.via.array.ptr[0];
-            if (ob.type != msgpack::type::ARRAY) d.expected("an array of field offsets", ob);
-            std::uint64_t prev = 0;
-            for (std::uint32_t i = 0; i < ob.via.array.size; ++i) {
-                const auto& e = ob.via.array.ptr[i];
-                if (e.type != msgpack::type::POSITIVE_INTEGER) {
-                    Decoder::Scope ai(d, std::size_t(i));
-                    d.expected("a field offset", e);
-                }
-                if (i > 0 && e.via.u64 <= prev)
-                    d.fail("field offsets must be strictly increasing (" + std::to_string(e.via.u64) +
-                           " after " + std::to_string(prev) + ")");
-                if (e.via.u64 >= count)
-                    d.fail("field offset " + std::to_string(e.via.u64) + " but the value has " +
-                           std::to_string(count) + " fields");
-                prev = e.via.u64;
-                bits.set(std::size_t(e.via.u64));
-            }
-        }
-        std::uint32_t total = 0;
-        for (std::size_t b = bits.next(0); b != BitSet::npos;) {
-            const std::uint32_t n = s.type_at(base + std::uint32_t(b)).offset_count();
-            selected.push_back({std::uint32_t(b), total, n});
-            total += n;
-            b = bits.next(b + n);
-        }
-        if (o.via.array.size - 1 != selected.size())
-            d.fail(std::to_string(selected.size()) + " fields are selected but " +
-                   std::to_string(o.via.array.size - 1) + " values were given");
-        scratch.resize(total);
-        for (std::size_t k = 0; k < selected.size(); ++k) {
-            const auto& sel = selected[k];
-            const std::uint32_t off = base + sel.off;
-            std::string label(1, '(');
-            label += pvwire::detail::describe_field(Value(into.store_ptr(), off));
-            label += ')';
-            Decoder::Scope at(d, std::string_view(label));
-            // slot index = off - origin = sel.start + (field offset - off)
-            d.field(scratch.data() + sel.start, off, off, s.type_at(off), o.via.array.ptr[k + 1], 1);
-        }
-        return 0;
-    });
-    // commit: nothing below can fail
-    for (const auto& sel : selected) {
-        for (std::uint32_t k = 0; k < sel.n; ++k)
-            s.slots[base + sel.off + k] = std::move(scratch[sel.start + k]);
-        s.marks.set(base + sel.off);
-    }
-    changed = std::move(bits);
+    detail::read_partial(doc.get(), "partial", into, changed, nullptr);
 }
 
 }  // namespace pvwire::msgpack_codec

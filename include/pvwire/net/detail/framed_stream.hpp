@@ -63,6 +63,8 @@ public:
     // First call wins; on_closed() reports its code and reason. An empty code means the
     // owner asked for the close.
     void close(std::error_code ec, std::string reason);
+    // StreamTransport::close_after_sending().
+    void close_after_sending(std::string reason);
 
     bool is_open() const noexcept { return open_.load(std::memory_order_acquire); }
     std::size_t pending_output() const noexcept { return pending_.load(std::memory_order_relaxed); }
@@ -120,6 +122,9 @@ private:
     bool flush_posted_ = false;
     std::error_code close_ec_;
     std::string close_reason_;
+    std::string linger_reason_;      // close_after_sending(): closed once the queue is written
+
+    std::atomic<bool> lingering_{false};  // close_after_sending() called: no more frames, no more sends
 
     std::atomic<bool> open_{true};
     std::atomic<std::size_t> pending_{0};

@@ -1,9 +1,4 @@
-#include "pva_front_end.hpp"
-
-#include <pvwire/wire/value_codec.hpp>
-
-#include <array>
-#include <mutex>
+#include "message_front_end.hpp"
 
 namespace pvwire::server::detail {
 
@@ -34,65 +29,16 @@ template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Sta
     return r;
 }
 
-// Monitor fan-out: subscribers that would receive identical bytes for one update (same value,
-// same selected fields, same byte order) share one encoding of its data part. Keyed by the
-// update's storage, which every subscriber's queue shares until the next post.
-class FanoutCache {
-public:
-    std::shared_ptr<const wire::OutBuffer> find_or_encode(const Value& v, const BitSet& bits,
-                                                          wire::ByteOrder order) {
-        std::lock_guard lock(mu_);
-        for (auto& e : entries_) {
-            // the address first (cheap); the weak pointer tells a live store from a new one
-            // allocated where an expired one was
-            if (e.raw != v.store() || e.order != order || !(e.bits == bits))
-                continue;
-            if (auto s = e.store.lock(); s && s.get() == v.store())
-                return e.bytes;
-        }
-        // large arrays stay references to the value's storage (written in place)
-        auto out = std::make_shared<wire::OutBuffer>();
-        wire::Writer w(*out, order);
-        wire::encode_partial(w, v, bits, nullptr);
-        std::shared_ptr<const wire::OutBuffer> bytes = std::move(out);
-        // Encodings that reference arrays are cheap to redo and would keep those arrays
-        // alive while cached: only small, self-contained ones are kept.
-        if (bytes->external_count() != 0 || bytes->size() > max_cached_bytes)
-            return bytes;
-        entries_[next_] = Entry{v.store(), v.store_ptr(), bits, order, bytes};
-        next_ = (next_ + 1) % entries_.size();
-        return bytes;
-    }
-
-private:
-    static constexpr std::size_t max_cached_bytes = 64 * 1024;
-    struct Entry {
-        const void* raw = nullptr;
-        std::weak_ptr<pvwire::detail::ValueStore> store;
-        BitSet bits;
-        wire::ByteOrder order = wire::ByteOrder::Little;
-        std::shared_ptr<const wire::OutBuffer> bytes;
-    };
-    std::mutex mu_;
-    std::array<Entry, 64> entries_{};
-    std::size_t next_ = 0;
-};
-
-FanoutCache& fanout_cache() {
-    static FanoutCache c;
-    return c;
-}
-
 } // namespace
 
-PvaFrontEnd::PvaFrontEnd(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                         SendRaw send_raw, Backlog backlog, EngineLimits limits)
-    : order_(order), send_(std::move(send)), send_raw_(std::move(send_raw)), backlog_(std::move(backlog)),
+MessageFrontEnd::MessageFrontEnd(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open,
+                                 Send send, SendUpdate send_update, Backlog backlog, EngineLimits limits)
+    : order_(order), send_(std::move(send)), send_update_(std::move(send_update)), backlog_(std::move(backlog)),
       core_(std::make_shared<ChannelCore>(std::move(executor), std::move(peer), std::move(open), static_cast<CoreEvents&>(*this), limits)) {}
 
-PvaFrontEnd::~PvaFrontEnd() { core_->close(); }
+MessageFrontEnd::~MessageFrontEnd() { core_->close(); }
 
-void PvaFrontEnd::send(wire::Body body) {
+void MessageFrontEnd::send(wire::Body body) {
     wire::Message m;
     m.order = order_;
     m.from_server = true;
@@ -100,13 +46,13 @@ void PvaFrontEnd::send(wire::Body body) {
     send_(std::move(m));
 }
 
-void PvaFrontEnd::op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) {
+void MessageFrontEnd::op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) {
     send(wire::RemoteMessage{ioid, severity, std::move(text)});
 }
 
-void PvaFrontEnd::channel_closed(std::uint32_t sid, std::uint32_t cid) { send(wire::DestroyChannel{sid, cid}); }
+void MessageFrontEnd::channel_closed(std::uint32_t sid, std::uint32_t cid) { send(wire::DestroyChannel{sid, cid}); }
 
-void PvaFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text) {
+void MessageFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text) {
     const Status st = Status::error(std::move(text));
     switch (wire::Command(command)) {
     case wire::Command::Get: send(response<wire::GetResponse>(ioid, subcmd, st)); break;
@@ -134,14 +80,14 @@ void PvaFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std::uin
     }
 }
 
-template <class Resp> void PvaFrontEnd::reply_now(const wire::OperationRequest& m, Resp r) {
+template <class Resp> void MessageFrontEnd::reply_now(const wire::OperationRequest& m, Resp r) {
     send(std::move(r));
     if (m.destroys()) core_->destroy_op(m.ioid);
 }
 
 // Runs on the strand while the core lives (ChannelCore's completions never outlive it, and
 // this front-end owns the core), so `this` is valid.
-template <class Resp, class Fill> auto PvaFrontEnd::reply_later(const wire::OperationRequest& m, Fill fill) {
+template <class Resp, class Fill> auto MessageFrontEnd::reply_later(const wire::OperationRequest& m, Fill fill) {
     return [this, ioid = m.ioid, subcmd = m.subcmd, fill = std::move(fill)](Status st, auto&&... rest) mutable {
         auto r = response<Resp>(ioid, subcmd, std::move(st));
         fill(r, std::forward<decltype(rest)>(rest)...);
@@ -150,7 +96,7 @@ template <class Resp, class Fill> auto PvaFrontEnd::reply_later(const wire::Oper
     };
 }
 
-bool PvaFrontEnd::handle(const wire::Message& msg) {
+bool MessageFrontEnd::handle(const wire::Message& msg) {
     return std::visit(
         [&](const auto& m) -> bool {
             using T = std::decay_t<decltype(m)>;
@@ -174,7 +120,7 @@ bool PvaFrontEnd::handle(const wire::Message& msg) {
 
 // ---- channels ------------------------------------------------------------------------------
 
-void PvaFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
+void MessageFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
     for (const auto& c : m.channels) {
         auto opened = core_->create_channel(c.name, c.cid);
         wire::CreateChannelResponse r;
@@ -185,12 +131,12 @@ void PvaFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
     }
 }
 
-void PvaFrontEnd::destroy_channel(const wire::DestroyChannel& m) {
+void MessageFrontEnd::destroy_channel(const wire::DestroyChannel& m) {
     // an unknown sid: nothing to destroy, nothing to say (PVXS)
     if (auto cid = core_->destroy_channel(m.sid)) send(wire::DestroyChannel{m.sid, *cid});
 }
 
-void PvaFrontEnd::get_field(const wire::GetFieldRequest& m) {
+void MessageFrontEnd::get_field(const wire::GetFieldRequest& m) {
     auto [st, type] = core_->field_type(m.sid, m.sub_field);
     if (!st.success()) return reply_error(std::uint8_t(wire::Command::GetField), m.ioid, 0, st.message);
     wire::GetFieldResponse r;
@@ -201,7 +147,7 @@ void PvaFrontEnd::get_field(const wire::GetFieldRequest& m) {
 
 // ---- INIT ------------------------------------------------------------------------------------
 
-void PvaFrontEnd::init(wire::Command command, const wire::OperationRequest& m) {
+void MessageFrontEnd::init(wire::Command command, const wire::OperationRequest& m) {
     ChannelCore::MonitorStart flow;
     if (command == wire::Command::Monitor) {
         const auto& mr = static_cast<const wire::MonitorRequest&>(m);
@@ -243,13 +189,13 @@ void PvaFrontEnd::init(wire::Command command, const wire::OperationRequest& m) {
     }
 }
 
-bool PvaFrontEnd::handled_as_init(wire::Command command, const wire::OperationRequest& m) {
+bool MessageFrontEnd::handled_as_init(wire::Command command, const wire::OperationRequest& m) {
     if (!m.is_init()) return false;
     init(command, m);
     return true;
 }
 
-bool PvaFrontEnd::exec_ok(wire::Command command, const wire::OperationRequest& m) {
+bool MessageFrontEnd::exec_ok(wire::Command command, const wire::OperationRequest& m) {
     auto problem = core_->exec_problem(m.ioid, kind_for(command));
     if (problem.empty()) return true;
     reply_error(std::uint8_t(command), m.ioid, m.subcmd, std::move(problem));
@@ -258,7 +204,7 @@ bool PvaFrontEnd::exec_ok(wire::Command command, const wire::OperationRequest& m
 
 // ---- operations ------------------------------------------------------------------------------
 
-void PvaFrontEnd::get(const wire::GetRequest& m) {
+void MessageFrontEnd::get(const wire::GetRequest& m) {
     if (handled_as_init(wire::Command::Get, m) || !exec_ok(wire::Command::Get, m)) return;
     auto snap = core_->current(m.ioid);
     auto r = response<wire::GetResponse>(m.ioid, m.subcmd, std::move(snap.status));
@@ -267,7 +213,7 @@ void PvaFrontEnd::get(const wire::GetRequest& m) {
     reply_now(m, std::move(r));
 }
 
-void PvaFrontEnd::put(const wire::PutRequest& m) {
+void MessageFrontEnd::put(const wire::PutRequest& m) {
     if (handled_as_init(wire::Command::Put, m) || !exec_ok(wire::Command::Put, m)) return;
     if (m.subcmd & wire::subcmd::get) {  // the current value
         auto snap = core_->current(m.ioid);
@@ -279,7 +225,7 @@ void PvaFrontEnd::put(const wire::PutRequest& m) {
     core_->put(m.ioid, m.data, m.changed, reply_later<wire::PutResponse>(m, [](wire::PutResponse&) {}));
 }
 
-void PvaFrontEnd::put_get(const wire::PutGetRequest& m) {
+void MessageFrontEnd::put_get(const wire::PutGetRequest& m) {
     if (handled_as_init(wire::Command::PutGet, m) || !exec_ok(wire::Command::PutGet, m)) return;
     if (m.subcmd & (wire::subcmd::get | wire::subcmd::get_put)) {
         // get-get (0x40): the get side; get-put (0x80): the put side
@@ -297,7 +243,7 @@ void PvaFrontEnd::put_get(const wire::PutGetRequest& m) {
                    }));
 }
 
-void PvaFrontEnd::monitor(const wire::MonitorRequest& m) {
+void MessageFrontEnd::monitor(const wire::MonitorRequest& m) {
     if (handled_as_init(wire::Command::Monitor, m)) return;
     if (core_->kind_of(m.ioid) != OpKind::monitor) return;  // not acknowledged anyway
     if (m.subcmd & wire::subcmd::destroy) return core_->destroy_op(m.ioid);
@@ -308,28 +254,12 @@ void PvaFrontEnd::monitor(const wire::MonitorRequest& m) {
         core_->monitor_stop(m.ioid);  // updates keep being squashed into the queue
 }
 
-// Header, ioid, sub-command, then "BitSet + data" (shared between subscribers of a broadcast
-// update; a demand-driven one is this subscriber's alone and is encoded in place), then the
-// overrun BitSet.
-std::size_t PvaFrontEnd::monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
-                                        const BitSet& overrun, bool shared) {
-    wire::OutBuffer out;
-    wire::Writer w(out, order_);
-    w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
-    w.u32(ioid);
-    w.u8(0);
-    if (shared)
-        out.append(*fanout_cache().find_or_encode(value, changed, order_));
-    else
-        wire::encode_partial(w, value, changed, nullptr);
-    w.bitset(overrun);
-    w.end_message();
-    const std::size_t bytes = out.size();
-    send_raw_(std::move(out));
-    return bytes;
+std::size_t MessageFrontEnd::monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
+                                            const BitSet& overrun, bool shared) {
+    return send_update_(ioid, value, changed, overrun, shared);
 }
 
-void PvaFrontEnd::array(const wire::ArrayRequest& m) {
+void MessageFrontEnd::array(const wire::ArrayRequest& m) {
     if (handled_as_init(wire::Command::Array, m) || !exec_ok(wire::Command::Array, m)) return;
     const std::uint8_t command = std::uint8_t(wire::Command::Array);
     const ChannelCore::ArraySlice slice{m.offset, m.count, m.stride};
@@ -354,12 +284,12 @@ void PvaFrontEnd::array(const wire::ArrayRequest& m) {
         core_->array_put(m.ioid, m.data, slice, std::move(done));
 }
 
-void PvaFrontEnd::process(const wire::ProcessRequest& m) {
+void MessageFrontEnd::process(const wire::ProcessRequest& m) {
     if (handled_as_init(wire::Command::Process, m) || !exec_ok(wire::Command::Process, m)) return;
     core_->process(m.ioid, reply_later<wire::ProcessResponse>(m, [](wire::ProcessResponse&) {}));
 }
 
-void PvaFrontEnd::rpc(const wire::RpcRequest& m) {
+void MessageFrontEnd::rpc(const wire::RpcRequest& m) {
     if (handled_as_init(wire::Command::Rpc, m) || !exec_ok(wire::Command::Rpc, m)) return;
     core_->rpc(m.ioid, m.argument, reply_later<wire::RpcResponse>(m, [](wire::RpcResponse& r, Value result) {
                    r.result = std::move(result);

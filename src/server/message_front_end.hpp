@@ -1,10 +1,12 @@
-// PvaFrontEnd: the pvAccess message set in front of one connection's ChannelCore (protocol.md
-// §4.9-4.21): CREATE/DESTROY_CHANNEL, GET_FIELD, GET, PUT, PUT_GET, MONITOR (pipeline
-// acknowledgements, start, stop), ARRAY, PROCESS, RPC, DESTROY_REQUEST, CANCEL_REQUEST. It
-// turns decoded requests into core calls and their results into replies, and encodes the
-// core's monitor updates (sharing the data part between subscribers that would get identical
-// bytes). Every request gets an answer: an unsupported operation or a bad request gets an
-// error status, never silence.
+// MessageFrontEnd: the channel and operation messages (wire::Message structs, protocol.md
+// §4.9-4.21) in front of one connection's ChannelCore: CREATE/DESTROY_CHANNEL, GET_FIELD, GET,
+// PUT, PUT_GET, MONITOR (pipeline acknowledgements, start, stop), ARRAY, PROCESS, RPC,
+// DESTROY_REQUEST, CANCEL_REQUEST. It turns decoded requests into core calls and their results
+// into replies. The messages come from whichever protocol the connection speaks: pvAccess
+// decodes to these structs directly, the msgpack protocol's codec translates its messages to
+// them (docs/msgpack-protocol.md), so both protocols share one set of request semantics.
+// Every request gets an answer: an unsupported operation or a bad request gets an error
+// status, never silence.
 //
 // Threading: everything runs on the connection's strand (`executor`).
 #pragma once
@@ -15,20 +17,21 @@
 
 namespace pvwire::server::detail {
 
-class PvaFrontEnd final : private CoreEvents {
+class MessageFrontEnd final : private CoreEvents {
 public:
     using Open = ChannelCore::Open;
     using Send = std::function<void(wire::Message&&)>;
-    // Sends bytes already encoded (monitor updates whose data part is shared).
-    using SendRaw = std::function<void(wire::OutBuffer&&)>;
+    // Sends a monitor update (CoreEvents::monitor_update); returns the bytes queued.
+    using SendUpdate = std::function<std::size_t(std::uint32_t ioid, const Value& value, const BitSet& changed,
+                                                 const BitSet& overrun, bool shared)>;
     // Bytes queued on the connection and not yet written.
     using Backlog = std::function<std::size_t()>;
 
-    PvaFrontEnd(net::asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                SendRaw send_raw, Backlog backlog, EngineLimits limits = {});
-    ~PvaFrontEnd();
-    PvaFrontEnd(const PvaFrontEnd&) = delete;
-    PvaFrontEnd& operator=(const PvaFrontEnd&) = delete;
+    MessageFrontEnd(net::asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
+                    SendUpdate send_update, Backlog backlog, EngineLimits limits = {});
+    ~MessageFrontEnd();
+    MessageFrontEnd(const MessageFrontEnd&) = delete;
+    MessageFrontEnd& operator=(const MessageFrontEnd&) = delete;
 
     // Handles a channel or operation message; false if it is not one.
     bool handle(const wire::Message& msg);
@@ -76,7 +79,7 @@ private:
 
     wire::ByteOrder order_;
     Send send_;
-    SendRaw send_raw_;
+    SendUpdate send_update_;
     Backlog backlog_;
     std::shared_ptr<ChannelCore> core_;
 };
