@@ -1,5 +1,6 @@
-// BitSet: the changed/overrun masks of partial values (protocol.md §2.3, §3.5).
-// Bit k is field offset k. Storage is whole 64-bit words, as on the wire.
+/// @file
+/// BitSet: the changed/overrun masks of partial values (protocol.md §2.3, §3.5).
+/// Bit k is field offset k. Storage is whole 64-bit words, as on the wire.
 #pragma once
 
 #include <boost/container/small_vector.hpp>
@@ -14,8 +15,8 @@ namespace pvwire {
 class BitSet {
 public:
     static constexpr std::size_t npos = std::size_t(-1);
-    // Two words inline: every mask of a value with up to 128 fields (the Normative Types and
-    // most records) lives in the BitSet itself, so masks made per update allocate nothing.
+    /// Two words inline: every mask of a value with up to 128 fields (the Normative Types and
+    /// most records) lives in the BitSet itself, so masks made per update allocate nothing.
     using Words = boost::container::small_vector<std::uint64_t, 2>;
 
     BitSet() = default;
@@ -39,22 +40,22 @@ public:
     }
     bool operator[](std::size_t bit) const noexcept { return test(bit); }
 
-    // Set every bit in [first, last).
+    /// Set every bit in [first, last).
     void set_range(std::size_t first, std::size_t last) {
         for (std::size_t b = first; b < last; ++b) set(b);
     }
-    // Clear every bit in [first, last).
+    /// Clear every bit in [first, last).
     void reset_range(std::size_t first, std::size_t last) noexcept {
         for (std::size_t b = first; b < last && b / 64 < words_.size(); ++b)
             words_[b / 64] &= ~(std::uint64_t(1) << (b % 64));
     }
-    // Any bit set in [first, last)?
+    /// Any bit set in [first, last)?
     bool any_in(std::size_t first, std::size_t last) const noexcept {
         const std::size_t n = next(first);
         return n != npos && n < last;
     }
 
-    // Clears all bits but keeps the storage (no allocation when reused).
+    /// Clears all bits but keeps the storage (no allocation when reused).
     void clear() noexcept {
         for (auto& w : words_) w = 0;
     }
@@ -68,7 +69,7 @@ public:
         for (auto w : words_) n += std::size_t(__builtin_popcountll(w));
         return n;
     }
-    // First set bit >= from, or npos.
+    /// First set bit >= from, or npos.
     std::size_t next(std::size_t from) const noexcept {
         std::size_t w = from / 64;
         if (w >= words_.size()) return npos;
@@ -91,7 +92,7 @@ public:
         return *this;
     }
 
-    // Bytes the wire form needs: trailing zero bytes are not sent.
+    /// Bytes the wire form needs: trailing zero bytes are not sent.
     std::size_t wire_bytes() const noexcept {
         std::size_t n = words_.size();
         while (n && !words_[n - 1]) --n;
@@ -111,7 +112,7 @@ public:
         return true;
     }
 
-    // "{0, 5, 8}"
+    /// "{0, 5, 8}"
     std::string to_string() const {
         std::string s = "{";
         for (std::size_t b = next(0); b != npos; b = next(b + 1)) {

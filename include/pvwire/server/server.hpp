@@ -1,16 +1,17 @@
-// Server: a pvAccess server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
-// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
-// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
-// idle timeout of every client connection. (Channels and their operations come on top.)
-//
-// Other transports plug in: the configuration can add a UNIX socket (unix_path) and an HTTP
-// port whose WebSocket endpoint /pva carries pvAccess (http_port); add_listener() runs any
-// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md).
-//
-// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
-// executor the caller gives. Each client connection is served on its own strand, so a slow or
-// broken client never delays the others. All public member functions are thread-safe.
-// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
+/// @file
+/// Server: a pvAccess server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
+/// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
+/// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
+/// idle timeout of every client connection. (Channels and their operations come on top.)
+///
+/// Other transports plug in: the configuration can add a UNIX socket (unix_path) and an HTTP
+/// port whose WebSocket endpoint /pva carries pvAccess (http_port); add_listener() runs any
+/// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md).
+///
+/// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
+/// executor the caller gives. Each client connection is served on its own strand, so a slow or
+/// broken client never delays the others. All public member functions are thread-safe.
+/// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -30,14 +31,14 @@ namespace pvwire::server {
 struct ServerStats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_open = 0;
-    std::uint64_t connections_dropped = 0;  // closed by us for a protocol error, limit or timeout
-    std::uint64_t searches = 0;             // SEARCH messages received (UDP and TCP)
+    std::uint64_t connections_dropped = 0;  ///< closed by us for a protocol error, limit or timeout
+    std::uint64_t searches = 0;             ///< SEARCH messages received (UDP and TCP)
     std::uint64_t search_replies = 0;
     std::uint64_t searches_forwarded = 0;
     std::uint64_t beacons = 0;
     std::uint64_t echoes = 0;
-    // Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
-    // operations answered with an error status.
+    /// Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
+    /// operations answered with an error status.
     std::uint64_t connections_refused = 0;
     std::uint64_t channels_refused = 0;
     std::uint64_t operations_refused = 0;
@@ -45,49 +46,49 @@ struct ServerStats {
 
 class Server {
 public:
-    // Does this server serve `name`? Called from the server's threads; must not block.
+    /// Does this server serve `name`? Called from the server's threads; must not block.
     using Claim = std::function<bool(std::string_view name)>;
 
     explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 1);
-    // Runs on the caller's executor instead of owning threads (the caller runs it).
+    /// Runs on the caller's executor instead of owning threads (the caller runs it).
     Server(net::ServerConfig config, net::asio::any_io_executor executor);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
+    /// Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
     void start();
     void stop();
 
-    // Accepts connections from `listener` too (before or after start(); stopped by stop()).
+    /// Accepts connections from `listener` too (before or after start(); stopped by stop()).
     void add_listener(std::shared_ptr<net::Listener> listener);
-    // Serves one connection that was accepted elsewhere (not started yet; the server starts
-    // it). It speaks `protocol` from its first byte: pvAccess begins with the server's greeting.
+    /// Serves one connection that was accepted elsewhere (not started yet; the server starts
+    /// it). It speaks `protocol` from its first byte: pvAccess begins with the server's greeting.
     void accept(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol = net::Protocol::pva);
-    // The executor the server runs on (for listeners and transports made for it).
+    /// The executor the server runs on (for listeners and transports made for it).
     net::asio::any_io_executor executor() const;
 
-    // Serves `pv` as `name` (through the server's own StaticSource).
+    /// Serves `pv` as `name` (through the server's own StaticSource).
     void add_pv(std::string name, std::shared_ptr<PVHandler> pv);
     void remove_pv(std::string_view name);
-    // Adds a source; sources are asked in increasing `order`, then the server's own PVs.
+    /// Adds a source; sources are asked in increasing `order`, then the server's own PVs.
     void add_source(std::shared_ptr<Source> source, int order = 0);
 
-    // Names answered in searches without serving a channel (for discovery-only servers such
-    // as the echo example), in addition to what `set_claim` claims.
+    /// Names answered in searches without serving a channel (for discovery-only servers such
+    /// as the echo example), in addition to what `set_claim` claims.
     void add_name(std::string name);
     void remove_name(std::string_view name);
     void set_claim(Claim claim);
 
-    // The configuration in effect, with the ports actually bound.
+    /// The configuration in effect, with the ports actually bound.
     net::ServerConfig config() const;
     std::uint16_t tcp_port() const;
     std::uint16_t udp_port() const;
-    // The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
+    /// The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
     std::uint16_t http_port() const;
     const wire::Guid& guid() const;
     ServerStats stats() const;
-    // A client configuration that finds this server (for isolated tests and examples).
+    /// A client configuration that finds this server (for isolated tests and examples).
     net::ClientConfig client_config() const { return config().client_config(); }
 
     class Impl;

@@ -1,4 +1,5 @@
-// Status, network address and GUID: the small fixed encodings of protocol.md §2.4-2.6.
+/// @file
+/// Status, network address and GUID: the small fixed encodings of protocol.md §2.4-2.6.
 #pragma once
 
 #include <pvwire/wire/reader.hpp>
@@ -10,7 +11,7 @@
 
 namespace pvwire::wire {
 
-// The outcome a server reports for a request (§2.4).
+/// The outcome a server reports for a request (§2.4).
 struct Status {
     enum class Type : std::uint8_t { Ok = 0, Warning = 1, Error = 2, Fatal = 3 };
     Type type = Type::Ok;
@@ -22,7 +23,7 @@ struct Status {
     static Status warning(std::string msg) { return {Type::Warning, std::move(msg), {}}; }
     static Status fatal(std::string msg) { return {Type::Fatal, std::move(msg), {}}; }
 
-    // OK or WARNING.
+    /// OK or WARNING.
     bool success() const noexcept { return type == Type::Ok || type == Type::Warning; }
     friend bool operator==(const Status&, const Status&) = default;
     std::string to_string() const;
@@ -54,7 +55,7 @@ struct Status {
     }
 };
 
-// A 16-byte IPv6 address in network order; IPv4 is sent mapped (::ffff:a.b.c.d) (§2.5).
+/// A 16-byte IPv6 address in network order; IPv4 is sent mapped (\::ffff:a.b.c.d) (§2.5).
 struct Address {
     std::array<std::uint8_t, 16> bytes{};
 
@@ -64,14 +65,14 @@ struct Address {
         x.bytes[12] = a, x.bytes[13] = b, x.bytes[14] = c, x.bytes[15] = d;
         return x;
     }
-    // ::ffff:0.0.0.0, what PVXS servers send for "use the packet's source".
+    /// \::ffff:0.0.0.0, what PVXS servers send for "use the packet's source".
     static Address mapped_any() { return ipv4(0, 0, 0, 0); }
     bool is_ipv4_mapped() const noexcept {
         for (int i = 0; i < 10; ++i)
             if (bytes[std::size_t(i)]) return false;
         return bytes[10] == 0xFF && bytes[11] == 0xFF;
     }
-    // :: or ::ffff:0.0.0.0
+    /// :: or \::ffff:0.0.0.0
     bool is_unspecified() const noexcept {
         for (int i = 0; i < 10; ++i)
             if (bytes[std::size_t(i)]) return false;
@@ -79,18 +80,18 @@ struct Address {
         return prefix_ok && !bytes[12] && !bytes[13] && !bytes[14] && !bytes[15];
     }
     friend bool operator==(const Address&, const Address&) = default;
-    // "127.0.0.1" for mapped IPv4, otherwise the full IPv6 text.
+    /// "127.0.0.1" for mapped IPv4, otherwise the full IPv6 text.
     std::string to_string() const;
 
     void encode(Writer& w) const { w.raw(bytes.data(), bytes.size()); }
     bool decode(Reader& r, std::string_view what = "address") { return r.raw(bytes.data(), 16, what); }
 };
 
-// 12 opaque bytes naming one server instance (§2.6).
+/// 12 opaque bytes naming one server instance (§2.6).
 struct Guid {
     std::array<std::uint8_t, 12> bytes{};
     friend bool operator==(const Guid&, const Guid&) = default;
-    std::string to_string() const;  // 24 hex digits
+    std::string to_string() const;  ///< 24 hex digits
     void encode(Writer& w) const { w.raw(bytes.data(), bytes.size()); }
     bool decode(Reader& r) { return r.raw(bytes.data(), 12, "GUID"); }
 };

@@ -1,4 +1,5 @@
-// Byte order of a pvAccess message: flags bit 7 (protocol.md §1.3).
+/// @file
+/// Byte order of a pvAccess message: flags bit 7 (protocol.md §1.3).
 #pragma once
 
 #include <bit>
@@ -24,7 +25,7 @@ template <> struct UIntOf<2> { using type = std::uint16_t; };
 template <> struct UIntOf<4> { using type = std::uint32_t; };
 template <> struct UIntOf<8> { using type = std::uint64_t; };
 
-// Loads a T stored in `order` at p (any alignment).
+/// Loads a T stored in `order` at p (any alignment).
 template <class T> T load(const void* p, ByteOrder order) noexcept {
     using U = typename UIntOf<sizeof(T)>::type;
     U u;

@@ -1,4 +1,5 @@
-// The 8-byte message header and its flags (protocol.md §1.1-1.2).
+/// @file
+/// The 8-byte message header and its flags (protocol.md §1.1-1.2).
 #pragma once
 
 #include <pvwire/wire/byte_order.hpp>
@@ -31,16 +32,16 @@ struct Header {
     std::uint8_t version = protocol_version;
     std::uint8_t flags = 0;
     std::uint8_t command = 0;
-    std::uint32_t size = 0;  // body bytes; for control messages, the data word
+    std::uint32_t size = 0;  ///< body bytes; for control messages, the data word
 
     bool is_control() const noexcept { return flags & flag::control; }
     bool from_server() const noexcept { return flags & flag::from_server; }
     ByteOrder order() const noexcept { return (flags & flag::big_endian) ? ByteOrder::Big : ByteOrder::Little; }
     Segment segment() const noexcept { return Segment((flags & flag::segment_mask) >> 4); }
-    // Body bytes that follow this header on the wire.
+    /// Body bytes that follow this header on the wire.
     std::size_t body_size() const noexcept { return is_control() ? 0 : size; }
 
-    // Parses the first 8 bytes. Fails with truncated, bad_magic or bad_version.
+    /// Parses the first 8 bytes. Fails with truncated, bad_magic or bad_version.
     static std::optional<Header> parse(std::span<const std::byte> bytes, Diagnostic* diag = nullptr) {
         auto fail = [&](errc e, std::size_t at, const char* what) -> std::optional<Header> {
             if (diag) {

@@ -1,9 +1,10 @@
-// Message: any pvAccess message, decoded or to be encoded, and the codec entry points.
-//
-// decode() turns one whole message (header + body, segments already joined) into a Message;
-// encode() appends the bytes of a Message to an OutBuffer. Neither touches a socket. The
-// per-connection state they need (the peer's type cache, our type registry, the types of
-// open operations) is passed in, normally through a ConnectionCodec.
+/// @file
+/// Message: any pvAccess message, decoded or to be encoded, and the codec entry points.
+///
+/// decode() turns one whole message (header + body, segments already joined) into a Message;
+/// encode() appends the bytes of a Message to an OutBuffer. Neither touches a socket. The
+/// per-connection state they need (the peer's type cache, our type registry, the types of
+/// open operations) is passed in, normally through a ConnectionCodec.
 #pragma once
 
 #include <pvwire/wire/header.hpp>
@@ -24,7 +25,7 @@ namespace pvwire::wire {
 
 struct Message;
 
-// Several operation replies in one message (pvAccessCPP client decoder only; nobody sends it).
+/// Several operation replies in one message (pvAccessCPP client decoder only; nobody sends it).
 struct MultipleData {
     std::vector<Message> replies;
 };
@@ -44,36 +45,36 @@ struct Message {
     bool from_server = false;
     Body body;
 
-    // The command byte this message is sent with.
+    /// The command byte this message is sent with.
     std::uint8_t command() const noexcept;
     bool is_control() const noexcept { return std::holds_alternative<Control>(body); }
 };
 
-// What decoding needs besides the bytes.
+/// What decoding needs besides the bytes.
 struct DecodeContext {
-    TypeCache* types = nullptr;            // the sender's type cache (null on UDP)
-    OperationTable* operations = nullptr;  // ioid -> types, shared by both directions
-    const Limits* limits = nullptr;        // null: defaults
-    std::shared_ptr<const void> owner;     // keeps `body` alive for zero-copy array views
-    TypeTrace* trace = nullptr;            // receives the message's type descriptions
+    TypeCache* types = nullptr;            ///< the sender's type cache (null on UDP)
+    OperationTable* operations = nullptr;  ///< ioid -> types, shared by both directions
+    const Limits* limits = nullptr;        ///< null: defaults
+    std::shared_ptr<const void> owner;     ///< keeps `body` alive for zero-copy array views
+    TypeTrace* trace = nullptr;            ///< receives the message's type descriptions
 };
 
-// Decodes one whole message. `body` excludes the header. On failure returns false and
-// fills `diag` (offsets count from the start of the header).
+/// Decodes one whole message. `body` excludes the header. On failure returns false and
+/// fills `diag` (offsets count from the start of the header).
 bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx,
             Message& out, Diagnostic& diag);
 
 // Splits a datagram or buffer holding several messages (UDP) and decodes each; stops at the
 // first error.
 struct EncodeContext {
-    TypeRegistry* types = nullptr;         // ours, for this connection (null: send types in full)
+    TypeRegistry* types = nullptr;         ///< ours, for this connection (null: send types in full)
     const EncodeOptions* options = nullptr;
 };
 
-// Appends the message (header included, segmented if the options say so).
+/// Appends the message (header included, segmented if the options say so).
 void encode(const Message& msg, OutBuffer& out, EncodeContext ctx = {});
 
-// Convenience: encode into a fresh contiguous vector.
+/// Convenience: encode into a fresh contiguous vector.
 std::vector<std::byte> encode_to_bytes(const Message& msg, EncodeContext ctx = {});
 
 }  // namespace pvwire::wire

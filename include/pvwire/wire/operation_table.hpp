@@ -1,6 +1,7 @@
-// OperationTable: what a connection's decoder must remember about open operations: the
-// command and the data types their INIT replies announced, by ioid. Data replies and PUT
-// requests cannot be decoded without them.
+/// @file
+/// OperationTable: what a connection's decoder must remember about open operations: the
+/// command and the data types their INIT replies announced, by ioid. Data replies and PUT
+/// requests cannot be decoded without them.
 #pragma once
 
 #include <pvwire/data/type_desc.hpp>
@@ -18,9 +19,9 @@ struct OperationTypes {
         : command(cmd), type(std::move(t)), type2(std::move(t2)) {}
 
     std::uint8_t command = 0;
-    TypePtr type;    // GET/PUT/MONITOR/ARRAY data type; PUT_GET put type
-    TypePtr type2;   // PUT_GET get type
-    ValueRecycler updates;  // MONITOR updates decode into recycled values of `type`
+    TypePtr type;    ///< GET/PUT/MONITOR/ARRAY data type; PUT_GET put type
+    TypePtr type2;   ///< PUT_GET get type
+    ValueRecycler updates;  ///< MONITOR updates decode into recycled values of `type`
 };
 
 class OperationTable {
@@ -35,8 +36,8 @@ public:
         auto it = map_.find(ioid);
         return it == map_.end() ? nullptr : &it->second;
     }
-    // Returns false when the table is full (the bound protects against a peer opening
-    // operations without end).
+    /// Returns false when the table is full (the bound protects against a peer opening
+    /// operations without end).
     bool set(std::uint32_t ioid, OperationTypes t) {
         auto it = map_.find(ioid);
         if (it != map_.end()) {

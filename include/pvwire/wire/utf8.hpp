@@ -1,6 +1,7 @@
-// UTF-8 validation for the strings that name things (PV names, field names, type ids):
-// those end up as map keys, JSON and msgpack text, so invalid bytes are refused there.
-// String *values* stay opaque bytes, as in PVXS and pvAccessCPP.
+/// @file
+/// UTF-8 validation for the strings that name things (PV names, field names, type ids):
+/// those end up as map keys, JSON and msgpack text, so invalid bytes are refused there.
+/// String *values* stay opaque bytes, as in PVXS and pvAccessCPP.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,9 @@
-// Writer: encodes the basic encodings and message framing into an OutBuffer.
-//
-// It writes headers and patches their size when a message ends, and it can emit a large
-// numeric array either in place (a reference to the array's memory, for scatter-gather
-// writes) or, in the pvAccessCPP style, as its own middle segment of a segmented message.
+/// @file
+/// Writer: encodes the basic encodings and message framing into an OutBuffer.
+///
+/// It writes headers and patches their size when a message ends, and it can emit a large
+/// numeric array either in place (a reference to the array's memory, for scatter-gather
+/// writes) or, in the pvAccessCPP style, as its own middle segment of a segmented message.
 #pragma once
 
 #include <pvwire/data/bitset.hpp>
@@ -16,9 +17,9 @@
 namespace pvwire::wire {
 
 struct EncodeOptions {
-    // Numeric arrays in host byte order at least this large are referenced, not copied.
+    /// Numeric arrays in host byte order at least this large are referenced, not copied.
     std::size_t zero_copy_threshold = 16384;
-    // Send such arrays as a middle segment of their own (what pvAccessCPP does at 64 KiB).
+    /// Send such arrays as a middle segment of their own (what pvAccessCPP does at 64 KiB).
     bool segment_large_arrays = false;
     std::size_t segment_threshold = 65536;
 };
@@ -51,7 +52,7 @@ public:
         const auto* s = static_cast<const std::byte*>(p);
         b.insert(b.end(), s, s + n);
     }
-    // Size (§2.1), shortest form.
+    /// Size (§2.1), shortest form.
     void size(std::size_t n) {
         if (n < 0xFE) {
             u8(std::uint8_t(n));
@@ -65,7 +66,7 @@ public:
         size(s.size());
         raw(s.data(), s.size());
     }
-    // BitSet (§2.3): whole words in message order, the tail bytes least significant first.
+    /// BitSet (§2.3): whole words in message order, the tail bytes least significant first.
     void bitset(const BitSet& bits) {
         const std::size_t n = bits.wire_bytes();
         size(n);
@@ -74,14 +75,14 @@ public:
         for (std::size_t j = 0; j < n % 8; ++j) u8(std::uint8_t(w[n / 8] >> (8 * j)));
     }
 
-    // Elements of a numeric array (the count is written by the caller).
+    /// Elements of a numeric array (the count is written by the caller).
     void numeric_array(const SharedArray& a);
 
     // -- message framing ----------------------------------------------------------------
-    // flags: direction (0x40) and control (0x01) bits; the byte-order bit is added here.
+    /// flags: direction (0x40) and control (0x01) bits; the byte-order bit is added here.
     void begin_message(std::uint8_t command, std::uint8_t flags, std::uint8_t version = 2);
     void end_message();
-    // A control message: header only, `data` in the size field.
+    /// A control message: header only, `data` in the size field.
     void control(std::uint8_t command, std::uint32_t data, std::uint8_t flags, std::uint8_t version = 2);
     bool in_message() const noexcept { return in_msg_; }
 
@@ -92,9 +93,9 @@ private:
     ByteOrder order_;
     const EncodeOptions* opts_;
     bool in_msg_ = false;
-    bool segmented_ = false;     // a first segment has been closed
-    std::size_t hdr_at_ = 0;     // header position in the byte vector
-    std::size_t ext_at_ = 0;     // external bytes before this segment's body
+    bool segmented_ = false;     ///< a first segment has been closed
+    std::size_t hdr_at_ = 0;     ///< header position in the byte vector
+    std::size_t ext_at_ = 0;     ///< external bytes before this segment's body
     std::uint8_t command_ = 0, flags_ = 0, version_ = 2;
 };
 

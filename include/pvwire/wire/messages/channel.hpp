@@ -1,5 +1,6 @@
-// Channel life cycle and per-operation housekeeping: CREATE_CHANNEL, DESTROY_CHANNEL,
-// GET_FIELD, DESTROY_REQUEST, CANCEL_REQUEST, MESSAGE (protocol.md §4.9-4.10, §4.17, §4.19-4.20).
+/// @file
+/// Channel life cycle and per-operation housekeeping: CREATE_CHANNEL, DESTROY_CHANNEL,
+/// GET_FIELD, DESTROY_REQUEST, CANCEL_REQUEST, MESSAGE (protocol.md §4.9-4.10, §4.17, §4.19-4.20).
 #pragma once
 
 #include <pvwire/data/type_desc.hpp>
@@ -13,7 +14,7 @@
 namespace pvwire::wire {
 
 struct CreateChannelRequest {
-    std::vector<SearchChannel> channels;  // (cid, name); send exactly one
+    std::vector<SearchChannel> channels;  ///< (cid, name); send exactly one
 };
 
 struct CreateChannelResponse {
@@ -22,7 +23,7 @@ struct CreateChannelResponse {
     Status status;
 };
 
-// Both directions, same body.
+/// Both directions, same body.
 struct DestroyChannel {
     std::uint32_t sid = 0;
     std::uint32_t cid = 0;
@@ -50,11 +51,11 @@ struct CancelRequest {
     std::uint32_t ioid = 0;
 };
 
-// Server -> client log text about an operation.
+/// Server -> client log text about an operation.
 struct RemoteMessage {
     enum class Type : std::uint8_t { Info = 0, Warning = 1, Error = 2, Fatal = 3 };
     std::uint32_t ioid = 0;
-    std::uint8_t type = 0;  // Type; other values are kept as received
+    std::uint8_t type = 0;  ///< Type; other values are kept as received
     std::string text;
 };
 

@@ -1,5 +1,6 @@
-// UDP discovery and liveness messages: BEACON, SEARCH, SEARCH_RESPONSE, ORIGIN_TAG
-// (protocol.md §4.6-4.8, §4.23).
+/// @file
+/// UDP discovery and liveness messages: BEACON, SEARCH, SEARCH_RESPONSE, ORIGIN_TAG
+/// (protocol.md §4.6-4.8, §4.23).
 #pragma once
 
 #include <pvwire/data/value.hpp>
@@ -20,8 +21,8 @@ struct Beacon {
     Address server_address = Address::mapped_any();
     std::uint16_t server_port = 5075;
     std::string protocol = "tcp";
-    Value server_status;        // null: the null type 0xFF
-    bool has_status = true;     // false when the sender stopped after the protocol
+    Value server_status;        ///< null: the null type 0xFF
+    bool has_status = true;     ///< false when the sender stopped after the protocol
 };
 
 struct SearchChannel {
