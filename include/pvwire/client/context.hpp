@@ -33,6 +33,7 @@ namespace pvwire::client {
 
 class Context;
 
+/// Options of a Context beyond the EPICS configuration (net::ClientConfig).
 struct ClientOptions {
     /// Authentication methods we accept, in order of preference.
     std::vector<std::string> auth_methods{"ca", "anonymous"};
@@ -46,24 +47,29 @@ struct ClientOptions {
     bool search = true;
 };
 
+/// Counters of a Context since it started (Context::stats()).
 struct ContextStats {
     std::uint64_t searches_sent = 0;        ///< SEARCH messages (datagrams and name-server messages)
-    std::uint64_t search_responses = 0;
-    std::uint64_t beacons = 0;
+    std::uint64_t search_responses = 0;     ///< SEARCH_RESPONSE messages received
+    std::uint64_t beacons = 0;              ///< beacons received
     std::uint64_t servers_noticed = 0;      ///< new or restarted servers seen in beacons
-    std::uint64_t connections_opened = 0;
-    std::uint64_t connections_lost = 0;
-    std::uint64_t echoes_sent = 0;
+    std::uint64_t connections_opened = 0;   ///< TCP connections to servers opened
+    std::uint64_t connections_lost = 0;     ///< connections to servers that closed, for any reason
+    std::uint64_t echoes_sent = 0;          ///< ECHO requests sent (keep-alives and echo())
 };
 
 /// One TCP connection to one server, validated, shared by every channel on that server.
 class ServerLink {
 public:
+    /// Where the connection is in its life: connecting, in the handshake, usable, or closed.
     enum class State { Connecting, Validating, Validated, Closed };
+    /// Receives the outcome of echo(): an error, or the payload the server sent back.
     using EchoHandler = std::function<void(std::error_code, std::vector<std::byte> payload)>;
 
     virtual ~ServerLink() = default;
+    /// The connection's current state.
     virtual State state() const = 0;
+    /// The server's TCP endpoint.
     virtual net::tcp::endpoint server() const = 0;
     /// The method the handshake settled on ("ca" or "anonymous"), once validating started.
     virtual std::string auth_method() const = 0;
@@ -72,17 +78,22 @@ public:
     virtual void echo(std::vector<std::byte> payload, EchoHandler handler) = 0;
     /// Blocks until validated or closed or the timeout; true when validated.
     virtual bool wait_validated(std::chrono::milliseconds timeout) = 0;
+    /// Closes the connection, as a loss would.
     virtual void close() = 0;
 };
 
 /// A channel name being searched for and kept connected.
 class Channel {
 public:
+    /// Where the channel is: searching for a server, connecting to one, connected, or closed.
     enum class State { Searching, Connecting, Connected, Closed };
+    /// Receives each new state (see on_state()).
     using StateHandler = std::function<void(State)>;
 
     virtual ~Channel() = default;
+    /// The channel (PV) name.
     virtual const std::string& name() const = 0;
+    /// The channel's current state.
     virtual State state() const = 0;
     /// The server currently serving the channel (when Connecting or Connected).
     virtual std::optional<net::tcp::endpoint> server() const = 0;
@@ -97,12 +108,13 @@ public:
 /// Options of one operation.
 struct OpOptions {
     std::string request;  ///< pvRequest text, e.g. "field(value,alarm)" (empty: everything)
-    std::chrono::milliseconds timeout{5000};
+    std::chrono::milliseconds timeout{5000};  ///< from the start, search and connection included (0: none)
     /// The server to use, without search: "host:port", "pva+unix:///run/pv.sock",
     /// "pva+ws://host:port/pva" (net::ServerAddress). Empty: found by search.
     std::string server{};
 };
 
+/// Options of a monitor (Context::monitor()).
 struct MonitorOptions {
     std::string request;          ///< pvRequest text; record[queueSize=..,pipeline=..] is honoured
     std::uint32_t queue_size = 4; ///< used when the request names none
@@ -114,12 +126,14 @@ struct MonitorOptions {
 
 /// One update of a monitor, or an event in its life.
 struct MonitorEvent {
-    enum class Kind { Data, Connected, Disconnected, Finished, Error } kind = Kind::Data;
+    /// What the event is: an update (Data), the channel (re)connected or lost, the server ended
+    /// the monitor (Finished), or it failed (Error).
+    enum class Kind { Data, Connected, Disconnected, Finished, Error } kind = Kind::Data;  ///< this event's kind
     Value value;       ///< Data: the full current value; its marks are the fields that changed.
                        ///< Shared with the subscription (the next update reads it): treat it as
                        ///< read-only, clone() it to modify.
     BitSet overrun;    ///< Data: fields the server squashed (changed more than once)
-    std::string message;
+    std::string message;  ///< Finished, Error: the server's status text
 };
 
 /// A running monitor. Events queue here (bounded: past `queue_size` the newest data is
@@ -138,6 +152,7 @@ public:
     virtual std::vector<MonitorEvent> wait(std::chrono::milliseconds timeout) = 0;
     virtual std::uint64_t updates() const = 0;   ///< data events received
     virtual std::uint64_t squashed() const = 0;  ///< data events merged into a queued one
+    /// The PV name monitored.
     virtual const std::string& name() const = 0;
 };
 
@@ -147,11 +162,15 @@ public:
 class Operation {
 public:
     virtual ~Operation() = default;
+    /// Cancels the operation now, as dropping the handle does (nothing once it completed).
     virtual void cancel() = 0;
 };
 
+/// A pvAccess client: finds channels, runs operations and monitors on them (see the file's
+/// description for threading and lifetime).
 class Context {
 public:
+    /// Runs on a thread of its own; `config` defaults to the EPICS_PVA_* environment.
     explicit Context(net::ClientConfig config = net::ClientConfig::from_env(), ClientOptions options = {});
     /// Runs on `executor`, an io_context's executor (or a strand of one), with no thread of its
     /// own; its callbacks run on a strand of it. Another kind of executor throws
@@ -179,6 +198,7 @@ public:
     /// channel reuses its initialized operation (one round trip).
     using Completion = std::function<void(std::error_code, Result)>;
 
+    /// Reads the PV (GET); Result::value holds the fields the request selects.
     template <class Token> auto async_get(std::string name, OpOptions options, Token&& token) {
         return initiate(token, [this, name = std::move(name), options = std::move(options)](Completion c) mutable {
             start_get(std::move(name), std::move(options), std::move(c));
@@ -206,6 +226,7 @@ public:
             start_put_get(std::move(name), std::move(value), std::move(options), std::move(c));
         });
     }
+    /// Calls the PV with `argument` (RPC, e.g. an NTURI); Result::value is the reply.
     template <class Token> auto async_rpc(std::string name, Value argument, OpOptions options, Token&& token) {
         return initiate(token, [this, name = std::move(name), argument = std::move(argument), options = std::move(options)](Completion c) mutable {
             start_rpc(std::move(name), std::move(argument), std::move(options), std::move(c));
@@ -217,6 +238,7 @@ public:
             start_info(std::move(name), std::move(sub_field), std::move(options), std::move(c));
         });
     }
+    /// Asks the PV to process (PROCESS); no value.
     template <class Token> auto async_process(std::string name, OpOptions options, Token&& token) {
         return initiate(token, [this, name = std::move(name), options = std::move(options)](Completion c) mutable {
             start_process(std::move(name), std::move(options), std::move(c));
@@ -224,10 +246,16 @@ public:
     }
     /// ARRAY (pvAccessCPP servers): what to do with the array field the request selects.
     struct ArrayAction {
-        enum class Kind { Get, Put, SetLength, GetLength } kind = Kind::Get;
+        /// What to do: read elements, write `data`, set the length, or read the length.
+        enum class Kind { Get, Put, SetLength, GetLength } kind = Kind::Get;  ///< this action's kind
+        ///@{
+        /// Get and Put: the first element (`offset`), the element count (`count`, 0 = to the end)
+        /// and the step (`stride`); SetLength: the new `length`.
         std::size_t offset = 0, count = 0, stride = 1, length = 0;
+        ///@}
         Value data;  ///< Put: a value of the array's type (e.g. Value(TypeDesc::array(...)))
     };
+    /// Runs `action` on the array field (ARRAY); Result::value or Result::length holds the answer.
     template <class Token> auto async_array(std::string name, ArrayAction action, OpOptions options, Token&& token) {
         return initiate(token, [this, name = std::move(name), action = std::move(action), options = std::move(options)](Completion c) mutable {
             start_array(std::move(name), std::move(action), std::move(options), std::move(c));
@@ -236,14 +264,19 @@ public:
 
     /// The same operations as handles that cancel when dropped (see Operation).
     std::shared_ptr<Operation> get_op(std::string name, OpOptions options, Completion done);
+    /// PUT of fields given as text (as async_put()), as a handle.
     std::shared_ptr<Operation> put_op(std::string name, std::vector<std::pair<std::string, std::string>> fields,
                                       OpOptions options, Completion done);
+    /// RPC (as async_rpc()), as a handle.
     std::shared_ptr<Operation> rpc_op(std::string name, Value argument, OpOptions options, Completion done);
 
     /// Blocking conveniences: throw client::Error (code and server message) on failure.
     Result get(const std::string& name, OpOptions options = {});
+    /// Blocking PUT of fields given as text (as async_put()).
     void put(const std::string& name, std::vector<std::pair<std::string, std::string>> fields, OpOptions options = {});
+    /// Blocking RPC (as async_rpc()).
     Result rpc(const std::string& name, Value argument, OpOptions options = {});
+    /// Blocking GET_FIELD: the PV's type (as async_info()).
     TypePtr info(const std::string& name, OpOptions options = {});
 
     /// A monitor; `notify` (optional) is called on the context's strand when events arrive.
@@ -255,11 +288,14 @@ public:
 
     /// Re-searches every pending name soon (as a beacon from a new server would).
     void hurry();
+    /// Closes every channel and connection and joins the thread; the destructor calls it.
     void stop();
 
     /// Where this context listens for beacons.
     std::uint16_t beacon_port() const;
+    /// The configuration the context uses.
     const net::ClientConfig& config() const;
+    /// Counters since the context started.
     ContextStats stats() const;
 
     class Impl;

@@ -11,6 +11,7 @@
 
 namespace pvwire::client {
 
+/// The errors of client operations (category(): "pvwire.client").
 enum class errc {
     timeout = 1,        ///< no answer within the operation's timeout
     disconnected,       ///< the connection went away while the operation ran
@@ -22,9 +23,12 @@ enum class errc {
     bad_address,        ///< the chosen server address does not parse, or no connector serves it
 };
 
+/// The error category of errc.
 const std::error_category& category() noexcept;
+/// An errc as a std::error_code.
 inline std::error_code make_error_code(errc e) noexcept { return {int(e), category()}; }
 
+/// What a client operation completes with, besides its error code.
 struct Result {
     Value value;              ///< GET, PUT_GET, RPC, ARRAY get: the data (null when none)
     TypePtr type;             ///< GET_FIELD: the type; other operations: the data type
@@ -42,7 +46,9 @@ std::string describe(std::error_code ec, const Result& r);
 /// it does not repeat the category's text after it.
 class Error : public std::system_error {
 public:
+    /// The error `ec` with the whole message `what`.
     Error(std::error_code ec, std::string what) : std::system_error(ec), what_(std::move(what)) {}
+    /// The whole message, as given to the constructor.
     const char* what() const noexcept override { return what_.c_str(); }
 
 private:

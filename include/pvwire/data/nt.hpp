@@ -58,13 +58,15 @@ TypePtr value_alarm_t(TypeCode value);
 /// ignored otherwise), and `form` only matters together with `display`.
 /// Throws std::invalid_argument for any other value code.
 struct NTScalar {
-    TypeCode value = TypeCode::Float64;
-    bool display = false;
-    bool control = false;
-    bool value_alarm = false;
-    bool form = false;
+    TypeCode value = TypeCode::Float64;  ///< code of the `value` field
+    bool display = false;                ///< add `display` (display_t)
+    bool control = false;                ///< add `control` (control_t; integer/float values only)
+    bool value_alarm = false;            ///< add `valueAlarm` (value_alarm_t; integer/float values only)
+    bool form = false;                   ///< with `display`: add its precision and form
 
+    /// The structure type these options describe.
     TypePtr type() const;
+    /// A new value of type(), every field zero / empty.
     Value create() const;
 };
 
@@ -72,13 +74,15 @@ struct NTScalar {
 /// code (`value` may be given as the element code or as the array code). The display, control
 /// and valueAlarm limits have the element type.
 struct NTScalarArray {
-    TypeCode value = TypeCode::Float64;
-    bool display = false;
-    bool control = false;
-    bool value_alarm = false;
-    bool form = false;
+    TypeCode value = TypeCode::Float64;  ///< element (or array) code of the `value` field
+    bool display = false;                ///< add `display` (display_t)
+    bool control = false;                ///< add `control` (control_t; integer/float elements only)
+    bool value_alarm = false;            ///< add `valueAlarm` (value_alarm_t; integer/float elements only)
+    bool form = false;                   ///< with `display`: add its precision and form
 
+    /// The structure type these options describe.
     TypePtr type() const;
+    /// A new value of type(), every field zero / empty.
     Value create() const;
 };
 
@@ -87,7 +91,9 @@ struct NTScalarArray {
 /// Reading the top value with as<std::string>() gives the selected choice, and set("name")
 /// selects a choice by name (Value's enum handling).
 struct NTEnum {
+    /// The NTEnum structure type.
     TypePtr type() const;
+    /// A new value with no choices.
     Value create() const;
     /// A new value with value.choices = `choices` and value.index = `index` (both marked).
     Value create(std::vector<std::string> choices, std::int32_t index = 0) const;
@@ -97,6 +103,7 @@ struct NTEnum {
 /// in add_column order }; string descriptor; alarm_t alarm; time_t timeStamp }.
 class NTTable {
 public:
+    /// One column of the table.
     struct Column {
         TypeCode code;      ///< element code (the column field is an array of it)
         std::string name;   ///< member name in `value`
@@ -107,8 +114,10 @@ public:
     /// code is taken as its element code). An empty label means the name is the label.
     /// Throws std::invalid_argument for other codes, an empty name or a repeated name.
     NTTable& add_column(TypeCode code, std::string name, std::string label = {});
+    /// The columns added so far, in order.
     const std::vector<Column>& columns() const noexcept { return columns_; }
 
+    /// The structure type of a table with these columns.
     TypePtr type() const;
     /// A new value whose `labels` holds the column labels in order (the field is marked).
     Value create() const;
@@ -129,7 +138,9 @@ private:
 ///   structure "epics:nt/NTAttribute:1.0"[] attribute { string name; any value; string[] tags;
 ///       string descriptor; alarm_t alarm; time_t timeStamp; int sourceType; string source }
 struct NTNDArray {
+    /// The NTNDArray structure type.
     TypePtr type() const;
+    /// A new value, every field zero / empty (no union member selected).
     Value create() const;
 };
 
@@ -144,8 +155,10 @@ public:
     /// Appends a query field `name` of type `code` (a bool/integer/float/string code or an
     /// array of one). Throws std::invalid_argument for other codes, an empty or repeated name.
     NTURI& add_arg(TypeCode code, std::string name);
+    /// The query fields added so far, in order.
     const std::vector<Member>& args() const noexcept { return args_; }
 
+    /// The structure type of an NTURI with these query fields.
     TypePtr type() const;
     /// A new value, all fields empty.
     Value create() const;

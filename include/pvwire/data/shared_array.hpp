@@ -57,6 +57,8 @@ template <class T> constexpr TypeCode code_of() noexcept {
 template <class T> constexpr bool is_element_v = code_of<T>() != TypeCode::Null;
 }  // namespace detail
 
+/// An immutable, shared array payload: a typed pointer and count, kept alive by a shared
+/// owner. Copies share the elements; nothing is ever copied element by element.
 class SharedArray {
 public:
     SharedArray() = default;
@@ -79,6 +81,7 @@ public:
             return a;
         }
     }
+    /// Same, from a list: `SharedArray::from({1.0, 2.0})`.
     template <class T> static SharedArray from(std::initializer_list<T> elements) {
         return from(std::vector<T>(elements));
     }
@@ -96,9 +99,13 @@ public:
 
     /// Element code: a scalar code, or Struct/Union/Any for arrays of Values; Null when empty-typed.
     TypeCode element_code() const noexcept { return TypeCode(code_); }
+    /// Number of elements.
     std::size_t size() const noexcept { return size_; }
+    /// No elements.
     bool empty() const noexcept { return size_ == 0; }
+    /// The first element (untyped; see span()).
     const void* data() const noexcept { return data_; }
+    /// What keeps the elements alive.
     const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
 
     /// Typed access; throws std::logic_error when T is not the element type.
@@ -106,6 +113,8 @@ public:
         if (!holds<T>()) throw std::logic_error("pvwire: SharedArray element type mismatch");
         return {static_cast<const T*>(data_), size_};
     }
+    /// Whether span<T>() works: T is the element type (Value for Struct/Union/Any elements); an
+    /// empty untyped array holds anything.
     template <class T> bool holds() const noexcept {
         const TypeCode c = element_code();
         if (size_ == 0 && c == TypeCode::Null) return true;

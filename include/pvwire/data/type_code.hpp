@@ -55,31 +55,45 @@ enum class ArrayKind : std::uint8_t { Scalar = 0, Variable = 1, Bounded = 2, Fix
 
 namespace type_code {
 
+/// The code as its byte.
 constexpr std::uint8_t raw(TypeCode c) noexcept { return static_cast<std::uint8_t>(c); }
+/// The array kind of a raw code byte (bits 4-3).
 constexpr ArrayKind array_kind(std::uint8_t c) noexcept { return ArrayKind((c >> 3) & 3); }
 /// The code with the array bits cleared (the element code of an array).
 constexpr TypeCode element_of(TypeCode c) noexcept {
     return c == TypeCode::BoundedString ? c : TypeCode(raw(c) & ~0x18);
 }
+/// An array code (any array kind).
 constexpr bool is_array(TypeCode c) noexcept {
     return c != TypeCode::Null && c != TypeCode::BoundedString && (raw(c) & 0x18) != 0;
 }
+/// The variable-size array code of an element code.
 constexpr TypeCode array_of(TypeCode element) noexcept { return TypeCode(raw(element) | 0x08); }
+/// A structure (not an array of them).
 constexpr bool is_struct(TypeCode c) noexcept { return c == TypeCode::Struct; }
+/// A union (not an array of them).
 constexpr bool is_union(TypeCode c) noexcept { return c == TypeCode::Union; }
+/// A variant union, "any" (not an array of them).
 constexpr bool is_any(TypeCode c) noexcept { return c == TypeCode::Any; }
+/// A structure, union or any.
 constexpr bool is_compound(TypeCode c) noexcept {
     return c == TypeCode::Struct || c == TypeCode::Union || c == TypeCode::Any;
 }
+/// A string, bounded or not.
 constexpr bool is_string(TypeCode c) noexcept {
     return c == TypeCode::String || c == TypeCode::BoundedString;
 }
+/// A signed or unsigned integer of any width.
 constexpr bool is_integer(TypeCode c) noexcept { return (raw(c) & 0xF8) == 0x20; }
+/// An unsigned integer.
 constexpr bool is_unsigned(TypeCode c) noexcept { return is_integer(c) && (raw(c) & 0x04); }
+/// A float or double.
 constexpr bool is_float(TypeCode c) noexcept { return c == TypeCode::Float32 || c == TypeCode::Float64; }
+/// A boolean.
 constexpr bool is_bool(TypeCode c) noexcept { return c == TypeCode::Bool; }
 /// A fixed-width scalar (bool, integer, float): the kinds whose arrays are plain memory.
 constexpr bool is_numeric(TypeCode c) noexcept { return is_bool(c) || is_integer(c) || is_float(c); }
+/// A numeric or string scalar (not an array, not compound).
 constexpr bool is_scalar(TypeCode c) noexcept { return is_numeric(c) || is_string(c); }
 
 /// Bytes of one element on the wire for numeric codes; 0 for everything else.

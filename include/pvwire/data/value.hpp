@@ -69,19 +69,24 @@ struct UnionSlot;
 struct ValueStore;
 }  // namespace detail
 
+/// A pvData value of any type: a handle to a tree of fields over one TypeDesc, or null (see
+/// the file's description for sharing, marks and thread safety).
 class Value {
 public:
     Value() = default;
     /// A new value of `type`, every field zero / empty, no marks.
     explicit Value(TypePtr type);
 
+    /// Whether this handle refers to a value (a default-constructed Value is null).
     bool valid() const noexcept { return store_ != nullptr; }
+    /// Same as valid().
     explicit operator bool() const noexcept { return valid(); }
 
     /// The type of this field; throws on a null Value.
     const TypeDesc& type() const;
     /// The type as a shared pointer (shares ownership with the whole tree's type).
     TypePtr type_ptr() const;
+    /// The type code of this field.
     TypeCode code() const { return type().code(); }
     /// Offset of this field within its top-level value.
     std::uint32_t offset() const noexcept { return offset_; }
@@ -95,7 +100,9 @@ public:
     Value field(std::string_view path) const noexcept;
     /// Member i of a structure.
     Value member(std::size_t i) const;
+    /// Number of members of a structure (or union).
     std::size_t member_count() const { return type().member_count(); }
+    /// Name of member i.
     std::string_view member_name(std::size_t i) const { return type().member_name(i); }
 
     // -- scalars ----------------------------------------------------------------------
@@ -107,6 +114,7 @@ public:
         if (!convert_to(out, &why)) throw ValueError(why);
         return out;
     }
+    /// Same as as(), but nullopt when the conversion is impossible.
     template <class T> std::optional<T> try_as() const {
         T out{};
         if (!convert_to(out, nullptr)) return std::nullopt;
@@ -117,6 +125,7 @@ public:
         std::string why;
         if (!convert_from(v, &why)) throw ValueError(why);
     }
+    /// Same as set(), but false when the conversion is impossible.
     template <class T> bool try_set(const T& v) { return convert_from(v, nullptr); }
     /// `v["value"] = 4.5` is set(); assigning a Value re-points the handle instead.
     template <class T, std::enable_if_t<!std::is_same_v<std::decay_t<T>, Value>, int> = 0>
@@ -131,6 +140,7 @@ public:
     /// Replaces the payload; element types must match the field (no implicit conversion,
     /// use set(std::vector<T>) for that). Marks changed.
     void set_array(SharedArray a);
+    /// Number of elements of the array payload.
     std::size_t array_size() const { return array().size(); }
 
     // -- unions and variants ------------------------------------------------------------
@@ -140,10 +150,12 @@ public:
     std::string_view selected_name() const;
     /// Union/any: the contained value (null if none).
     Value contained() const;
+    ///@{
     /// Union: select a member (by name or index) and return it; marks changed. A member that
     /// was not selected before starts as a fresh zero value; re-selecting keeps its content.
     Value select(std::string_view member);
     Value select(std::size_t index);
+    ///@}
     /// Union: clear the selection. Any: empty it. Marks changed.
     void clear_selection();
     /// Any: hold `v` (shared, not copied). Union: v must have the type of one member, which
@@ -151,6 +163,7 @@ public:
     void set_contained(Value v);
 
     // -- changed marks ----------------------------------------------------------------
+    /// Whether this field itself is marked.
     bool is_marked() const;
     /// Marks this field (and nothing else).
     void mark(bool on = true);
@@ -158,9 +171,11 @@ public:
     void unmark();
     /// Marks every field of this subtree.
     void mark_all();
+    ///@{
     /// The marks of the whole top-level value, as field offsets.
     const BitSet& marks() const;
     BitSet& marks();
+    ///@}
     /// Is this field, any field below it, or any structure above it marked?
     bool is_changed() const;
 
@@ -175,18 +190,21 @@ public:
     void assign(const Value& other);
     /// Same type and same content (marks are not compared).
     bool equals(const Value& other) const;
+    /// Same as a.equals(b).
     friend bool operator==(const Value& a, const Value& b) { return a.equals(b); }
 
     /// A readable multi-line text form:  `double value 3.25` per line, indented.
     std::string to_string() const;
 
     // -- for codecs -----------------------------------------------------------------------
+    ///@{
     /// Direct slot access, used by the wire and msgpack codecs.
     detail::ValueStore* store() const noexcept { return store_.get(); }
     const std::shared_ptr<detail::ValueStore>& store_ptr() const noexcept { return store_; }
     Value(std::shared_ptr<detail::ValueStore> s, std::uint32_t off) noexcept
         : store_(std::move(s)), offset_(off) {}
 
+///@}
 private:
     template <class T> bool convert_to(T& out, std::string* why) const;
     template <class T> bool convert_from(const T& in, std::string* why);

@@ -28,14 +28,16 @@
 
 namespace pvwire {
 
+/// The layouts format_value() can print (see the file's description).
 enum class ValueFormat {
     Delta,  ///< PVXS's default: the marked fields, "path type = value"
     Tree,   ///< PVXS's -F tree: every field, nested in braces
     Pvget,  ///< pvget's form: every field, "type name value"
 };
 
+/// How format_value() prints.
 struct FormatOptions {
-    ValueFormat format = ValueFormat::Pvget;
+    ValueFormat format = ValueFormat::Pvget;  ///< the layout
     std::size_t array_limit = 0;  ///< elements printed per array, 0: all. Delta/Tree: "{8}[1, 2, ...]";
                                   ///< Pvget: "[1, 2, ...] (8 elements)"
     int indent = 0;               ///< levels of four spaces before every line

@@ -20,16 +20,20 @@
 
 namespace pvwire {
 
+/// Hands out fresh values of a type, reusing the kept ones that nobody references any more
+/// (see the file's description).
 class ValueRecycler {
 public:
-    static constexpr std::size_t default_capacity = 8;
+    static constexpr std::size_t default_capacity = 8;  ///< values kept by default
     ValueRecycler() = default;
+    /// Keeps at most `capacity` values.
     explicit ValueRecycler(std::size_t capacity) : capacity_(capacity) {}
 
     /// A value of `type`, every field zero / empty and no marks, as Value(type) makes.
     Value make(const TypePtr& type);
     /// Forgets the kept values (the ones still used elsewhere live on there).
     void clear() noexcept;
+    /// Number of values kept now.
     std::size_t kept() const noexcept { return kept_.size(); }
 
 private:

@@ -28,27 +28,31 @@
 
 namespace pvwire::server {
 
+/// Counters of a Server since it started (Server::stats()).
 struct ServerStats {
-    std::uint64_t connections_accepted = 0;
-    std::uint64_t connections_open = 0;
+    std::uint64_t connections_accepted = 0; ///< client connections accepted, on every listener
+    std::uint64_t connections_open = 0;     ///< client connections open now
     std::uint64_t connections_dropped = 0;  ///< closed by us for a protocol error, limit or timeout
     std::uint64_t searches = 0;             ///< SEARCH messages received (UDP and TCP)
-    std::uint64_t search_replies = 0;
-    std::uint64_t searches_forwarded = 0;
-    std::uint64_t beacons = 0;
-    std::uint64_t echoes = 0;
+    std::uint64_t search_replies = 0;       ///< SEARCH_RESPONSE messages sent
+    std::uint64_t searches_forwarded = 0;   ///< unicast searches passed on to the other servers of the host
+    std::uint64_t beacons = 0;              ///< beacons sent
+    std::uint64_t echoes = 0;               ///< ECHO requests answered
     /// Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
     /// operations answered with an error status.
     std::uint64_t connections_refused = 0;
-    std::uint64_t channels_refused = 0;
-    std::uint64_t operations_refused = 0;
+    std::uint64_t channels_refused = 0;     ///< channels refused at a limit
+    std::uint64_t operations_refused = 0;   ///< operations refused at a limit
 };
 
+/// A pvAccess server (see the file's description for transports, threading and lifetime).
 class Server {
 public:
     /// Does this server serve `name`? Called from the server's threads; must not block.
     using Claim = std::function<bool(std::string_view name)>;
 
+    /// Runs on `threads` threads of its own; `config` defaults to the EPICS_PVAS_* / EPICS_PVA_*
+    /// environment. Nothing is bound before start().
     explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 1);
     /// Runs on the caller's executor instead of owning threads (the caller runs it).
     Server(net::ServerConfig config, net::asio::any_io_executor executor);
@@ -58,6 +62,7 @@ public:
 
     /// Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
     void start();
+    /// Closes every socket and connection and waits for the threads; the destructor calls it.
     void stop();
 
     /// Accepts connections from `listener` too (before or after start(); stopped by stop()).
@@ -70,6 +75,7 @@ public:
 
     /// Serves `pv` as `name` (through the server's own StaticSource).
     void add_pv(std::string name, std::shared_ptr<PVHandler> pv);
+    /// Stops serving `name`: the server's own PV of that name goes, and its open channels close.
     void remove_pv(std::string_view name);
     /// Adds a source; sources are asked in increasing `order`, then the server's own PVs.
     void add_source(std::shared_ptr<Source> source, int order = 0);
@@ -77,16 +83,22 @@ public:
     /// Names answered in searches without serving a channel (for discovery-only servers such
     /// as the echo example), in addition to what `set_claim` claims.
     void add_name(std::string name);
+    /// Stops answering searches for `name` (added with add_name()).
     void remove_name(std::string_view name);
+    /// Answers searches for every name `claim` accepts (replaces the previous one).
     void set_claim(Claim claim);
 
     /// The configuration in effect, with the ports actually bound.
     net::ServerConfig config() const;
+    /// The TCP port bound (0 before start()).
     std::uint16_t tcp_port() const;
+    /// The UDP port bound for searches (0 before start()).
     std::uint16_t udp_port() const;
     /// The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
     std::uint16_t http_port() const;
+    /// This server's GUID, sent in beacons and search replies.
     const wire::Guid& guid() const;
+    /// Counters since the server started.
     ServerStats stats() const;
     /// A client configuration that finds this server (for isolated tests and examples).
     net::ClientConfig client_config() const { return config().client_config(); }

@@ -18,22 +18,30 @@
 
 namespace pvwire::server {
 
+/// A PVHandler that holds its value in a Store and shares every change with every subscriber
+/// (see the file's description; make one with create()).
 class SharedPV : public PVHandler, public std::enable_shared_from_this<SharedPV> {
 public:
     /// Handles a client's put: may change `value` (what will be written; marked fields only),
     /// and must call done(status) once: a success status writes, an error rejects (the client
     /// gets the message).
     using PutHandler = std::function<void(Value& value, const Peer& peer, Done done)>;
+    /// Handles a client's RPC: must call done(status, result) once.
     using RpcHandler = std::function<void(Value argument, const Peer& peer, ResultDone done)>;
 
     /// A PV named `name` in `store` (created there with `initial` unless it already exists).
     static std::shared_ptr<SharedPV> create(std::string name, const Value& initial,
                                             std::shared_ptr<store::Store> store = nullptr);
 
+    /// The PV's name.
     const std::string& name() const noexcept { return name_; }
+    /// Read-only: puts from clients fail with an error status (post() still writes).
     void set_read_only(bool ro) noexcept { read_only_.store(ro, std::memory_order_relaxed); }
+    /// Whether puts from clients are refused.
     bool read_only() const noexcept { return read_only_.load(std::memory_order_relaxed); }
+    /// Sets the put handler (without one, puts are written as they come).
     void on_put(PutHandler handler);
+    /// Sets the RPC handler (without one, RPCs are refused as PVHandler::rpc() does).
     void on_rpc(RpcHandler handler);
 
     /// Writes the marked fields of `value` from the server side (no handler) and notifies
@@ -55,6 +63,7 @@ private:
     };
 
 public:
+    /// For create() only (the key is private).
     explicit SharedPV(Key) {}
 
 private:

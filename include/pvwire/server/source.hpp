@@ -24,7 +24,7 @@ namespace pvwire::server {
 /// Who is asking.
 struct Peer {
     std::string address;                  ///< "127.0.0.1:40222"
-    protocol::PeerCredentials credentials;
+    protocol::PeerCredentials credentials;  ///< who the client says it is (auth method, user, host)
 };
 
 /// One subscriber's update queue, for PVs that make updates on demand (see PVHandler::feeder).
@@ -39,10 +39,16 @@ public:
     virtual std::size_t room() const = 0;
 };
 
+/// One PV as the server sees it: its type and value, puts, subscriptions, RPC and PROCESS.
+/// Its member functions are called on the connection's threads and must not block (call the
+/// `done` callbacks later if needed).
 class PVHandler {
 public:
+    /// Completes a put or process: call it once with the outcome.
     using Done = std::function<void(wire::Status)>;
+    /// Completes an RPC: call it once with the outcome and the result (null for none).
     using ResultDone = std::function<void(wire::Status, Value)>;
+    /// Receives the updates of subscribe().
     using Listener = std::function<void(const Value& update)>;
 
     virtual ~PVHandler() = default;
@@ -63,6 +69,7 @@ public:
     /// flow-control acknowledgements, a drained socket), and the function fills the queue with
     /// feed.try_post() until that returns false. It must not block. The default: none.
     using Feeder = std::function<void(MonitorFeed& feed)>;
+    /// The feeder for `peer`'s subscription, or none for subscribe() (see Feeder).
     virtual Feeder feeder(const Peer& peer);
     /// RPC with `argument`; the default refuses with an error status.
     virtual void rpc(Value argument, const Peer& peer, ResultDone done);
@@ -70,6 +77,8 @@ public:
     virtual void process(const Peer& peer, Done done);
 };
 
+/// Decides which names a server serves and makes the PV behind each new channel (see
+/// Server::add_source()).
 class Source {
 public:
     virtual ~Source() = default;
@@ -84,8 +93,11 @@ public:
 /// A Source serving a fixed set of named PVs, changeable at run time.
 class StaticSource : public Source {
 public:
+    /// Serves `pv` as `name` (replacing any PV of that name).
     void add(std::string name, std::shared_ptr<PVHandler> pv);
+    /// Stops serving `name`.
     void remove(std::string_view name);
+    /// The PV served as `name`, or null.
     std::shared_ptr<PVHandler> find(std::string_view name) const;
 
     bool claims(std::string_view name) override { return find(name) != nullptr; }

@@ -22,6 +22,7 @@
 
 namespace pvwire::wire::capture {
 
+/// One message record of a capture file (tests/vectors).
 struct Record {
     std::map<std::string, std::string> fields;  ///< the `key: value` lines
     std::vector<std::string> comments;          ///< `#` lines inside the record, without "# "

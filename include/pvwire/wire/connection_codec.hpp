@@ -13,8 +13,10 @@
 
 namespace pvwire::wire {
 
+/// Decodes the messages of one connection, both directions (see the file's description).
 class ConnectionCodec {
 public:
+    /// What decode() did with a frame.
     enum class Result {
         Message,   ///< `out` holds a decoded message
         Pending,   ///< a segment was stored; the message is not complete yet
@@ -24,6 +26,7 @@ public:
         Error,     ///< `diag` says why; the connection should be dropped
     };
 
+    /// A codec that enforces `limits`.
     explicit ConnectionCodec(const Limits& limits = Limits{})
         : limits_(limits), client_(limits), server_(limits), ops_(limits.max_operations) {}
 
@@ -39,7 +42,9 @@ public:
 
     /// The receive-side cache of what each peer defined (for tests and dissectors).
     TypeCache& cache_of(bool from_server) noexcept { return from_server ? server_.types : client_.types; }
+    /// The types of the open operations, by ioid (shared by both directions).
     OperationTable& operations() noexcept { return ops_; }
+    /// The limits in force.
     const Limits& limits() const noexcept { return limits_; }
 
     /// Length of the frame at the start of `stream` (header + body), or 0 when fewer than 8

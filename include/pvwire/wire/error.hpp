@@ -9,8 +9,9 @@
 
 namespace pvwire::wire {
 
+/// The codec's error codes (category(): "pvwire.wire").
 enum class errc {
-    ok = 0,
+    ok = 0,                  ///< no error
     truncated = 1,           ///< fewer bytes than the encoding needs
     bad_magic,               ///< header byte 0 is not 0xCA
     bad_version,             ///< header version 0
@@ -29,16 +30,19 @@ enum class errc {
     bad_value,               ///< a value that breaks a rule of its message (e.g. null element flag)
 };
 
+/// The error category of errc.
 const std::error_category& category() noexcept;
+/// An errc as a std::error_code.
 inline std::error_code make_error_code(errc e) noexcept { return {int(e), category()}; }
 
 /// What went wrong, where. Allocates only on failure.
 struct Diagnostic {
-    std::error_code code;
+    std::error_code code;     ///< what went wrong (empty: nothing)
     std::size_t offset = 0;   ///< byte offset from the start of the decoded span
     std::string field;        ///< what was being decoded: "GET response: status", "type of 'value'"
     std::string detail;       ///< extra text: "count 70000 exceeds 12 remaining bytes"
 
+    /// Whether a failure was recorded.
     explicit operator bool() const noexcept { return bool(code); }
     /// "truncated at byte 14 in GET response: status (need 1 byte, 0 left)"
     std::string message() const;
@@ -47,7 +51,9 @@ struct Diagnostic {
 /// Thrown by the throwing conveniences only; the codec itself returns Diagnostics.
 class DecodeError : public std::system_error {
 public:
+    /// The failure `d`; what() is d.message().
     explicit DecodeError(const Diagnostic& d) : std::system_error(d.code, d.message()), diag_(d) {}
+    /// The failure, with its offset and field.
     const Diagnostic& diagnostic() const noexcept { return diag_; }
 
 private:

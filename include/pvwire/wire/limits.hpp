@@ -8,6 +8,7 @@
 
 namespace pvwire::wire {
 
+/// Bounds on what one connection's decoder accepts (see the file's description).
 struct Limits {
     /// Largest message body accepted (after segment reassembly).
     std::size_t max_message_bytes = std::size_t(256) << 20;

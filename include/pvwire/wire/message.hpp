@@ -27,9 +27,10 @@ struct Message;
 
 /// Several operation replies in one message (pvAccessCPP client decoder only; nobody sends it).
 struct MultipleData {
-    std::vector<Message> replies;
+    std::vector<Message> replies;  ///< the replies, each a whole message
 };
 
+/// The body of a Message: one alternative per message kind.
 using Body = std::variant<Control, Beacon, ValidationRequest, ValidationResponse, Echo, Search,
                           SearchResponse, AuthNZ, AclChange, CreateChannelRequest,
                           CreateChannelResponse, DestroyChannel, ConnectionValidated, GetRequest,
@@ -39,14 +40,16 @@ using Body = std::variant<Control, Beacon, ValidationRequest, ValidationResponse
                           GetFieldResponse, RemoteMessage, MultipleData, RpcRequest, RpcResponse,
                           CancelRequest, OriginTag>;
 
+/// One pvAccess message: the header fields that matter after decoding, and the body.
 struct Message {
-    std::uint8_t version = protocol_version;
-    ByteOrder order = host_order();
-    bool from_server = false;
-    Body body;
+    std::uint8_t version = protocol_version;  ///< header version byte
+    ByteOrder order = host_order();           ///< byte order it was or will be sent in
+    bool from_server = false;                 ///< direction flag
+    Body body;                                ///< the message proper (its alternative gives the command)
 
     /// The command byte this message is sent with.
     std::uint8_t command() const noexcept;
+    /// A control message (header only).
     bool is_control() const noexcept { return std::holds_alternative<Control>(body); }
 };
 
@@ -66,9 +69,10 @@ bool decode(const Header& header, std::span<const std::byte> body, DecodeContext
 
 // Splits a datagram or buffer holding several messages (UDP) and decodes each; stops at the
 // first error.
+/// What encoding needs besides the message.
 struct EncodeContext {
     TypeRegistry* types = nullptr;         ///< ours, for this connection (null: send types in full)
-    const EncodeOptions* options = nullptr;
+    const EncodeOptions* options = nullptr;  ///< null: defaults
 };
 
 /// Appends the message (header included, segmented if the options say so).

@@ -11,6 +11,7 @@
 
 namespace pvwire::wire {
 
+/// Bytes to send: an owned byte vector plus in-place pieces (see the file's description).
 class OutBuffer {
 public:
     /// Empties the buffer but keeps its capacity, so a reused buffer does not allocate.
@@ -19,8 +20,11 @@ public:
         ext_.clear();
         ext_bytes_ = 0;
     }
+    ///@{
+    /// The owned bytes (without the external pieces).
     std::vector<std::byte>& bytes() noexcept { return bytes_; }
     const std::vector<std::byte>& bytes() const noexcept { return bytes_; }
+    ///@}
 
     /// Appends a reference to n bytes at `data`, kept alive by `keep`, at the current end.
     void add_external(const void* data, std::size_t n, std::shared_ptr<const void> keep) {
@@ -37,11 +41,14 @@ public:
             ext_bytes_ += e.size;
         }
     }
+    /// Bytes in external pieces.
     std::size_t external_bytes() const noexcept { return ext_bytes_; }
+    /// Number of external pieces.
     std::size_t external_count() const noexcept { return ext_.size(); }
 
     /// Total bytes to send.
     std::size_t size() const noexcept { return bytes_.size() + ext_bytes_; }
+    /// Nothing to send.
     bool empty() const noexcept { return size() == 0; }
 
     /// Calls f(std::span<const std::byte>) for each contiguous piece, in order.

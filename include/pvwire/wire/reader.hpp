@@ -20,25 +20,38 @@
 
 namespace pvwire::wire {
 
+/// Reads the basic encodings from a byte span, in one byte order, recording the first failure
+/// (see the file's description).
 class Reader {
 public:
+    /// Reads `data` in `order`, checking lengths against `limits` (kept by reference).
     Reader(std::span<const std::byte> data, ByteOrder order, const Limits& limits = default_limits())
         : data_(data), order_(order), limits_(&limits) {}
 
+    /// A default Limits that lives for the whole program.
     static const Limits& default_limits() noexcept {
         static const Limits l;
         return l;
     }
 
+    /// No failure recorded.
     bool ok() const noexcept { return !diag_.code; }
+    /// The first failure (empty while ok()).
     const Diagnostic& diagnostic() const noexcept { return diag_; }
+    /// Moves the failure out.
     Diagnostic take_diagnostic() noexcept { return std::move(diag_); }
 
+    /// The byte order read in.
     ByteOrder order() const noexcept { return order_; }
+    /// The limits checked against.
     const Limits& limits() const noexcept { return *limits_; }
+    /// Bytes consumed so far.
     std::size_t pos() const noexcept { return pos_; }
+    /// Bytes left.
     std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    /// The whole span.
     std::span<const std::byte> data() const noexcept { return data_; }
+    /// The next byte to read.
     const std::byte* cursor() const noexcept { return data_.data() + pos_; }
     /// The prefix of every diagnostic's field text, e.g. "GET response".
     void set_context(const char* ctx) noexcept { context_ = ctx; }
@@ -47,6 +60,7 @@ public:
 
     /// Keeps the decoded bytes alive for zero-copy array views; without it arrays are copied.
     void set_owner(std::shared_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+    /// What keeps the bytes alive (null: arrays are copied).
     const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
 
     /// Records a failure (only the first one counts).
@@ -74,20 +88,25 @@ public:
         return true;
     }
 
+    /// Skips n bytes (records `truncated` when fewer are left).
     void skip(std::size_t n, std::string_view what) {
         if (need(n, what)) pos_ += n;
     }
 
+    /// A T (integer or floating point) in the reader's byte order; T{} after a failure.
     template <class T> T read(std::string_view what) {
         if (!need(sizeof(T), what)) return T{};
         T v = endian::load<T>(data_.data() + pos_, order_);
         pos_ += sizeof(T);
         return v;
     }
+    ///@{
+    /// read() of an unsigned integer of 1, 2 or 4 bytes.
     std::uint8_t u8(std::string_view what) { return read<std::uint8_t>(what); }
     std::uint16_t u16(std::string_view what) { return read<std::uint16_t>(what); }
     std::uint32_t u32(std::string_view what) { return read<std::uint32_t>(what); }
 
+    ///@}
     /// Copies n raw bytes (never swapped).
     bool raw(void* out, std::size_t n, std::string_view what) {
         if (!need(n, what)) return false;

@@ -13,10 +13,14 @@
 
 namespace pvwire::wire {
 
+/// Joins segmented messages of one direction (see the file's description).
 class SegmentAssembler {
 public:
+    /// What push() did: a whole message is ready, a segment was stored, or the sequence is broken
+    /// (`diag` says how).
     enum class Result { Complete, Pending, Error };
 
+    /// An assembler that enforces `limits` on the joined size.
     explicit SegmentAssembler(const Limits& limits = Limits{}) : limits_(limits) {}
 
     /// Offers one framed message. On Complete, `header` has no segment bits and the size of the
@@ -50,7 +54,9 @@ public:
         }
         return Result::Error;
     }
+    /// A segmented message has begun and not ended.
     bool in_progress() const noexcept { return open_; }
+    /// Drops a message in progress.
     void reset() noexcept {
         open_ = false;
         buf_.clear();

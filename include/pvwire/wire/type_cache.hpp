@@ -33,7 +33,9 @@ public:
         map_.emplace(key, type);
         return true;
     }
+    /// Number of keys defined.
     std::size_t size() const noexcept { return map_.size(); }
+    /// Forgets every definition.
     void clear() noexcept {
         map_.clear();
         fields_ = 0;
@@ -49,6 +51,7 @@ private:
 /// used up, further types are simply sent in full.
 class TypeRegistry {
 public:
+    /// The key of a type structurally equal to `t`, if one was defined.
     std::optional<std::uint16_t> find(const TypePtr& t) const {
         auto it = keys_.find(t);
         if (it == keys_.end()) return std::nullopt;
@@ -61,7 +64,9 @@ public:
         keys_.emplace(t, k);
         return k;
     }
+    /// Number of types defined.
     std::size_t size() const noexcept { return keys_.size(); }
+    /// Forgets every definition; keys start again at 1.
     void clear() {
         keys_.clear();
         next_ = 1;

@@ -15,7 +15,8 @@ namespace pvwire::wire {
 /// One step of a decoded type description, for dissectors and tests: where each field's type
 /// byte was, and where cache keys were defined or referenced.
 struct TypeTraceEvent {
-    enum class Kind : std::uint8_t { Field, Define, Reference } kind;
+    /// A field's type byte, a cache definition (0xFD) or a cache reference (0xFE).
+    enum class Kind : std::uint8_t { Field, Define, Reference } kind;  ///< this step's kind
     std::size_t offset;       ///< byte offset of the type code (or 0xFD/0xFE byte)
     int depth;                ///< nesting depth (0 = the described type itself)
     std::uint16_t key = 0;    ///< Define/Reference
@@ -23,6 +24,7 @@ struct TypeTraceEvent {
     TypePtr type;             ///< Field: the decoded type of this node; Reference: the cached type
     bool element = false;     ///< Field: the element description of a structure/union array
 };
+/// The steps of one or more type descriptions, in wire order.
 using TypeTrace = std::vector<TypeTraceEvent>;
 
 /// Decodes a FieldDesc. Returns null for the null type (0xFF) and also on failure (check

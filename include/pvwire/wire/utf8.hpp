@@ -9,6 +9,7 @@
 
 namespace pvwire::wire {
 
+/// Whether `s` is well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 constexpr bool valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {

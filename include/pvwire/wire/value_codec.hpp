@@ -21,6 +21,7 @@ bool decode_value(Reader& r, Value& v, TypeCache* cache);
 /// Decodes "BitSet + fields" into `changed` and `v`; the decoded fields are also marked in v.
 bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache* cache);
 
+/// Writes the full value of `v`'s field. `registry` serves variant (any) type descriptions.
 void encode_value(Writer& w, const Value& v, TypeRegistry* registry);
 /// Writes `changed`, then each selected field in offset order (a structure bit covers its
 /// whole subtree).
@@ -28,6 +29,7 @@ void encode_partial(Writer& w, const Value& v, const BitSet& changed, TypeRegist
 
 /// A FieldDesc followed by its full value (pvRequest, RPC argument and result, auth data).
 bool decode_typed_value(Reader& r, Value& out, TypeCache* cache, TypeTrace* trace = nullptr);
+/// Writes `v`'s FieldDesc followed by its full value (a null `v` as the null type).
 void encode_typed_value(Writer& w, const Value& v, TypeRegistry* registry);
 
 }  // namespace pvwire::wire

@@ -16,37 +16,49 @@
 
 namespace pvwire::wire {
 
+/// How a Writer encodes large numeric arrays.
 struct EncodeOptions {
     /// Numeric arrays in host byte order at least this large are referenced, not copied.
     std::size_t zero_copy_threshold = 16384;
     /// Send such arrays as a middle segment of their own (what pvAccessCPP does at 64 KiB).
     bool segment_large_arrays = false;
-    std::size_t segment_threshold = 65536;
+    std::size_t segment_threshold = 65536;  ///< with segment_large_arrays: array bytes from which that applies
 };
 
+/// Appends encodings to an OutBuffer in one byte order (see the file's description).
 class Writer {
 public:
+    /// Writes into `out` in `order`; `out` and `opts` are kept by reference.
     Writer(OutBuffer& out, ByteOrder order, const EncodeOptions& opts = default_options()) noexcept
         : out_(&out), order_(order), opts_(&opts) {}
 
+    /// Default EncodeOptions that live for the whole program.
     static const EncodeOptions& default_options() noexcept {
         static const EncodeOptions o;
         return o;
     }
 
+    /// The byte order written in.
     ByteOrder order() const noexcept { return order_; }
+    /// The buffer written to.
     OutBuffer& buffer() noexcept { return *out_; }
+    /// The options in force.
     const EncodeOptions& options() const noexcept { return *opts_; }
 
+    /// Appends a T (integer or floating point) in the writer's byte order.
     template <class T> void put(T v) {
         auto& b = out_->bytes();
         const auto at = b.size();
         b.resize(at + sizeof(T));
         endian::store<T>(b.data() + at, v, order_);
     }
+    ///@{
+    /// Appends an unsigned integer of 1, 2 or 4 bytes.
     void u8(std::uint8_t v) { out_->bytes().push_back(std::byte(v)); }
     void u16(std::uint16_t v) { put(v); }
     void u32(std::uint32_t v) { put(v); }
+    ///@}
+    /// Appends n bytes as they are (never swapped).
     void raw(const void* p, std::size_t n) {
         auto& b = out_->bytes();
         const auto* s = static_cast<const std::byte*>(p);
@@ -61,7 +73,9 @@ public:
             u32(std::uint32_t(n));
         }
     }
+    /// The null Size (0xFF).
     void null_size() { u8(0xFF); }
+    /// string (§2.2): Size, then the bytes.
     void string(std::string_view s) {
         size(s.size());
         raw(s.data(), s.size());
@@ -81,9 +95,11 @@ public:
     // -- message framing ----------------------------------------------------------------
     /// flags: direction (0x40) and control (0x01) bits; the byte-order bit is added here.
     void begin_message(std::uint8_t command, std::uint8_t flags, std::uint8_t version = 2);
+    /// Closes the message begun last: patches its header's size (and segment bits).
     void end_message();
     /// A control message: header only, `data` in the size field.
     void control(std::uint8_t command, std::uint32_t data, std::uint8_t flags, std::uint8_t version = 2);
+    /// Between begin_message() and end_message().
     bool in_message() const noexcept { return in_msg_; }
 
 private:
