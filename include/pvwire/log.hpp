@@ -1,10 +1,12 @@
 /// @file
 /// Logging: named loggers with levels, formatted with fmt, written to a replaceable sink.
 ///
+/// @code{.unparsed}
 ///   pvwire.server        connections accepted and closed (with the reason), limits hit
 ///   pvwire.server.search searches answered and refused
 ///   pvwire.client        links opened, validated and lost
 ///   pvwire.net           transports and listeners
+/// @endcode
 ///
 /// Levels come from PVWIRE_LOG the first time a logger is used, as PVXS users set PVXS_LOG:
 /// a comma-separated list of NAME=LEVEL where NAME may end in '*' ("pvwire.server.*=DEBUG",

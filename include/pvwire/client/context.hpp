@@ -191,7 +191,9 @@ public:
     /// Each completes once with void(std::error_code, Result), through any Asio completion
     /// token: a callback (run on the context's strand), asio::use_future (a future of
     /// std::tuple<std::error_code, Result>), or asio::use_awaitable:
+    /// @code
     ///     auto [ec, result] = co_await ctx.async_get(name, options, asio::use_awaitable);
+    /// @endcode
     /// With g++ 12, pass named variables, not temporaries, to async_* inside a coroutine:
     /// that compiler mishandles temporaries that live across a co_await.
     /// Channels are found by search and cached by name; a repeated get or put on a connected

@@ -37,8 +37,10 @@ TypePtr enum_t();
 
 /// The PVXS display structure (no id) for a value of code `value` (scalar or array; the element
 /// code is used). Integer/float values:
+/// @code{.unparsed}
 ///   { V limitLow; V limitHigh; string description; string units }
 ///   plus, when `with_form`: { int precision; enum_t form }
+/// @endcode
 /// Other values (bool, string), as PVXS: { string description; string units } (no limits,
 /// no form).
 TypePtr display_t(TypeCode value, bool with_form = false);
@@ -127,6 +129,7 @@ private:
 };
 
 /// structure "epics:nt/NTNDArray:1.0" (areaDetector images), exactly as protocol.md §9.2:
+/// @code{.unparsed}
 ///   union value { boolean[] booleanValue; byte[] byteValue; short[] shortValue; int[] intValue;
 ///                 long[] longValue; ubyte[] ubyteValue; ushort[] ushortValue; uint[] uintValue;
 ///                 ulong[] ulongValue; float[] floatValue; double[] doubleValue }
@@ -137,6 +140,7 @@ private:
 ///                                         boolean reverse }
 ///   structure "epics:nt/NTAttribute:1.0"[] attribute { string name; any value; string[] tags;
 ///       string descriptor; alarm_t alarm; time_t timeStamp; int sourceType; string source }
+/// @endcode
 struct NTNDArray {
     /// The NTNDArray structure type.
     TypePtr type() const;

@@ -5,6 +5,7 @@
 /// the default, and `-F tree`), so that scripts written against them carry over. Pvget is the
 /// form of pvAccessCPP's pvget and of Value::to_string(): the whole value, one field per line.
 ///
+/// @code{.unparsed}
 ///   Delta   struct "epics:nt/NTScalar:1.0"        (only when the whole value is marked)
 ///           value double = 2.5                   (every marked field, dotted path first)
 ///           alarm.severity int32_t = 0
@@ -17,6 +18,7 @@
 ///           }
 ///   Pvget   structure epics:nt/NTScalar:1.0
 ///               double value 2.5
+/// @endcode
 ///
 /// Threading: plain functions of the value; the value must not change meanwhile.
 #pragma once

@@ -2,9 +2,11 @@
 /// The msgpack codec: pvData types and values as self-describing MessagePack documents, for
 /// storage (Redis) and web views. The schema is specified in docs/msgpack.md; in short:
 ///
+/// @code{.unparsed}
 ///   type            integer type code (simple types) or map {"c","id","m","e","b"}
 ///   value document  [type, value]            ([] for a null Value)
 ///   partial         [[offset, ...], value-of-each-selected-field, ...]   (no type)
+/// @endcode
 ///
 /// Values are natural msgpack: booleans, integers, float32/float64, str, numeric arrays as
 /// `bin` of little-endian packed elements, string arrays as arrays of str, structures as

@@ -4,8 +4,10 @@
 /// Address lists (EPICS_PVA_ADDR_LIST, EPICS_PVAS_BEACON_ADDR_LIST, EPICS_PVA_NAME_SERVERS, ...)
 /// hold entries separated by white space or commas. One entry is
 ///
+/// @code{.unparsed}
 ///     host[:port][,ttl][@iface]        host = IPv4 dotted quad or host name
 ///     [ipv6][:port][,ttl][@iface]      bare IPv6 (two or more ':') is accepted without a port
+/// @endcode
 ///
 /// The ",ttl" and "@iface" suffixes are PVXS's multicast options; they are parsed and kept in
 /// HostPort, but pvwire does not act on them yet. A comma is a separator unless what follows

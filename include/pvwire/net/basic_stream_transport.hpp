@@ -6,6 +6,7 @@
 /// (detail::FramedStream).
 ///
 /// What differs between streams is in stream_traits<Stream>:
+/// @code{.unparsed}
 ///   executor_type, make_executor(stream)  where the transport runs: a strand of the stream's
 ///                                   executor
 ///   configure(stream, limits)      socket options once connected (TCP_NODELAY, SO_SNDBUF,
@@ -16,6 +17,7 @@
 ///   expect(stream, more, state)    the frame being read still needs `more` bytes (TCP only:
 ///                                   SO_RCVLOWAT, so a large frame costs a few wake-ups)
 ///   shutdown(stream)               cancels pending operations and closes
+/// @endcode
 /// Specialise it (or pass a Traits class) for a stream that needs something else.
 ///
 /// Threading: the transport runs on a strand of the stream's executor; handlers are called

@@ -5,6 +5,7 @@
 /// (like a socket buffer), a writer waits while it is full, a reader while it is empty.
 ///
 /// Fault injection applies to the end it is called on:
+/// @code{.unparsed}
 ///   fail_write_after(n)  the n-th write started from now fails (1 = the next one): the end
 ///                        closes with the error, its peer then sees the connection closed;
 ///   fail_read_after(n)   the same for reads;
@@ -13,6 +14,7 @@
 ///   stop_reading()       this end stops consuming: its peer's writes stall and the peer's
 ///                        pending output grows until max_pending_output closes it;
 ///   writes()             gather writes started so far (each carries a whole batch).
+/// @endcode
 ///
 /// Threading: each end runs on its own strand of the executor given to make_pair(); all
 /// member functions may be called from any thread.

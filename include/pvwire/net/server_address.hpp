@@ -1,11 +1,13 @@
 /// @file
 /// ServerAddress: where a client connects directly, and which protocol it speaks there, written
 /// as a URL-like text (docs/transports.md has the table):
+/// @code{.unparsed}
 ///   host, host:port, [v6]:port, pva://host:port, pva+tcp://...   pvAccess over TCP
 ///   pva+unix:///run/pv.sock                                       pvAccess over a UNIX socket
 ///   pva+ws://host:port/pva                                        pvAccess over WebSockets
 ///   pva+tls://host:port                                           pvAccess over TLS
 ///   msgpack+tcp://host:port, msgpack+ws://host:port/msgpack       the msgpack protocol
+/// @endcode
 /// Any other "<protocol>+<transport>://" names a transport a user registered a connector for.
 #pragma once
 

@@ -3,6 +3,7 @@
 ///
 /// A pvRequest is an ordinary structure sent with every operation INIT:
 ///
+/// @code{.unparsed}
 ///     structure
 ///         structure field            which fields the client wants (empty = all)
 ///             structure value
@@ -12,6 +13,7 @@
 ///             structure _options
 ///                 string pipeline "true"
 ///                 string queueSize "4"
+/// @endcode
 ///
 /// Nothing here throws: errors come back through the `error` / `warnings` out-parameters.
 #pragma once
@@ -34,6 +36,7 @@ namespace pvwire::protocol {
 /// Parses the request text that pvxget -r / pvget -r accept and builds the structure exactly as
 /// the PVXS client does, so a PVXS-syntax request gives the bytes a PVXS client sends:
 ///
+/// @code{.unparsed}
 ///   ""  (or only blanks)               { field {} }                       (PVXS; pvDataCPP: {})
 ///   "field(value,alarm)"               { field { value {} alarm {} } }
 ///   "value,alarm"  /  "value alarm"    the same (a bare list means field(...))
@@ -46,6 +49,7 @@ namespace pvwire::protocol {
 ///   "putField(value)getField(value,alarm)"
 ///                                      { getField { value {} alarm {} } putField { value {} } }
 ///                                      (pvDataCPP layout: PUT_GET requests)
+/// @endcode
 ///
 /// Layout rules (PVXS clientreq.cpp, pvDataCPP createRequest.cpp for the PVXS-less parts):
 ///  * top-level members in the order field, getField, putField, record. `field` is always

@@ -3,6 +3,7 @@
 /// pvAccess messages with their metadata, as written by the capture tooling and read by the
 /// tests and by `pvwire decode`.
 ///
+/// @code{.unparsed}
 ///   # comment lines (a file's header comments, before the first record, belong to no record)
 ///   [message]
 ///   key: value
@@ -10,6 +11,7 @@
 ///   # comment lines inside the record
 ///   hex:
 ///   ca 02 c0 00 ...          (space-separated byte pairs, up to a blank line)
+/// @endcode
 #pragma once
 
 #include <cstddef>
