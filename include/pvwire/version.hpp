@@ -1,8 +1,9 @@
 #pragma once
 
-// Library version. The numbers come from the CMake project version through the generated
-// header pvwire/detail/config.hpp (build tree: <build>/generated/include, installed next to
-// this header).
+/// @file
+/// Library version. The numbers come from the CMake project version through the generated
+/// header pvwire/detail/config.hpp (build tree: `<build>/generated/include`, installed next to
+/// this header).
 
 #include <pvwire/detail/config.hpp>
 

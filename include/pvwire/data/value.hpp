@@ -1,12 +1,13 @@
-// Value: a pvData value of any type, a tree of fields over one TypeDesc.
-//
-// A Value is a handle: copying it (or taking a field with operator[]) refers to the same
-// storage, as in PVXS. clone() makes an independent deep copy (array payloads stay shared,
-// since arrays are immutable). Each top-level value keeps one "changed" mark per field
-// offset; the marks of a structure are exactly the BitSet a partial value carries on the wire.
-//
-// Thread safety: a Value may be read from several threads at once; writes need exclusive
-// access to the whole tree (all handles to it).
+/// @file
+/// Value: a pvData value of any type, a tree of fields over one TypeDesc.
+///
+/// A Value is a handle: copying it (or taking a field with operator[]) refers to the same
+/// storage, as in PVXS. clone() makes an independent deep copy (array payloads stay shared,
+/// since arrays are immutable). Each top-level value keeps one "changed" mark per field
+/// offset; the marks of a structure are exactly the BitSet a partial value carries on the wire.
+///
+/// Thread safety: a Value may be read from several threads at once; writes need exclusive
+/// access to the whole tree (all handles to it).
 #pragma once
 
 #include <pvwire/data/bitset.hpp>
@@ -28,11 +29,11 @@
 
 namespace pvwire {
 
-// Appends `s` in double quotes, with quotes and backslashes escaped and control characters as
-// \xNN: the form strings take in Value::to_string() and the tools.
+/// Appends `s` in double quotes, with quotes and backslashes escaped and control characters as
+/// `\xNN`: the form strings take in Value::to_string() and the tools.
 void append_quoted(std::string& out, std::string_view s);
 
-// Field access or conversion that cannot be done; what() names the field and the types.
+/// Field access or conversion that cannot be done; what() names the field and the types.
 class ValueError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -41,7 +42,7 @@ public:
 class Value;
 
 namespace detail {
-// Numeric scalar storage: signed integers sign-extended in i, unsigned in u, floats in d.
+/// Numeric scalar storage: signed integers sign-extended in i, unsigned in u, floats in d.
 struct Number {
     union {
         std::int64_t i;
@@ -50,7 +51,7 @@ struct Number {
     };
     Number() : u(0) {}
 
-    // The member that holds a T (one of the numeric element types of type_code::visit_scalar_type).
+    /// The member that holds a T (one of the numeric element types of type_code::visit_scalar_type).
     template <class T> T get() const noexcept {
         if constexpr (std::is_same_v<T, bool>) return u != 0;
         else if constexpr (std::is_floating_point_v<T>) return T(d);
@@ -68,56 +69,65 @@ struct UnionSlot;
 struct ValueStore;
 }  // namespace detail
 
+/// A pvData value of any type: a handle to a tree of fields over one TypeDesc, or null (see
+/// the file's description for sharing, marks and thread safety).
 class Value {
 public:
     Value() = default;
-    // A new value of `type`, every field zero / empty, no marks.
+    /// A new value of `type`, every field zero / empty, no marks.
     explicit Value(TypePtr type);
 
+    /// Whether this handle refers to a value (a default-constructed Value is null).
     bool valid() const noexcept { return store_ != nullptr; }
+    /// Same as valid().
     explicit operator bool() const noexcept { return valid(); }
 
-    // The type of this field; throws on a null Value.
+    /// The type of this field; throws on a null Value.
     const TypeDesc& type() const;
-    // The type as a shared pointer (shares ownership with the whole tree's type).
+    /// The type as a shared pointer (shares ownership with the whole tree's type).
     TypePtr type_ptr() const;
+    /// The type code of this field.
     TypeCode code() const { return type().code(); }
-    // Offset of this field within its top-level value.
+    /// Offset of this field within its top-level value.
     std::uint32_t offset() const noexcept { return offset_; }
-    // The top-level value this field belongs to.
+    /// The top-level value this field belongs to.
     Value root() const;
 
     // -- navigation -------------------------------------------------------------------
-    // Field by member name or dotted path ("alarm.severity"); throws ValueError if absent.
+    /// Field by member name or dotted path ("alarm.severity"); throws ValueError if absent.
     Value operator[](std::string_view path) const;
-    // Same, but a null Value when absent.
+    /// Same, but a null Value when absent.
     Value field(std::string_view path) const noexcept;
-    // Member i of a structure.
+    /// Member i of a structure.
     Value member(std::size_t i) const;
+    /// Number of members of a structure (or union).
     std::size_t member_count() const { return type().member_count(); }
+    /// Name of member i.
     std::string_view member_name(std::size_t i) const { return type().member_name(i); }
 
     // -- scalars ----------------------------------------------------------------------
-    // Reads with conversion (numbers <-> numbers with range check, numbers <-> strings,
-    // bool <-> numbers, enum-like structures by index); throws ValueError when impossible.
+    /// Reads with conversion (numbers <-> numbers with range check, numbers <-> strings,
+    /// bool <-> numbers, enum-like structures by index); throws ValueError when impossible.
     template <class T> T as() const {
         T out{};
         std::string why;
         if (!convert_to(out, &why)) throw ValueError(why);
         return out;
     }
+    /// Same as as(), but nullopt when the conversion is impossible.
     template <class T> std::optional<T> try_as() const {
         T out{};
         if (!convert_to(out, nullptr)) return std::nullopt;
         return out;
     }
-    // Writes with conversion and marks the field changed; throws ValueError when impossible.
+    /// Writes with conversion and marks the field changed; throws ValueError when impossible.
     template <class T> void set(const T& v) {
         std::string why;
         if (!convert_from(v, &why)) throw ValueError(why);
     }
+    /// Same as set(), but false when the conversion is impossible.
     template <class T> bool try_set(const T& v) { return convert_from(v, nullptr); }
-    // `v["value"] = 4.5` is set(); assigning a Value re-points the handle instead.
+    /// `v["value"] = 4.5` is set(); assigning a Value re-points the handle instead.
     template <class T, std::enable_if_t<!std::is_same_v<std::decay_t<T>, Value>, int> = 0>
     Value& operator=(const T& v) {
         set(v);
@@ -125,67 +135,76 @@ public:
     }
 
     // -- arrays -----------------------------------------------------------------------
-    // The array payload (shared, never copied). Throws if this is not an array field.
+    /// The array payload (shared, never copied). Throws if this is not an array field.
     SharedArray array() const;
-    // Replaces the payload; element types must match the field (no implicit conversion,
-    // use set(std::vector<T>) for that). Marks changed.
+    /// Replaces the payload; element types must match the field (no implicit conversion,
+    /// use set(std::vector<T>) for that). Marks changed.
     void set_array(SharedArray a);
+    /// Number of elements of the array payload.
     std::size_t array_size() const { return array().size(); }
 
     // -- unions and variants ------------------------------------------------------------
-    // Union: index of the selected member, or -1.
+    /// Union: index of the selected member, or -1.
     int selected() const;
-    // Union: the selected member's name ("" if none).
+    /// Union: the selected member's name ("" if none).
     std::string_view selected_name() const;
-    // Union/any: the contained value (null if none).
+    /// Union/any: the contained value (null if none).
     Value contained() const;
-    // Union: select a member (by name or index) and return it; marks changed. A member that
-    // was not selected before starts as a fresh zero value; re-selecting keeps its content.
+    ///@{
+    /// Union: select a member (by name or index) and return it; marks changed. A member that
+    /// was not selected before starts as a fresh zero value; re-selecting keeps its content.
     Value select(std::string_view member);
     Value select(std::size_t index);
-    // Union: clear the selection. Any: empty it. Marks changed.
+    ///@}
+    /// Union: clear the selection. Any: empty it. Marks changed.
     void clear_selection();
-    // Any: hold `v` (shared, not copied). Union: v must have the type of one member, which
-    // gets selected. Marks changed.
+    /// Any: hold `v` (shared, not copied). Union: v must have the type of one member, which
+    /// gets selected. Marks changed.
     void set_contained(Value v);
 
     // -- changed marks ----------------------------------------------------------------
+    /// Whether this field itself is marked.
     bool is_marked() const;
-    // Marks this field (and nothing else).
+    /// Marks this field (and nothing else).
     void mark(bool on = true);
-    // Clears the marks of this field and everything below it.
+    /// Clears the marks of this field and everything below it.
     void unmark();
-    // Marks every field of this subtree.
+    /// Marks every field of this subtree.
     void mark_all();
-    // The marks of the whole top-level value, as field offsets.
+    ///@{
+    /// The marks of the whole top-level value, as field offsets.
     const BitSet& marks() const;
     BitSet& marks();
-    // Is this field, any field below it, or any structure above it marked?
+    ///@}
+    /// Is this field, any field below it, or any structure above it marked?
     bool is_changed() const;
 
     // -- whole-value operations ---------------------------------------------------------
-    // An independent deep copy of this field as a new top-level value (marks copied). Array
-    // payloads, including the element Values of structure/union/any arrays, are shared: arrays
-    // are immutable by convention (replace them with set_array(), never modify elements).
+    /// An independent deep copy of this field as a new top-level value (marks copied). Array
+    /// payloads, including the element Values of structure/union/any arrays, are shared: arrays
+    /// are immutable by convention (replace them with set_array(), never modify elements).
     Value clone() const;
-    // Copies content from `other` into this value, field by field matched by name for
-    // structures (fields absent from either side are skipped), converting scalars; marks
-    // every field it writes. Throws ValueError on an impossible conversion.
+    /// Copies content from `other` into this value, field by field matched by name for
+    /// structures (fields absent from either side are skipped), converting scalars; marks
+    /// every field it writes. Throws ValueError on an impossible conversion.
     void assign(const Value& other);
-    // Same type and same content (marks are not compared).
+    /// Same type and same content (marks are not compared).
     bool equals(const Value& other) const;
+    /// Same as a.equals(b).
     friend bool operator==(const Value& a, const Value& b) { return a.equals(b); }
 
-    // A readable multi-line text form:  `double value 3.25` per line, indented.
+    /// A readable multi-line text form:  `double value 3.25` per line, indented.
     std::string to_string() const;
 
     // -- for codecs -----------------------------------------------------------------------
-    // Direct slot access, used by the wire and msgpack codecs.
+    ///@{
+    /// Direct slot access, used by the wire and msgpack codecs.
     detail::ValueStore* store() const noexcept { return store_.get(); }
     const std::shared_ptr<detail::ValueStore>& store_ptr() const noexcept { return store_; }
     Value(std::shared_ptr<detail::ValueStore> s, std::uint32_t off) noexcept
         : store_(std::move(s)), offset_(off) {}
 
+///@}
 private:
     template <class T> bool convert_to(T& out, std::string* why) const;
     template <class T> bool convert_from(const T& in, std::string* why);
@@ -197,32 +216,32 @@ private:
 namespace detail {
 
 struct UnionSlot {
-    std::int32_t selector = -1;  // union: member index or -1; any: unused
-    Value member;                // the contained value (null = none)
+    std::int32_t selector = -1;  ///< union: member index or -1; any: unused
+    Value member;                ///< the contained value (null = none)
 };
 
 using Slot = std::variant<std::monostate, Number, std::string, SharedArray, UnionSlot>;
 
 struct ValueStore {
-    TypePtr type;              // the top-level type
-    std::vector<Slot> slots;   // one per field offset
-    BitSet marks;              // changed marks by offset
+    TypePtr type;              ///< the top-level type
+    std::vector<Slot> slots;   ///< one per field offset
+    BitSet marks;              ///< changed marks by offset
 
     explicit ValueStore(TypePtr t);
-    // Back to the state of a new store of the same type (every field zero / empty, no
-    // marks), keeping the storage: string capacity, the slot vector. Drops array payloads
-    // and union members.
+    /// Back to the state of a new store of the same type (every field zero / empty, no
+    /// marks), keeping the storage: string capacity, the slot vector. Drops array payloads
+    /// and union members.
     void reset() noexcept;
-    // Completes a partial update: copies from `prev` (a store of the same type) every field
-    // that `changed` does not cover (a structure bit covers its subtree), as assign() would,
-    // without touching the marks.
+    /// Completes a partial update: copies from `prev` (a store of the same type) every field
+    /// that `changed` does not cover (a structure bit covers its subtree), as assign() would,
+    /// without touching the marks.
     void fill_unchanged(const ValueStore& prev, const BitSet& changed);
     const TypeDesc& type_at(std::uint32_t off) const {
         return off == 0 ? *type : *type->flat()[off].type;
     }
 };
 
-// Conversions between the storage kinds and C++ types; defined in impl/value.ipp.
+/// Conversions between the storage kinds and C++ types; defined in impl/value.ipp.
 bool number_to(const TypeDesc& t, const Number& n, std::int64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, std::uint64_t& out, std::string* why);
 bool number_to(const TypeDesc& t, const Number& n, double& out, std::string* why);
@@ -232,13 +251,13 @@ bool number_from(const TypeDesc& t, Number& n, std::uint64_t v, std::string* why
 bool number_from(const TypeDesc& t, Number& n, double v, std::string* why);
 bool number_from_string(const TypeDesc& t, Number& n, std::string_view s, std::string* why);
 bool parse_number(std::string_view s, double& out);
-// Shortest text that reads back to the same double.
+/// Shortest text that reads back to the same double.
 std::string format_double(double d);
 std::string describe_field(const Value& v);
 void fail_conversion(std::string* why, const Value& v, std::string_view to);
-// Appends " in field '...' (type)" to *why (if given); returns false.
+/// Appends " in field '...' (type)" to *why (if given); returns false.
 bool add_field(std::string* why, const Value& v);
-// Converts a payload to the element code `to`, or fails.
+/// Converts a payload to the element code `to`, or fails.
 bool convert_array(const SharedArray& in, TypeCode to, SharedArray& out, std::string* why);
 
 template <class T> constexpr bool is_int_v =

@@ -1,18 +1,21 @@
-// Address-list entries and the conversions between Asio addresses and the 16-byte wire form.
-//
-// Address lists (EPICS_PVA_ADDR_LIST, EPICS_PVAS_BEACON_ADDR_LIST, EPICS_PVA_NAME_SERVERS, ...)
-// hold entries separated by white space or commas. One entry is
-//
-//     host[:port][,ttl][@iface]        host = IPv4 dotted quad or host name
-//     [ipv6][:port][,ttl][@iface]      bare IPv6 (two or more ':') is accepted without a port
-//
-// The ",ttl" and "@iface" suffixes are PVXS's multicast options; they are parsed and kept in
-// HostPort, but pvwire does not act on them yet. A comma is a separator unless what follows
-// it is a plain number (then it is the TTL of the entry before it): "10.0.0.1,10.0.0.2" is two
-// entries, "239.1.1.1,8@eth0" is one.
-//
-// Host names are only resolved (getaddrinfo) when the caller asks: parse_host_port() never
-// resolves, parse_address_list() resolves only with Resolve::names.
+/// @file
+/// Address-list entries and the conversions between Asio addresses and the 16-byte wire form.
+///
+/// Address lists (EPICS_PVA_ADDR_LIST, EPICS_PVAS_BEACON_ADDR_LIST, EPICS_PVA_NAME_SERVERS, ...)
+/// hold entries separated by white space or commas. One entry is
+///
+/// @code{.unparsed}
+///     host[:port][,ttl][@iface]        host = IPv4 dotted quad or host name
+///     [ipv6][:port][,ttl][@iface]      bare IPv6 (two or more ':') is accepted without a port
+/// @endcode
+///
+/// The ",ttl" and "@iface" suffixes are PVXS's multicast options; they are parsed and kept in
+/// HostPort, but pvwire does not act on them yet. A comma is a separator unless what follows
+/// it is a plain number (then it is the TTL of the entry before it): "10.0.0.1,10.0.0.2" is two
+/// entries, "239.1.1.1,8@eth0" is one.
+///
+/// Host names are only resolved (getaddrinfo) when the caller asks: parse_host_port() never
+/// resolves, parse_address_list() resolves only with Resolve::names.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -27,57 +30,57 @@
 namespace pvwire::net {
 
 struct HostPort {
-    std::string host;        // IP literal (IPv6 without brackets) or host name, as written
-    std::uint16_t port = 0;  // the entry's port, or the default port given to the parser
-    bool port_given = false; // true when the entry named a port explicitly
-    // PVXS multicast suffixes, accepted and kept but ignored by pvwire for now.
-    std::optional<int> ttl;  // ",ttl"
-    std::string iface;       // "@iface" (interface name or address)
+    std::string host;        ///< IP literal (IPv6 without brackets) or host name, as written
+    std::uint16_t port = 0;  ///< the entry's port, or the default port given to the parser
+    bool port_given = false; ///< true when the entry named a port explicitly
+    /// PVXS multicast suffixes, accepted and kept but ignored by pvwire for now.
+    std::optional<int> ttl;  ///< ",ttl"
+    std::string iface;       ///< "@iface" (interface name or address)
 
     friend bool operator==(const HostPort&, const HostPort&) = default;
-    // "host:port" ("[v6]:port" for IPv6), suffixes omitted.
+    /// "host:port" ("[v6]:port" for IPv6), suffixes omitted.
     std::string to_string() const;
 };
 
-// Parses one entry without resolving anything. Returns nullopt (and sets *error, if given, to
-// a one-line reason) for a syntax error: empty host, bad characters, bad or out-of-range
-// port, unbalanced brackets, non-numeric TTL, empty interface name.
+/// Parses one entry without resolving anything. Returns nullopt (and sets *error, if given, to
+/// a one-line reason) for a syntax error: empty host, bad characters, bad or out-of-range
+/// port, unbalanced brackets, non-numeric TTL, empty interface name.
 std::optional<HostPort> parse_host_port(std::string_view entry, std::uint16_t default_port,
                                         std::string* error = nullptr);
 
-// Splits a list into entries (white space and commas, see above) and parses each; bad entries
-// are described in *errors (if given) and skipped. Never resolves.
+/// Splits a list into entries (white space and commas, see above) and parses each; bad entries
+/// are described in *errors (if given) and skipped. Never resolves.
 std::vector<HostPort> parse_host_port_list(std::string_view list, std::uint16_t default_port,
                                            std::vector<std::string>* errors = nullptr);
 
-// An IP literal: dotted IPv4 or IPv6 (brackets allowed). No name resolution.
+/// An IP literal: dotted IPv4 or IPv6 (brackets allowed). No name resolution.
 std::optional<asio::ip::address> parse_ip(std::string_view text);
 
 enum class Resolve {
-    literal_only,  // a host name is an error ("... is not an IP address")
-    names,         // host names are looked up with getaddrinfo (IPv4 answers preferred)
+    literal_only,  ///< a host name is an error ("... is not an IP address")
+    names,         ///< host names are looked up with getaddrinfo (IPv4 answers preferred)
 };
 
-// Resolves one parsed entry to an endpoint. Returns nullopt and sets *error on failure.
+/// Resolves one parsed entry to an endpoint. Returns nullopt and sets *error on failure.
 std::optional<udp::endpoint> resolve(const HostPort& hp, Resolve how, std::string* error = nullptr);
 
-// Parses a whole address list into endpoints. Entries without a port get default_port.
-// Bad or unresolvable entries are reported by text in *errors (if given) and skipped; never
-// throws. Duplicates are kept in first-seen order only once.
+/// Parses a whole address list into endpoints. Entries without a port get default_port.
+/// Bad or unresolvable entries are reported by text in *errors (if given) and skipped; never
+/// throws. Duplicates are kept in first-seen order only once.
 std::vector<udp::endpoint> parse_address_list(std::string_view list, std::uint16_t default_port,
                                               std::vector<std::string>* errors,
                                               Resolve how = Resolve::literal_only);
 
-// "1.2.3.4:5076" / "[::1]:5076".
+/// "1.2.3.4:5076" / "[::1]:5076".
 std::string to_string(const udp::endpoint& ep);
 std::string to_string(const tcp::endpoint& ep);
 
-// IPv4 becomes ::ffff:a.b.c.d; IPv6 is copied (scope id dropped).
+/// IPv4 becomes \::ffff:a.b.c.d; IPv6 is copied (scope id dropped).
 wire::Address to_wire(const asio::ip::address& a);
-// IPv4-mapped (including ::ffff:0.0.0.0) becomes IPv4; anything else IPv6.
+/// IPv4-mapped (including \::ffff:0.0.0.0) becomes IPv4; anything else IPv6.
 asio::ip::address from_wire(const wire::Address& a);
 
-// 0.0.0.0, ::, or ::ffff:0.0.0.0.
+/// 0.0.0.0, ::, or \::ffff:0.0.0.0.
 bool is_unspecified(const asio::ip::address& a);
 
 }  // namespace pvwire::net

@@ -1,5 +1,6 @@
-// The one place pvwire includes Boost.Asio. With Boost 1.74 and g++ 12, <utility> must come
-// before Asio for its C++20 coroutine support to compile.
+/// @file
+/// The one place pvwire includes Boost.Asio. With Boost 1.74 and g++ 12, `<utility>` must come
+/// before Asio for its C++20 coroutine support to compile.
 #pragma once
 
 #include <utility>

@@ -1,25 +1,28 @@
-// basic_stream_transport<Stream>: a StreamTransport over any Asio stream: a TCP socket, a UNIX
-// domain socket, an ssl::stream, a Beast WebSocket stream (websocket_transport.hpp), or a
-// stream of your own. Header-only; the framing, write batching, limits and zero-copy receive
-// buffers it shares with every other transport are compiled into the library
-// (detail::FramedStream).
-//
-// What differs between streams is in stream_traits<Stream>:
-//   executor_type, make_executor(stream)  where the transport runs: a strand of the stream's
-//                                   executor
-//   configure(stream, limits)      socket options once connected (TCP_NODELAY, SO_SNDBUF,
-//                                   SO_RCVBUF); applied to the lowest layer when it is a socket
-//   peer_name(stream)              "127.0.0.1:5075", "unix:/run/pv.sock", for logs
-//   async_read_some(stream, b, h)  reads at least one byte
-//   async_write(stream, bs, h)     writes the whole gather list bs (one batch of whole messages)
-//   expect(stream, more, state)    the frame being read still needs `more` bytes (TCP only:
-//                                   SO_RCVLOWAT, so a large frame costs a few wake-ups)
-//   shutdown(stream)               cancels pending operations and closes
-// Specialise it (or pass a Traits class) for a stream that needs something else.
-//
-// Threading: the transport runs on a strand of the stream's executor; handlers are called
-// there, one at a time. All public member functions may be called from any thread.
-// Lifetime: pending operations keep the transport alive; close() ends them.
+/// @file
+/// basic_stream_transport<Stream>: a StreamTransport over any Asio stream: a TCP socket, a UNIX
+/// domain socket, an ssl::stream, a Beast WebSocket stream (websocket_transport.hpp), or a
+/// stream of your own. Header-only; the framing, write batching, limits and zero-copy receive
+/// buffers it shares with every other transport are compiled into the library
+/// (detail::FramedStream).
+///
+/// What differs between streams is in stream_traits<Stream>:
+/// @code{.unparsed}
+///   executor_type, make_executor(stream)  where the transport runs: a strand of the stream's
+///                                   executor
+///   configure(stream, limits)      socket options once connected (TCP_NODELAY, SO_SNDBUF,
+///                                   SO_RCVBUF); applied to the lowest layer when it is a socket
+///   peer_name(stream)              "127.0.0.1:5075", "unix:/run/pv.sock", for logs
+///   async_read_some(stream, b, h)  reads at least one byte
+///   async_write(stream, bs, h)     writes the whole gather list bs (one batch of whole messages)
+///   expect(stream, more, state)    the frame being read still needs `more` bytes (TCP only:
+///                                   SO_RCVLOWAT, so a large frame costs a few wake-ups)
+///   shutdown(stream)               cancels pending operations and closes
+/// @endcode
+/// Specialise it (or pass a Traits class) for a stream that needs something else.
+///
+/// Threading: the transport runs on a strand of the stream's executor; handlers are called
+/// there, one at a time. All public member functions may be called from any thread.
+/// Lifetime: pending operations keep the transport alive; close() ends them.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -37,7 +40,7 @@ namespace pvwire::net {
 
 namespace detail {
 
-// The socket under layered streams (ssl::stream, websocket::stream): what next_layer() leads to.
+/// The socket under layered streams (ssl::stream, websocket::stream): what next_layer() leads to.
 template <class S> decltype(auto) lowest_layer_of(S& s) {
     if constexpr (requires { s.next_layer(); })
         return lowest_layer_of(s.next_layer());
@@ -51,7 +54,7 @@ template <class S> inline constexpr bool is_tcp_socket = std::is_same_v<S, tcp::
 template <class S>
 inline constexpr bool is_unix_socket = std::is_same_v<S, asio::local::stream_protocol::socket>;
 
-// "host:port" for IP sockets, "unix:PATH" for UNIX ones ("unix:" alone for an unnamed peer).
+/// "host:port" for IP sockets, "unix:PATH" for UNIX ones ("unix:" alone for an unnamed peer).
 template <class Socket> std::string socket_peer_name(const Socket& socket) {
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
@@ -64,8 +67,8 @@ template <class Socket> std::string socket_peer_name(const Socket& socket) {
         return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-// Asio's transfer_all hands at most 64 KiB to each write_some: a 4 MiB array took ~60 system
-// calls and as many writability wake-ups, where plain TCP sends it in one or two.
+/// Asio's transfer_all hands at most 64 KiB to each write_some: a 4 MiB array took ~60 system
+/// calls and as many writability wake-ups, where plain TCP sends it in one or two.
 struct transfer_all_uncapped {
     std::size_t operator()(const boost::system::error_code& ec, std::size_t) const {
         return ec ? 0 : std::size_t(1) << 30;
@@ -110,13 +113,13 @@ template <class Stream> struct stream_traits {
         asio::async_write(stream, buffers, detail::transfer_all_uncapped{}, std::forward<Handler>(h));
     }
 
-    // Large frames on plain TCP: the read completes once most of the rest is there, not per
-    // 64 KiB segment (4 MiB monitors on the benchmark VM: 2.2 GB/s reading whatever arrived,
-    // 3.2 GB/s waiting for up to 4 MiB). Never more than the frame still needs, which the
-    // peer must send; Linux caps it at half the receive buffer and wakes the reader anyway
-    // when the receive window closes, so the wait always ends. Small frames keep one byte.
-    // Not for layered streams (their records do not map to frame bytes) nor UNIX sockets
-    // (whose poll() ignores the mark).
+    /// Large frames on plain TCP: the read completes once most of the rest is there, not per
+    /// 64 KiB segment (4 MiB monitors on the benchmark VM: 2.2 GB/s reading whatever arrived,
+    /// 3.2 GB/s waiting for up to 4 MiB). Never more than the frame still needs, which the
+    /// peer must send; Linux caps it at half the receive buffer and wakes the reader anyway
+    /// when the receive window closes, so the wait always ends. Small frames keep one byte.
+    /// Not for layered streams (their records do not map to frame bytes) nor UNIX sockets
+    /// (whose poll() ignores the mark).
     static void expect(Stream& stream, std::size_t more, int& low_water) {
         if constexpr (std::is_same_v<Stream, tcp::socket>) {
             constexpr std::size_t batch_from = 256 * 1024, max_low_water = 4096 * 1024;
@@ -150,7 +153,7 @@ class basic_stream_transport final : public StreamTransport,
 public:
     using stream_type = Stream;
 
-    // Takes over a connected stream (any handshake, TLS or WebSocket, already done).
+    /// Takes over a connected stream (any handshake, TLS or WebSocket, already done).
     static std::shared_ptr<basic_stream_transport> create(Stream stream, TransportLimits limits = {}) {
         Traits::configure(stream, limits);
         return std::make_shared<basic_stream_transport>(Private{}, std::move(stream), limits);
@@ -170,8 +173,8 @@ public:
     std::string peer_name() const override { return core_.peer_name(); }
     asio::any_io_executor executor() const override { return strand_; }
 
-    // The stream, for options and credentials (e.g. SO_PEERCRED, the TLS peer certificate).
-    // Use it on the transport's executor only; never read or write through it.
+    /// The stream, for options and credentials (e.g. SO_PEERCRED, the TLS peer certificate).
+    /// Use it on the transport's executor only; never read or write through it.
     Stream& stream() noexcept { return stream_; }
 
 private:
@@ -203,11 +206,11 @@ private:
 
     typename Traits::executor_type strand_;
     Stream stream_;
-    int low_water_ = 1;  // SO_RCVLOWAT as last set (plain TCP)
+    int low_water_ = 1;  ///< SO_RCVLOWAT as last set (plain TCP)
     detail::FramedStream core_;
 };
 
-// A transport over `stream`, with the stream type deduced.
+/// A transport over `stream`, with the stream type deduced.
 template <class Stream>
 std::shared_ptr<basic_stream_transport<Stream>> make_stream_transport(Stream stream, TransportLimits limits = {}) {
     return basic_stream_transport<Stream>::create(std::move(stream), limits);

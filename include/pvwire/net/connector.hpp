@@ -1,15 +1,16 @@
-// Connector and Listener: how stream transports come to be, on the client and on the server.
-//
-// A Connector opens a connection to a ServerAddress and hands over a started-less transport
-// (handshakes such as TLS or the WebSocket upgrade done). The client picks the connector by
-// the address's transport ("tcp", "unix", "ws", or one registered in ClientOptions).
-//
-// A Listener accepts connections and hands each transport to the server with the protocol
-// that it speaks there (the listener decides: a port, a WebSocket path). Server::add_listener()
-// runs any Listener; Server::accept() takes a transport accepted elsewhere.
-//
-// Threading: a Connector's `done` and a Listener's `accepted` run on the executor they were
-// given (any thread of it); both must not block.
+/// @file
+/// Connector and Listener: how stream transports come to be, on the client and on the server.
+///
+/// A Connector opens a connection to a ServerAddress and hands over a started-less transport
+/// (handshakes such as TLS or the WebSocket upgrade done). The client picks the connector by
+/// the address's transport ("tcp", "unix", "ws", or one registered in ClientOptions).
+///
+/// A Listener accepts connections and hands each transport to the server with the protocol
+/// that it speaks there (the listener decides: a port, a WebSocket path). Server::add_listener()
+/// runs any Listener; Server::accept() takes a transport accepted elsewhere.
+///
+/// Threading: a Connector's `done` and a Listener's `accepted` run on the executor they were
+/// given (any thread of it); both must not block.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -23,21 +24,21 @@
 
 namespace pvwire::net {
 
-// `limits` with the framing of `protocol` (what listeners and connectors hand their
-// transports; a transport made elsewhere for Server::accept() needs it too).
+/// `limits` with the framing of `protocol` (what listeners and connectors hand their
+/// transports; a transport made elsewhere for Server::accept() needs it too).
 TransportLimits limits_for(Protocol protocol, TransportLimits limits = {});
 
-// Called once: a transport (not started), or an error and a sentence saying what failed.
+/// Called once: a transport (not started), or an error and a sentence saying what failed.
 using ConnectDone = std::function<void(std::error_code, std::shared_ptr<StreamTransport>, std::string error_text)>;
 using Connector =
     std::function<void(const ServerAddress&, asio::any_io_executor, const TransportLimits&, ConnectDone)>;
 
-// The built-in connectors: TCP (addresses resolved unless they are literals), UNIX domain
-// sockets, and WebSockets over TCP (binary messages, each carrying whole messages).
+/// The built-in connectors: TCP (addresses resolved unless they are literals), UNIX domain
+/// sockets, and WebSockets over TCP (binary messages, each carrying whole messages).
 Connector tcp_connector();
 Connector unix_connector();
 Connector websocket_connector();
-// The connector for `address.transport` among the built-in ones; empty when there is none.
+/// The connector for `address.transport` among the built-in ones; empty when there is none.
 Connector builtin_connector(std::string_view transport);
 
 class Listener {
@@ -45,25 +46,25 @@ public:
     using Accepted = std::function<void(std::shared_ptr<StreamTransport>, Protocol)>;
 
     virtual ~Listener() = default;
-    // Starts accepting; every accepted connection goes to `accepted`.
+    /// Starts accepting; every accepted connection goes to `accepted`.
     virtual void start(Accepted accepted) = 0;
-    // Stops accepting (connections already handed over are not affected). Idempotent.
+    /// Stops accepting (connections already handed over are not affected). Idempotent.
     virtual void stop() = 0;
-    // "tcp 0.0.0.0:5075", "unix /run/pv.sock", "http 127.0.0.1:8080 (/pva)": for logs.
+    /// "tcp 0.0.0.0:5075", "unix /run/pv.sock", "http 127.0.0.1:8080 (/pva)": for logs.
     virtual std::string describe() const = 0;
 };
 
-// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP.
+/// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP.
 std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits limits,
                                        Protocol protocol = Protocol::pva);
-// Binds `path` (an existing socket file is replaced; the file is removed on stop()).
-// Throws boost::system::system_error when it cannot bind.
+/// Binds `path` (an existing socket file is replaced; the file is removed on stop()).
+/// Throws boost::system::system_error when it cannot bind.
 std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string path, TransportLimits limits,
                                         Protocol protocol = Protocol::pva);
-// An HTTP port whose WebSocket endpoints /pva and /msgpack carry pvAccess and the msgpack
-// protocol. Other targets get 404, a request to an endpoint that is not an upgrade 426; a peer that sends no request within 10 s is
-// dropped. Throws when it cannot bind;
-// port 0 picks one (see bound_port()).
+/// An HTTP port whose WebSocket endpoints /pva and /msgpack carry pvAccess and the msgpack
+/// protocol. Other targets get 404, a request to an endpoint that is not an upgrade 426; a peer that sends no request within 10 s is
+/// dropped. Throws when it cannot bind;
+/// port 0 picks one (see bound_port()).
 class HttpListener : public Listener {
 public:
     virtual std::uint16_t bound_port() const = 0;

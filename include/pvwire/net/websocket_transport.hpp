@@ -1,10 +1,11 @@
-// WebSocketTransport: basic_stream_transport over a Beast WebSocket stream whose handshake is
-// done. Every batch of whole messages the transport writes is one binary WebSocket message,
-// so a WebSocket message always carries one or more whole pvAccess (or msgpack) messages,
-// never a fragment of one (docs/transports.md). Reading takes the payload of the incoming
-// WebSocket messages as one byte stream, framed as over TCP.
-//
-// Include this header only where WebSockets are used: it brings in Beast.
+/// @file
+/// WebSocketTransport: basic_stream_transport over a Beast WebSocket stream whose handshake is
+/// done. Every batch of whole messages the transport writes is one binary WebSocket message,
+/// so a WebSocket message always carries one or more whole pvAccess (or msgpack) messages,
+/// never a fragment of one (docs/transports.md). Reading takes the payload of the incoming
+/// WebSocket messages as one byte stream, framed as over TCP.
+///
+/// Include this header only where WebSockets are used: it brings in Beast.
 #pragma once
 
 #include <pvwire/net/basic_stream_transport.hpp>
@@ -17,9 +18,9 @@ template <class NextLayer> struct stream_traits<boost::beast::websocket::stream<
     using Stream = boost::beast::websocket::stream<NextLayer>;
     using next_traits = stream_traits<NextLayer>;
 
-    // The stream's own executor, which must be a strand (the HTTP listener and the connector
-    // make their sockets on one): Beast 1.74 cannot complete its operations on a strand of
-    // an any_io_executor (its saved handlers need work-guard members that type lacks).
+    /// The stream's own executor, which must be a strand (the HTTP listener and the connector
+    /// make their sockets on one): Beast 1.74 cannot complete its operations on a strand of
+    /// an any_io_executor (its saved handlers need work-guard members that type lacks).
     using executor_type = typename Stream::executor_type;
     static executor_type make_executor(Stream& stream) { return stream.get_executor(); }
 

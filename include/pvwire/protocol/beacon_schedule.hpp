@@ -1,7 +1,8 @@
-// BeaconSchedule: when a server sends beacons (protocol.md §4.8): one at start, then a burst
-// of `burst_count` at the fast period (EPICS_PVAS_BEACON_PERIOD, 15 s by default), then
-// every `slow_period` (180 s, or the fast period if that is longer). The sequence number
-// wraps at 256.
+/// @file
+/// BeaconSchedule: when a server sends beacons (protocol.md §4.8): one at start, then a burst
+/// of `burst_count` at the fast period (EPICS_PVAS_BEACON_PERIOD, 15 s by default), then
+/// every `slow_period` (180 s, or the fast period if that is longer). The sequence number
+/// wraps at 256.
 #pragma once
 
 #include <algorithm>
@@ -18,15 +19,15 @@ public:
                             Duration slow = std::chrono::seconds(180))
         : fast_(fast), slow_(std::max(slow, fast)), burst_(burst_count) {}
 
-    // Call after sending beacon number sequence(); returns the wait before the next one and
-    // advances the sequence.
+    /// Call after sending beacon number sequence(); returns the wait before the next one and
+    /// advances the sequence.
     Duration next() noexcept {
         ++sent_;
         ++seq_;
         return sent_ <= burst_ ? fast_ : slow_;
     }
     std::uint8_t sequence() const noexcept { return seq_; }
-    // Back to the burst (e.g. after the served names changed).
+    /// Back to the burst (e.g. after the served names changed).
     void restart_burst() noexcept { sent_ = 0; }
 
 private:

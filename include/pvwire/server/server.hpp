@@ -1,18 +1,18 @@
-// Server: a pvAccess (and msgpack protocol) server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
-// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
-// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
-// idle timeout of every client connection. (Channels and their operations come on top.)
-//
-// Other transports and the msgpack protocol plug in: the configuration can add a UNIX socket
-// (unix_path), a TCP port for the msgpack protocol (msgpack_port) and an HTTP port whose
-// WebSocket endpoints /pva and /msgpack carry both (http_port); add_listener() runs any
-// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md,
-// docs/msgpack-protocol.md). Both protocols reach the same PVs with the same semantics.
-//
-// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
-// executor the caller gives. Each client connection is served on its own strand, so a slow or
-// broken client never delays the others. All public member functions are thread-safe.
-// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
+/// Server: a pvAccess (and msgpack protocol) server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
+/// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
+/// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
+/// idle timeout of every client connection. (Channels and their operations come on top.)
+///
+/// Other transports and the msgpack protocol plug in: the configuration can add a UNIX socket
+/// (unix_path), a TCP port for the msgpack protocol (msgpack_port) and an HTTP port whose
+/// WebSocket endpoints /pva and /msgpack carry both (http_port); add_listener() runs any
+/// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md,
+/// docs/msgpack-protocol.md). Both protocols reach the same PVs with the same semantics.
+///
+/// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
+/// executor the caller gives. Each client connection is served on its own strand, so a slow or
+/// broken client never delays the others. All public member functions are thread-safe.
+/// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -29,69 +29,80 @@
 
 namespace pvwire::server {
 
+/// Counters of a Server since it started (Server::stats()).
 struct ServerStats {
-    std::uint64_t connections_accepted = 0;
-    std::uint64_t connections_open = 0;
-    std::uint64_t connections_dropped = 0;  // closed by us for a protocol error, limit or timeout
-    std::uint64_t searches = 0;             // SEARCH messages received (UDP and TCP)
-    std::uint64_t search_replies = 0;
-    std::uint64_t searches_forwarded = 0;
-    std::uint64_t beacons = 0;
-    std::uint64_t echoes = 0;
-    // Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
-    // operations answered with an error status.
+    std::uint64_t connections_accepted = 0; ///< client connections accepted, on every listener
+    std::uint64_t connections_open = 0;     ///< client connections open now
+    std::uint64_t connections_dropped = 0;  ///< closed by us for a protocol error, limit or timeout
+    std::uint64_t searches = 0;             ///< SEARCH messages received (UDP and TCP)
+    std::uint64_t search_replies = 0;       ///< SEARCH_RESPONSE messages sent
+    std::uint64_t searches_forwarded = 0;   ///< unicast searches passed on to the other servers of the host
+    std::uint64_t beacons = 0;              ///< beacons sent
+    std::uint64_t echoes = 0;               ///< ECHO requests answered
+    /// Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
+    /// operations answered with an error status.
     std::uint64_t connections_refused = 0;
-    std::uint64_t channels_refused = 0;
-    std::uint64_t operations_refused = 0;
+    std::uint64_t channels_refused = 0;     ///< channels refused at a limit
+    std::uint64_t operations_refused = 0;   ///< operations refused at a limit
 };
 
+/// A pvAccess server (see the file's description for transports, threading and lifetime).
 class Server {
 public:
-    // Does this server serve `name`? Called from the server's threads; must not block.
+    /// Does this server serve `name`? Called from the server's threads; must not block.
     using Claim = std::function<bool(std::string_view name)>;
 
+    /// Runs on `threads` threads of its own; `config` defaults to the EPICS_PVAS_* / EPICS_PVA_*
+    /// environment. Nothing is bound before start().
     explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 1);
-    // Runs on the caller's executor instead of owning threads (the caller runs it).
+    /// Runs on the caller's executor instead of owning threads (the caller runs it).
     Server(net::ServerConfig config, net::asio::any_io_executor executor);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
+    /// Binds and starts serving. Throws boost::system::system_error if a socket cannot be bound.
     void start();
+    /// Closes every socket and connection and waits for the threads; the destructor calls it.
     void stop();
 
-    // Accepts connections from `listener` too (before or after start(); stopped by stop()).
+    /// Accepts connections from `listener` too (before or after start(); stopped by stop()).
     void add_listener(std::shared_ptr<net::Listener> listener);
-    // Serves one connection that was accepted elsewhere (not started yet; the server starts
-    // it). It speaks `protocol` from its first byte: pvAccess begins with the server's greeting.
+    /// Serves one connection that was accepted elsewhere (not started yet; the server starts
+    /// it). It speaks `protocol` from its first byte: pvAccess begins with the server's greeting.
     void accept(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol = net::Protocol::pva);
-    // The executor the server runs on (for listeners and transports made for it).
+    /// The executor the server runs on (for listeners and transports made for it).
     net::asio::any_io_executor executor() const;
 
-    // Serves `pv` as `name` (through the server's own StaticSource).
+    /// Serves `pv` as `name` (through the server's own StaticSource).
     void add_pv(std::string name, std::shared_ptr<PVHandler> pv);
+    /// Stops serving `name`: the server's own PV of that name goes, and its open channels close.
     void remove_pv(std::string_view name);
-    // Adds a source; sources are asked in increasing `order`, then the server's own PVs.
+    /// Adds a source; sources are asked in increasing `order`, then the server's own PVs.
     void add_source(std::shared_ptr<Source> source, int order = 0);
 
-    // Names answered in searches without serving a channel (for discovery-only servers such
-    // as the echo example), in addition to what `set_claim` claims.
+    /// Names answered in searches without serving a channel (for discovery-only servers such
+    /// as the echo example), in addition to what `set_claim` claims.
     void add_name(std::string name);
+    /// Stops answering searches for `name` (added with add_name()).
     void remove_name(std::string_view name);
+    /// Answers searches for every name `claim` accepts (replaces the previous one).
     void set_claim(Claim claim);
 
-    // The configuration in effect, with the ports actually bound.
+    /// The configuration in effect, with the ports actually bound.
     net::ServerConfig config() const;
+    /// The TCP port bound (0 before start()).
     std::uint16_t tcp_port() const;
+    /// The UDP port bound for searches (0 before start()).
     std::uint16_t udp_port() const;
-    // The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
+    /// The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.
     std::uint16_t http_port() const;
-    // The msgpack protocol's TCP port once bound when the configuration asks for one, else 0.
+    /// The msgpack protocol's TCP port once bound when the configuration asks for one, else 0.
     std::uint16_t msgpack_port() const;
     const wire::Guid& guid() const;
+    /// Counters since the server started.
     ServerStats stats() const;
-    // A client configuration that finds this server (for isolated tests and examples).
+    /// A client configuration that finds this server (for isolated tests and examples).
     net::ClientConfig client_config() const { return config().client_config(); }
 
     class Impl;

@@ -1,10 +1,11 @@
-// SharedPV: a ready "mailbox" PV. It holds a value (in a Store, the embedded MemoryStore by
-// default), serves gets, accepts puts (through an optional handler that may validate, modify
-// or reject them), and posts every change to every subscriber. Changes written to the store
-// by anyone else (another replica sharing the store) reach subscribers the same way.
-//
-// Threading: all member functions are thread-safe. The put handler runs on the thread of the
-// connection that made the put; it must not block (call `done` later if it needs to wait).
+/// @file
+/// SharedPV: a ready "mailbox" PV. It holds a value (in a Store, the embedded MemoryStore by
+/// default), serves gets, accepts puts (through an optional handler that may validate, modify
+/// or reject them), and posts every change to every subscriber. Changes written to the store
+/// by anyone else (another replica sharing the store) reach subscribers the same way.
+///
+/// Threading: all member functions are thread-safe. The put handler runs on the thread of the
+/// connection that made the put; it must not block (call `done` later if it needs to wait).
 #pragma once
 
 #include <pvwire/server/source.hpp>
@@ -17,26 +18,34 @@
 
 namespace pvwire::server {
 
+/// A PVHandler that holds its value in a Store and shares every change with every subscriber
+/// (see the file's description; make one with create()).
 class SharedPV : public PVHandler, public std::enable_shared_from_this<SharedPV> {
 public:
-    // Handles a client's put: may change `value` (what will be written; marked fields only),
-    // and must call done(status) once: a success status writes, an error rejects (the client
-    // gets the message).
+    /// Handles a client's put: may change `value` (what will be written; marked fields only),
+    /// and must call done(status) once: a success status writes, an error rejects (the client
+    /// gets the message).
     using PutHandler = std::function<void(Value& value, const Peer& peer, Done done)>;
+    /// Handles a client's RPC: must call done(status, result) once.
     using RpcHandler = std::function<void(Value argument, const Peer& peer, ResultDone done)>;
 
-    // A PV named `name` in `store` (created there with `initial` unless it already exists).
+    /// A PV named `name` in `store` (created there with `initial` unless it already exists).
     static std::shared_ptr<SharedPV> create(std::string name, const Value& initial,
                                             std::shared_ptr<store::Store> store = nullptr);
 
+    /// The PV's name.
     const std::string& name() const noexcept { return name_; }
+    /// Read-only: puts from clients fail with an error status (post() still writes).
     void set_read_only(bool ro) noexcept { read_only_.store(ro, std::memory_order_relaxed); }
+    /// Whether puts from clients are refused.
     bool read_only() const noexcept { return read_only_.load(std::memory_order_relaxed); }
+    /// Sets the put handler (without one, puts are written as they come).
     void on_put(PutHandler handler);
+    /// Sets the RPC handler (without one, RPCs are refused as PVHandler::rpc() does).
     void on_rpc(RpcHandler handler);
 
-    // Writes the marked fields of `value` from the server side (no handler) and notifies
-    // every subscriber.
+    /// Writes the marked fields of `value` from the server side (no handler) and notifies
+    /// every subscriber.
     void post(const Value& value);
 
     // PVHandler
@@ -47,25 +56,26 @@ public:
     void rpc(Value argument, const Peer& peer, ResultDone done) override;
 
 private:
-    // create() makes SharedPVs with make_shared (object and count in one allocation); the
-    // constructor is public only for it, through this private key.
+    /// create() makes SharedPVs with make_shared (object and count in one allocation); the
+    /// constructor is public only for it, through this private key.
     struct Key {
         explicit Key() = default;
     };
 
 public:
+    /// For create() only (the key is private).
     explicit SharedPV(Key) {}
 
 private:
-    // Set once by create(), before the PV is shared: read without a lock afterwards.
+    /// Set once by create(), before the PV is shared: read without a lock afterwards.
     std::string name_;
     TypePtr type_;
     std::shared_ptr<store::Store> store_;
-    // Changed from any thread while puts run on connection threads; a put only needs to see
-    // some recent setting, so no ordering with other memory is required.
+    /// Changed from any thread while puts run on connection threads; a put only needs to see
+    /// some recent setting, so no ordering with other memory is required.
     std::atomic<bool> read_only_{false};
-    // Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
-    // then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
+    /// Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
+    /// then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
     struct Handlers {
         PutHandler put;
         RpcHandler rpc;

@@ -1,14 +1,17 @@
-// The capture text format of the golden vectors (tests/vectors/README.md, "Record format"):
-// pvAccess messages with their metadata, as written by the capture tooling and read by the
-// tests and by `pvwire decode`.
-//
-//   # comment lines (a file's header comments, before the first record, belong to no record)
-//   [message]
-//   key: value
-//   ...
-//   # comment lines inside the record
-//   hex:
-//   ca 02 c0 00 ...          (space-separated byte pairs, up to a blank line)
+/// @file
+/// The capture text format of the golden vectors (tests/vectors/README.md, "Record format"):
+/// pvAccess messages with their metadata, as written by the capture tooling and read by the
+/// tests and by `pvwire decode`.
+///
+/// @code{.unparsed}
+///   # comment lines (a file's header comments, before the first record, belong to no record)
+///   [message]
+///   key: value
+///   ...
+///   # comment lines inside the record
+///   hex:
+///   ca 02 c0 00 ...          (space-separated byte pairs, up to a blank line)
+/// @endcode
 #pragma once
 
 #include <cstddef>
@@ -21,6 +24,7 @@
 
 namespace pvwire::wire::capture {
 
+/// One message record of a capture file (tests/vectors).
 struct Record {
     std::map<std::string, std::string> fields;  ///< the `key: value` lines
     std::vector<std::string> comments;          ///< `#` lines inside the record, without "# "

@@ -1,5 +1,6 @@
-// Command bytes of application and control messages (protocol.md §1.4, §4.1), and the
-// operation sub-command bits (§4.2).
+/// @file
+/// Command bytes of application and control messages (protocol.md §1.4, §4.1), and the
+/// operation sub-command bits (§4.2).
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 
 namespace pvwire::wire {
 
+/// The command byte of an application message.
 enum class Command : std::uint8_t {
     Beacon = 0x00,
     ConnectionValidation = 0x01,
@@ -33,27 +35,31 @@ enum class Command : std::uint8_t {
     OriginTag = 0x16,
 };
 
+/// The command byte of a control message (flags bit 0 set).
 enum class ControlCommand : std::uint8_t {
     MarkTotalBytesSent = 0x00,
     AckTotalBytesReceived = 0x01,
     SetByteOrder = 0x02,
-    EchoRequest = 0x03,   // old specification only; nobody sends it
-    EchoResponse = 0x04,  // old specification only
+    EchoRequest = 0x03,   ///< old specification only; nobody sends it
+    EchoResponse = 0x04,  ///< old specification only
 };
 
-// Sub-command bits of GET, PUT, PUT_GET, MONITOR, ARRAY, PROCESS and RPC.
+/// Sub-command bits of GET, PUT, PUT_GET, MONITOR, ARRAY, PROCESS and RPC.
 namespace subcmd {
-inline constexpr std::uint8_t exec = 0x00;
-inline constexpr std::uint8_t process = 0x04;  // MONITOR start/stop; ARRAY get-length
-inline constexpr std::uint8_t init = 0x08;
-inline constexpr std::uint8_t destroy = 0x10;
-inline constexpr std::uint8_t get = 0x40;      // PUT: get current; PUT_GET: get-get; ARRAY: get
-inline constexpr std::uint8_t get_put = 0x80;  // PUT_GET: get-put; ARRAY: set-length; MONITOR: pipeline/ack
-inline constexpr std::uint8_t monitor_start = 0x44;
-inline constexpr std::uint8_t monitor_stop = 0x04;
+inline constexpr std::uint8_t exec = 0x00;  ///< the request proper (after INIT)
+inline constexpr std::uint8_t process = 0x04;  ///< MONITOR start/stop; ARRAY get-length
+inline constexpr std::uint8_t init = 0x08;     ///< create the operation; the reply carries its type
+inline constexpr std::uint8_t destroy = 0x10;  ///< destroy the operation after this request
+inline constexpr std::uint8_t get = 0x40;      ///< PUT: get current; PUT_GET: get-get; ARRAY: get
+inline constexpr std::uint8_t get_put = 0x80;  ///< PUT_GET: get-put; ARRAY: set-length; MONITOR: pipeline/ack
+inline constexpr std::uint8_t monitor_start = 0x44;  ///< MONITOR: start (get + process bits)
+inline constexpr std::uint8_t monitor_stop = 0x04;   ///< MONITOR: stop
 }  // namespace subcmd
 
+/// The specification's name of an application command: "GET", "SEARCH_RESPONSE", ...;
+/// "UNKNOWN" for other bytes.
 std::string_view command_name(std::uint8_t command) noexcept;
+/// The name of a control command: "SET_BYTE_ORDER", ...; "UNKNOWN_CONTROL" for other bytes.
 std::string_view control_name(std::uint8_t command) noexcept;
 
 }  // namespace pvwire::wire

@@ -1,5 +1,6 @@
-// Datagrams: a UDP datagram may hold several messages, each with its own header and byte
-// order (an ORIGIN_TAG before a forwarded SEARCH, protocol.md §1.3). No cache, no segments.
+/// @file
+/// Datagrams: a UDP datagram may hold several messages, each with its own header and byte
+/// order (an ORIGIN_TAG before a forwarded SEARCH, protocol.md §1.3). No cache, no segments.
 #pragma once
 
 #include <pvwire/wire/message.hpp>
@@ -8,9 +9,9 @@
 
 namespace pvwire::wire {
 
-// Decodes each message of `datagram` in order and calls f(const Message&). Stops at the first
-// message that is a control message, segmented, cut short or undecodable, and returns false
-// then (with `diag` set when decoding failed); true when every byte was used.
+/// Decodes each message of `datagram` in order and calls f(const Message&). Stops at the first
+/// message that is a control message, segmented, cut short or undecodable, and returns false
+/// then (with `diag` set when decoding failed); true when every byte was used.
 template <class F> bool for_each_datagram_message(std::span<const std::byte> datagram, F&& f, Diagnostic* diag = nullptr) {
     Diagnostic local;
     Diagnostic& d = diag ? *diag : local;

@@ -1,5 +1,6 @@
-// Framing: where one message ends in a byte stream. Only the 8-byte header is read, so
-// transports can split a stream into frames without knowing anything of pvData.
+/// @file
+/// Framing: where one message ends in a byte stream. Only the 8-byte header is read, so
+/// transports can split a stream into frames without knowing anything of pvData.
 #pragma once
 
 #include <pvwire/wire/header.hpp>
@@ -10,9 +11,9 @@
 
 namespace pvwire::wire {
 
-// Length of the frame (header + body) at the start of `stream`, or 0 when fewer than 8 bytes
-// are there or the header is bad (then `diag` is set). A body larger than `max_body` is an
-// error (`too_large`) before any of it is read.
+/// Length of the frame (header + body) at the start of `stream`, or 0 when fewer than 8 bytes
+/// are there or the header is bad (then `diag` is set). A body larger than `max_body` is an
+/// error (`too_large`) before any of it is read.
 inline std::size_t frame_length(std::span<const std::byte> stream, std::size_t max_body, Diagnostic& diag) {
     if (stream.size() < header_size) return 0;
     auto h = Header::parse(stream, &diag);

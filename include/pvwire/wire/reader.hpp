@@ -1,8 +1,9 @@
-// Reader: bounds-checked decoding of the basic encodings over a byte span.
-//
-// The first failure is recorded (code, byte offset, what was being read) and every later read
-// returns zero/empty without moving, so decoders can check ok() at natural boundaries instead
-// of after every byte. Nothing here allocates except a failure's diagnostic text.
+/// @file
+/// Reader: bounds-checked decoding of the basic encodings over a byte span.
+///
+/// The first failure is recorded (code, byte offset, what was being read) and every later read
+/// returns zero/empty without moving, so decoders can check ok() at natural boundaries instead
+/// of after every byte. Nothing here allocates except a failure's diagnostic text.
 #pragma once
 
 #include <pvwire/data/bitset.hpp>
@@ -19,36 +20,50 @@
 
 namespace pvwire::wire {
 
+/// Reads the basic encodings from a byte span, in one byte order, recording the first failure
+/// (see the file's description).
 class Reader {
 public:
+    /// Reads `data` in `order`, checking lengths against `limits` (kept by reference).
     Reader(std::span<const std::byte> data, ByteOrder order, const Limits& limits = default_limits())
         : data_(data), order_(order), limits_(&limits) {}
 
+    /// A default Limits that lives for the whole program.
     static const Limits& default_limits() noexcept {
         static const Limits l;
         return l;
     }
 
+    /// No failure recorded.
     bool ok() const noexcept { return !diag_.code; }
+    /// The first failure (empty while ok()).
     const Diagnostic& diagnostic() const noexcept { return diag_; }
+    /// Moves the failure out.
     Diagnostic take_diagnostic() noexcept { return std::move(diag_); }
 
+    /// The byte order read in.
     ByteOrder order() const noexcept { return order_; }
+    /// The limits checked against.
     const Limits& limits() const noexcept { return *limits_; }
+    /// Bytes consumed so far.
     std::size_t pos() const noexcept { return pos_; }
+    /// Bytes left.
     std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    /// The whole span.
     std::span<const std::byte> data() const noexcept { return data_; }
+    /// The next byte to read.
     const std::byte* cursor() const noexcept { return data_.data() + pos_; }
-    // The prefix of every diagnostic's field text, e.g. "GET response".
+    /// The prefix of every diagnostic's field text, e.g. "GET response".
     void set_context(const char* ctx) noexcept { context_ = ctx; }
-    // Base offset added to reported byte offsets (e.g. 8 for the header before a body).
+    /// Base offset added to reported byte offsets (e.g. 8 for the header before a body).
     void set_offset_base(std::size_t base) noexcept { base_ = base; }
 
-    // Keeps the decoded bytes alive for zero-copy array views; without it arrays are copied.
+    /// Keeps the decoded bytes alive for zero-copy array views; without it arrays are copied.
     void set_owner(std::shared_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+    /// What keeps the bytes alive (null: arrays are copied).
     const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
 
-    // Records a failure (only the first one counts).
+    /// Records a failure (only the first one counts).
     void fail(errc e, std::string_view what, std::string detail = {}) {
         if (diag_.code) return;
         diag_.code = make_error_code(e);
@@ -57,12 +72,12 @@ public:
         diag_.detail = std::move(detail);
     }
 
-    // Takes over a failure found by another Reader (e.g. over a sub-span).
+    /// Takes over a failure found by another Reader (e.g. over a sub-span).
     void adopt(Diagnostic d) {
         if (!diag_.code) diag_ = std::move(d);
     }
 
-    // True if n more bytes are available; otherwise records `truncated`.
+    /// True if n more bytes are available; otherwise records `truncated`.
     bool need(std::size_t n, std::string_view what) {
         if (!ok()) return false;
         if (n > remaining()) {
@@ -73,28 +88,33 @@ public:
         return true;
     }
 
+    /// Skips n bytes (records `truncated` when fewer are left).
     void skip(std::size_t n, std::string_view what) {
         if (need(n, what)) pos_ += n;
     }
 
+    /// A T (integer or floating point) in the reader's byte order; T{} after a failure.
     template <class T> T read(std::string_view what) {
         if (!need(sizeof(T), what)) return T{};
         T v = endian::load<T>(data_.data() + pos_, order_);
         pos_ += sizeof(T);
         return v;
     }
+    ///@{
+    /// read() of an unsigned integer of 1, 2 or 4 bytes.
     std::uint8_t u8(std::string_view what) { return read<std::uint8_t>(what); }
     std::uint16_t u16(std::string_view what) { return read<std::uint16_t>(what); }
     std::uint32_t u32(std::string_view what) { return read<std::uint32_t>(what); }
 
-    // Copies n raw bytes (never swapped).
+    ///@}
+    /// Copies n raw bytes (never swapped).
     bool raw(void* out, std::size_t n, std::string_view what) {
         if (!need(n, what)) return false;
         std::memcpy(out, data_.data() + pos_, n);
         pos_ += n;
         return true;
     }
-    // A view of the next n bytes.
+    /// A view of the next n bytes.
     std::span<const std::byte> bytes(std::size_t n, std::string_view what) {
         if (!need(n, what)) return {};
         auto s = data_.subspan(pos_, n);
@@ -102,7 +122,7 @@ public:
         return s;
     }
 
-    // Size (§2.1). 0xFF ("null") is accepted only when allow_null, and then returns -1.
+    /// Size (§2.1). 0xFF ("null") is accepted only when allow_null, and then returns -1.
     std::int64_t size(std::string_view what, bool allow_null = false) {
         const std::uint8_t b = u8(what);
         if (!ok()) return 0;
@@ -122,7 +142,7 @@ public:
         }
         return v;
     }
-    // A count of items each taking at least min_bytes: checked against the bytes remaining.
+    /// A count of items each taking at least min_bytes: checked against the bytes remaining.
     std::size_t count(std::string_view what, std::size_t min_bytes = 1) {
         const std::size_t at = pos_;
         const auto n = size(what);
@@ -136,7 +156,7 @@ public:
         }
         return std::size_t(n);
     }
-    // string (§2.2) as a view into the buffer; null (0xFF) reads as empty.
+    /// string (§2.2) as a view into the buffer; null (0xFF) reads as empty.
     std::string_view string(std::string_view what) {
         const auto n = size(what, true);
         if (!ok() || n <= 0) return {};
@@ -145,7 +165,7 @@ public:
         pos_ += std::size_t(n);
         return s;
     }
-    // BitSet (§2.3) into `out` (cleared first; its storage is reused).
+    /// BitSet (§2.3) into `out` (cleared first; its storage is reused).
     void bitset(BitSet& out, std::string_view what) {
         out.clear();
         const std::size_t n = count(what);

@@ -1,6 +1,7 @@
-// SegmentAssembler: joins the segments of one connection direction into whole messages
-// (protocol.md §1.5). Control messages may arrive between segments and pass through; any
-// other out-of-sequence segment is an error (PVXS drops the connection for it).
+/// @file
+/// SegmentAssembler: joins the segments of one connection direction into whole messages
+/// (protocol.md §1.5). Control messages may arrive between segments and pass through; any
+/// other out-of-sequence segment is an error (PVXS drops the connection for it).
 #pragma once
 
 #include <pvwire/wire/header.hpp>
@@ -12,15 +13,19 @@
 
 namespace pvwire::wire {
 
+/// Joins segmented messages of one direction (see the file's description).
 class SegmentAssembler {
 public:
+    /// What push() did: a whole message is ready, a segment was stored, or the sequence is broken
+    /// (`diag` says how).
     enum class Result { Complete, Pending, Error };
 
+    /// An assembler that enforces `limits` on the joined size.
     explicit SegmentAssembler(const Limits& limits = Limits{}) : limits_(limits) {}
 
-    // Offers one framed message. On Complete, `header` has no segment bits and the size of the
-    // whole body, and `body` is either the input span (unsegmented) or the joined segments
-    // (valid until the next call).
+    /// Offers one framed message. On Complete, `header` has no segment bits and the size of the
+    /// whole body, and `body` is either the input span (unsegmented) or the joined segments
+    /// (valid until the next call).
     Result push(Header& header, std::span<const std::byte>& body, Diagnostic& diag) {
         if (header.is_control()) return Result::Complete;
         switch (header.segment()) {
@@ -49,7 +54,9 @@ public:
         }
         return Result::Error;
     }
+    /// A segmented message has begun and not ended.
     bool in_progress() const noexcept { return open_; }
+    /// Drops a message in progress.
     void reset() noexcept {
         open_ = false;
         buf_.clear();

@@ -1,6 +1,7 @@
-// UTF-8 validation for the strings that name things (PV names, field names, type ids):
-// those end up as map keys, JSON and msgpack text, so invalid bytes are refused there.
-// String *values* stay opaque bytes, as in PVXS and pvAccessCPP.
+/// @file
+/// UTF-8 validation for the strings that name things (PV names, field names, type ids):
+/// those end up as map keys, JSON and msgpack text, so invalid bytes are refused there.
+/// String *values* stay opaque bytes, as in PVXS and pvAccessCPP.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 namespace pvwire::wire {
 
+/// Whether `s` is well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 constexpr bool valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {

@@ -1,8 +1,9 @@
-// Writer: encodes the basic encodings and message framing into an OutBuffer.
-//
-// It writes headers and patches their size when a message ends, and it can emit a large
-// numeric array either in place (a reference to the array's memory, for scatter-gather
-// writes) or, in the pvAccessCPP style, as its own middle segment of a segmented message.
+/// @file
+/// Writer: encodes the basic encodings and message framing into an OutBuffer.
+///
+/// It writes headers and patches their size when a message ends, and it can emit a large
+/// numeric array either in place (a reference to the array's memory, for scatter-gather
+/// writes) or, in the pvAccessCPP style, as its own middle segment of a segmented message.
 #pragma once
 
 #include <pvwire/data/bitset.hpp>
@@ -15,43 +16,55 @@
 
 namespace pvwire::wire {
 
+/// How a Writer encodes large numeric arrays.
 struct EncodeOptions {
-    // Numeric arrays in host byte order at least this large are referenced, not copied.
+    /// Numeric arrays in host byte order at least this large are referenced, not copied.
     std::size_t zero_copy_threshold = 16384;
-    // Send such arrays as a middle segment of their own (what pvAccessCPP does at 64 KiB).
+    /// Send such arrays as a middle segment of their own (what pvAccessCPP does at 64 KiB).
     bool segment_large_arrays = false;
-    std::size_t segment_threshold = 65536;
+    std::size_t segment_threshold = 65536;  ///< with segment_large_arrays: array bytes from which that applies
 };
 
+/// Appends encodings to an OutBuffer in one byte order (see the file's description).
 class Writer {
 public:
+    /// Writes into `out` in `order`; `out` and `opts` are kept by reference.
     Writer(OutBuffer& out, ByteOrder order, const EncodeOptions& opts = default_options()) noexcept
         : out_(&out), order_(order), opts_(&opts) {}
 
+    /// Default EncodeOptions that live for the whole program.
     static const EncodeOptions& default_options() noexcept {
         static const EncodeOptions o;
         return o;
     }
 
+    /// The byte order written in.
     ByteOrder order() const noexcept { return order_; }
+    /// The buffer written to.
     OutBuffer& buffer() noexcept { return *out_; }
+    /// The options in force.
     const EncodeOptions& options() const noexcept { return *opts_; }
 
+    /// Appends a T (integer or floating point) in the writer's byte order.
     template <class T> void put(T v) {
         auto& b = out_->bytes();
         const auto at = b.size();
         b.resize(at + sizeof(T));
         endian::store<T>(b.data() + at, v, order_);
     }
+    ///@{
+    /// Appends an unsigned integer of 1, 2 or 4 bytes.
     void u8(std::uint8_t v) { out_->bytes().push_back(std::byte(v)); }
     void u16(std::uint16_t v) { put(v); }
     void u32(std::uint32_t v) { put(v); }
+    ///@}
+    /// Appends n bytes as they are (never swapped).
     void raw(const void* p, std::size_t n) {
         auto& b = out_->bytes();
         const auto* s = static_cast<const std::byte*>(p);
         b.insert(b.end(), s, s + n);
     }
-    // Size (§2.1), shortest form.
+    /// Size (§2.1), shortest form.
     void size(std::size_t n) {
         if (n < 0xFE) {
             u8(std::uint8_t(n));
@@ -60,12 +73,14 @@ public:
             u32(std::uint32_t(n));
         }
     }
+    /// The null Size (0xFF).
     void null_size() { u8(0xFF); }
+    /// string (§2.2): Size, then the bytes.
     void string(std::string_view s) {
         size(s.size());
         raw(s.data(), s.size());
     }
-    // BitSet (§2.3): whole words in message order, the tail bytes least significant first.
+    /// BitSet (§2.3): whole words in message order, the tail bytes least significant first.
     void bitset(const BitSet& bits) {
         const std::size_t n = bits.wire_bytes();
         size(n);
@@ -74,15 +89,17 @@ public:
         for (std::size_t j = 0; j < n % 8; ++j) u8(std::uint8_t(w[n / 8] >> (8 * j)));
     }
 
-    // Elements of a numeric array (the count is written by the caller).
+    /// Elements of a numeric array (the count is written by the caller).
     void numeric_array(const SharedArray& a);
 
     // -- message framing ----------------------------------------------------------------
-    // flags: direction (0x40) and control (0x01) bits; the byte-order bit is added here.
+    /// flags: direction (0x40) and control (0x01) bits; the byte-order bit is added here.
     void begin_message(std::uint8_t command, std::uint8_t flags, std::uint8_t version = 2);
+    /// Closes the message begun last: patches its header's size (and segment bits).
     void end_message();
-    // A control message: header only, `data` in the size field.
+    /// A control message: header only, `data` in the size field.
     void control(std::uint8_t command, std::uint32_t data, std::uint8_t flags, std::uint8_t version = 2);
+    /// Between begin_message() and end_message().
     bool in_message() const noexcept { return in_msg_; }
 
 private:
@@ -92,9 +109,9 @@ private:
     ByteOrder order_;
     const EncodeOptions* opts_;
     bool in_msg_ = false;
-    bool segmented_ = false;     // a first segment has been closed
-    std::size_t hdr_at_ = 0;     // header position in the byte vector
-    std::size_t ext_at_ = 0;     // external bytes before this segment's body
+    bool segmented_ = false;     ///< a first segment has been closed
+    std::size_t hdr_at_ = 0;     ///< header position in the byte vector
+    std::size_t ext_at_ = 0;     ///< external bytes before this segment's body
     std::uint8_t command_ = 0, flags_ = 0, version_ = 2;
 };
 
