@@ -18,8 +18,8 @@ public:
     struct Options {
         /// Methods we are willing to use, in order of preference.
         std::vector<std::string> methods{"ca", "anonymous"};
-        std::string user;  // "ca" user; empty: the login name of this process
-        std::string host;  // "ca" host; empty: this host's name
+        std::string user;  ///< "ca" user; empty: the login name of this process
+        std::string host;  ///< "ca" host; empty: this host's name
         Encode encode;     ///< empty: pvAccess
     };
 

@@ -1,5 +1,6 @@
-/// Server: a pvAccess (and msgpack protocol) server on Boost.Asio. It listens on TCP (5075, or an ephemeral port when
-/// that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
+/// @file
+/// Server: a pvAccess (and msgpack protocol) server on Boost.Asio. It listens on TCP (5075,
+/// or an ephemeral port when that is taken, as PVXS does) and UDP (5076, shared with the other servers of the host),
 /// answers searches for the names it serves, sends beacons, and runs the handshake, echo and
 /// idle timeout of every client connection. (Channels and their operations come on top.)
 ///
@@ -99,6 +100,7 @@ public:
     std::uint16_t http_port() const;
     /// The msgpack protocol's TCP port once bound when the configuration asks for one, else 0.
     std::uint16_t msgpack_port() const;
+    /// This server's GUID, sent in beacons and search replies.
     const wire::Guid& guid() const;
     /// Counters since the server started.
     ServerStats stats() const;
