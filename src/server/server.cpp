@@ -139,6 +139,8 @@ private:
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
     std::vector<tcp::acceptor> bind_tcp(const std::vector<asio::ip::address>& interfaces);
     void start_configured_listeners(const asio::ip::address& http_address);
+    // A listening acceptor on `ep`, or on an ephemeral port of its address when `ep`'s is taken.
+    tcp::acceptor bind_or_any(tcp::endpoint ep, const char* what);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
     void send_beacon();
 };
@@ -270,27 +272,45 @@ std::vector<tcp::acceptor> Server::Impl::bind_tcp(const std::vector<asio::ip::ad
 
 // The listeners the configuration asks for besides TCP: a UNIX socket, the msgpack protocol's
 // TCP port, an HTTP port.
+// The msgpack and HTTP ports, like the pvAccess TCP port, fall back to an ephemeral port when
+// theirs is taken (logged, and in the effective configuration).
 void Server::Impl::start_configured_listeners(const asio::ip::address& http_address) {
+    if (!cfg_.unix_path.empty()) add_listener(net::unix_listener(ex_, cfg_.unix_path, cfg_.transport_limits()));
     if (cfg_.msgpack_port) {
-        tcp::acceptor acc(ex_);
-        tcp::endpoint ep(http_address, *cfg_.msgpack_port);
-        acc.open(ep.protocol());
-        acc.set_option(tcp::acceptor::reuse_address(true));
-        boost::system::error_code ec;
-        acc.bind(ep, ec);
-        if (ec)
-            throw boost::system::system_error(ec, "pvwire server: bind msgpack TCP " + ep.address().to_string() + ":" +
-                                                      std::to_string(ep.port()));
-        acc.listen();
+        auto acc = bind_or_any(tcp::endpoint(http_address, *cfg_.msgpack_port), "msgpack");
         cfg_.bound_msgpack_port = acc.local_endpoint().port();
         add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::msgpack));
     }
-    if (!cfg_.unix_path.empty()) add_listener(net::unix_listener(ex_, cfg_.unix_path, cfg_.transport_limits()));
     if (cfg_.http_port) {
-        auto http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits());
+        std::shared_ptr<net::HttpListener> http;
+        try {
+            http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits());
+        } catch (const boost::system::system_error& e) {
+            if (e.code() != asio::error::address_in_use) throw;
+            log::server().warn("HTTP port {} is taken: serving WebSockets on an ephemeral port", *cfg_.http_port);
+            http = net::http_listener(ex_, tcp::endpoint(http_address, 0), cfg_.transport_limits());
+        }
         cfg_.bound_http_port = http->bound_port();
         add_listener(std::move(http));
     }
+}
+
+tcp::acceptor Server::Impl::bind_or_any(tcp::endpoint ep, const char* what) {
+    tcp::acceptor acc(ex_);
+    acc.open(ep.protocol());
+    acc.set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acc.bind(ep, ec);
+    if (ec == asio::error::address_in_use && ep.port() != 0) {
+        log::server().warn("{} port {} is taken: serving on an ephemeral port", what, ep.port());
+        ep.port(0);
+        acc.bind(ep, ec);
+    }
+    if (ec)
+        throw boost::system::system_error(ec, std::string("pvwire server: bind ") + what + " TCP " +
+                                                  ep.address().to_string() + ":" + std::to_string(ep.port()));
+    acc.listen();
+    return acc;
 }
 
 void Server::Impl::add_listener(std::shared_ptr<net::Listener> listener) {

@@ -33,8 +33,22 @@ struct ServeArgs {
     bool isolated = false;
     bool debug = false;
     std::string unix_path;  // also on this UNIX socket
-    int http_port = -1;     // also WebSockets on this HTTP port (0: any, -1: none)
+    // Also the msgpack protocol on this TCP port, and WebSockets (/pva, /msgpack) on this HTTP
+    // port: 0 any, -1 none; not given: PVWIRE_MSGPACK_PORT / PVWIRE_HTTP_PORT, else the
+    // default ports (--isolated: any).
+    std::optional<int> msgpack_port, http_port;
 };
+
+// A port option: given (-1 none), else the environment's (already in `port`), else `fallback`
+// (--isolated: any).
+void apply_port(const std::optional<int>& given, bool isolated, std::uint16_t fallback,
+                std::optional<std::uint16_t>& port) {
+    if (given) {
+        port = *given < 0 ? std::nullopt : std::optional<std::uint16_t>(std::uint16_t(*given));
+        return;
+    }
+    if (!port) port = isolated ? 0 : fallback;
+}
 
 struct Ticker {
     std::shared_ptr<server::SharedPV> pv;
@@ -145,7 +159,8 @@ int run_serve(const ServeArgs& a) {
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
     for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
     if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
-    if (a.http_port >= 0) cfg.http_port = std::uint16_t(a.http_port);
+    apply_port(a.msgpack_port, a.isolated, net::default_msgpack_port, cfg.msgpack_port);
+    apply_port(a.http_port, a.isolated, net::default_http_port, cfg.http_port);
     server::Server srv(cfg);
     std::vector<Ticker> tickers;
     std::vector<std::pair<std::string, std::string>> listing;  // name, summary
@@ -254,9 +269,12 @@ int run_serve(const ServeArgs& a) {
                   << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_SERVER_PORT=" << srv.tcp_port() << "\n";
         if (!eff.unix_path.empty())
             std::cout << "pvwire serve: and without search at --server pva+unix://" << eff.unix_path << "\n";
+        if (srv.msgpack_port())
+            std::cout << "pvwire serve: msgpack protocol at --server msgpack+tcp://" << client_addr << ":"
+                      << srv.msgpack_port() << "\n";
         if (srv.http_port())
-            std::cout << "pvwire serve: and without search at --server pva+ws://" << client_addr << ":"
-                      << srv.http_port() << "/pva\n";
+            std::cout << "pvwire serve: WebSockets at --server pva+ws://" << client_addr << ":" << srv.http_port()
+                      << "/pva and msgpack+ws://" << client_addr << ":" << srv.http_port() << "/msgpack\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
@@ -298,10 +316,15 @@ void register_serve(CLI::App& app) {
     cmd->add_flag("--isolated", a->isolated,
                   "Loopback only, ephemeral TCP and UDP ports (printed), no beacons beyond 127.0.0.1");
     cmd->add_option("--unix", a->unix_path, "Also serve on this UNIX socket path (clients: --server pva+unix://PATH)");
+    cmd->add_option("--msgpack", a->msgpack_port,
+                    "The msgpack protocol's TCP port (default " + std::to_string(net::default_msgpack_port) +
+                        ", 0 = any, -1 = none; clients: --server msgpack+tcp://HOST:PORT)")
+        ->check(CLI::Range(-1, 65535));
     cmd->add_option("--http", a->http_port,
-                    "Also serve pvAccess over WebSockets on this HTTP port, 0 = any (clients: --server "
-                    "pva+ws://HOST:PORT/pva)")
-        ->check(CLI::Range(0, 65535));
+                    "The HTTP port of the WebSocket endpoints /pva and /msgpack (default " +
+                        std::to_string(net::default_http_port) +
+                        ", 0 = any, -1 = none; clients: --server pva+ws://HOST:PORT/pva or msgpack+ws://HOST:PORT/msgpack)")
+        ->check(CLI::Range(-1, 65535));
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {
