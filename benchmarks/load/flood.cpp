@@ -105,6 +105,7 @@ int run_flood(const FloodArgs& a) {
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
     if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
     if (a.http_port >= 0) cfg.http_port = std::uint16_t(a.http_port);
+    if (a.msgpack_port >= 0) cfg.msgpack_port = std::uint16_t(a.msgpack_port);
     server::Server srv(cfg);
     const Value initial = initial_value(a.array_length);
     // one store holds every idle PV (as a server of many PVs would), not one store each
@@ -140,7 +141,8 @@ int run_flood(const FloodArgs& a) {
               << (a.idle ? (a.writable ? ", idle, writable" : ", idle") : ", fed on demand") << ")"
               << (ham ? ", ham PV " + a.ham : std::string()) << " on TCP " << srv.tcp_port() << ", UDP "
               << srv.udp_port() << (cfg.unix_path.empty() ? "" : ", UNIX " + cfg.unix_path)
-              << (srv.http_port() ? ", HTTP " + std::to_string(srv.http_port()) : std::string()) << "\n"
+              << (srv.http_port() ? ", HTTP " + std::to_string(srv.http_port()) : std::string())
+              << (srv.msgpack_port() ? ", msgpack " + std::to_string(srv.msgpack_port()) : std::string()) << "\n"
               << "pvwire-bench flood: clients find it with EPICS_PVA_ADDR_LIST=" << client_addr << ":"
               << srv.udp_port() << " EPICS_PVA_AUTO_ADDR_LIST=NO EPICS_PVA_BROADCAST_PORT=0"
               << " EPICS_PVA_SERVER_PORT=" << srv.tcp_port() << "\n"

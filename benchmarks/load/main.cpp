@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
     flood->add_option("--seconds", fa.seconds, "run time (default: until Ctrl-C)");
     flood->add_flag("--isolated", fa.isolated, "loopback only, ephemeral ports (printed)");
     flood->add_option("--unix", fa.unix_path, "also serve on this UNIX socket path (pva+unix://PATH)");
-    flood->add_option("--http", fa.http_port, "also serve WebSockets (pva+ws://HOST:PORT/pva) on this port, 0: any");
+    flood->add_option("--http", fa.http_port,
+                      "also serve WebSockets (pva+ws://HOST:PORT/pva, msgpack+ws://HOST:PORT/msgpack) on this port, 0: any");
+    flood->add_option("--msgpack", fa.msgpack_port, "also serve the msgpack protocol (msgpack+tcp://HOST:PORT), 0: any");
 
     MonitorArgs ma;
     auto* mon = app.add_subcommand("monitor", "monitor PREFIX0..PREFIX(N-1) and measure the update rate");

@@ -22,6 +22,7 @@ struct FloodArgs {
     bool isolated = false;
     std::string unix_path;         // also serve on this UNIX socket
     int http_port = -1;            // also serve WebSockets on this HTTP port (0: any; -1: none)
+    int msgpack_port = -1;         // also serve the msgpack protocol on this TCP port (0: any; -1: none)
 };
 int run_flood(const FloodArgs& a);
 

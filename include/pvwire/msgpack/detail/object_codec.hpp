@@ -52,6 +52,9 @@ void write_bare(ByteSink& sink, Packer& pk, const Value& v);
 // One complete msgpack object, checked and bounded as codec.hpp describes; throws
 // DecodeError naming `what`. `in` must outlive the handle.
 msgpack::object_handle parse(std::span<const std::byte> in, const char* what);
+// The same into `zone`, cleared first: a stream of messages reuses one zone's memory instead
+// of allocating per message. The object lives until the zone's next use.
+msgpack::object parse_into(msgpack::zone& zone, std::span<const std::byte> in, const char* what);
 // Readers of parsed objects; each throws DecodeError naming `what` and the field. `owner`
 // keeps the parsed bytes alive: aligned numeric arrays are then viewed, not copied.
 TypePtr read_type(const msgpack::object& o, const char* what);

@@ -14,6 +14,8 @@
 
 #include <msgpack.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <array>
 #include <bit>
 #include <cstring>
@@ -347,8 +349,8 @@ PVWIRE_DECL bool reference_everything(msgpack::type::object_type, std::size_t, v
     throw DecodeError(std::string("pvwire msgpack: ") + what + ": " + detail);
 }
 
-// One complete msgpack object parsed from the input (which must outlive it).
-PVWIRE_DECL msgpack::object_handle parse_document(std::span<const std::byte> in, const char* what) {
+// Step 1: `in` holds exactly one msgpack object within the bounds above (DecodeError if not).
+PVWIRE_DECL void check_document(std::span<const std::byte> in, const char* what) {
     const char* data = reinterpret_cast<const char*>(in.data());
     const std::size_t len = in.size();
     if (len == 0) fail_input(what, "empty input");
@@ -383,11 +385,20 @@ PVWIRE_DECL msgpack::object_handle parse_document(std::span<const std::byte> in,
     }
     if (off != len)
         fail_input(what, std::to_string(len - off) + " trailing bytes after the msgpack object");
+}
+
+PVWIRE_DECL msgpack::unpack_limit limits_for(std::size_t len) {
+    return msgpack::unpack_limit(len, len / 2 + 1, len, len, len, kMaxMsgpackDepth + 2);
+}
+
+// One complete msgpack object parsed from the input (which must outlive it).
+PVWIRE_DECL msgpack::object_handle parse_document(std::span<const std::byte> in, const char* what) {
+    check_document(in, what);
     try {
-        std::size_t uoff = 0;
+        std::size_t off = 0;
         bool referenced = false;
-        const msgpack::unpack_limit limit(len, len / 2 + 1, len, len, len, kMaxMsgpackDepth + 2);
-        return msgpack::unpack(data, len, uoff, referenced, &reference_everything, nullptr, limit);
+        return msgpack::unpack(reinterpret_cast<const char*>(in.data()), in.size(), off, referenced,
+                               &reference_everything, nullptr, limits_for(in.size()));
     } catch (const std::exception& e) {
         fail_input(what, std::string("invalid msgpack (") + e.what() + ")");
     }
@@ -420,7 +431,8 @@ struct PathItem {
 };
 
 struct Decoder {
-    std::vector<PathItem> path;
+    // Most paths are a few levels deep: kept inline, a decode allocates nothing for them.
+    boost::container::small_vector<PathItem, 8> path;
     // Keeps the parsed bytes alive: aligned numeric arrays are then viewed in place.
     const std::shared_ptr<const void>* owner = nullptr;
 
@@ -908,6 +920,19 @@ PVWIRE_DECL msgpack::object_handle parse(std::span<const std::byte> in, const ch
     return msgpack_codec::parse_document(in, what);
 }
 
+PVWIRE_DECL msgpack::object parse_into(msgpack::zone& zone, std::span<const std::byte> in, const char* what) {
+    msgpack_codec::check_document(in, what);
+    zone.clear();
+    try {
+        std::size_t off = 0;
+        bool referenced = false;
+        return msgpack::unpack(zone, reinterpret_cast<const char*>(in.data()), in.size(), off, referenced,
+                               &msgpack_codec::reference_everything, nullptr, msgpack_codec::limits_for(in.size()));
+    } catch (const std::exception& e) {
+        msgpack_codec::fail_input(what, std::string("invalid msgpack (") + e.what() + ")");
+    }
+}
+
 PVWIRE_DECL const char* object_kind_name(const msgpack::object& o) noexcept { return msgpack_codec::kind_name(o); }
 
 PVWIRE_DECL TypePtr read_type(const msgpack::object& o, const char* what) {
@@ -951,8 +976,8 @@ PVWIRE_DECL void read_partial(const msgpack::object& o, const char* what, Value&
         std::uint32_t start;  // first scratch slot
         std::uint32_t n;      // offsets covered
     };
-    std::vector<Selected> selected;
-    std::vector<Slot> scratch;
+    boost::container::small_vector<Selected, 16> selected;  // inline: no allocation for most updates
+    boost::container::small_vector<Slot, 16> scratch;
     BitSet bits;
     guarded([&] {
         Decoder d;

@@ -910,8 +910,10 @@ PVWIRE_DECL Codec::Result Codec::decode(std::span<const std::byte> frame, wire::
     const std::size_t pad = std::size_t(frame[3]);
     const auto body = frame.subspan(header_size, len - header_size - pad);
     try {
-        const auto doc = mc::parse(body, "msgpack message");
-        const msgpack::object& root = doc.get();
+        // One zone per thread, reused: the object tree of a message lives only until decode()
+        // returns (values are copied out of it, or view the frame itself).
+        thread_local msgpack::zone zone;
+        const msgpack::object root = mc::parse_into(zone, body, "msgpack message");
         if (root.type != msgpack::type::ARRAY || root.via.array.size == 0 ||
             root.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER || root.via.array.ptr[0].via.u64 >= kind_count)
             throw DecodeError("a message is an array [kind 0.." + std::to_string(kind_count - 1) + ", ...]");
