@@ -9,6 +9,7 @@
 #include <msgpack.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -21,15 +22,47 @@ namespace pvwire::msgpack_codec::detail {
 // protocol's way: ext type `aligned_array_ext` whose elements start a multiple of 8 bytes
 // after `base` (the message body's first byte), large ones referenced in place instead of
 // copied (docs/msgpack-protocol.md, "Arrays").
-struct ByteSink {
-    std::vector<std::byte>* out;
-    wire::OutBuffer* message = nullptr;
-    std::size_t base = 0;
+class ByteSink {
+public:
+    explicit ByteSink(std::vector<std::byte>* out_, wire::OutBuffer* message_ = nullptr, std::size_t base_ = 0)
+        : out(out_), message(message_), base(base_) {}
+    ByteSink(const ByteSink&) = delete;
+    ByteSink& operator=(const ByteSink&) = delete;
 
+    // The packer writes one to nine bytes at a time: they gather here and reach `out` in one
+    // copy, several times cheaper than growing the vector for each.
     void write(const char* p, std::size_t n) {
-        const auto* b = reinterpret_cast<const std::byte*>(p);
-        out->insert(out->end(), b, b + n);
+        if (n > sizeof stage_ - staged_) {
+            flush();
+            if (n > sizeof stage_) return append(p, n);
+        }
+        std::memcpy(stage_ + staged_, p, n);
+        staged_ += n;
     }
+    // Moves the gathered bytes to `out`: before `out` is read or written directly, and at the end.
+    void flush() {
+        if (staged_ == 0) return;
+        append(stage_, staged_);
+        staged_ = 0;
+    }
+    // Drops the gathered bytes (an encoding that failed).
+    void discard() noexcept { staged_ = 0; }
+    // The bytes of `message` so far, the gathered ones included (for alignment).
+    std::size_t message_size() const { return message->size() + staged_; }
+
+    std::vector<std::byte>* out;
+    wire::OutBuffer* message;
+    std::size_t base;
+
+private:
+    void append(const char* p, std::size_t n) {
+        const std::size_t at = out->size();
+        out->resize(at + n);
+        std::memcpy(out->data() + at, p, n);
+    }
+
+    char stage_[256];
+    std::size_t staged_ = 0;
 };
 using Packer = msgpack::packer<ByteSink>;
 

@@ -148,12 +148,14 @@ template <class T> void pack_numeric(ByteSink& sink, const SharedArray& a) {
     const auto sp = a.span<T>();
     const std::size_t bytes = sp.size() * sizeof(T);
     if constexpr (std::is_same_v<T, bool>) {
+        sink.flush();
         const std::size_t at = sink.out->size();
         sink.out->resize(at + bytes);
         for (std::size_t i = 0; i < sp.size(); ++i) (*sink.out)[at + i] = std::byte(sp[i] ? 1 : 0);
     } else if constexpr (sizeof(T) == 1 || kLittleEndian) {
         sink.write(reinterpret_cast<const char*>(sp.data()), bytes);
     } else {
+        sink.flush();
         const std::size_t at = sink.out->size();
         sink.out->resize(at + bytes);
         for (std::size_t i = 0; i < sp.size(); ++i) {
@@ -225,7 +227,7 @@ struct Encoder {
     // the padding is known before the length is written), the pad count, the padding, then
     // the elements, which start a multiple of 8 bytes after the message body's start.
     void aligned(TypeCode elem, const SharedArray& a, std::size_t bytes) {
-        const std::size_t after_header = sink.message->size() - sink.base + 6;
+        const std::size_t after_header = sink.message_size() - sink.base + 6;
         const std::size_t pad = (8 - (after_header + 1) % 8) % 8;
         const std::uint32_t len = std::uint32_t(1 + pad + bytes);
         const char head[7] = {char(0xc9), char(len >> 24), char(len >> 16), char(len >> 8), char(len),
@@ -234,6 +236,7 @@ struct Encoder {
         static constexpr char zeros[8] = {};
         sink.write(zeros, pad);
         if (kLittleEndian && bytes >= detail::in_place_array_bytes) {
+            sink.flush();
             sink.message->add_external(a.data(), bytes, a.owner());
             return;
         }
@@ -879,25 +882,24 @@ PVWIRE_DECL void write_partial(ByteSink& sink, Packer& pk, const Value& v, const
     const auto& sp = v.store_ptr();
     const std::uint32_t base = v.offset();
     const std::uint32_t count = sp->type_at(base).offset_count();
-    std::size_t nbits = 0, nselected = 0;
+    // One pass over the bits: a structure bit selects its subtree, whose bits carry no value
+    // of their own.
+    boost::container::small_vector<std::uint32_t, 32> bits, selected;
+    std::size_t subtree_end = 0;
     for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
         if (b >= count)
             throw ValueError("pvwire msgpack: changed bit " + std::to_string(b) + " is past the " +
                              std::to_string(count) + " fields of " + pvwire::detail::describe_field(v));
-        ++nbits;
+        bits.push_back(std::uint32_t(b));
+        if (b < subtree_end) continue;
+        selected.push_back(base + std::uint32_t(b));
+        subtree_end = b + sp->type_at(selected.back()).offset_count();
     }
-    // a structure bit selects its subtree: the bits below it carry no value of their own
-    for (std::size_t b = changed.next(0); b != BitSet::npos && b < count; ++nselected)
-        b = changed.next(b + sp->type_at(base + std::uint32_t(b)).offset_count());
-    pk.pack_array(std::uint32_t(1 + nselected));
-    pk.pack_array(std::uint32_t(nbits));
-    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) pk.pack_uint32(std::uint32_t(b));
+    pk.pack_array(std::uint32_t(1 + selected.size()));
+    pk.pack_array(std::uint32_t(bits.size()));
+    for (auto b : bits) pk.pack_uint32(b);
     Encoder e{sink, pk};
-    for (std::size_t b = changed.next(0); b != BitSet::npos && b < count;) {
-        const std::uint32_t off = base + std::uint32_t(b);
-        e.field(sp, off, sp->type_at(off));
-        b = changed.next(b + sp->type_at(off).offset_count());
-    }
+    for (auto off : selected) e.field(sp, off, sp->type_at(off));
 }
 
 PVWIRE_DECL void write_bare(ByteSink& sink, Packer& pk, const Value& v) {
@@ -920,17 +922,27 @@ PVWIRE_DECL msgpack::object_handle parse(std::span<const std::byte> in, const ch
     return msgpack_codec::parse_document(in, what);
 }
 
+// Small inputs skip step 1: what unpack can allocate for them is bounded anyway (containers
+// nested at most kMaxMsgpackDepth deep, each claiming at most one element per input byte:
+// under 2.2 MB for 1 KiB), and a monitor update is a few dozen bytes, whose check would cost
+// as much as its decoding. When unpack fails, step 1 runs to say precisely why.
+constexpr std::size_t unchecked_below = 1024;
+
 PVWIRE_DECL msgpack::object parse_into(msgpack::zone& zone, std::span<const std::byte> in, const char* what) {
-    msgpack_codec::check_document(in, what);
+    if (in.size() >= unchecked_below) msgpack_codec::check_document(in, what);
     zone.clear();
+    std::size_t off = 0;
     try {
-        std::size_t off = 0;
         bool referenced = false;
-        return msgpack::unpack(zone, reinterpret_cast<const char*>(in.data()), in.size(), off, referenced,
-                               &msgpack_codec::reference_everything, nullptr, msgpack_codec::limits_for(in.size()));
+        auto o = msgpack::unpack(zone, reinterpret_cast<const char*>(in.data()), in.size(), off, referenced,
+                                 &msgpack_codec::reference_everything, nullptr, msgpack_codec::limits_for(in.size()));
+        if (off == in.size()) return o;
     } catch (const std::exception& e) {
+        msgpack_codec::check_document(in, what);
         msgpack_codec::fail_input(what, std::string("invalid msgpack (") + e.what() + ")");
     }
+    msgpack_codec::check_document(in, what);  // trailing bytes: says so
+    msgpack_codec::fail_input(what, "invalid msgpack");
 }
 
 PVWIRE_DECL const char* object_kind_name(const msgpack::object& o) noexcept { return msgpack_codec::kind_name(o); }
@@ -1021,9 +1033,10 @@ PVWIRE_DECL void read_partial(const msgpack::object& o, const char* what, Value&
 // ---- API ----------------------------------------------------------------------------------
 
 PVWIRE_DECL void encode_type(const TypeDesc& type, std::vector<std::byte>& out) {
-    ByteSink sink{&out};
+    ByteSink sink(&out);
     Packer pk(sink);
     pack_type(pk, type);
+    sink.flush();
 }
 
 PVWIRE_DECL std::vector<std::byte> encode_type(const TypeDesc& type) {
@@ -1040,11 +1053,13 @@ PVWIRE_DECL TypePtr decode_type(std::span<const std::byte> in) {
 PVWIRE_DECL void encode_value(const Value& v, std::vector<std::byte>& out) {
     // On failure leave `out` as it was.
     const std::size_t mark = out.size();
-    ByteSink sink{&out};
+    ByteSink sink(&out);
     Packer pk(sink);
     try {
         detail::write_value_document(sink, pk, v);
+        sink.flush();
     } catch (...) {
+        sink.discard();
         out.resize(mark);
         throw;
     }
@@ -1063,11 +1078,13 @@ PVWIRE_DECL Value decode_value(std::span<const std::byte> in) {
 
 PVWIRE_DECL void encode_partial(const Value& v, const BitSet& changed, std::vector<std::byte>& out) {
     const std::size_t mark = out.size();
-    ByteSink sink{&out};
+    ByteSink sink(&out);
     Packer pk(sink);
     try {
         detail::write_partial(sink, pk, v, changed);
+        sink.flush();
     } catch (...) {
+        sink.discard();
         out.resize(mark);
         throw;
     }

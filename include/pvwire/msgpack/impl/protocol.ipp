@@ -53,9 +53,12 @@ PVWIRE_DECL std::string_view op_name(std::uint8_t command) {
 class FrameWriter {
 public:
     FrameWriter(wire::OutBuffer& out, Kind kind, std::uint32_t elements)
-        : out_(out), head_at_(out.bytes().size()), sink_{&out.bytes(), &out, 0}, pk_(sink_) {
-        out.bytes().resize(head_at_ + header_size);
-        sink_.base = out.size();
+        : out_(out), head_at_(out.bytes().size()), sink_(&out.bytes(), &out), pk_(sink_) {
+        // most messages fit: one allocation for a fresh buffer instead of one per doubling
+        out.bytes().reserve(head_at_ + 128);
+        static constexpr char placeholder[header_size] = {};  // finish() writes the header
+        sink_.write(placeholder, header_size);
+        sink_.base = sink_.message_size();
         pk_.pack_array(elements + 1);
         pk_.pack_uint8(std::uint8_t(kind));
     }
@@ -126,9 +129,11 @@ public:
 
     // Pads the body to a multiple of 8 bytes and writes the header.
     void finish() {
-        const std::size_t unpadded = out_.size() - sink_.base;
+        const std::size_t unpadded = sink_.message_size() - sink_.base;
         const std::size_t pad = (8 - unpadded % 8) % 8;
-        out_.bytes().resize(out_.bytes().size() + pad);
+        static constexpr char padding[8] = {};
+        sink_.write(padding, pad);
+        sink_.flush();
         const std::size_t body = unpadded + pad;
         if (body > 0xFFFFFFFFu) throw ValueError("pvwire msgpack: message body over 4 GiB");
         std::byte* h = out_.bytes().data() + head_at_;
