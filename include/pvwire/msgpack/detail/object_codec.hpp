@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -96,6 +97,113 @@ void read_partial(const msgpack::object& o, const char* what, Value& into, BitSe
                   const std::shared_ptr<const void>& owner);
 // The whole of `into` (a fresh Value of the type the writer used) from a write_bare() form.
 void read_bare(const msgpack::object& o, const char* what, Value& into, const std::shared_ptr<const void>& owner);
+// The msgpack forms read_plain_partial() accepts, read from `in` at `at`, bounds-checked;
+// each returns false for anything else or for too few bytes.
+class PlainReader {
+public:
+    PlainReader(std::span<const std::byte> in, std::size_t at) : in_(in), at_(at) {}
+    std::size_t at() const noexcept { return at_; }
+
+    bool array(std::uint32_t& n) {
+        std::uint8_t b;
+        if (!byte(b)) return false;
+        if ((b & 0xf0) == 0x90) return n = b & 0x0f, true;
+        if (b == 0xdc) return big(n, 2);
+        if (b == 0xdd) return big(n, 4);
+        return false;
+    }
+    bool uint(std::uint64_t& v) {
+        std::uint8_t b;
+        if (!byte(b)) return false;
+        if (b < 0x80) return v = b, true;
+        switch (b) {
+        case 0xcc: return big(v, 1);
+        case 0xcd: return big(v, 2);
+        case 0xce: return big(v, 4);
+        case 0xcf: return big(v, 8);
+        default: return false;
+        }
+    }
+    bool integer(std::int64_t& v) {
+        if (at_ >= in_.size()) return false;
+        const auto b = std::uint8_t(in_[at_]);
+        if (b >= 0xe0) return ++at_, v = std::int8_t(b), true;
+        std::uint64_t u = 0;
+        if (b < 0x80 || (b >= 0xcc && b <= 0xcf)) {
+            if (!uint(u) || u > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return false;
+            return v = std::int64_t(u), true;
+        }
+        ++at_;
+        const std::size_t n = b == 0xd0 ? 1 : b == 0xd1 ? 2 : b == 0xd2 ? 4 : b == 0xd3 ? 8 : 0;
+        if (n == 0 || !big(u, n)) return false;
+        const int shift = int(64 - 8 * n);  // sign-extend
+        return v = std::int64_t(u << shift) >> shift, true;
+    }
+    bool number(double& d) {
+        if (at_ >= in_.size()) return false;
+        const auto b = std::uint8_t(in_[at_]);
+        if (b == 0xca || b == 0xcb) {
+            ++at_;
+            std::uint64_t bits = 0;
+            if (!big(bits, b == 0xca ? 4 : 8)) return false;
+            if (b == 0xca) {
+                float f;
+                const auto b32 = std::uint32_t(bits);
+                std::memcpy(&f, &b32, 4);
+                return d = f, true;
+            }
+            return std::memcpy(&d, &bits, 8), true;
+        }
+        std::int64_t i = 0;
+        if (!integer(i)) return false;
+        return d = double(i), true;
+    }
+    bool boolean(bool& v) {
+        std::uint8_t b;
+        if (!byte(b) || (b != 0xc2 && b != 0xc3)) return false;
+        return v = b == 0xc3, true;
+    }
+    bool str(std::string_view& s) {
+        std::uint8_t b;
+        if (!byte(b)) return false;
+        std::uint64_t n = 0;
+        if ((b & 0xe0) == 0xa0) n = b & 0x1f;
+        else if (!(b == 0xd9 ? big(n, 1) : b == 0xda ? big(n, 2) : b == 0xdb ? big(n, 4) : false)) return false;
+        if (n > in_.size() - at_) return false;
+        s = std::string_view(reinterpret_cast<const char*>(in_.data() + at_), std::size_t(n));
+        at_ += std::size_t(n);
+        return true;
+    }
+
+private:
+    bool byte(std::uint8_t& b) {
+        if (at_ >= in_.size()) return false;
+        b = std::uint8_t(in_[at_++]);
+        return true;
+    }
+    template <class T> bool big(T& v, std::size_t n) {  // n big-endian bytes
+        if (n > in_.size() - at_) return false;
+        std::uint64_t x = 0;
+        for (std::size_t k = 0; k < n; ++k) x = x << 8 | std::uint8_t(in_[at_ + k]);
+        at_ += n;
+        if (x > std::uint64_t(std::numeric_limits<T>::max())) return false;
+        v = T(x);
+        return true;
+    }
+
+    std::span<const std::byte> in_;
+    std::size_t at_;
+};
+
+// The fast path of a partial value of plain fields (structures, booleans, integers, floats,
+// strings) read straight from the bytes, without msgpack-cxx's object tree, which costs more
+// than the rest of a monitor update's decoding. It knows only the forms that pvwire writes for
+// those fields and returns false at anything else (arrays, unions, a malformed byte...),
+// possibly after writing some of `into`: the caller then decodes a fresh value with
+// read_partial(), which accepts everything valid and explains everything invalid.
+// On success `at` is just past the partial value.
+bool read_plain_partial(std::span<const std::byte> in, std::size_t& at, Value& into, BitSet& changed);
+
 const char* object_kind_name(const msgpack::object& o) noexcept;
 
 }  // namespace pvwire::msgpack_codec::detail

@@ -1028,6 +1028,82 @@ PVWIRE_DECL void read_partial(const msgpack::object& o, const char* what, Value&
     changed = std::move(bits);
 }
 
+PVWIRE_IMPL_NAMESPACE(plain_impl) {
+
+// One field of a plain type into its slot; false for any other type or form.
+PVWIRE_DECL bool read_plain_field(PlainReader& r, ValueStore& s, std::uint32_t off, const TypeDesc& t) {
+    const TypeCode c = t.code();
+    Slot& slot = s.slots[off];
+    Number n;
+    switch (c) {
+    case TypeCode::Struct: {
+        std::uint32_t members = 0;
+        if (!r.array(members) || members != t.member_count()) return false;
+        for (std::size_t i = 0; i < t.member_count(); ++i)
+            if (!read_plain_field(r, s, off + t.member_offset(i), *t.member_type(i))) return false;
+        return true;
+    }
+    case TypeCode::Bool: {
+        bool b = false;
+        if (!r.boolean(b)) return false;
+        n.u = b;
+        break;
+    }
+    case TypeCode::Int8: case TypeCode::Int16: case TypeCode::Int32: case TypeCode::Int64:
+        if (!r.integer(n.i) || !type_code::in_range(c, n.i)) return false;
+        break;
+    case TypeCode::UInt8: case TypeCode::UInt16: case TypeCode::UInt32: case TypeCode::UInt64:
+        if (!r.uint(n.u) || !type_code::in_range(c, n.u)) return false;
+        break;
+    case TypeCode::Float32:
+    case TypeCode::Float64:
+        if (!r.number(n.d)) return false;
+        if (c == TypeCode::Float32) n.d = double(float(n.d));
+        break;
+    case TypeCode::String: {
+        std::string_view text;
+        if (!r.str(text)) return false;
+        if (auto* held = std::get_if<std::string>(&slot)) held->assign(text);  // keeps its capacity
+        else slot.emplace<std::string>(text);
+        return true;
+    }
+    default: return false;
+    }
+    slot = n;
+    return true;
+}
+
+}  // namespace
+PVWIRE_USE_IMPL_NAMESPACE(plain_impl)
+
+PVWIRE_DECL bool read_plain_partial(std::span<const std::byte> in, std::size_t& at, Value& into, BitSet& changed) {
+    PlainReader r(in, at);
+    ValueStore& s = *into.store();
+    const std::uint32_t base = into.offset();
+    const std::uint32_t count = s.type_at(base).offset_count();
+    std::uint32_t elements = 0, nbits = 0;
+    if (!r.array(elements) || elements == 0 || !r.array(nbits)) return false;
+    boost::container::small_vector<std::uint32_t, 32> bits;
+    for (std::uint32_t k = 0; k < nbits; ++k) {
+        std::uint64_t b = 0;
+        if (!r.uint(b) || b >= count || (!bits.empty() && b <= bits.back())) return false;
+        bits.push_back(std::uint32_t(b));
+    }
+    std::uint32_t values = 0, subtree_end = 0;
+    for (auto b : bits) {
+        if (b < subtree_end) continue;  // inside a selected structure
+        const std::uint32_t off = base + b;
+        if (++values >= elements || !read_plain_field(r, s, off, s.type_at(off))) return false;
+        s.marks.set(off);
+        subtree_end = b + s.type_at(off).offset_count();
+    }
+    if (values + 1 != elements) return false;
+    changed.clear();
+    for (auto b : bits) changed.set(b);
+    at = r.at();
+    return true;
+}
+
 }  // namespace detail
 
 // ---- API ----------------------------------------------------------------------------------

@@ -524,6 +524,7 @@ struct Decoder {
         return v;
     }
 
+    bool plain_update(std::span<const std::byte> body, wire::Message& out);
     wire::Body request(Kind kind, const Fields& f, bool& ignored);
     wire::Body init_request(const Fields& f);
     wire::Body exec_request(Kind kind, const Fields& f, const wire::OperationTypes& op, bool last);
@@ -857,6 +858,36 @@ PVWIRE_DECL wire::Body Decoder::reply(Kind kind, const Fields& f, bool& ignored)
     }
 }
 
+// A monitor update of plain fields, the bulk of a client's traffic, read without building
+// msgpack-cxx's object tree. False (nothing decided) for anything else, which then takes the
+// general path: other messages, updates with arrays or unions, malformed bytes.
+PVWIRE_DECL bool Decoder::plain_update(std::span<const std::byte> body, wire::Message& out) {
+    mc::PlainReader r(body, 0);
+    std::uint32_t elements = 0, noverrun = 0;
+    std::uint64_t kind = 0, ioid = 0;
+    if (!r.array(elements) || elements != 4 || !r.uint(kind) || kind != std::uint8_t(Kind::update) || !r.uint(ioid) ||
+        ioid > 0xFFFFFFFFu)
+        return false;
+    auto* op = ops.find(std::uint32_t(ioid));
+    if (!op || op->command != std::uint8_t(Command::Monitor) || !op->type) return false;
+    wire::MonitorResponse m;
+    m.ioid = std::uint32_t(ioid);
+    m.subcmd = 0;
+    m.data = op->updates.make(op->type);
+    std::size_t at = r.at();
+    if (!mc::read_plain_partial(body, at, m.data, m.changed)) return false;
+    mc::PlainReader rest(body, at);
+    if (!rest.array(noverrun)) return false;
+    for (std::uint32_t k = 0; k < noverrun; ++k) {
+        std::uint64_t b = 0;
+        if (!rest.uint(b) || b > 0xFFFF) return false;
+        m.overrun.set(std::size_t(b));
+    }
+    if (rest.at() != body.size()) return false;
+    out.body = std::move(m);
+    return true;
+}
+
 PVWIRE_DECL void header_problem(wire::Diagnostic& diag, wire::errc code, std::size_t offset, std::string detail) {
     diag.code = make_error_code(code);
     diag.offset = offset;
@@ -914,6 +945,10 @@ PVWIRE_DECL Codec::Result Codec::decode(std::span<const std::byte> frame, wire::
     }
     const std::size_t pad = std::size_t(frame[3]);
     const auto body = frame.subspan(header_size, len - header_size - pad);
+    Decoder d{side_, ops_, owner, unknown_};
+    out.from_server = side_ == Side::client;
+    out.order = wire::host_order();
+    if (side_ == Side::client && d.plain_update(body, out)) return Result::Message;
     try {
         // One zone per thread, reused: the object tree of a message lives only until decode()
         // returns (values are copied out of it, or view the frame itself).
@@ -924,10 +959,7 @@ PVWIRE_DECL Codec::Result Codec::decode(std::span<const std::byte> frame, wire::
             throw DecodeError("a message is an array [kind 0.." + std::to_string(kind_count - 1) + ", ...]");
         const Kind kind = Kind(root.via.array.ptr[0].via.u64);
         const Fields fields(root, kind);
-        Decoder d{side_, ops_, owner, unknown_};
         bool ignored = false;
-        out.from_server = side_ == Side::client;
-        out.order = wire::host_order();
         out.body = side_ == Side::server ? d.request(kind, fields, ignored) : d.reply(kind, fields, ignored);
         if (!ignored) return Result::Message;
         diag.code = make_error_code(wire::errc::unknown_operation);
