@@ -195,6 +195,79 @@ private:
     std::size_t at_;
 };
 
+// The msgpack forms pvwire writes for plain fields, into a fixed buffer; each returns false
+// when the buffer is full. The forms are msgpack's smallest, as msgpack-cxx's packer writes.
+class PlainWriter {
+public:
+    PlainWriter(std::span<std::byte> out, std::size_t at) : out_(out), at_(at) {}
+    std::size_t at() const noexcept { return at_; }
+
+    bool array(std::uint32_t n) {
+        if (n < 16) return put(0x90 | n);
+        return n < 0x10000 ? put(0xdc) && big(n, 2) : put(0xdd) && big(n, 4);
+    }
+    bool uint(std::uint64_t v) {
+        if (v < 0x80) return put(std::uint8_t(v));
+        if (v < 0x100) return put(0xcc) && big(v, 1);
+        if (v < 0x10000) return put(0xcd) && big(v, 2);
+        if (v <= 0xFFFFFFFFu) return put(0xce) && big(v, 4);
+        return put(0xcf) && big(v, 8);
+    }
+    bool integer(std::int64_t v) {
+        if (v >= 0) return uint(std::uint64_t(v));
+        if (v >= -32) return put(std::uint8_t(v));
+        if (v >= -128) return put(0xd0) && big(std::uint64_t(v), 1);
+        if (v >= -32768) return put(0xd1) && big(std::uint64_t(v), 2);
+        if (v >= std::numeric_limits<std::int32_t>::min()) return put(0xd2) && big(std::uint64_t(v), 4);
+        return put(0xd3) && big(std::uint64_t(v), 8);
+    }
+    // float32 and float64 keep their kind (and -0.0), as the value codec writes them
+    bool float32(float f) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        return put(0xca) && big(bits, 4);
+    }
+    bool float64(double d) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &d, 8);
+        return put(0xcb) && big(bits, 8);
+    }
+    bool boolean(bool b) { return put(b ? 0xc3 : 0xc2); }
+    bool str(std::string_view s) {
+        const std::size_t n = s.size();
+        const bool head = n < 32       ? put(std::uint8_t(0xa0 | n))
+                          : n < 0x100   ? put(0xd9) && big(n, 1)
+                          : n < 0x10000 ? put(0xda) && big(n, 2)
+                          : n <= 0xFFFFFFFFu ? put(0xdb) && big(n, 4)
+                                             : false;
+        if (!head || n > out_.size() - at_) return false;
+        std::memcpy(out_.data() + at_, s.data(), n);
+        at_ += n;
+        return true;
+    }
+
+private:
+    bool put(unsigned b) {
+        if (at_ >= out_.size()) return false;
+        out_[at_++] = std::byte(b);
+        return true;
+    }
+    bool big(std::uint64_t v, std::size_t n) {  // the low n bytes, big-endian
+        if (n > out_.size() - at_) return false;
+        for (std::size_t k = 0; k < n; ++k) out_[at_ + k] = std::byte(v >> (8 * (n - 1 - k)));
+        at_ += n;
+        return true;
+    }
+
+    std::span<std::byte> out_;
+    std::size_t at_;
+};
+
+// The partial value [[offsets...], values...] of plain fields into `w`; false when a field
+// is not plain (arrays, unions...), a bit is out of range, or the buffer is full: the caller
+// then writes it with write_partial().
+bool write_plain_partial(PlainWriter& w, const Value& v, const BitSet& changed);
+
 // The fast path of a partial value of plain fields (structures, booleans, integers, floats,
 // strings) read straight from the bytes, without msgpack-cxx's object tree, which costs more
 // than the rest of a monitor update's decoding. It knows only the forms that pvwire writes for

@@ -1073,8 +1073,50 @@ PVWIRE_DECL bool read_plain_field(PlainReader& r, ValueStore& s, std::uint32_t o
     return true;
 }
 
+PVWIRE_DECL bool write_plain_field(PlainWriter& w, const ValueStore& s, std::uint32_t off, const TypeDesc& t) {
+    const Slot& slot = s.slots[off];
+    switch (t.code()) {
+    case TypeCode::Struct:
+        if (!w.array(std::uint32_t(t.member_count()))) return false;
+        for (std::size_t i = 0; i < t.member_count(); ++i)
+            if (!write_plain_field(w, s, off + t.member_offset(i), *t.member_type(i))) return false;
+        return true;
+    case TypeCode::Bool: return w.boolean(std::get<Number>(slot).u != 0);
+    case TypeCode::Int8: case TypeCode::Int16: case TypeCode::Int32: case TypeCode::Int64:
+        return w.integer(std::get<Number>(slot).i);
+    case TypeCode::UInt8: case TypeCode::UInt16: case TypeCode::UInt32: case TypeCode::UInt64:
+        return w.uint(std::get<Number>(slot).u);
+    case TypeCode::Float32: return w.float32(std::get<Number>(slot).get<float>());
+    case TypeCode::Float64: return w.float64(std::get<Number>(slot).d);
+    case TypeCode::String: return w.str(std::get<std::string>(slot));
+    default: return false;
+    }
+}
+
 }  // namespace
 PVWIRE_USE_IMPL_NAMESPACE(plain_impl)
+
+PVWIRE_DECL bool write_plain_partial(PlainWriter& w, const Value& v, const BitSet& changed) {
+    if (!v) return false;
+    const ValueStore& s = *v.store();
+    const std::uint32_t base = v.offset();
+    const std::uint32_t count = s.type_at(base).offset_count();
+    boost::container::small_vector<std::uint32_t, 32> bits, selected;
+    std::size_t subtree_end = 0;
+    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
+        if (b >= count) return false;
+        bits.push_back(std::uint32_t(b));
+        if (b < subtree_end) continue;  // inside a selected structure
+        selected.push_back(base + std::uint32_t(b));
+        subtree_end = b + s.type_at(selected.back()).offset_count();
+    }
+    if (!w.array(std::uint32_t(1 + selected.size())) || !w.array(std::uint32_t(bits.size()))) return false;
+    for (auto b : bits)
+        if (!w.uint(b)) return false;
+    for (auto off : selected)
+        if (!write_plain_field(w, s, off, s.type_at(off))) return false;
+    return true;
+}
 
 PVWIRE_DECL bool read_plain_partial(std::span<const std::byte> in, std::size_t& at, Value& into, BitSet& changed) {
     PlainReader r(in, at);

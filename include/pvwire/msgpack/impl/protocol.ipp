@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -895,6 +896,30 @@ PVWIRE_DECL void header_problem(wire::Diagnostic& diag, wire::errc code, std::si
     diag.detail = std::move(detail);
 }
 
+// An update of plain fields, the bulk of a server's traffic, is written into a stack buffer
+// and copied once; others (arrays, unions, a large update) take FrameWriter.
+PVWIRE_DECL bool encode_plain_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
+                                     const BitSet& overrun, wire::OutBuffer& out) {
+    std::array<std::byte, 512> frame;
+    mc::PlainWriter w(frame, header_size);
+    if (!w.array(4) || !w.uint(std::uint8_t(Kind::update)) || !w.uint(ioid) || !mc::write_plain_partial(w, value, changed) ||
+        !w.array(std::uint32_t(overrun.count())))
+        return false;
+    for (std::size_t b = overrun.next(0); b != BitSet::npos; b = overrun.next(b + 1))
+        if (!w.uint(b)) return false;
+    const std::size_t unpadded = w.at() - header_size;
+    const std::size_t pad = (8 - unpadded % 8) % 8;
+    if (w.at() + pad > frame.size()) return false;
+    std::memset(frame.data() + w.at(), 0, pad);
+    const std::size_t body = unpadded + pad;
+    const std::byte head[header_size] = {std::byte('M'), std::byte('P'), std::byte(version), std::byte(pad),
+                                         std::byte(body), std::byte(body >> 8), std::byte(body >> 16),
+                                         std::byte(body >> 24)};
+    std::memcpy(frame.data(), head, header_size);
+    out.bytes().insert(out.bytes().end(), frame.data(), frame.data() + header_size + body);
+    return true;
+}
+
 }  // namespace
 PVWIRE_USE_IMPL_NAMESPACE(protocol_impl)
 
@@ -981,6 +1006,7 @@ PVWIRE_DECL void Codec::encode(const wire::Message& msg, wire::OutBuffer& out) {
 
 PVWIRE_DECL void Codec::encode_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
                                       const BitSet& overrun, wire::OutBuffer& out) {
+    if (encode_plain_update(ioid, value, changed, overrun, out)) return;
     FrameWriter w(out, Kind::update, 3);
     w.u32(ioid).partial(value, changed).offsets(overrun);
     w.finish();
