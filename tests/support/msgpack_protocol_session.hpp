@@ -11,6 +11,10 @@
 #include <pvwire/protocol/pv_request.hpp>
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -95,6 +99,19 @@ inline wire::Message message(wire::Body body) {
     wire::Message m;
     m.body = std::move(body);
     return m;
+}
+
+// A copy of `frame` in an allocation of its own, 8-byte aligned plus `shift` bytes, which
+// decoded values may view (aligned arrays) as long as `owner` lives.
+struct FrameCopy {
+    std::shared_ptr<std::uint64_t[]> owner;
+    std::span<const std::byte> bytes;
+};
+inline FrameCopy copy_frame(std::span<const std::byte> frame, std::size_t shift = 0) {
+    std::shared_ptr<std::uint64_t[]> words(new std::uint64_t[(shift + frame.size()) / 8 + 1]);
+    auto* at = reinterpret_cast<std::byte*>(words.get()) + shift;
+    std::memcpy(at, frame.data(), frame.size());
+    return {words, {at, frame.size()}};
 }
 
 // INIT request and reply of `op` (sid 1, pvRequest field()).

@@ -25,24 +25,14 @@ using msgpack_protocol::Codec;
 using msgpack_protocol::Side;
 using wire::Command;
 namespace sub = wire::subcmd;
+using test::msgpack_session::copy_frame;
+using test::msgpack_session::FrameCopy;
+using test::msgpack_session::message;
 
 namespace {
 
 using Bytes = std::vector<std::byte>;
 constexpr std::size_t max_body = std::size_t(1) << 26;
-
-// A copy of `frame` in an allocation of its own, 8-byte aligned plus `shift` bytes, which the
-// decoded values may view as long as `owner` lives.
-struct FrameCopy {
-    std::shared_ptr<std::uint64_t[]> owner;
-    std::span<const std::byte> bytes;
-};
-FrameCopy copy_frame(std::span<const std::byte> frame, std::size_t shift = 0) {
-    std::shared_ptr<std::uint64_t[]> words(new std::uint64_t[(shift + frame.size()) / 8 + 1]);
-    auto* at = reinterpret_cast<std::byte*>(words.get()) + shift;
-    std::memcpy(at, frame.data(), frame.size());
-    return {words, {at, frame.size()}};
-}
 
 bool points_into(const void* p, std::span<const std::byte> frame) {
     const auto* b = static_cast<const std::byte*>(p);
@@ -71,12 +61,6 @@ Bytes frame_of(const wire::OutBuffer& out) {
     auto frames = frames_of(out);
     REQUIRE(frames.size() == 1);
     return frames.front();
-}
-
-wire::Message message(wire::Body body) {
-    wire::Message m;
-    m.body = std::move(body);
-    return m;
 }
 
 // A client and a server codec joined back to back.
