@@ -19,7 +19,7 @@ const MONITOR_UPDATES = 3;
 const MONITOR_WINDOW = 4;
 
 const Kind = {
-    hello: 0, ready: 1, open: 3, close: 4, init: 6, get: 7, start: 11, ack: 13, update: 14, finish: 15,
+    hello: 0, ready: 1, open: 3, init: 6, get: 7, start: 11, ack: 13, update: 14,
     destroy: 22, message: 24, error: 25,
 };
 
