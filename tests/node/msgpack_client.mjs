@@ -62,8 +62,9 @@ function* bodies(data) {
 // ---- the aligned array ext (type 1): pad count p, p bytes of padding, the elements LE ------------
 
 // The ext carries no element type: the operation's type has it (typedArray() below). The
-// elements are copied out of the received buffer, which `ws` may reuse once the message has
-// been handled; the copy starts a fresh ArrayBuffer, so any typed array can view it.
+// elements are copied into a fresh ArrayBuffer: the received Buffer may start anywhere in
+// Node's buffer pool, and a typed array can only view bytes aligned to its element size.
+// `bodyOffset` keeps where they lay in the frame's body, which the sender aligned.
 class AlignedElements {
     constructor(bytes, bodyOffset) {
         this.bytes = bytes;
