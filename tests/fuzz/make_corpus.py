@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Write the bytes of every golden vector message into a libFuzzer seed corpus directory.
 
+Also reads the per-fuzzer seed folders tests/fuzz/seeds/NAME (same format), which .ci/run
+uses for fuzz_NAME instead of the vectors.
+
 Usage: make_corpus.py VECTORS_DIR CORPUS_DIR
 
 Reads every VECTORS_DIR/**/*.txt in the vector format (tests/vectors/README.md, "Record

@@ -776,7 +776,10 @@ struct Decoder {
     SharedArray array(const TypeDesc& t, const msgpack::object& o, std::uint32_t level) {
         const TypeCode elem = type_code::element_of(t.code());
         if (type_code::is_numeric(elem)) {
-            const auto [src, size] = packed_elements(t, o);
+            // not a structured binding: clang 14 cannot capture one in the lambda below
+            const std::pair<const char*, std::size_t> packed = packed_elements(t, o);
+            const char* src = packed.first;
+            const std::size_t size = packed.second;
             const std::size_t esize = type_code::element_size(elem);
             if (size % esize != 0)
                 fail(std::to_string(size) + " bytes of packed elements are not a whole number of " +
