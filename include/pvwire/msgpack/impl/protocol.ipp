@@ -672,7 +672,8 @@ PVWIRE_DECL wire::Body Decoder::request(Kind kind, const Fields& f, bool& ignore
         const bool last = f.flag(2, "last");
         const auto* op = ops.find(ioid);
         if (!op || !kind_fits(kind, Command(op->command))) {
-            const std::uint8_t command = std::uint8_t(op && kind == Kind::get ? Command(op->command) : natural_command(kind));
+            // answered in this kind's reply, as the protocol says, whatever the operation is
+            const std::uint8_t command = std::uint8_t(natural_command(kind));
             unknown = {command, ioid, std::uint8_t(last ? sub::destroy : 0)};
             ignored = true;
             return wire::Control{};
