@@ -11,11 +11,12 @@ using pvwire::detail::Number;
 using pvwire::detail::Slot;
 using pvwire::detail::UnionSlot;
 
-template <class T> void swap_copy(T* dst, const std::byte* src, std::size_t n, ByteOrder order) {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = endian::load<T>(src + i * sizeof(T), order);
+// Elements in the other byte order: the swap is decided once, not per element.
+template <class T> void swap_copy(T* dst, const std::byte* src, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = endian::load_swapped_if<T>(src + i * sizeof(T), true);
 }
 
-template <class T> SharedArray read_numeric(Reader& r, std::size_t n) {
+template <class T, class R> SharedArray read_numeric(R& r, std::size_t n) {
     const std::byte* src = r.cursor();
     const std::size_t nbytes = n * sizeof(T);
     r.skip(nbytes, "array elements");
@@ -27,13 +28,14 @@ template <class T> SharedArray read_numeric(Reader& r, std::size_t n) {
         return SharedArray::view(code, src, n, r.owner());  // zero-copy
     std::shared_ptr<T[]> buf(new T[n]);
     if (sizeof(T) == 1 || r.order() == host_order()) std::memcpy(buf.get(), src, nbytes);
-    else swap_copy(buf.get(), src, n, r.order());
+    else swap_copy(buf.get(), src, n);
     const T* data = buf.get();
     return SharedArray::view(code, data, n, std::move(buf));
 }
 
-struct ValueDecoder {
-    Reader& r;
+// R: Reader, or FixedOrderReader for the hot paths (see decode_partial below).
+template <class R> struct ValueDecoder {
+    R& r;
     TypeCache* cache;
     // Fields this decode may still create for union members, variant contents and array
     // elements (Limits::max_fields): one per input byte plus the limit, so a few bytes cannot
@@ -106,7 +108,7 @@ struct ValueDecoder {
                 std::get<std::string>(slot).assign(r.string("string"));
             else if constexpr (!std::is_void_v<T>) {
                 constexpr std::string_view what = type_code::name(pvwire::detail::code_of<T>());
-                std::get<Number>(slot).put(r.read<T>(what));
+                std::get<Number>(slot).put(r.template read<T>(what));
             }
         });
     }
@@ -240,12 +242,14 @@ PVWIRE_DECL bool decode_value(Reader& r, Value& v, TypeCache* cache) {
         r.fail(errc::unknown_operation, "value", "no type to decode the value with");
         return false;
     }
-    ValueDecoder d{r, cache};
+    ValueDecoder<Reader> d{r, cache};
     d.whole(v, 0);
     return r.ok();
 }
 
-PVWIRE_DECL bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache* cache) {
+PVWIRE_IMPL_NAMESPACE(value_codec_impl) {
+
+template <class R> bool decode_partial_with(R& r, Value& v, BitSet& changed, TypeCache* cache) {
     r.bitset(changed, "changed BitSet");
     if (!r.ok()) return false;
     if (!v) {
@@ -256,7 +260,7 @@ PVWIRE_DECL bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache*
     const TypeDesc& t = s.type_at(v.offset());
     const std::uint32_t base = v.offset();
     const std::uint32_t count = t.offset_count();
-    ValueDecoder d{r, cache};
+    ValueDecoder<R> d{r, cache};
     for (std::size_t b = changed.next(0); b != BitSet::npos && b < count && r.ok();) {
         const std::uint32_t off = base + std::uint32_t(b);
         const TypeDesc& ft = s.type_at(off);
@@ -267,10 +271,21 @@ PVWIRE_DECL bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache*
     return r.ok();
 }
 
+}  // namespace
+PVWIRE_USE_IMPL_NAMESPACE(value_codec_impl)
+
+PVWIRE_DECL bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache* cache) {
+    return decode_partial_with(r, v, changed, cache);
+}
+template <ByteOrder O> bool decode_partial(FixedOrderReader<O>& r, Value& v, BitSet& changed, TypeCache* cache) {
+    return decode_partial_with(r, v, changed, cache);
+}
+
 PVWIRE_IMPL_NAMESPACE(value_codec_impl) {
 
-struct ValueEncoder {
-    Writer& w;
+// W: Writer, or FixedOrderWriter for the hot paths (see encode_partial below).
+template <class W> struct ValueEncoder {
+    W& w;
     TypeRegistry* reg;
 
     void field(const pvwire::detail::ValueStore& store, std::uint32_t off, const TypeDesc& t) {
@@ -312,7 +327,7 @@ struct ValueEncoder {
             type_code::visit_scalar_type(t.code(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 if constexpr (std::is_same_v<T, bool>) w.u8(std::get<Number>(slot).u ? 1 : 0);
-                else if constexpr (std::is_arithmetic_v<T>) w.put<T>(std::get<Number>(slot).get<T>());
+                else if constexpr (std::is_arithmetic_v<T>) w.template put<T>(std::get<Number>(slot).template get<T>());
             });
             return;
         }
@@ -360,17 +375,14 @@ struct ValueEncoder {
 }  // namespace
 PVWIRE_USE_IMPL_NAMESPACE(value_codec_impl)
 
-PVWIRE_DECL void encode_value(Writer& w, const Value& v, TypeRegistry* registry) {
-    ValueEncoder e{w, registry};
-    e.whole(v);
-}
+PVWIRE_IMPL_NAMESPACE(value_codec_impl) {
 
-PVWIRE_DECL void encode_partial(Writer& w, const Value& v, const BitSet& changed, TypeRegistry* registry) {
+template <class W> void encode_partial_with(W& w, const Value& v, const BitSet& changed, TypeRegistry* registry) {
     w.bitset(changed);
     const pvwire::detail::ValueStore& s = *v.store();
     const std::uint32_t base = v.offset();
     const std::uint32_t count = s.type_at(base).offset_count();
-    ValueEncoder e{w, registry};
+    ValueEncoder<W> e{w, registry};
     for (std::size_t b = changed.next(0); b != BitSet::npos && b < count;) {
         const std::uint32_t off = base + std::uint32_t(b);
         const TypeDesc& ft = s.type_at(off);
@@ -378,6 +390,31 @@ PVWIRE_DECL void encode_partial(Writer& w, const Value& v, const BitSet& changed
         b = changed.next(b + ft.offset_count());
     }
 }
+
+}  // namespace
+PVWIRE_USE_IMPL_NAMESPACE(value_codec_impl)
+
+PVWIRE_DECL void encode_value(Writer& w, const Value& v, TypeRegistry* registry) {
+    ValueEncoder<Writer> e{w, registry};
+    e.whole(v);
+}
+
+PVWIRE_DECL void encode_partial(Writer& w, const Value& v, const BitSet& changed, TypeRegistry* registry) {
+    encode_partial_with(w, v, changed, registry);
+}
+template <ByteOrder O>
+void encode_partial(FixedOrderWriter<O>& w, const Value& v, const BitSet& changed, TypeRegistry* registry) {
+    encode_partial_with(w, v, changed, registry);
+}
+
+#ifndef PVWIRE_HEADER_ONLY
+// The compiled library holds the fixed-order partial codec for both orders (the hot paths of
+// GET replies and MONITOR updates use them); nothing else is instantiated per order.
+template bool decode_partial(FixedOrderReader<ByteOrder::Little>&, Value&, BitSet&, TypeCache*);
+template bool decode_partial(FixedOrderReader<ByteOrder::Big>&, Value&, BitSet&, TypeCache*);
+template void encode_partial(FixedOrderWriter<ByteOrder::Little>&, const Value&, const BitSet&, TypeRegistry*);
+template void encode_partial(FixedOrderWriter<ByteOrder::Big>&, const Value&, const BitSet&, TypeRegistry*);
+#endif
 
 PVWIRE_DECL bool decode_typed_value(Reader& r, Value& out, TypeCache* cache, TypeTrace* trace) {
     TypePtr t = decode_type(r, cache, trace);
