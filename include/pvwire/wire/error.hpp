@@ -26,6 +26,7 @@ enum class errc {
     unknown_operation,       // data for an ioid whose type is not known
     trailing_bytes,          // bytes left over after a message that must end exactly
     bad_value,               // a value that breaks a rule of its message (e.g. null element flag)
+    unexpected_command,      // typed decode: the header announces another message than asked for
 };
 
 const std::error_category& category() noexcept;
