@@ -15,6 +15,7 @@ int main() {
     encode<Direction::to_client>(GetResponse{}, out);
     encode<Direction::to_server>(Echo{}, out);
     encode(GetRequest{}, out);
+    encode(GetResponse{}, out, {.order = ByteOrder::Big});  // as docs/wire-codec.md shows
 #else
 #error "define one PVWIRE_CASE_*"
 #endif
