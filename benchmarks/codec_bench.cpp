@@ -434,6 +434,168 @@ void BM_MessageEncode(benchmark::State& state, const Fixture& (*fx)()) {
     report(state, msg.frame.size(), sw);
 }
 
+// ---- the hot messages: variant against typed, in both byte orders --------------------------
+//
+// A MONITOR update of an NTScalar double (only `value` changed), one of an NTScalarArray of
+// 1000 doubles (`value` changed) and a GET EXEC reply of the whole NTScalar, each encoded and
+// decoded in little- and big-endian through the variant (wire::encode(Message),
+// wire::decode(..., Message&, ...)) and, where the library has them, through the typed entry
+// points (wire::encode(MonitorResponse), wire::decode(..., MonitorResponse&, ...)). Built
+// against a library without the typed codec, only the variant cases exist, so that the same
+// file measures an older commit.
+
+#if __has_include(<pvwire/wire/message_traits.hpp>)
+#define PVWIRE_BENCH_TYPED 1
+#endif
+
+constexpr std::uint32_t hot_ioid = 7;
+
+const Fixture& nt_array_1k() {
+    static const Fixture f = [] {
+        Fixture f;
+        f.name = "NTScalarArray1k";
+        f.value = nt::NTScalarArray{}.create();
+        std::vector<double> d(1000);
+        for (std::size_t i = 0; i < d.size(); ++i) d[i] = double(i) * 0.25;
+        f.value["value"].set_array(SharedArray::from(std::move(d)));
+        f.partial_bits = BitSet{std::size_t(*f.value.type().offset_of("value"))};
+        finish(f);
+        return f;
+    }();
+    return f;
+}
+
+// The message body of a hot case, as a Body alternative.
+using HotMessage = std::variant<MonitorResponse, GetResponse>;
+
+HotMessage monitor_update(const Fixture& f) {
+    MonitorResponse m;
+    m.ioid = hot_ioid;
+    m.subcmd = 0x00;
+    m.changed = f.partial_bits;
+    m.data = f.value;
+    return m;
+}
+HotMessage get_reply(const Fixture& f) {
+    GetResponse g;
+    g.ioid = hot_ioid;
+    g.subcmd = 0x00;
+    g.changed = BitSet{0};
+    g.data = f.value;
+    return g;
+}
+
+struct HotCase {
+    HotMessage body;
+    ByteOrder order;
+};
+
+Message as_message(const HotCase& c) {
+    Message m;
+    m.order = c.order;
+    m.from_server = true;
+    std::visit([&](const auto& b) { m.body = b; }, c.body);
+    return m;
+}
+
+std::uint8_t command_of(const HotCase& c) {
+    return std::uint8_t(std::holds_alternative<MonitorResponse>(c.body) ? Command::Monitor : Command::Get);
+}
+
+void BM_HotVariantEncode(benchmark::State& state, HotCase c) {
+    const Message m = as_message(c);
+    OutBuffer out;
+    const Stopwatch sw;
+    for (auto _ : state) {
+        out.clear();
+        encode(m, out);
+        benchmark::DoNotOptimize(out.bytes().data());
+    }
+    report(state, out.size(), sw);
+}
+
+// Decodes the message `c` encodes, from a buffer without an owner (arrays are copied), with
+// the operation's type known; `decode_one` is the variant or the typed decode.
+template <class DecodeOne> void hot_decode(benchmark::State& state, const HotCase& c, DecodeOne decode_one) {
+    const auto frame = encode_to_bytes(as_message(c));
+    const auto h = Header::parse(frame);
+    const auto body = std::span<const std::byte>(frame).subspan(header_size);
+    OperationTable ops;
+    const Value& data = std::visit([](const auto& b) -> const Value& { return b.data; }, c.body);
+    ops.set(hot_ioid, OperationTypes{command_of(c), data.type_ptr(), nullptr});
+    TypeCache cache;
+    const Stopwatch sw;
+    for (auto _ : state) {
+        DecodeContext ctx;
+        ctx.types = &cache;
+        ctx.operations = &ops;
+        Diagnostic diag;
+        if (!decode_one(*h, body, ctx, diag)) state.SkipWithError(diag.message().c_str());
+    }
+    report(state, frame.size(), sw);
+}
+
+void BM_HotVariantDecode(benchmark::State& state, HotCase c) {
+    hot_decode(state, c, [](const Header& h, std::span<const std::byte> body, DecodeContext& ctx, Diagnostic& diag) {
+        Message out;
+        const bool ok = decode(h, body, ctx, out, diag);
+        benchmark::DoNotOptimize(out.body);
+        return ok;
+    });
+}
+
+#ifdef PVWIRE_BENCH_TYPED
+void BM_HotTypedEncode(benchmark::State& state, HotCase c) {
+    OutBuffer out;
+    EncodeContext ctx;
+    ctx.order = c.order;
+    const Stopwatch sw;
+    for (auto _ : state) {
+        out.clear();
+        std::visit([&](const auto& b) { encode(b, out, ctx); }, c.body);
+        benchmark::DoNotOptimize(out.bytes().data());
+    }
+    report(state, out.size(), sw);
+}
+
+void BM_HotTypedDecode(benchmark::State& state, HotCase c) {
+    std::visit(
+        [&]<class T>(const T&) {
+            hot_decode(state, c, [](const Header& h, std::span<const std::byte> body, DecodeContext& ctx, Diagnostic& diag) {
+                T out;
+                const bool ok = decode(h, body, ctx, out, diag);
+                benchmark::DoNotOptimize(out);
+                return ok;
+            });
+        },
+        c.body);
+}
+#endif
+
+void register_hot() {
+    struct Named {
+        const char* name;
+        HotMessage body;
+    };
+    const Named all[] = {{"MonitorNTScalar", monitor_update(nt_scalar())},
+                         {"MonitorArray1k", monitor_update(nt_array_1k())},
+                         {"GetNTScalar", get_reply(nt_scalar())}};
+    for (const auto& n : all) {
+        for (const ByteOrder order : {ByteOrder::Little, ByteOrder::Big}) {
+            const std::string p = std::string("Hot/") + n.name + (order == ByteOrder::Little ? "/LE/" : "/BE/");
+            const HotCase c{n.body, order};
+            benchmark::RegisterBenchmark((p + "VariantEncode").c_str(), BM_HotVariantEncode, c);
+#ifdef PVWIRE_BENCH_TYPED
+            benchmark::RegisterBenchmark((p + "TypedEncode").c_str(), BM_HotTypedEncode, c);
+#endif
+            benchmark::RegisterBenchmark((p + "VariantDecode").c_str(), BM_HotVariantDecode, c);
+#ifdef PVWIRE_BENCH_TYPED
+            benchmark::RegisterBenchmark((p + "TypedDecode").c_str(), BM_HotTypedDecode, c);
+#endif
+        }
+    }
+}
+
 // ---- registration -------------------------------------------------------------------------
 
 void register_all() {
@@ -465,6 +627,7 @@ void register_all() {
     benchmark::RegisterBenchmark("NTScalarArray1M/DecodeValueCopy", BM_Array_DecodeCopy);
     benchmark::RegisterBenchmark("NTScalarArray1M/MessageDecodeZeroCopy", BM_Array_MessageDecodeZeroCopy);
     benchmark::RegisterBenchmark("NTScalarArray1M/MessageDecodeCopy", BM_Array_MessageDecodeCopy);
+    register_hot();
 }
 
 }  // namespace

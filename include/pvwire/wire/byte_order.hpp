@@ -33,26 +33,37 @@ template <> struct UIntOf<4> { using type = std::uint32_t; };
 template <> struct UIntOf<8> { using type = std::uint64_t; };
 /// @endcond
 
-/// Loads a T stored in `order` at p (any alignment).
-template <class T> T load(const void* p, ByteOrder order) noexcept {
+/// Loads a T stored at p (any alignment), swapping its bytes if `swap`. Every load and store
+/// below comes here: with a constant `swap` (the compile-time forms) the test disappears.
+template <class T> T load_swapped_if(const void* p, bool swap) noexcept {
     using U = typename UIntOf<sizeof(T)>::type;
     U u;
     std::memcpy(&u, p, sizeof(T));
     if constexpr (sizeof(T) > 1)
-        if (order != host_order()) u = bswap(u);
+        if (swap) u = bswap(u);
     T v;
     std::memcpy(&v, &u, sizeof(T));
     return v;
 }
-/// Stores `v` at p in `order` (any alignment).
-template <class T> void store(void* p, T v, ByteOrder order) noexcept {
+template <class T> void store_swapped_if(void* p, T v, bool swap) noexcept {
     using U = typename UIntOf<sizeof(T)>::type;
     U u;
     std::memcpy(&u, &v, sizeof(T));
     if constexpr (sizeof(T) > 1)
-        if (order != host_order()) u = bswap(u);
+        if (swap) u = bswap(u);
     std::memcpy(p, &u, sizeof(T));
 }
+
+// Loads a T stored in `order` at p (any alignment).
+template <class T> T load(const void* p, ByteOrder order) noexcept {
+    return load_swapped_if<T>(p, order != host_order());
+}
+template <class T> void store(void* p, T v, ByteOrder order) noexcept {
+    store_swapped_if<T>(p, v, order != host_order());
+}
+// The same with the order known at compile time.
+template <class T, ByteOrder O> T load(const void* p) noexcept { return load_swapped_if<T>(p, O != host_order()); }
+template <class T, ByteOrder O> void store(void* p, T v) noexcept { store_swapped_if<T>(p, v, O != host_order()); }
 }  // namespace endian
 
 }  // namespace pvwire::wire

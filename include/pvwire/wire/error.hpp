@@ -11,7 +11,7 @@ namespace pvwire::wire {
 
 /// The codec's error codes (category(): "pvwire.wire").
 enum class errc {
-    ok = 0,                  ///< no error
+    ok = 0,
     truncated = 1,           ///< fewer bytes than the encoding needs
     bad_magic,               ///< header byte 0 is not 0xCA
     bad_version,             ///< header version 0
@@ -28,6 +28,7 @@ enum class errc {
     unknown_operation,       ///< data for an ioid whose type is not known
     trailing_bytes,          ///< bytes left over after a message that must end exactly
     bad_value,               ///< a value that breaks a rule of its message (e.g. null element flag)
+    unexpected_command,      ///< typed decode: the header announces another message than asked for
 };
 
 /// The error category of errc.

@@ -5,6 +5,15 @@
 /// encode() appends the bytes of a Message to an OutBuffer. Neither touches a socket. The
 /// per-connection state they need (the peer's type cache, our type registry, the types of
 /// open operations) is passed in, normally through a ConnectionCodec.
+///
+/// Beside them, typed entry points for code that knows which message it sends or expects:
+/// encode<Direction::to_client>(GetResponse{...}, out) and decode(header, body, ctx, get_response,
+/// diag). They refuse at compile time a message that never travels the stated way (see
+/// message_traits.hpp), and skip the variant. Both paths end in the same per-message encoder and
+/// decoder, so they write the same bytes.
+///
+/// Thread safety: none of these functions keeps state; the contexts' caches and tables belong to
+/// one connection and must not be shared between threads.
 #pragma once
 
 #include <pvwire/wire/header.hpp>
@@ -12,6 +21,7 @@
 #include <pvwire/wire/messages/connection.hpp>
 #include <pvwire/wire/messages/discovery.hpp>
 #include <pvwire/wire/messages/operations.hpp>
+#include <pvwire/wire/message_traits.hpp>
 #include <pvwire/wire/operation_table.hpp>
 #include <pvwire/wire/type_codec.hpp>
 #include <pvwire/wire/writer.hpp>
@@ -67,12 +77,11 @@ struct DecodeContext {
 bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx,
             Message& out, Diagnostic& diag);
 
-// Splits a datagram or buffer holding several messages (UDP) and decodes each; stops at the
-// first error.
 /// What encoding needs besides the message.
 struct EncodeContext {
     TypeRegistry* types = nullptr;         ///< ours, for this connection (null: send types in full)
-    const EncodeOptions* options = nullptr;  ///< null: defaults
+    const EncodeOptions* options = nullptr;
+    ByteOrder order = host_order();        ///< typed encode only: a Message carries its own
 };
 
 /// Appends the message (header included, segmented if the options say so).
@@ -80,6 +89,76 @@ void encode(const Message& msg, OutBuffer& out, EncodeContext ctx = {});
 
 /// Convenience: encode into a fresh contiguous vector.
 std::vector<std::byte> encode_to_bytes(const Message& msg, EncodeContext ctx = {});
+
+// ---- typed entry points -----------------------------------------------------------------------
+
+// The header fields a message struct does not carry.
+struct Framing {
+    ByteOrder order = host_order();
+    std::uint8_t version = protocol_version;
+    bool from_server = false;
+};
+
+// The one encoder and the one decoder of message struct T (wire/impl/message_codec.ipp), under
+// both the typed and the variant entry points: call those instead. decode() trusts that the
+// header announces a T.
+template <class T> struct MessageCodec {
+    static void encode(const T& msg, OutBuffer& out, const EncodeContext& ctx, const Framing& framing);
+    static bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx, T& out,
+                       Diagnostic& diag);
+};
+
+// True if `header` announces a T: control or not, command byte, direction flag.
+template <message_type T> bool header_announces(const Header& header, Diagnostic& diag) {
+    using traits = message_traits<T>;
+    const auto refuse = [&](errc e, std::size_t offset, std::string detail) {
+        diag.code = make_error_code(e);
+        diag.offset = offset;
+        diag.field = "header";
+        diag.detail = std::string(traits::name) + " expected: " + std::move(detail);
+        return false;
+    };
+    if constexpr (std::is_same_v<T, Control>) {
+        if (!header.is_control()) return refuse(errc::unexpected_command, 2, "an application message");
+    } else {
+        if (header.is_control()) return refuse(errc::unexpected_command, 2, "a control message");
+        if (header.command != std::uint8_t(traits::command))
+            return refuse(errc::unexpected_command, 3, "command " + std::string(command_name(header.command)));
+    }
+    const Direction way = header.from_server() ? Direction::to_client : Direction::to_server;
+    if (!travels(traits::direction, way))
+        return refuse(errc::bad_direction, 2, header.from_server() ? "sent by a server" : "sent by a client");
+    return true;
+}
+
+// Appends `msg` (header included) as sent the way D says: Direction::to_server from a client,
+// Direction::to_client from a server. The byte order is ctx.order.
+template <Direction D, message_type T> void encode(const T& msg, OutBuffer& out, EncodeContext ctx = {}) {
+    static_assert(D != Direction::both,
+                  "pvwire: wire::encode<D>(msg): D is the way this message goes, "
+                  "Direction::to_server or Direction::to_client");
+    static_assert(travels(message_traits<T>::direction, D),
+                  "pvwire: wire::encode<D>(msg): this message is never sent that way "
+                  "(see message_traits<T>::direction)");
+    MessageCodec<T>::encode(msg, out, ctx, Framing{ctx.order, protocol_version, D == Direction::to_client});
+}
+
+// The same for a message that travels one way only (GetRequest, GetResponse, ...).
+template <message_type T> void encode(const T& msg, OutBuffer& out, EncodeContext ctx = {}) {
+    if constexpr (message_traits<T>::direction == Direction::both)
+        static_assert(message_traits<T>::direction != Direction::both,
+                      "pvwire: wire::encode(msg): this message travels both ways; say which with "
+                      "encode<Direction::to_server> or encode<Direction::to_client>");
+    else
+        encode<message_traits<T>::direction>(msg, out, ctx);
+}
+
+// Decodes a whole message that must be a T. Besides decode()'s failures: unexpected_command
+// when the header announces another message, bad_direction when it comes the wrong way.
+template <message_type T>
+bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx, T& out, Diagnostic& diag) {
+    return header_announces<T>(header, diag) && MessageCodec<T>::decode(header, body, ctx, out, diag);
+}
 
 }  // namespace pvwire::wire
 

@@ -20,12 +20,16 @@ namespace pvwire::wire {
 bool decode_value(Reader& r, Value& v, TypeCache* cache);
 /// Decodes "BitSet + fields" into `changed` and `v`; the decoded fields are also marked in v.
 bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache* cache);
+// The same with the byte order fixed at compile time (GET replies and MONITOR updates).
+template <ByteOrder O> bool decode_partial(FixedOrderReader<O>& r, Value& v, BitSet& changed, TypeCache* cache);
 
 /// Writes the full value of `v`'s field. `registry` serves variant (any) type descriptions.
 void encode_value(Writer& w, const Value& v, TypeRegistry* registry);
 /// Writes `changed`, then each selected field in offset order (a structure bit covers its
 /// whole subtree).
 void encode_partial(Writer& w, const Value& v, const BitSet& changed, TypeRegistry* registry);
+template <ByteOrder O>
+void encode_partial(FixedOrderWriter<O>& w, const Value& v, const BitSet& changed, TypeRegistry* registry);
 
 /// A FieldDesc followed by its full value (pvRequest, RPC argument and result, auth data).
 bool decode_typed_value(Reader& r, Value& out, TypeCache* cache, TypeTrace* trace = nullptr);

@@ -45,15 +45,7 @@ public:
     /// The options in force.
     const EncodeOptions& options() const noexcept { return *opts_; }
 
-    /// Appends a T (integer or floating point) in the writer's byte order.
-    template <class T> void put(T v) {
-        auto& b = out_->bytes();
-        const auto at = b.size();
-        b.resize(at + sizeof(T));
-        endian::store<T>(b.data() + at, v, order_);
-    }
-    ///@{
-    /// Appends an unsigned integer of 1, 2 or 4 bytes.
+    template <class T> void put(T v) { endian::store<T>(grow(sizeof(T)), v, order_); }
     void u8(std::uint8_t v) { out_->bytes().push_back(std::byte(v)); }
     void u16(std::uint16_t v) { put(v); }
     void u32(std::uint32_t v) { put(v); }
@@ -65,29 +57,11 @@ public:
         b.insert(b.end(), s, s + n);
     }
     /// Size (§2.1), shortest form.
-    void size(std::size_t n) {
-        if (n < 0xFE) {
-            u8(std::uint8_t(n));
-        } else {
-            u8(0xFE);
-            u32(std::uint32_t(n));
-        }
-    }
-    /// The null Size (0xFF).
+    void size(std::size_t n) { write_size(*this, n); }
     void null_size() { u8(0xFF); }
-    /// string (§2.2): Size, then the bytes.
-    void string(std::string_view s) {
-        size(s.size());
-        raw(s.data(), s.size());
-    }
+    void string(std::string_view s) { write_string(*this, s); }
     /// BitSet (§2.3): whole words in message order, the tail bytes least significant first.
-    void bitset(const BitSet& bits) {
-        const std::size_t n = bits.wire_bytes();
-        size(n);
-        const auto& w = bits.words();
-        for (std::size_t i = 0; i < n / 8; ++i) put<std::uint64_t>(w[i]);
-        for (std::size_t j = 0; j < n % 8; ++j) u8(std::uint8_t(w[n / 8] >> (8 * j)));
-    }
+    void bitset(const BitSet& bits) { write_bitset(*this, bits); }
 
     /// Elements of a numeric array (the count is written by the caller).
     void numeric_array(const SharedArray& a);
@@ -102,8 +76,41 @@ public:
     /// Between begin_message() and end_message().
     bool in_message() const noexcept { return in_msg_; }
 
+protected:
+    // n more bytes at the end of the buffer, to be filled at once.
+    std::byte* grow(std::size_t n) {
+        auto& b = out_->bytes();
+        const auto at = b.size();
+        b.resize(at + n);
+        return b.data() + at;
+    }
+
+    // The encodings built from the fixed-size writes, written once for Writer and for
+    // FixedOrderWriter (`w` is either, so its own u32 and put are the ones called).
+    template <class Self> static void write_size(Self& w, std::size_t n) {
+        if (n < 0xFE) {
+            w.u8(std::uint8_t(n));
+        } else {
+            w.u8(0xFE);
+            w.u32(std::uint32_t(n));
+        }
+    }
+    template <class Self> static void write_string(Self& w, std::string_view s) {
+        w.size(s.size());
+        w.raw(s.data(), s.size());
+    }
+    template <class Self> static void write_bitset(Self& w, const BitSet& bits) {
+        const std::size_t n = bits.wire_bytes();
+        w.size(n);
+        const auto& words = bits.words();
+        for (std::size_t i = 0; i < n / 8; ++i) w.template put<std::uint64_t>(words[i]);
+        for (std::size_t j = 0; j < n % 8; ++j) w.u8(std::uint8_t(words[n / 8] >> (8 * j)));
+    }
+
 private:
     void patch_header(std::uint8_t segment_bits);
+    // Copies the elements of a numeric array, swapped into order O.
+    template <ByteOrder O> void copy_elements(const SharedArray& a);
 
     OutBuffer* out_;
     ByteOrder order_;
@@ -113,6 +120,26 @@ private:
     std::size_t hdr_at_ = 0;     ///< header position in the byte vector
     std::size_t ext_at_ = 0;     ///< external bytes before this segment's body
     std::uint8_t command_ = 0, flags_ = 0, version_ = 2;
+};
+
+// A Writer whose byte order is fixed at compile time, so that no field it writes tests the
+// order: what the encoders of the hot messages (GET replies, MONITOR updates) and the value
+// encoder are instantiated with. It is a Writer (same bytes, same framing; code taking a
+// Writer& accepts it, only without the speed-up); its own put, u16, u32, size, string and
+// bitset hide the run-time ones.
+template <ByteOrder O> class FixedOrderWriter : public Writer {
+public:
+    explicit FixedOrderWriter(OutBuffer& out, const EncodeOptions& opts = default_options()) noexcept
+        : Writer(out, O, opts) {}
+
+    static constexpr ByteOrder order() noexcept { return O; }
+
+    template <class T> void put(T v) { endian::store<T, O>(grow(sizeof(T)), v); }
+    void u16(std::uint16_t v) { put(v); }
+    void u32(std::uint32_t v) { put(v); }
+    void size(std::size_t n) { write_size(*this, n); }
+    void string(std::string_view s) { write_string(*this, s); }
+    void bitset(const BitSet& bits) { write_bitset(*this, bits); }
 };
 
 }  // namespace pvwire::wire

@@ -25,6 +25,7 @@ struct WireCategory final : std::error_category {
         case errc::unknown_operation: return "unknown operation";
         case errc::trailing_bytes: return "trailing bytes";
         case errc::bad_value: return "invalid value";
+        case errc::unexpected_command: return "unexpected command";
         }
         return "unknown wire error";
     }

@@ -46,24 +46,23 @@ PVWIRE_DECL void Writer::numeric_array(const SharedArray& a) {
         }
         return;
     }
-    auto& b = out_->bytes();
-    const auto at = b.size();
-    b.resize(at + nbytes);
+    // the order is tested once per array, not once per element
+    if (order_ == ByteOrder::Little) copy_elements<ByteOrder::Little>(a);
+    else copy_elements<ByteOrder::Big>(a);
+}
+
+template <ByteOrder O> void Writer::copy_elements(const SharedArray& a) {
     const auto* src = static_cast<const std::byte*>(a.data());
-    std::byte* dst = b.data() + at;
-    switch (esize) {
-    case 2:
-        for (std::size_t i = 0; i < a.size(); ++i)
-            endian::store<std::uint16_t>(dst + 2 * i, endian::load<std::uint16_t>(src + 2 * i, host_order()), order_);
-        break;
-    case 4:
-        for (std::size_t i = 0; i < a.size(); ++i)
-            endian::store<std::uint32_t>(dst + 4 * i, endian::load<std::uint32_t>(src + 4 * i, host_order()), order_);
-        break;
-    default:
-        for (std::size_t i = 0; i < a.size(); ++i)
-            endian::store<std::uint64_t>(dst + 8 * i, endian::load<std::uint64_t>(src + 8 * i, host_order()), order_);
-        break;
+    std::byte* dst = grow(a.byte_size());
+    const std::size_t n = a.size();
+    const auto each = [&]<class U>(std::type_identity<U>) {
+        for (std::size_t i = 0; i < n; ++i)
+            endian::store<U, O>(dst + sizeof(U) * i, endian::load<U, host_order()>(src + sizeof(U) * i));
+    };
+    switch (type_code::element_size(a.element_code())) {
+    case 2: each(std::type_identity<std::uint16_t>{}); break;
+    case 4: each(std::type_identity<std::uint32_t>{}); break;
+    default: each(std::type_identity<std::uint64_t>{}); break;
     }
 }
 
