@@ -33,6 +33,7 @@ public:
     // The packer writes one to nine bytes at a time: they gather here and reach `out` in one
     // copy, several times cheaper than growing the vector for each.
     void write(const char* p, std::size_t n) {
+        if (n == 0) return;  // an empty str or bin: `p` may be null, which memcpy must not get
         if (n > sizeof stage_ - staged_) {
             flush();
             if (n > sizeof stage_) return append(p, n);
@@ -241,7 +242,7 @@ public:
                           : n <= 0xFFFFFFFFu ? put(0xdb) && big(n, 4)
                                              : false;
         if (!head || n > out_.size() - at_) return false;
-        std::memcpy(out_.data() + at_, s.data(), n);
+        if (n) std::memcpy(out_.data() + at_, s.data(), n);  // an empty view's data() may be null
         at_ += n;
         return true;
     }
