@@ -45,6 +45,7 @@ template <class T> T load_swapped_if(const void* p, bool swap) noexcept {
     std::memcpy(&v, &u, sizeof(T));
     return v;
 }
+/// Stores `v` at p (any alignment), swapping its bytes if `swap`.
 template <class T> void store_swapped_if(void* p, T v, bool swap) noexcept {
     using U = typename UIntOf<sizeof(T)>::type;
     U u;
@@ -54,16 +55,20 @@ template <class T> void store_swapped_if(void* p, T v, bool swap) noexcept {
     std::memcpy(p, &u, sizeof(T));
 }
 
-// Loads a T stored in `order` at p (any alignment).
+/// Loads a T stored in `order` at p, and stores one (any alignment).
+///@{
 template <class T> T load(const void* p, ByteOrder order) noexcept {
     return load_swapped_if<T>(p, order != host_order());
 }
 template <class T> void store(void* p, T v, ByteOrder order) noexcept {
     store_swapped_if<T>(p, v, order != host_order());
 }
-// The same with the order known at compile time.
+///@}
+/// The same with the order known at compile time.
+///@{
 template <class T, ByteOrder O> T load(const void* p) noexcept { return load_swapped_if<T>(p, O != host_order()); }
 template <class T, ByteOrder O> void store(void* p, T v) noexcept { store_swapped_if<T>(p, v, O != host_order()); }
+///@}
 }  // namespace endian
 
 }  // namespace pvwire::wire

@@ -80,7 +80,7 @@ bool decode(const Header& header, std::span<const std::byte> body, DecodeContext
 /// What encoding needs besides the message.
 struct EncodeContext {
     TypeRegistry* types = nullptr;         ///< ours, for this connection (null: send types in full)
-    const EncodeOptions* options = nullptr;
+    const EncodeOptions* options = nullptr;  ///< null: defaults
     ByteOrder order = host_order();        ///< typed encode only: a Message carries its own
 };
 
@@ -92,23 +92,25 @@ std::vector<std::byte> encode_to_bytes(const Message& msg, EncodeContext ctx = {
 
 // ---- typed entry points -----------------------------------------------------------------------
 
-// The header fields a message struct does not carry.
+/// The header fields a message struct does not carry.
 struct Framing {
-    ByteOrder order = host_order();
-    std::uint8_t version = protocol_version;
-    bool from_server = false;
+    ByteOrder order = host_order();            ///< of the header and body
+    std::uint8_t version = protocol_version;   ///< the header's version byte
+    bool from_server = false;                  ///< the header's direction flag
 };
 
-// The one encoder and the one decoder of message struct T (wire/impl/message_codec.ipp), under
-// both the typed and the variant entry points: call those instead. decode() trusts that the
-// header announces a T.
+/// The one encoder and the one decoder of message struct T (wire/impl/message_codec.ipp), under
+/// both the typed and the variant entry points: call those instead. decode() trusts that the
+/// header announces a T.
 template <class T> struct MessageCodec {
+    /// Appends `msg`, header included.
     static void encode(const T& msg, OutBuffer& out, const EncodeContext& ctx, const Framing& framing);
+    /// Decodes `body` into `out`; false and `diag` on failure.
     static bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx, T& out,
                        Diagnostic& diag);
 };
 
-// True if `header` announces a T: control or not, command byte, direction flag.
+/// True if `header` announces a T: control or not, command byte, direction flag.
 template <message_type T> bool header_announces(const Header& header, Diagnostic& diag) {
     using traits = message_traits<T>;
     const auto refuse = [&](errc e, std::size_t offset, std::string detail) {
@@ -131,8 +133,8 @@ template <message_type T> bool header_announces(const Header& header, Diagnostic
     return true;
 }
 
-// Appends `msg` (header included) as sent the way D says: Direction::to_server from a client,
-// Direction::to_client from a server. The byte order is ctx.order.
+/// Appends `msg` (header included) as sent the way D says: Direction::to_server from a client,
+/// Direction::to_client from a server. The byte order is ctx.order.
 template <Direction D, message_type T> void encode(const T& msg, OutBuffer& out, EncodeContext ctx = {}) {
     static_assert(D != Direction::both,
                   "pvwire: wire::encode<D>(msg): D is the way this message goes, "
@@ -143,7 +145,7 @@ template <Direction D, message_type T> void encode(const T& msg, OutBuffer& out,
     MessageCodec<T>::encode(msg, out, ctx, Framing{ctx.order, protocol_version, D == Direction::to_client});
 }
 
-// The same for a message that travels one way only (GetRequest, GetResponse, ...).
+/// The same for a message that travels one way only (GetRequest, GetResponse, ...).
 template <message_type T> void encode(const T& msg, OutBuffer& out, EncodeContext ctx = {}) {
     if constexpr (message_traits<T>::direction == Direction::both)
         static_assert(message_traits<T>::direction != Direction::both,
@@ -153,8 +155,8 @@ template <message_type T> void encode(const T& msg, OutBuffer& out, EncodeContex
         encode<message_traits<T>::direction>(msg, out, ctx);
 }
 
-// Decodes a whole message that must be a T. Besides decode()'s failures: unexpected_command
-// when the header announces another message, bad_direction when it comes the wrong way.
+/// Decodes a whole message that must be a T. Besides decode()'s failures: unexpected_command
+/// when the header announces another message, bad_direction when it comes the wrong way.
 template <message_type T>
 bool decode(const Header& header, std::span<const std::byte> body, DecodeContext& ctx, T& out, Diagnostic& diag) {
     return header_announces<T>(header, diag) && MessageCodec<T>::decode(header, body, ctx, out, diag);

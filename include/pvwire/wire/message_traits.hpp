@@ -1,13 +1,14 @@
-// message_traits<T>: what the protocol says about each message struct (protocol.md §4): its
-// command byte, which way it travels, where it travels, and the sub-command bits that select
-// its phases. The typed encode<T>/decode<T> (message.hpp) check against these at compile time,
-// and the variant path turns a header's command byte into a struct in visit_message_type, the
-// one table from command bytes to types.
-//
-// "Direction" is the header's direction flag (0x40 = from the server), not the role of the
-// process: a server that forwards a SEARCH to its local multicast group sends it, with its
-// ORIGIN_TAG, as a client would (PVXS does; every forwarded search in tests/vectors/ carries
-// the client flag), so both are to_server.
+/// @file
+/// message_traits<T>: what the protocol says about each message struct (protocol.md §4): its
+/// command byte, which way it travels, where it travels, and the sub-command bits that select
+/// its phases. The typed encode<T>/decode<T> (message.hpp) check against these at compile time,
+/// and the variant path turns a header's command byte into a struct in visit_message_type, the
+/// one table from command bytes to types.
+///
+/// "Direction" is the header's direction flag (0x40 = from the server), not the role of the
+/// process: a server that forwards a SEARCH to its local multicast group sends it, with its
+/// ORIGIN_TAG, as a client would (PVXS does; every forwarded search in tests/vectors/ carries
+/// the client flag), so both are to_server.
 #pragma once
 
 #include <pvwire/wire/command.hpp>
@@ -24,39 +25,42 @@ namespace pvwire::wire {
 
 struct MultipleData;  // message.hpp: it holds whole Messages
 
+/// Which way a message travels: the direction flag of its header.
 enum class Direction : std::uint8_t {
-    to_server = 1,  // sent by clients (direction flag clear)
-    to_client = 2,  // sent by servers (direction flag set)
-    both = 3,       // either; the flag says which
+    to_server = 1,  ///< sent by clients (direction flag clear)
+    to_client = 2,  ///< sent by servers (direction flag set)
+    both = 3,       ///< either; the flag says which
 };
 
-// True if a message of direction `of` may travel `way`.
+/// True if a message of direction `of` may travel `way`.
 constexpr bool travels(Direction of, Direction way) noexcept {
     return (std::uint8_t(of) & std::uint8_t(way)) == std::uint8_t(way);
 }
 
+/// Where a message travels: TCP connections, UDP datagrams, or both.
 enum class Transport : std::uint8_t { tcp = 1, udp = 2, tcp_and_udp = 3 };
 
-// Specialized for every message struct below; the primary template is left undefined, so that
-// anything else is not a message_type.
+/// Specialized for every message struct below; the primary template is left undefined, so that
+/// anything else is not a message_type.
 template <class T> struct message_traits;
 
-// Members of every specialization:
-//   command      the command byte (Control: none; its header carries ControlCommand)
-//   direction    see Direction
-//   transport    TCP connections, UDP datagrams, or both
-//   subcommands  the sub-command bits that mean something for this message (0: none)
-//   name         for diagnostics
+/// Members of every specialization:
+///   command      the command byte (Control: none; its header carries ControlCommand)
+///   direction    see Direction
+///   transport    TCP connections, UDP datagrams, or both
+///   subcommands  the sub-command bits that mean something for this message (0: none)
+///   name         for diagnostics
 template <Command C, Direction D, Transport Tr = Transport::tcp, std::uint8_t Sub = 0>
 struct message_traits_of {
-    static constexpr Command command = C;
-    static constexpr Direction direction = D;
-    static constexpr Transport transport = Tr;
-    static constexpr std::uint8_t subcommands = Sub;
+    static constexpr Command command = C;            ///< the command byte
+    static constexpr Direction direction = D;        ///< which way it travels
+    static constexpr Transport transport = Tr;       ///< over TCP, UDP or both
+    static constexpr std::uint8_t subcommands = Sub; ///< the sub-command bits that mean something
 };
 
-// The sub-command bits of each operation (protocol.md §4.2, §4.11-4.18).
+/// The sub-command bits of each operation (protocol.md §4.2, §4.11-4.18).
 namespace operation_subcommands {
+/// @cond MESSAGE_TRAITS_TABLE
 using namespace subcmd;
 inline constexpr std::uint8_t get = init | destroy;
 inline constexpr std::uint8_t put = init | destroy | subcmd::get;
@@ -65,8 +69,10 @@ inline constexpr std::uint8_t monitor = init | destroy | process | subcmd::get |
 inline constexpr std::uint8_t array = init | destroy | process | subcmd::get | get_put;
 inline constexpr std::uint8_t process = init | destroy;
 inline constexpr std::uint8_t rpc = init | destroy;
+/// @endcond
 }  // namespace operation_subcommands
 
+/// @cond MESSAGE_TRAITS_TABLE
 template <> struct message_traits<Control> {
     static constexpr Direction direction = Direction::both;
     static constexpr Transport transport = Transport::tcp;
@@ -173,20 +179,21 @@ template <> struct message_traits<CancelRequest> : message_traits_of<Command::Ca
 template <> struct message_traits<OriginTag> : message_traits_of<Command::OriginTag, Direction::to_server, Transport::udp> {
     static constexpr std::string_view name = "ORIGIN_TAG";
 };
+/// @endcond
 
-// A message struct: one alternative of Body.
+/// A message struct: one alternative of Body.
 template <class T>
 concept message_type = requires { message_traits<T>::direction; };
 
-// The command byte `msg` is sent with.
+/// The command byte `msg` is sent with.
 template <message_type T> constexpr std::uint8_t command_byte(const T& msg) noexcept {
     if constexpr (std::is_same_v<T, Control>) return std::uint8_t(msg.code);
     else return std::uint8_t(message_traits<T>::command);
 }
 
-// Calls f(std::type_identity<T>{}) with the message struct an application message of this
-// command and direction decodes into, and returns true; false for a command byte we do not
-// know. The one table from command bytes to types.
+/// Calls f(std::type_identity<T>{}) with the message struct an application message of this
+/// command and direction decodes into, and returns true; false for a command byte we do not
+/// know. The one table from command bytes to types.
 template <class F> bool visit_message_type(std::uint8_t command, bool from_server, F&& f) {
     const auto pick = [&]<class FromClient, class FromServer>(std::type_identity<FromClient>, std::type_identity<FromServer>) {
         if (from_server) f(std::type_identity<FromServer>{});

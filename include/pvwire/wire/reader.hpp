@@ -93,6 +93,8 @@ public:
         if (need(n, what)) pos_ += n;
     }
 
+    /// Fixed-size fields, in the reader's byte order (0 and `truncated` when too few bytes).
+    ///@{
     template <class T> T read(std::string_view what) { return read_swapped_if<T>(what, order_ != host_order()); }
     std::uint8_t u8(std::string_view what) { return read<std::uint8_t>(what); }
     std::uint16_t u16(std::string_view what) { return read<std::uint16_t>(what); }
@@ -124,6 +126,7 @@ public:
     void bitset(BitSet& out, std::string_view what) { read_bitset(*this, out, what); }
 
 protected:
+    /// A T, its bytes swapped if `swap`: what every fixed-size read comes to.
     template <class T> T read_swapped_if(std::string_view what, bool swap) {
         if (!need(sizeof(T), what)) return T{};
         T v = endian::load_swapped_if<T>(data_.data() + pos_, swap);
@@ -133,6 +136,7 @@ protected:
 
     /// The encodings built from the fixed-size reads, written once for Reader and for
     /// FixedOrderReader (`r` is either, so its own u32 and read are the ones called).
+    ///@{
     template <class Self> static std::int64_t read_size(Self& r, std::string_view what, bool allow_null) {
         const std::size_t at = r.pos_;
         const std::uint8_t b = r.u8(what);
@@ -185,6 +189,7 @@ protected:
         for (std::size_t j = 0; j < n % 8; ++j)
             words[n / 8] |= std::uint64_t(r.u8(what)) << (8 * j);
     }
+    ///@}
 
 private:
     std::span<const std::byte> data_;
@@ -197,18 +202,22 @@ private:
     Diagnostic diag_;
 };
 
-// A Reader whose byte order is fixed at compile time, so that no field it reads tests the
-// order: what the decoders of the hot messages (GET replies, MONITOR updates) and the value
-// decoder are instantiated with. It is a Reader (code taking a Reader& accepts it, reading the
-// same bytes, only without the speed-up); its own read, u16, u32, size, count, string and
-// bitset hide the run-time ones.
+/// A Reader whose byte order is fixed at compile time, so that no field it reads tests the
+/// order: what the decoders of the hot messages (GET replies, MONITOR updates) and the value
+/// decoder are instantiated with. It is a Reader (code taking a Reader& accepts it, reading the
+/// same bytes, only without the speed-up); its own read, u16, u32, size, count, string and
+/// bitset hide the run-time ones.
 template <ByteOrder O> class FixedOrderReader : public Reader {
 public:
+    /// Reads `data` in order O; `limits` is kept by reference.
     explicit FixedOrderReader(std::span<const std::byte> data, const Limits& limits = default_limits())
         : Reader(data, O, limits) {}
 
+    /// O, known at compile time.
     static constexpr ByteOrder order() noexcept { return O; }
 
+    /// Reader's fields, with no byte-order test.
+    ///@{
     template <class T> T read(std::string_view what) { return read_swapped_if<T>(what, O != host_order()); }
     std::uint16_t u16(std::string_view what) { return read<std::uint16_t>(what); }
     std::uint32_t u32(std::string_view what) { return read<std::uint32_t>(what); }
@@ -216,6 +225,7 @@ public:
     std::size_t count(std::string_view what, std::size_t min_bytes = 1) { return read_count(*this, what, min_bytes); }
     std::string_view string(std::string_view what) { return read_string(*this, what); }
     void bitset(BitSet& out, std::string_view what) { read_bitset(*this, out, what); }
+    ///@}
 };
 
 }  // namespace pvwire::wire

@@ -20,7 +20,7 @@ namespace pvwire::wire {
 bool decode_value(Reader& r, Value& v, TypeCache* cache);
 /// Decodes "BitSet + fields" into `changed` and `v`; the decoded fields are also marked in v.
 bool decode_partial(Reader& r, Value& v, BitSet& changed, TypeCache* cache);
-// The same with the byte order fixed at compile time (GET replies and MONITOR updates).
+/// The same with the byte order fixed at compile time (GET replies and MONITOR updates).
 template <ByteOrder O> bool decode_partial(FixedOrderReader<O>& r, Value& v, BitSet& changed, TypeCache* cache);
 
 /// Writes the full value of `v`'s field. `registry` serves variant (any) type descriptions.
@@ -28,6 +28,7 @@ void encode_value(Writer& w, const Value& v, TypeRegistry* registry);
 /// Writes `changed`, then each selected field in offset order (a structure bit covers its
 /// whole subtree).
 void encode_partial(Writer& w, const Value& v, const BitSet& changed, TypeRegistry* registry);
+/// The same with the byte order fixed at compile time (GET replies and MONITOR updates).
 template <ByteOrder O>
 void encode_partial(FixedOrderWriter<O>& w, const Value& v, const BitSet& changed, TypeRegistry* registry);
 

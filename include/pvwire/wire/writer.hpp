@@ -45,6 +45,8 @@ public:
     /// The options in force.
     const EncodeOptions& options() const noexcept { return *opts_; }
 
+    /// Fixed-size fields, in the writer's byte order.
+    ///@{
     template <class T> void put(T v) { endian::store<T>(grow(sizeof(T)), v, order_); }
     void u8(std::uint8_t v) { out_->bytes().push_back(std::byte(v)); }
     void u16(std::uint16_t v) { put(v); }
@@ -58,7 +60,9 @@ public:
     }
     /// Size (§2.1), shortest form.
     void size(std::size_t n) { write_size(*this, n); }
+    /// The null Size (0xFF): "no string", "no value".
     void null_size() { u8(0xFF); }
+    /// String (§2.2): its Size, then its bytes.
     void string(std::string_view s) { write_string(*this, s); }
     /// BitSet (§2.3): whole words in message order, the tail bytes least significant first.
     void bitset(const BitSet& bits) { write_bitset(*this, bits); }
@@ -77,7 +81,7 @@ public:
     bool in_message() const noexcept { return in_msg_; }
 
 protected:
-    // n more bytes at the end of the buffer, to be filled at once.
+    /// n more bytes at the end of the buffer, to be filled at once.
     std::byte* grow(std::size_t n) {
         auto& b = out_->bytes();
         const auto at = b.size();
@@ -85,8 +89,9 @@ protected:
         return b.data() + at;
     }
 
-    // The encodings built from the fixed-size writes, written once for Writer and for
-    // FixedOrderWriter (`w` is either, so its own u32 and put are the ones called).
+    /// The encodings built from the fixed-size writes, written once for Writer and for
+    /// FixedOrderWriter (`w` is either, so its own u32 and put are the ones called).
+    ///@{
     template <class Self> static void write_size(Self& w, std::size_t n) {
         if (n < 0xFE) {
             w.u8(std::uint8_t(n));
@@ -106,6 +111,7 @@ protected:
         for (std::size_t i = 0; i < n / 8; ++i) w.template put<std::uint64_t>(words[i]);
         for (std::size_t j = 0; j < n % 8; ++j) w.u8(std::uint8_t(words[n / 8] >> (8 * j)));
     }
+    ///@}
 
 private:
     void patch_header(std::uint8_t segment_bits);
@@ -122,24 +128,29 @@ private:
     std::uint8_t command_ = 0, flags_ = 0, version_ = 2;
 };
 
-// A Writer whose byte order is fixed at compile time, so that no field it writes tests the
-// order: what the encoders of the hot messages (GET replies, MONITOR updates) and the value
-// encoder are instantiated with. It is a Writer (same bytes, same framing; code taking a
-// Writer& accepts it, only without the speed-up); its own put, u16, u32, size, string and
-// bitset hide the run-time ones.
+/// A Writer whose byte order is fixed at compile time, so that no field it writes tests the
+/// order: what the encoders of the hot messages (GET replies, MONITOR updates) and the value
+/// encoder are instantiated with. It is a Writer (same bytes, same framing; code taking a
+/// Writer& accepts it, only without the speed-up); its own put, u16, u32, size, string and
+/// bitset hide the run-time ones.
 template <ByteOrder O> class FixedOrderWriter : public Writer {
 public:
+    /// Writes into `out` in order O; `out` and `opts` are kept by reference.
     explicit FixedOrderWriter(OutBuffer& out, const EncodeOptions& opts = default_options()) noexcept
         : Writer(out, O, opts) {}
 
+    /// O, known at compile time.
     static constexpr ByteOrder order() noexcept { return O; }
 
+    /// Writer's fields, with no byte-order test.
+    ///@{
     template <class T> void put(T v) { endian::store<T, O>(grow(sizeof(T)), v); }
     void u16(std::uint16_t v) { put(v); }
     void u32(std::uint32_t v) { put(v); }
     void size(std::size_t n) { write_size(*this, n); }
     void string(std::string_view s) { write_string(*this, s); }
     void bitset(const BitSet& bits) { write_bitset(*this, bits); }
+    ///@}
 };
 
 }  // namespace pvwire::wire
