@@ -8,6 +8,7 @@
 #include <pvwire/data/value.hpp>
 #include <pvwire/data/value_recycler.hpp>
 #include <pvwire/msgpack/codec.hpp>
+#include <pvwire/msgpack/protocol.hpp>
 #include <pvwire/wire/basic_types.hpp>
 #include <pvwire/wire/byte_order.hpp>
 #include <pvwire/wire/capture_text.hpp>
@@ -20,6 +21,7 @@
 #include <pvwire/wire/header.hpp>
 #include <pvwire/wire/limits.hpp>
 #include <pvwire/wire/message.hpp>
+#include <pvwire/wire/message_traits.hpp>
 #include <pvwire/wire/operation_table.hpp>
 #include <pvwire/wire/out_buffer.hpp>
 #include <pvwire/wire/reader.hpp>

@@ -3,7 +3,9 @@
 // an already parsed msgpack object tree. Not an API: the public forms are codec.hpp's.
 #pragma once
 
-#include <pvwire/msgpack/codec.hpp>
+#include <pvwire/data/bitset.hpp>
+#include <pvwire/data/type_desc.hpp>
+#include <pvwire/data/value.hpp>
 #include <pvwire/wire/out_buffer.hpp>
 
 #include <msgpack.hpp>
@@ -281,3 +283,7 @@ bool read_plain_partial(std::span<const std::byte> in, std::size_t& at, Value& i
 const char* object_kind_name(const msgpack::object& o) noexcept;
 
 }  // namespace pvwire::msgpack_codec::detail
+
+// Last, not first: under PVWIRE_HEADER_ONLY codec.hpp brings codec.ipp, which needs the
+// declarations above (protocol.ipp includes this header before codec.hpp).
+#include <pvwire/msgpack/codec.hpp>

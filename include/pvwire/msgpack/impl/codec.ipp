@@ -167,6 +167,30 @@ template <class T> void pack_numeric(ByteSink& sink, const SharedArray& a) {
     }
 }
 
+// What a partial value puts on the wire: the bits of `changed` and the fields they select (a
+// structure bit selects its subtree, whose bits carry no value of their own), as offsets from
+// the store's start. False, with `bad_bit` set, for a bit past the value's last field.
+struct Selection {
+    boost::container::small_vector<std::uint32_t, 32> bits, selected;  // inline: no allocation
+};
+
+PVWIRE_DECL bool select_fields(const ValueStore& s, std::uint32_t base, const BitSet& changed, Selection& out,
+                               std::size_t& bad_bit) {
+    const std::uint32_t count = s.type_at(base).offset_count();
+    std::size_t subtree_end = 0;
+    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
+        if (b >= count) {
+            bad_bit = b;
+            return false;
+        }
+        out.bits.push_back(std::uint32_t(b));
+        if (b < subtree_end) continue;
+        out.selected.push_back(base + std::uint32_t(b));
+        subtree_end = b + s.type_at(out.selected.back()).offset_count();
+    }
+    return true;
+}
+
 struct Encoder {
     ByteSink& sink;
     Packer& pk;
@@ -883,26 +907,17 @@ PVWIRE_DECL void write_value_document(ByteSink& sink, Packer& pk, const Value& v
 PVWIRE_DECL void write_partial(ByteSink& sink, Packer& pk, const Value& v, const BitSet& changed) {
     if (!v) throw ValueError("pvwire msgpack: encode_partial of a null Value");
     const auto& sp = v.store_ptr();
-    const std::uint32_t base = v.offset();
-    const std::uint32_t count = sp->type_at(base).offset_count();
-    // One pass over the bits: a structure bit selects its subtree, whose bits carry no value
-    // of their own.
-    boost::container::small_vector<std::uint32_t, 32> bits, selected;
-    std::size_t subtree_end = 0;
-    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
-        if (b >= count)
-            throw ValueError("pvwire msgpack: changed bit " + std::to_string(b) + " is past the " +
-                             std::to_string(count) + " fields of " + pvwire::detail::describe_field(v));
-        bits.push_back(std::uint32_t(b));
-        if (b < subtree_end) continue;
-        selected.push_back(base + std::uint32_t(b));
-        subtree_end = b + sp->type_at(selected.back()).offset_count();
-    }
-    pk.pack_array(std::uint32_t(1 + selected.size()));
-    pk.pack_array(std::uint32_t(bits.size()));
-    for (auto b : bits) pk.pack_uint32(b);
+    Selection sel;
+    std::size_t bad_bit = 0;
+    if (!select_fields(*sp, v.offset(), changed, sel, bad_bit))
+        throw ValueError("pvwire msgpack: changed bit " + std::to_string(bad_bit) + " is past the " +
+                         std::to_string(sp->type_at(v.offset()).offset_count()) + " fields of " +
+                         pvwire::detail::describe_field(v));
+    pk.pack_array(std::uint32_t(1 + sel.selected.size()));
+    pk.pack_array(std::uint32_t(sel.bits.size()));
+    for (auto b : sel.bits) pk.pack_uint32(b);
     Encoder e{sink, pk};
-    for (auto off : selected) e.field(sp, off, sp->type_at(off));
+    for (auto off : sel.selected) e.field(sp, off, sp->type_at(off));
 }
 
 PVWIRE_DECL void write_bare(ByteSink& sink, Packer& pk, const Value& v) {
@@ -1102,21 +1117,13 @@ PVWIRE_USE_IMPL_NAMESPACE(plain_impl)
 PVWIRE_DECL bool write_plain_partial(PlainWriter& w, const Value& v, const BitSet& changed) {
     if (!v) return false;
     const ValueStore& s = *v.store();
-    const std::uint32_t base = v.offset();
-    const std::uint32_t count = s.type_at(base).offset_count();
-    boost::container::small_vector<std::uint32_t, 32> bits, selected;
-    std::size_t subtree_end = 0;
-    for (std::size_t b = changed.next(0); b != BitSet::npos; b = changed.next(b + 1)) {
-        if (b >= count) return false;
-        bits.push_back(std::uint32_t(b));
-        if (b < subtree_end) continue;  // inside a selected structure
-        selected.push_back(base + std::uint32_t(b));
-        subtree_end = b + s.type_at(selected.back()).offset_count();
-    }
-    if (!w.array(std::uint32_t(1 + selected.size())) || !w.array(std::uint32_t(bits.size()))) return false;
-    for (auto b : bits)
+    Selection sel;
+    std::size_t bad_bit = 0;
+    if (!select_fields(s, v.offset(), changed, sel, bad_bit)) return false;  // write_partial says why
+    if (!w.array(std::uint32_t(1 + sel.selected.size())) || !w.array(std::uint32_t(sel.bits.size()))) return false;
+    for (auto b : sel.bits)
         if (!w.uint(b)) return false;
-    for (auto off : selected)
+    for (auto off : sel.selected)
         if (!write_plain_field(w, s, off, s.type_at(off))) return false;
     return true;
 }

@@ -49,6 +49,16 @@ PVWIRE_DECL std::string_view op_name(std::uint8_t command) {
 
 // ---- encoding -----------------------------------------------------------------------------
 
+// The 8-byte frame header at `h`: "MP", the version, the pad count, the body length (padding
+// included) little-endian.
+PVWIRE_DECL void write_frame_header(std::byte* h, std::size_t pad, std::size_t body) {
+    h[0] = std::byte('M');
+    h[1] = std::byte('P');
+    h[2] = std::byte(version);
+    h[3] = std::byte(pad);
+    for (int i = 0; i < 4; ++i) h[4 + i] = std::byte(body >> (8 * i));
+}
+
 // One frame being appended to an OutBuffer: the header is patched by finish(), once the
 // body's length is known.
 class FrameWriter {
@@ -137,12 +147,7 @@ public:
         sink_.flush();
         const std::size_t body = unpadded + pad;
         if (body > 0xFFFFFFFFu) throw ValueError("pvwire msgpack: message body over 4 GiB");
-        std::byte* h = out_.bytes().data() + head_at_;
-        h[0] = std::byte('M');
-        h[1] = std::byte('P');
-        h[2] = std::byte(version);
-        h[3] = std::byte(pad);
-        for (int i = 0; i < 4; ++i) h[4 + i] = std::byte(body >> (8 * i));
+        write_frame_header(out_.bytes().data() + head_at_, pad, body);
     }
 
 private:
@@ -913,10 +918,7 @@ PVWIRE_DECL bool encode_plain_update(std::uint32_t ioid, const Value& value, con
     if (w.at() + pad > frame.size()) return false;
     std::memset(frame.data() + w.at(), 0, pad);
     const std::size_t body = unpadded + pad;
-    const std::byte head[header_size] = {std::byte('M'), std::byte('P'), std::byte(version), std::byte(pad),
-                                         std::byte(body), std::byte(body >> 8), std::byte(body >> 16),
-                                         std::byte(body >> 24)};
-    std::memcpy(frame.data(), head, header_size);
+    write_frame_header(frame.data(), pad, body);
     out.bytes().insert(out.bytes().end(), frame.data(), frame.data() + header_size + body);
     return true;
 }
@@ -962,7 +964,7 @@ PVWIRE_DECL Codec::Codec(Side side, const wire::Limits& limits)
 
 PVWIRE_DECL Codec::Result Codec::decode(std::span<const std::byte> frame, wire::Message& out, wire::Diagnostic& diag,
                                         const std::shared_ptr<const void>& owner) {
-    const std::size_t len = frame_length(frame, limits_.max_message_bytes, diag);
+    const std::size_t len = msgpack_protocol::frame_length(frame, limits_.max_message_bytes, diag);
     if (diag) return Result::Error;
     if (len != frame.size()) {
         header_problem(diag, wire::errc::truncated, 4, "the header announces " + std::to_string(len) +
