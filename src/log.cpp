@@ -176,5 +176,9 @@ Logger& net() {
     static Logger l("pvwire.net");
     return l;
 }
+Logger& store() {
+    static Logger l("pvwire.store");
+    return l;
+}
 
 }  // namespace pvwire::log

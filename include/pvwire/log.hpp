@@ -76,5 +76,7 @@ Logger& server();
 Logger& search();
 Logger& client();
 Logger& net();
+/// The stores (pvwire.store): connections to Redis, resynchronisation, bad stored data.
+Logger& store();
 
 }  // namespace pvwire::log

@@ -1,5 +1,7 @@
 #include <pvwire/server/shared_pv.hpp>
 
+#include <future>
+
 namespace pvwire::server {
 
 void PVHandler::rpc(Value, const Peer&, ResultDone done) {
@@ -31,20 +33,39 @@ std::vector<std::string> StaticSource::names() const {
     return out;
 }
 
-std::shared_ptr<SharedPV> SharedPV::create(std::string name, const Value& initial, std::shared_ptr<store::Store> store) {
-    if (!initial) throw ValueError("pvwire: SharedPV '" + name + "' needs an initial value");
+namespace {
+
+wire::Status to_wire(const store::Status& st) {
+    return st.success() ? wire::Status::ok() : wire::Status::error(st.message());
+}
+
+}  // namespace
+
+std::shared_ptr<SharedPV> SharedPV::make(std::string name, TypePtr type, std::shared_ptr<store::Store> store) {
     auto pv = std::make_shared<SharedPV>(Key{});
     pv->name_ = std::move(name);
-    pv->store_ = store ? std::move(store) : std::make_shared<store::MemoryStore>();
-    if (!pv->store_->create(pv->name_, initial)) {
-        // it exists (a shared store): adopt its type
-        Value existing = pv->store_->read(pv->name_);
-        if (!existing) throw ValueError("pvwire: store refused PV '" + pv->name_ + "'");
-        pv->type_ = existing.type_ptr();
-    } else {
-        pv->type_ = initial.type_ptr();
-    }
+    pv->type_ = std::move(type);
+    pv->memory_ = dynamic_cast<store::MemoryStore*>(store.get());
+    pv->store_ = std::move(store);
     return pv;
+}
+
+std::shared_ptr<SharedPV> SharedPV::create(std::string name, const Value& initial, std::shared_ptr<store::Store> store) {
+    if (!initial) throw ValueError("pvwire: SharedPV '" + name + "' needs an initial value");
+    if (!store) store = std::make_shared<store::MemoryStore>();
+    // a MemoryStore completes at once; a networked store is waited for (see the header)
+    std::promise<store::Status> outcome;
+    auto result = outcome.get_future();
+    store->create(name, initial, [&outcome](store::Status st, bool) { outcome.set_value(std::move(st)); });
+    const store::Status st = result.get();
+    if (!st.success()) throw ValueError("pvwire: SharedPV '" + name + "': " + st.message());
+    return attach(std::move(name), std::move(store));
+}
+
+std::shared_ptr<SharedPV> SharedPV::attach(std::string name, std::shared_ptr<store::Store> store) {
+    Value existing = store->read(name);
+    if (!existing) throw ValueError("pvwire: no channel '" + name + "' in the store");
+    return make(std::move(name), existing.type_ptr(), std::move(store));
 }
 
 template <class F> void SharedPV::update_handlers(F&& change) {
@@ -63,9 +84,31 @@ void SharedPV::on_rpc(RpcHandler handler) {
     update_handlers([&](Handlers& h) { h.rpc = handler; });
 }
 
-Value SharedPV::current() const { return store_->read(name_); }
+Value SharedPV::current() const {
+    if (Value v = store_->read(name_)) return v;
+    // removed from a shared store while clients still hold the channel: they keep a value of
+    // its type, marked invalid, rather than nothing
+    Value gone(type_);
+    if (auto sev = gone.field("alarm.severity")) sev.try_set(3);
+    if (auto msg = gone.field("alarm.message")) msg.try_set(std::string("channel deleted from the store"));
+    return gone;
+}
 
-void SharedPV::post(const Value& value) { store_->write(name_, value); }
+void SharedPV::post(const Value& value, Done done) {
+    if (memory_) {
+        const auto st = memory_->write_now(name_, value);
+        if (done) done(to_wire(st));
+        return;
+    }
+    store_->write(name_, value, [done = std::move(done)](store::Status st) {
+        if (done) done(to_wire(st));
+    });
+}
+
+void SharedPV::write(const Value& value, Done done) {
+    if (memory_) return done(to_wire(memory_->write_now(name_, value)));
+    store_->write(name_, value, [done = std::move(done)](store::Status st) { done(to_wire(st)); });
+}
 
 void SharedPV::put(Value value, const Peer& peer, Done done) {
     if (read_only()) {
@@ -73,21 +116,11 @@ void SharedPV::put(Value value, const Peer& peer, Done done) {
         return;
     }
     const auto handlers = handlers_.load();
-    if (!handlers || !handlers->put) {
-        store_->write(name_, value) ? done(wire::Status::ok()) : done(wire::Status::error("write refused by the store"));
-        return;
-    }
+    if (!handlers || !handlers->put) return write(value, std::move(done));
     auto v = std::make_shared<Value>(std::move(value));
-    handlers->put(*v, peer, [self = shared_from_this(), v, done = std::move(done)](wire::Status st) {
-        if (!st.success()) {
-            done(std::move(st));
-            return;
-        }
-        if (!self->store_->write(self->name_, *v)) {
-            done(wire::Status::error("write refused by the store"));
-            return;
-        }
-        done(std::move(st));
+    handlers->put(*v, peer, [self = shared_from_this(), v, done = std::move(done)](wire::Status st) mutable {
+        if (!st.success()) return done(std::move(st));
+        self->write(*v, std::move(done));
     });
 }
 

@@ -22,8 +22,31 @@ struct MemoryStore::Impl {
 
     mutable std::mutex mu;
     std::map<std::string, Entry, std::less<>> entries;
+    std::vector<std::pair<std::uint64_t, CatalogWatcher>> catalog_watchers;
     std::uint64_t next_id = 1;
+
+    void tell_catalog(const std::string& name, bool present);
 };
+
+struct CatalogHandle {
+    std::weak_ptr<MemoryStore::Impl> store;
+    std::uint64_t id;
+    ~CatalogHandle() {
+        if (auto s = store.lock()) {
+            std::lock_guard lock(s->mu);
+            std::erase_if(s->catalog_watchers, [&](const auto& e) { return e.first == id; });
+        }
+    }
+};
+
+void MemoryStore::Impl::tell_catalog(const std::string& name, bool present) {
+    std::vector<CatalogWatcher> targets;
+    {
+        std::lock_guard lock(mu);
+        for (const auto& [id, w] : catalog_watchers) targets.push_back(w);
+    }
+    for (auto& w : targets) w(name, present);
+}
 
 MemoryStore::Impl::WatchHandle::~WatchHandle() {
     if (auto s = store.lock()) {
@@ -38,14 +61,20 @@ MemoryStore::Impl::WatchHandle::~WatchHandle() {
 MemoryStore::MemoryStore() : impl_(std::make_shared<Impl>()) {}
 MemoryStore::~MemoryStore() = default;
 
-bool MemoryStore::create(const std::string& name, const Value& initial) {
-    if (!initial) return false;
-    std::lock_guard lock(impl_->mu);
-    auto [it, fresh] = impl_->entries.try_emplace(name);
-    if (!fresh) return false;
-    it->second.value = initial.clone();
-    it->second.value.unmark();
-    return true;
+void MemoryStore::create(const std::string& name, const Value& initial, CreateDone done) {
+    if (!initial) return done(Status::failure("channel '" + name + "' needs an initial value"), false);
+    {
+        std::lock_guard lock(impl_->mu);
+        auto [it, fresh] = impl_->entries.try_emplace(name);
+        if (!fresh) {
+            if (it->second.value.type() == initial.type()) return done(Status::ok(), false);
+            return done(Status::failure("channel '" + name + "' exists with another type"), false);
+        }
+        it->second.value = initial.clone();
+        it->second.value.unmark();
+    }
+    impl_->tell_catalog(name, true);
+    done(Status::ok(), true);
 }
 
 Value MemoryStore::read(std::string_view name) const {
@@ -56,13 +85,17 @@ Value MemoryStore::read(std::string_view name) const {
     return v;
 }
 
-bool MemoryStore::write(std::string_view name, const Value& delta) {
+void MemoryStore::write(std::string_view name, const Value& delta, Done done) { done(write_now(name, delta)); }
+
+Status MemoryStore::write_now(std::string_view name, const Value& delta) {
     Value update;
     std::vector<Watcher> watchers;
     {
         std::lock_guard lock(impl_->mu);
         auto it = impl_->entries.find(name);
-        if (it == impl_->entries.end() || !delta || !(delta.type() == it->second.value.type())) return false;
+        if (it == impl_->entries.end()) return Status::failure("no channel '" + std::string(name) + "' in the store");
+        if (!delta || !(delta.type() == it->second.value.type()))
+            return Status::failure("the value's type is not the type of '" + std::string(name) + "'");
         Value& stored = it->second.value;
         // copy each marked field (a marked structure copies its whole subtree)
         const TypeDesc& t = stored.type();
@@ -79,7 +112,7 @@ bool MemoryStore::write(std::string_view name, const Value& delta) {
         for (const auto& [id, w] : it->second.watchers) watchers.push_back(w);
     }
     for (auto& w : watchers) w(update);  // outside the lock: a watcher may call back in
-    return true;
+    return Status::ok();
 }
 
 std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher) {
@@ -95,12 +128,30 @@ std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher)
     return h;
 }
 
-bool MemoryStore::remove(std::string_view name) {
+void MemoryStore::remove(std::string_view name, Done done) {
+    {
+        std::lock_guard lock(impl_->mu);
+        auto it = impl_->entries.find(name);
+        if (it == impl_->entries.end()) return done(Status::failure("no channel '" + std::string(name) + "' in the store"));
+        impl_->entries.erase(it);
+    }
+    impl_->tell_catalog(std::string(name), false);
+    done(Status::ok());
+}
+
+std::shared_ptr<void> MemoryStore::watch_catalog(CatalogWatcher watcher) {
     std::lock_guard lock(impl_->mu);
-    auto it = impl_->entries.find(name);
-    if (it == impl_->entries.end()) return false;
-    impl_->entries.erase(it);
-    return true;
+    const auto id = impl_->next_id++;
+    impl_->catalog_watchers.emplace_back(id, std::move(watcher));
+    auto h = std::make_shared<CatalogHandle>();
+    h->store = impl_;
+    h->id = id;
+    return h;
+}
+
+bool MemoryStore::contains(std::string_view name) const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->entries.find(name) != impl_->entries.end();
 }
 
 std::vector<std::string> MemoryStore::names() const {

@@ -10,6 +10,8 @@
 #include <pvwire/log.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
+#include <pvwire/server/store_source.hpp>
+#include <pvwire/store/redis_store.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -37,6 +39,9 @@ struct ServeArgs {
     // port: 0 any, -1 none; not given: PVWIRE_MSGPACK_PORT / PVWIRE_HTTP_PORT, else the
     // default ports (--isolated: any).
     std::optional<int> msgpack_port, http_port;
+    // Where the channels live: "memory:" (default) or redis://HOST:PORT/DB, shared with every
+    // other replica of the same store (default: PVWIRE_STORE).
+    std::string store_url;
 };
 
 // A port option: given (-1 none), else the environment's (already in `port`), else `fallback`
@@ -137,6 +142,22 @@ std::string duplicate_name(const GivenPvs& g) {
     return {};
 }
 
+// The store `url` names, connected and synchronised: a shared store is waited for (printing
+// why it is not reachable yet) until it is, or until Ctrl-C (then null). Throws on a bad URL.
+std::shared_ptr<store::Store> open_ready_store(const std::string& url) {
+    auto store = store::open_store(url);
+    auto* redis = dynamic_cast<store::RedisStore*>(store.get());
+    if (!redis) return store;
+    auto& interrupted = install_interrupt_handler();
+    while (!redis->wait_ready(std::chrono::seconds(2))) {
+        if (interrupted) return nullptr;
+        std::lock_guard lock(out_mu);
+        std::cerr << "pvwire serve: waiting for the store " << redis->config().url() << ": " << redis->last_error()
+                  << std::endl;
+    }
+    return store;
+}
+
 int run_serve(const ServeArgs& a) {
     GivenPvs given;
     try {
@@ -150,10 +171,20 @@ int run_serve(const ServeArgs& a) {
         return 2;
     }
     std::vector<PvSpec>& specs = given.specs;
-    if (specs.empty()) {
-        std::cerr << "pvwire serve: nothing to serve: give --pvs FILE and/or --pv NAME=TYPE:VALUE\n";
+    const bool shared_store = !a.store_url.empty() && a.store_url != "memory:";
+    if (specs.empty() && !shared_store) {
+        std::cerr << "pvwire serve: nothing to serve: give --pvs FILE and/or --pv NAME=TYPE:VALUE (or --store URL)\n";
         return 2;
     }
+    std::shared_ptr<store::Store> store;
+    try {
+        store = open_ready_store(a.store_url);
+    } catch (const std::exception& e) {
+        std::cerr << "pvwire serve: " << e.what() << "\n";
+        return 2;
+    }
+    if (!store) return 1;  // interrupted while waiting
+    auto store_source = shared_store ? std::make_shared<server::StoreSource>(store) : nullptr;
 
     if (a.debug) log::configure("pvwire.*=DEBUG");
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
@@ -172,7 +203,13 @@ int run_serve(const ServeArgs& a) {
         Value init = spec->initial.clone();
         if (auto ts = init.field("timeStamp")) nt::set_time_now(ts);
         init.mark_all();
-        auto pv = server::SharedPV::create(spec->name, init);
+        std::shared_ptr<server::SharedPV> pv;
+        try {
+            pv = server::SharedPV::create(spec->name, init, shared_store ? store : nullptr);
+        } catch (const std::exception& e) {
+            std::cerr << "pvwire serve: " << e.what() << "\n";
+            return 2;
+        }
         pv->set_read_only(spec->read_only);
         if (!spec->read_only) {
             std::weak_ptr<server::SharedPV> weak = pv;
@@ -236,11 +273,13 @@ int run_serve(const ServeArgs& a) {
                     std::lock_guard lock(out_mu);
                     std::cout << peer.address << " rpc " << spec->name << "\n" << format_text(v, ValueFormat::Delta, 20) << std::flush;
                 }
-                self->post(v);
-                done(wire::Status::ok(), self->current());
+                self->post(v, [self, done](wire::Status st) mutable {
+                    done(st, st.success() ? self->current() : Value());
+                });
             });
         }
-        srv.add_pv(spec->name, pv);
+        if (store_source) store_source->adopt(pv);
+        else srv.add_pv(spec->name, pv);
         if (spec->tick_period > 0)
             tickers.push_back(Ticker{pv, spec,
                                      std::chrono::steady_clock::now() +
@@ -248,6 +287,12 @@ int run_serve(const ServeArgs& a) {
         listing.emplace_back(spec->name, spec->summary());
     }
 
+    if (store_source) {
+        srv.add_source(store_source);
+        for (const auto& name : store->names())
+            if (std::none_of(listing.begin(), listing.end(), [&](const auto& l) { return l.first == name; }))
+                listing.emplace_back(name, "from the store");
+    }
     try {
         srv.start();
     } catch (const std::exception& e) {
@@ -325,6 +370,10 @@ void register_serve(CLI::App& app) {
                         std::to_string(net::default_http_port) +
                         ", 0 = any, -1 = none; clients: --server pva+ws://HOST:PORT/pva or msgpack+ws://HOST:PORT/msgpack)")
         ->check(CLI::Range(-1, 65535));
+    if (const char* env = std::getenv("PVWIRE_STORE")) a->store_url = env;
+    cmd->add_option("--store", a->store_url,
+                    "Where the channels live: memory: (default) or redis://HOST[:PORT][/DB], shared by every "
+                    "replica serving the same store (default: $PVWIRE_STORE)");
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {

@@ -26,5 +26,6 @@ void register_info(CLI::App& app);     // cmd_info.cpp: PV types (pvxinfo)
 void register_call(CLI::App& app);     // cmd_call.cpp: RPC with NTURI arguments (pvxcall)
 void register_list(CLI::App& app);     // cmd_list.cpp: servers, and the PVs of a server (pvxlist)
 void register_serve(CLI::App& app);    // cmd_serve.cpp: serve PVs from a JSON file or the command line
+void register_store(CLI::App& app);    // cmd_store.cpp: channels of a shared store (create, delete, list, show)
 
 }  // namespace pvwire::tool

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     pvwire::tool::register_call(app);
     pvwire::tool::register_list(app);
     pvwire::tool::register_serve(app);
+    pvwire::tool::register_store(app);
 
     try {
         app.parse(argc, argv);

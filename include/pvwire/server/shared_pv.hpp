@@ -29,9 +29,15 @@ public:
     /// Handles a client's RPC: must call done(status, result) once.
     using RpcHandler = std::function<void(Value argument, const Peer& peer, ResultDone done)>;
 
-    /// A PV named `name` in `store` (created there with `initial` unless it already exists).
+    /// A PV named `name` in `store` (a new MemoryStore when null), created there with
+    /// `initial` unless it already exists with the same type. Waits for the store: at once for
+    /// a MemoryStore, a round trip for a networked one, so never call it from a store's
+    /// completion handler. Throws ValueError when the store refuses (another type, unreachable).
     static std::shared_ptr<SharedPV> create(std::string name, const Value& initial,
                                             std::shared_ptr<store::Store> store = nullptr);
+    /// A PV for the channel `name` that already exists in `store` (its type is the stored one).
+    /// Throws ValueError when there is no such channel.
+    static std::shared_ptr<SharedPV> attach(std::string name, std::shared_ptr<store::Store> store);
 
     /// The PV's name.
     const std::string& name() const noexcept { return name_; }
@@ -44,9 +50,10 @@ public:
     /// Sets the RPC handler (without one, RPCs are refused as PVHandler::rpc() does).
     void on_rpc(RpcHandler handler);
 
-    /// Writes the marked fields of `value` from the server side (no handler) and notifies
-    /// every subscriber.
-    void post(const Value& value);
+    /// Writes the marked fields of `value` from the server side (no handler); every subscriber
+    /// is notified once the store has applied it. `done`, if given, receives the store's answer
+    /// (a MemoryStore answers before post() returns).
+    void post(const Value& value, Done done = nullptr);
 
     // PVHandler
     TypePtr type() const override { return type_; }
@@ -81,6 +88,12 @@ private:
         RpcHandler rpc;
     };
     template <class F> void update_handlers(F&& change);
+    static std::shared_ptr<SharedPV> make(std::string name, TypePtr type, std::shared_ptr<store::Store> store);
+    /// Writes to the store and reports the outcome to `done`.
+    void write(const Value& value, Done done);
+    /// store_ when it is a MemoryStore: writes then need no completion handler (a put stays
+    /// free of heap allocations).
+    store::MemoryStore* memory_ = nullptr;
     std::atomic<std::shared_ptr<const Handlers>> handlers_;
 };
 
