@@ -49,6 +49,14 @@ int main(int argc, char** argv) {
     mon->add_flag("--per-pv", ma.per_pv, "print one line per PV (default when --count <= 8)");
     mon->add_option("--server", ma.server, "connect to this server address without search (pva+unix://..., pva+ws://...)");
 
+    RelayArgs ra;
+    auto* relay = app.add_subcommand("relay", "latency from a put on one server to a monitor update on another (replicas)");
+    relay->add_option("--pv", ra.pv, "PV name")->required();
+    relay->add_option("--put-server", ra.put_server, "server address the puts go to")->required();
+    relay->add_option("--monitor-server", ra.monitor_server, "server address the monitor is on")->required();
+    relay->add_option("--ops", ra.ops, "puts to measure (after one warm-up)")->check(CLI::PositiveNumber);
+    relay->add_option("--connect-timeout", ra.connect_timeout, "seconds for the warm-up and for each update");
+
     GetArgs ga;
     auto* get = app.add_subcommand("get", "GET (or PUT) latency and throughput on one PV");
     get->add_option("--pv", ga.pv, "PV name")->required();
@@ -77,6 +85,7 @@ int main(int argc, char** argv) {
         if (*flood) return run_flood(fa);
         if (*mon) return run_monitor(ma);
         if (*get) return run_get(ga);
+        if (*relay) return run_relay(ra);
         if (*conn) return run_connect(ca);
         return run_wire(wa);
     } catch (const std::exception& e) {

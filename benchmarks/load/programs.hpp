@@ -58,6 +58,14 @@ struct ConnectArgs {
 };
 int run_connect(const ConnectArgs& a);
 
+struct RelayArgs {
+    std::string pv;
+    std::string put_server, monitor_server;  // server addresses (no search)
+    std::uint64_t ops = 2000;
+    double connect_timeout = 10;
+};
+int run_relay(const RelayArgs& a);
+
 struct WireArgs {
     std::size_t size = 8;  // payload bytes per message
     double seconds = 2;

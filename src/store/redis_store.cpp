@@ -199,14 +199,13 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
         void deliver();
     };
 
-    explicit Impl(RedisConfig c)
-        : cfg(std::move(c)), work(asio::make_work_guard(io)), retry_timer(io), retry_delay(cfg.retry_min) {}
+    Impl(RedisConfig c, asio::any_io_executor executor)
+        : cfg(std::move(c)), io(asio::make_strand(executor)), retry_timer(io), retry_delay(cfg.retry_min) {}
 
     RedisConfig cfg;
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work;
-    std::thread thread;
-    // I/O thread only
+    /// Every member below "strand only" is used on this strand alone.
+    asio::strand<asio::any_io_executor> io;
+    // strand only
     asio::steady_timer retry_timer;
     std::chrono::milliseconds retry_delay;
     std::shared_ptr<RespConnection> cmd, sub;
@@ -655,21 +654,37 @@ void RedisStore::Impl::await_version(const std::string& name, std::uint64_t vers
     done(Status::ok());
 }
 
-RedisStore::RedisStore(RedisConfig config) : impl_(std::make_shared<Impl>(std::move(config))) {
-    asio::post(impl_->io, [impl = impl_.get()] { impl->connect(); });
-    impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
+/// The thread and io_context of a RedisStore made without an executor.
+struct RedisStore::OwnThread {
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    std::thread thread;
+};
+
+RedisStore::RedisStore(RedisConfig config) : own_(std::make_unique<OwnThread>()) {
+    impl_ = std::make_shared<Impl>(std::move(config), own_->io.get_executor());
+    asio::post(impl_->io, [impl = impl_] { impl->connect(); });
+    own_->thread = std::thread([own = own_.get()] { own->io.run(); });
+}
+
+RedisStore::RedisStore(RedisConfig config, asio::any_io_executor executor)
+    : impl_(std::make_shared<Impl>(std::move(config), std::move(executor))) {
+    asio::post(impl_->io, [impl = impl_] { impl->connect(); });
 }
 
 RedisStore::~RedisStore() {
-    impl_->work.reset();
-    asio::post(impl_->io, [impl = impl_.get()] {
+    // the connections close on the strand; the handlers still queued find the Impl gone
+    asio::post(impl_->io, [impl = impl_] {
         ++impl->session;
         impl->retry_timer.cancel();
         if (impl->cmd) impl->cmd->close("the store was closed");
         if (impl->sub) impl->sub->close("the store was closed");
-        impl->io.stop();
     });
-    if (impl_->thread.joinable()) impl_->thread.join();
+    impl_.reset();
+    if (own_) {
+        own_->work.reset();
+        own_->thread.join();
+    }
 }
 
 bool RedisStore::wait_ready(std::chrono::milliseconds timeout) const {

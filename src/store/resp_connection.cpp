@@ -20,8 +20,8 @@ std::string_view RespResult::error_text() const noexcept {
     return {};
 }
 
-RespConnection::RespConnection(asio::io_context& io, std::size_t max_pending)
-    : socket_(io), connect_timer_(io), reader_(redisReaderCreate()), max_pending_(max_pending) {
+RespConnection::RespConnection(asio::any_io_executor ex, std::size_t max_pending)
+    : socket_(ex), connect_timer_(ex), reader_(redisReaderCreate()), max_pending_(max_pending) {
     if (!reader_) throw std::bad_alloc();
 }
 

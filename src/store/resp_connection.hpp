@@ -3,8 +3,7 @@
 // I/O is Asio's. Commands are pipelined: every command sent while a write is in flight joins
 // one buffer that goes out in the next write, and replies complete their handlers in order.
 //
-// Not thread-safe: every call and every handler runs on the io_context's one thread (the
-// store's I/O thread). Private to src/store.
+// Not thread-safe: every call and every handler runs on one strand (the store's). Private to src/store.
 #pragma once
 
 #include <pvwire/net/asio.hpp>
@@ -42,7 +41,7 @@ public:
     /// Called once, when the connection fails or is closed after being connected.
     using ClosedHandler = std::function<void(const std::string& reason)>;
 
-    RespConnection(asio::io_context& io, std::size_t max_pending);
+    RespConnection(asio::any_io_executor ex, std::size_t max_pending);
     ~RespConnection();
 
     /// Resolves and connects within `timeout`; `done("")` on success, else the reason.

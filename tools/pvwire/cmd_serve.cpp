@@ -142,12 +142,24 @@ std::string duplicate_name(const GivenPvs& g) {
     return {};
 }
 
-// The store `url` names, connected and synchronised: a shared store is waited for (printing
-// why it is not reachable yet) until it is, or until Ctrl-C (then null). Throws on a bad URL.
-std::shared_ptr<store::Store> open_ready_store(const std::string& url) {
-    auto store = store::open_store(url);
-    auto* redis = dynamic_cast<store::RedisStore*>(store.get());
-    if (!redis) return store;
+// The thread a replica of a shared store runs on: the RedisStore and the server share it, so
+// that a put and a change reach the store and the clients without a hand-over between threads.
+struct ReplicaThread {
+    net::asio::io_context io;
+    net::asio::executor_work_guard<net::asio::io_context::executor_type> work = net::asio::make_work_guard(io);
+    std::thread thread{[this] { io.run(); }};
+    ~ReplicaThread() {
+        work.reset();  // returns once the server and the store have closed their sockets
+        thread.join();
+    }
+};
+
+// The store `url` names, connected and synchronised (a shared one on `replica`'s thread): it is
+// waited for, printing why it is not reachable yet, until it is, or until Ctrl-C (then null).
+// Throws on a bad URL.
+std::shared_ptr<store::Store> open_ready_store(const std::string& url, ReplicaThread* replica) {
+    if (!replica) return store::open_store(url);
+    auto redis = std::make_shared<store::RedisStore>(store::RedisConfig::from_url(url), replica->io.get_executor());
     auto& interrupted = install_interrupt_handler();
     while (!redis->wait_ready(std::chrono::seconds(2))) {
         if (interrupted) return nullptr;
@@ -155,7 +167,7 @@ std::shared_ptr<store::Store> open_ready_store(const std::string& url) {
         std::cerr << "pvwire serve: waiting for the store " << redis->config().url() << ": " << redis->last_error()
                   << std::endl;
     }
-    return store;
+    return redis;
 }
 
 int run_serve(const ServeArgs& a) {
@@ -176,9 +188,10 @@ int run_serve(const ServeArgs& a) {
         std::cerr << "pvwire serve: nothing to serve: give --pvs FILE and/or --pv NAME=TYPE:VALUE (or --store URL)\n";
         return 2;
     }
+    std::unique_ptr<ReplicaThread> replica = shared_store ? std::make_unique<ReplicaThread>() : nullptr;
     std::shared_ptr<store::Store> store;
     try {
-        store = open_ready_store(a.store_url);
+        store = open_ready_store(a.store_url, replica.get());
     } catch (const std::exception& e) {
         std::cerr << "pvwire serve: " << e.what() << "\n";
         return 2;
@@ -192,7 +205,9 @@ int run_serve(const ServeArgs& a) {
     if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
     apply_port(a.msgpack_port, a.isolated, net::default_msgpack_port, cfg.msgpack_port);
     apply_port(a.http_port, a.isolated, net::default_http_port, cfg.http_port);
-    server::Server srv(cfg);
+    auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
+                          : std::make_unique<server::Server>(cfg);
+    server::Server& srv = *server;
     std::vector<Ticker> tickers;
     std::vector<std::pair<std::string, std::string>> listing;  // name, summary
     std::size_t width = 0;

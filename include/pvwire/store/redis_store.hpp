@@ -15,10 +15,13 @@
 ///   successful put sees it). While Redis is unreachable puts fail and reads return the last
 ///   value with alarm severity INVALID and the message "store unreachable".
 ///
-/// Threading: thread-safe; watchers and completion handlers run on the store's own I/O thread.
+/// Threading: thread-safe; watchers and completion handlers run on the store's strand (on its
+/// own thread, or on the executor it was given).
 #pragma once
 
 #include <pvwire/store/store.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +56,10 @@ class RedisStore : public Store {
 public:
     /// Starts connecting at once, on a thread of its own; reconnects with back-off for ever.
     explicit RedisStore(RedisConfig config);
+    /// The same on `executor` (through a strand of its own), which the caller runs: a server
+    /// replica passes its own executor, so that a put and a change reach the store and the
+    /// connections without a hand-over between threads.
+    RedisStore(RedisConfig config, boost::asio::any_io_executor executor);
     ~RedisStore() override;
     RedisStore(const RedisStore&) = delete;
     RedisStore& operator=(const RedisStore&) = delete;
@@ -80,6 +87,8 @@ public:
     struct Impl;
 
 private:
+    struct OwnThread;
+    std::unique_ptr<OwnThread> own_;  // declared first: destroyed after impl_ is released
     std::shared_ptr<Impl> impl_;
 };
 
