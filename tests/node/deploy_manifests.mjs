@@ -189,6 +189,15 @@ check("k8s: a Deployment pvwire, a Service, an HPA, a PV file ConfigMap, a Redis
     for (const [what, v] of Object.entries({ deployment, pvwireService, hpa, pvsConfigMap, redisSet, redisService, redisConfig, container }))
         assert.ok(v, `${what} is missing`);
 });
+// The schemas do not check names the API server validates: port names are IANA service names.
+check("k8s: container and Service port names are valid (at most 15 characters, a-z0-9-)", () => {
+    const pods = [deployment, redisSet].map((d) => d?.spec?.template?.spec).filter(Boolean);
+    const names = [
+        ...pods.flatMap((p) => p.containers.flatMap((c) => (c.ports ?? []).map((x) => x.name))),
+        ...all("Service").flatMap((x) => x.spec.ports.map((p) => p.name)),
+    ].filter((n) => n !== undefined);
+    for (const n of names) assert.match(n, /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/, `port name ${n}`);
+});
 check("k8s Deployment: its selector selects its pod template", () =>
     assert.ok(selects(deployment.spec.selector.matchLabels, podLabels)));
 check("k8s Deployment: container ports 5075/TCP, 5076/UDP, 5085/TCP, 8075/TCP", () => {
