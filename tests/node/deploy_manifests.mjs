@@ -124,6 +124,17 @@ function declarationOf(apiVersion, kind) {
     return path.join(nodeModules, "kubernetes-models", apiVersion, `${kind}.d.ts`);
 }
 
+check("k8s: the unknown-field check finds a misspelt field (canary)", () => {
+    const canary = {
+        apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "c" },
+        spec: { template: { spec: { containers: [{ name: "c", readinessProb: {}, ports: [{ containerPort: 1, protocl: "TCP" }] }] } } },
+    };
+    assert.deepEqual(unknownFields(canary, declarationOf("apps/v1", "Deployment"), "Deployment", []), [
+        "Deployment.spec.template.spec.containers[0].readinessProb",
+        "Deployment.spec.template.spec.containers[0].ports[0].protocl",
+    ]);
+});
+
 // Every object of every manifest file: { file, doc }.
 const manifestFiles = fs.readdirSync(k8sDir).filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml").sort();
 const objects = [];
