@@ -366,6 +366,9 @@ check("compose: valid against the Compose specification's JSON schema", () => {
     const schema = strip(composeSchema, false);
     schema.$schema = "https://json-schema.org/draft/2019-09/schema";
     const validate = ajv.compile(schema);
+    // Canary: the schema does reject a wrong type and an unknown key.
+    assert.equal(validate({ services: { x: { image: "i", deploy: { replicas: "three" } } } }), false, "canary accepted");
+    assert.equal(validate({ services: { x: { image: "i", helthcheck: {} } } }), false, "canary accepted");
     if (!validate(compose))
         throw new Error(validate.errors.map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`).join("; "));
 });
