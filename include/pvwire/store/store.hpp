@@ -70,7 +70,8 @@ public:
     /// do not match, or the store cannot be reached.
     virtual void write(std::string_view name, const Value& delta, Done done) = 0;
     /// Calls `watcher` for every later change of `name` until the handle is dropped; null if
-    /// `name` does not exist.
+    /// `name` does not exist. A call already under way on another thread when the handle is
+    /// dropped still completes: what the watcher uses must outlive the store, or the call.
     virtual std::shared_ptr<void> watch(std::string_view name, Watcher watcher) = 0;
     /// Removes `name` (its watchers hear nothing more).
     virtual void remove(std::string_view name, Done done) = 0;

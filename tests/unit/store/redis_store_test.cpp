@@ -88,6 +88,7 @@ TEST_CASE("redis store URLs are parsed, and bad ones are refused with the reason
 TEST_CASE("a redis store creates, reads, writes, watches and removes channels", "[store][redis]") {
     test::RedisServer redis;
     if (!redis.available()) return;
+    Seen seen;
     auto s = open_ready(redis);
     bool created = false;
     REQUIRE(create(*s, "r:a", scalar(1.5), &created).success());
@@ -103,7 +104,6 @@ TEST_CASE("a redis store creates, reads, writes, watches and removes channels", 
     CHECK_FALSE(conflict.success());
     CHECK_THAT(conflict.message(), Catch::Contains("r:a") && Catch::Contains("another type"));
 
-    Seen seen;
     auto h = s->watch("r:a", std::ref(seen));
     REQUIRE(h);
     const Value cur = s->read("r:a");
@@ -125,13 +125,13 @@ TEST_CASE("a redis store creates, reads, writes, watches and removes channels", 
 TEST_CASE("replicas sharing a redis store see every change in one order, partial puts merged", "[store][redis]") {
     test::RedisServer redis;
     if (!redis.available()) return;
+    Seen on_b, on_c;  // outlive the stores: a change under way when a handle goes may still arrive
     auto a = open_ready(redis), b = open_ready(redis), c = open_ready(redis);
     REQUIRE(create(*a, "r:shared", scalar(0)).success());
     // b and c learn of the channel from the catalog message
     for (int i = 0; i < 500 && !(b->contains("r:shared") && c->contains("r:shared")); ++i) std::this_thread::sleep_for(2ms);
     REQUIRE(b->contains("r:shared"));
     REQUIRE(c->contains("r:shared"));
-    Seen on_b, on_c;
     auto hb = b->watch("r:shared", std::ref(on_b));
     auto hc = c->watch("r:shared", std::ref(on_c));
     const Value t = a->read("r:shared");
@@ -170,13 +170,13 @@ TEST_CASE("replicas sharing a redis store see every change in one order, partial
 TEST_CASE("a replica that joins late starts from a snapshot, then sees every later change", "[store][redis]") {
     test::RedisServer redis;
     if (!redis.available()) return;
+    Seen seen;
     auto a = open_ready(redis);
     REQUIRE(create(*a, "r:late", scalar(0)).success());
     const Value t = a->read("r:late");
     for (int i = 1; i <= 50; ++i) REQUIRE(write(*a, "r:late", value_delta(t, i)).success());
     auto late = open_ready(redis);
     CHECK(late->read("r:late")["value"].as<double>() == 50);
-    Seen seen;
     auto h = late->watch("r:late", std::ref(seen));
     for (int i = 51; i <= 60; ++i) REQUIRE(write(*a, "r:late", value_delta(t, i)).success());
     REQUIRE(seen.wait_for(10));
@@ -186,10 +186,10 @@ TEST_CASE("a replica that joins late starts from a snapshot, then sees every lat
 TEST_CASE("redis killed -9 under writes: no acknowledged write is lost, readers see INVALID meanwhile", "[store][redis]") {
     test::RedisServer redis;
     if (!redis.available()) return;
+    Seen on_b;
     auto a = open_ready(redis), b = open_ready(redis);
     REQUIRE(create(*a, "r:durable", scalar(0)).success());
     for (int i = 0; i < 500 && !b->contains("r:durable"); ++i) std::this_thread::sleep_for(2ms);
-    Seen on_b;
     auto h = b->watch("r:durable", std::ref(on_b));
     const Value t = a->read("r:durable");
 
@@ -260,4 +260,52 @@ TEST_CASE("data in redis that pvwire did not write is reported, never served or 
     CHECK(a->read("r:good")["value"].as<double>() == 1);
     REQUIRE(write(*a, "r:good", value_delta(a->read("r:good"), 7)).success());
     CHECK(a->read("r:good")["value"].as<double>() == 7);
+}
+
+TEST_CASE("a subscriber connection redis drops at its output buffer limit is resynchronised from a snapshot",
+          "[store][redis]") {
+    test::RedisServer redis;
+    if (!redis.available()) return;
+    Seen on_b;  // outlives the stores: a change under way when the handle goes may still arrive
+    std::atomic<int> stalls{0};
+    auto a = open_ready(redis), b = open_ready(redis);
+    Value arr = nt::NTScalarArray{TypeCode::Float64}.create();
+    arr["value"].set(std::vector<double>(4096, 1.0));
+    REQUIRE(create(*a, "r:burst", arr).success());
+    for (int i = 0; i < 500 && !b->contains("r:burst"); ++i) std::this_thread::sleep_for(2ms);
+    // b's watcher stalls its thread at the first updates, as an overloaded replica would, so
+    // that the changes pile up in Redis for b's subscriber connection
+    auto h = b->watch("r:burst", [&](const Value& u) {
+        if (stalls++ < 3) std::this_thread::sleep_for(100ms);
+        on_b(u);
+    });
+    // pub/sub clients are dropped as soon as 4 KiB of messages wait for them
+    redis.cli("CONFIG SET client-output-buffer-limit 'pubsub 4096 0 0'");
+    const auto resyncs_before = b->resync_count();
+    std::atomic<int> outstanding{0};
+    for (int i = 0; i < 300; ++i) {
+        Value d(arr.type_ptr());
+        d["value"].set(std::vector<double>(4096, double(i)));
+        ++outstanding;
+        a->write("r:burst", d, [&](store::Status) { --outstanding; });  // some in doubt when a's subscriber goes too
+    }
+    for (int i = 0; i < 2000 && outstanding > 0; ++i) std::this_thread::sleep_for(5ms);
+    CHECK(outstanding == 0);
+    redis.cli("CONFIG SET client-output-buffer-limit 'pubsub 32mb 8mb 60'");
+    REQUIRE(b->wait_ready(15s));
+    REQUIRE(a->wait_ready(15s));
+    CHECK(b->resync_count() > resyncs_before);
+    Value last(arr.type_ptr());
+    last["value"].set(std::vector<double>(4096, 1000.0));
+    REQUIRE(write(*a, "r:burst", last).success());
+    // b converges on the last value, and its watcher was told
+    for (int i = 0; i < 1000 && b->read("r:burst")["value"].as<std::vector<double>>()[0] != 1000.0; ++i)
+        std::this_thread::sleep_for(2ms);
+    CHECK(b->read("r:burst")["value"].as<std::vector<double>>()[0] == 1000.0);
+    auto last_seen = [&] {
+        std::lock_guard lock(on_b.mu);
+        return on_b.updates.empty() ? -1.0 : on_b.updates.back()["value"].as<std::vector<double>>()[0];
+    };
+    for (int i = 0; i < 1000 && last_seen() != 1000.0; ++i) std::this_thread::sleep_for(2ms);
+    CHECK(last_seen() == 1000.0);
 }
