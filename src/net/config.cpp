@@ -473,6 +473,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
         env.read_port({"PVWIRE_MSGPACK_PORT"}, port);
         s.msgpack_port = port;
     }
+    if (env.pick({"PVWIRE_REPLICA", "HOSTNAME"})) s.replica = env.value;
     return s;
 }
 

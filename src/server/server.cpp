@@ -23,6 +23,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 #include <unordered_set>
 
 namespace pvwire::server {
@@ -483,11 +485,14 @@ void Server::Impl::send_beacon() {
 
 // The "server" PV of every pvAccess server: RPC with op = "channels" lists the served names
 // as an NTScalarArray of strings (what pvxlist and pvlist ask for); op = "info" gives
-// {string implLang; string version}, the structure PVXS answers (pvxlist -i).
+// {string implLang; string version}, the structure PVXS answers, plus hostName and replica.
+// pvxlist -i prints only version and implLang, so the version names the replica and host too:
+// "pvwire 0.1.0 (replica pvwire-5d8c-x2, host node3)".
 namespace {
 class ServerInfoPV : public PVHandler {
 public:
-    explicit ServerInfoPV(std::function<std::vector<std::string>()> names) : names_(std::move(names)) {}
+    ServerInfoPV(std::function<std::vector<std::string>()> names, std::string replica)
+        : names_(std::move(names)), replica_(std::move(replica)) {}
     TypePtr type() const override { return nullptr; }
     Value current() const override { return {}; }
     void put(Value, const Peer&, Done done) override { done(wire::Status::error("the server PV cannot be written")); }
@@ -511,17 +516,27 @@ private:
         v["value"].set_array(SharedArray::from(names_()));
         return v;
     }
-    static Value info() {
+    Value info() const {
         static const TypePtr t =
             TypeDesc::structure("", {{"implLang", TypeDesc::scalar(TypeCode::String)},
-                                     {"version", TypeDesc::scalar(TypeCode::String)}});
+                                     {"version", TypeDesc::scalar(TypeCode::String)},
+                                     {"hostName", TypeDesc::scalar(TypeCode::String)},
+                                     {"replica", TypeDesc::scalar(TypeCode::String)}});
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
         Value v(t);
         v["implLang"] = "cpp";
-        v["version"] = std::string("pvwire ") + version_string();
+        std::string version = std::string("pvwire ") + version_string();
+        if (!replica_.empty() && replica_ != host) version += " (replica " + replica_ + ", host " + host + ")";
+        else if (host[0]) version += std::string(" (host ") + host + ")";
+        v["version"] = version;
+        v["hostName"] = std::string(host);
+        v["replica"] = replica_;
         return v;
     }
 
     std::function<std::vector<std::string>()> names_;
+    std::string replica_;
 };
 }  // namespace
 
@@ -529,10 +544,12 @@ std::shared_ptr<PVHandler> Server::Impl::info_pv() {
     std::lock_guard lock(mu_);
     if (!info_) {
         std::weak_ptr<Impl> weak = shared_from_this();
-        info_ = std::make_shared<ServerInfoPV>([weak] {
-            auto self = weak.lock();
-            return self ? self->all_names() : std::vector<std::string>{};
-        });
+        info_ = std::make_shared<ServerInfoPV>(
+            [weak] {
+                auto self = weak.lock();
+                return self ? self->all_names() : std::vector<std::string>{};
+            },
+            cfg_.replica);
     }
     return info_;
 }

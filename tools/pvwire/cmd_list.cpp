@@ -327,6 +327,8 @@ void print_info(const std::string& server, const Value& result, bool as_json) {
         j["server"] = server;
         j["version"] = text("version");
         j["implLang"] = text("implLang");
+        for (const char* extra : {"hostName", "replica"})  // pvwire's own (a replica of a scaled-out server)
+            if (result.field(extra)) j[extra] = text(extra);
         std::cout << j.dump() << "\n";
         return;
     }

@@ -162,6 +162,10 @@ struct ServerConfig {
     /// PVWIRE_MSGPACK_PORT (pvwire's own): also serve the msgpack protocol on this TCP port, on
     /// the first interface; unset = none, 0 = ephemeral.
     std::optional<std::uint16_t> msgpack_port;
+    /// PVWIRE_REPLICA (pvwire's own), else HOSTNAME (the pod name under Kubernetes): which
+    /// replica of a scaled-out server this is, answered with the host name by op=info on the
+    /// "server" PV (`pvwire list -i`, `pvxlist -i`). "" = neither is set.
+    std::string replica;
 
     /// Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;

@@ -611,7 +611,8 @@ TEST_CASE("the built-in server PV answers op=channels and op=info on the wire bu
     REQUIRE(r->status.success());
     REQUIRE(r->result);
     CHECK(r->result["value"].as<std::vector<std::string>>() == std::vector<std::string>{"srv:a", "srv:b"});
-    // op=info: {string implLang; string version}, the structure PVXS's server answers (pvxlist -i)
+    // op=info: {string implLang; string version}, the structure PVXS's server answers (pvxlist -i),
+    // and pvwire's hostName and replica, which the version names too (pvxlist -i prints only it)
     re.argument = uri.call("server", {{"op", std::string("info")}});
     r = ws->request<wire::RpcResponse>(re);
     REQUIRE(r);
@@ -619,7 +620,11 @@ TEST_CASE("the built-in server PV answers op=channels and op=info on the wire bu
     REQUIRE(r->result);
     CHECK(r->result.type().id().empty());
     CHECK(r->result["implLang"].as<std::string>() == "cpp");
-    CHECK(r->result["version"].as<std::string>() == std::string("pvwire ") + version_string());
+    const auto version = r->result["version"].as<std::string>();
+    CHECK(version.rfind(std::string("pvwire ") + version_string() + " (", 0) == 0);
+    const auto host = r->result["hostName"].as<std::string>();
+    CHECK_FALSE(host.empty());
+    CHECK_THAT(version, Catch::Contains(host));
     re.argument = uri.call("server", {{"op", std::string("bogus")}});
     r = ws->request<wire::RpcResponse>(re);
     REQUIRE(r);

@@ -53,7 +53,7 @@ start_replica() {
     [ -n "${replica_port[$n]:-}" ] || replica_port[$n]=$(free_port)
     EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVAS_SERVER_PORT=${replica_port[$n]} EPICS_PVAS_BROADCAST_PORT=0 \
         EPICS_PVAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVAS_AUTO_BEACON_ADDR_LIST=NO PVWIRE_BUSY_POLL_US=0 \
-        "$pvwire" serve --msgpack -1 --http -1 >"$work/r$n.out" 2>>"$work/r$n.err" &
+        PVWIRE_REPLICA="replica-$n" "$pvwire" serve --msgpack -1 --http -1 >"$work/r$n.out" 2>>"$work/r$n.err" &
     replica_pid[$n]=$!
     for _ in $(seq 100); do
         grep -q "running" "$work/r$n.out" 2>/dev/null && return 0
@@ -83,6 +83,7 @@ check "store create with another type is refused" 1 'so:counter.*another type' -
     "$pvwire" store create --pv so:counter=string:x
 for n in 1 2 3; do start_replica "$n"; done
 check "store list" 0 '^so:arr$' '^so:counter$' -- "$pvwire" store list
+check "list -i names the replica" 0 'version="pvwire [0-9.]+ \(replica replica-2, host ' -- "$pvwire" list -i "$(at 2)"
 for n in 1 2 3; do
     check "get on replica $n" 0 '^    value double = 0$' -- "$pvwire" get -w 3 --server "$(at "$n")" so:counter
 done

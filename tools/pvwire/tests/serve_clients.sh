@@ -64,7 +64,7 @@ check "call returns the value, as pvxcall in tree form" 0 '^    struct "epics:nt
 check "call writes its arguments" 0 '^        double value = 3\.5$' -- "$pvwire" call demo:setpoint value=3.5
 check "call refused" 1 'outside the limits' -- "$pvwire" call demo:setpoint value=30
 check "list the PVs of a server" 0 'demo:waveform' -- "$pvwire" list -s "127.0.0.1:$tcp_port"
-check "list -i: the server's version, as pvxlist -i" 0 "^127\.0\.0\.1:$tcp_port version=\"pvwire [0-9.]+\" lang=\"cpp\"$" -- \
+check "list -i: the server's version, as pvxlist -i" 0 "^127\.0\.0\.1:$tcp_port version=\"pvwire [0-9.]+ \((replica [^,]+, )?host [^)]+\)\" lang=\"cpp\"$" -- \
     "$pvwire" list -i "127.0.0.1:$tcp_port"
 check "list --json HOST has the port" 0 "^\{\"server\":\"127\.0\.0\.1:$tcp_port\",\"pvs\":\[" -- \
     "$pvwire" list --json 127.0.0.1
