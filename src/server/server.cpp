@@ -42,9 +42,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 public:
     Impl(net::ServerConfig cfg, unsigned threads)
         : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
-          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr) {}
+          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_responder_(guid_, 0, nullptr) {}
     Impl(net::ServerConfig cfg, asio::any_io_executor ex)
-        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr) {}
+        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_responder_(guid_, 0, nullptr) {}
 
     void start();
     void stop();
@@ -102,11 +102,13 @@ public:
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
 
     wire::Guid guid_;
-    protocol::SearchResponder responder_;
+    protocol::SearchResponder responder_;      // searches over TCP (name servers)
+    protocol::SearchResponder udp_responder_;  // the same, filtered by udp_filter_
 
     mutable std::mutex mu_;
     std::set<std::string, std::less<>> names_;
     Claim claim_;
+    Claim udp_filter_;  // set_udp_search_filter()
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
@@ -158,6 +160,14 @@ void Server::Impl::start() {
     const std::uint16_t tcp_port = acceptors.front().local_endpoint().port();
     cfg_.bound_tcp_port = tcp_port;
     responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) { return claims(n); });
+    udp_responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) {
+        Claim filter;
+        {
+            std::lock_guard lock(mu_);
+            filter = udp_filter_;
+        }
+        return claims(n) && (!filter || filter(n));
+    });
 
     // UDP searches: shared port, and the local group that carries forwarded unicast searches
     // Bound to the wildcard whatever the interface list says, as PVXS does: a socket bound to
@@ -448,7 +458,7 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
             if (sock->send_to(fwd, udp::endpoint(local_group, sock->local_endpoint().port())))
                 ++counters_.forwarded;
         }
-        if (auto reply = responder_.answer(*search)) {
+        if (auto reply = udp_responder_.answer(*search)) {
             udp::endpoint to(reply->to ? net::from_wire(*reply->to) : d.from.address(),
                              reply->port ? reply->port : d.from.port());
             const auto bytes = wire::encode_to_bytes(reply->response);
@@ -607,6 +617,10 @@ void Server::remove_name(std::string_view name) {
 void Server::set_claim(Claim claim) {
     std::lock_guard lock(impl_->mu_);
     impl_->claim_ = std::move(claim);
+}
+void Server::set_udp_search_filter(Claim filter) {
+    std::lock_guard lock(impl_->mu_);
+    impl_->udp_filter_ = std::move(filter);
 }
 
 net::ServerConfig Server::config() const { return impl_->cfg_; }

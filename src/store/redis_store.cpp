@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <unistd.h>
+
 namespace pvwire::store {
 
 using detail::RespConnection;
@@ -59,6 +61,29 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', KEYS[3], '-' .. ARGV[1])
 return 1
 )lua";
+
+// KEYS: replica set. ARGV: this replica's member id, time to live in ms. Renews this replica,
+// drops the expired ones (Redis's clock: the replicas' clocks may disagree) and returns the
+// live members.
+constexpr std::string_view heartbeat_script = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+)lua";
+
+// How often a replica renews its membership, and how long it lives without renewal.
+constexpr auto heartbeat_period = std::chrono::milliseconds(1000);
+constexpr auto heartbeat_ttl = std::chrono::milliseconds(3000);
+
+/// FNV-1a: the same on every replica whatever its build (std::hash is not specified).
+std::uint64_t stable_hash(std::string_view a, std::string_view b) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (auto part : {a, std::string_view("\0", 1), b})
+        for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
 
 // Lua's unpack() puts every argument on the C stack (about 8,000 slots).
 constexpr std::size_t max_leaves = 3000;
@@ -117,6 +142,13 @@ std::vector<std::string> leaf_fields(const Value& v, const std::vector<std::uint
 std::string new_incarnation() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     return fmt::format("{:016x}", rng());
+}
+
+/// The replica's name in the replica set: RedisConfig::replica, else the host name.
+std::string replica_name(const RedisConfig& c) {
+    if (!c.replica.empty()) return c.replica;
+    char host[256] = {};
+    return gethostname(host, sizeof host - 1) == 0 && host[0] ? std::string(host) : std::string("replica");
 }
 
 /// A copy of `v` showing that the store cannot be reached (what gets and monitors see).
@@ -200,7 +232,8 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     };
 
     Impl(RedisConfig c, asio::any_io_executor executor)
-        : cfg(std::move(c)), io(asio::make_strand(executor)), retry_timer(io), retry_delay(cfg.retry_min) {}
+        : cfg(std::move(c)), io(asio::make_strand(executor)), retry_timer(io), retry_delay(cfg.retry_min),
+          member_id(replica_name(cfg) + "/" + new_incarnation()) {}
 
     RedisConfig cfg;
     /// Every member below "strand only" is used on this strand alone.
@@ -210,7 +243,9 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     std::chrono::milliseconds retry_delay;
     std::shared_ptr<RespConnection> cmd, sub;
     std::uint64_t session = 0;  // callbacks of an older session are ignored
-    std::string sha_create, sha_write, sha_remove;
+    std::string sha_create, sha_write, sha_remove, sha_heartbeat;
+    asio::steady_timer heartbeat_timer{io};
+    std::string member_id;  // in the replica set: replica name and a random part
     // shared, under mu
     mutable std::mutex mu;
     mutable std::condition_variable ready_cv;
@@ -219,12 +254,14 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     std::map<std::string, Channel, std::less<>> channels;
     std::vector<std::pair<std::uint64_t, CatalogWatcher>> catalog_watchers;
     std::uint64_t next_id = 1;
+    std::vector<std::string> live_replicas;  // from the last heartbeat
     std::atomic<std::uint64_t> resyncs{0};
 
     std::string key(std::string_view name) const { return fmt::format("{}:ch:{}", cfg.prefix, name); }
     std::string set_key() const { return cfg.prefix + ":channels"; }
     std::string updates_channel() const { return fmt::format("{}:{}:updates", cfg.prefix, cfg.db); }
     std::string catalog_channel() const { return fmt::format("{}:{}:catalog", cfg.prefix, cfg.db); }
+    std::string replicas_key() const { return cfg.prefix + ":replicas"; }
 
     // connection life (I/O thread)
     void connect();
@@ -232,6 +269,7 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     void load_scripts(std::function<void()> then);
     void subscribe();
     void resynchronise();
+    void heartbeat(std::uint64_t of_session);
     void lose(std::uint64_t of_session, const std::string& reason);
     void on_push(const redisReply& r);
     // the copy (I/O thread)
@@ -320,7 +358,10 @@ void RedisStore::Impl::load_scripts(std::function<void()> then) {
         std::string_view text;
         std::string* sha;
     };
-    const std::array<Script, 3> scripts{{{create_script, &sha_create}, {write_script, &sha_write}, {remove_script, &sha_remove}}};
+    const std::array<Script, 4> scripts{{{create_script, &sha_create},
+                                         {write_script, &sha_write},
+                                         {remove_script, &sha_remove},
+                                         {heartbeat_script, &sha_heartbeat}}};
     auto left = std::make_shared<int>(int(scripts.size()));
     for (const auto& sc : scripts) {
         send({"SCRIPT", "LOAD", std::string(sc.text)},
@@ -374,11 +415,29 @@ void RedisStore::Impl::resynchronise() {
                 self->error.clear();
             }
             self->retry_delay = self->cfg.retry_min;
+            self->heartbeat(s);
             self->ready_cv.notify_all();
             log::store().info("store {}: connected, {} channels", self->cfg.url(), self->channels.size());
         };
         for (const auto& name : present) self->load(name, finished);
         finished();
+    });
+}
+
+void RedisStore::Impl::heartbeat(std::uint64_t of_session) {
+    if (of_session != session) return;
+    send({"EVALSHA", sha_heartbeat, "1", replicas_key(), member_id, std::to_string(heartbeat_ttl.count())},
+         [w = weak_from_this(), of_session](const RespResult& r) {
+             auto self = w.lock();
+             if (!self || of_session != self->session || r.failed() || r.reply->type != REDIS_REPLY_ARRAY) return;
+             std::vector<std::string> live;
+             for (std::size_t i = 0; i < r.reply->elements; ++i) live.emplace_back(text_of(*r.reply->element[i]));
+             std::lock_guard lock(self->mu);
+             self->live_replicas = std::move(live);
+         });
+    heartbeat_timer.expires_after(heartbeat_period);
+    heartbeat_timer.async_wait([w = weak_from_this(), of_session](boost::system::error_code ec) {
+        if (auto self = w.lock(); self && !ec) self->heartbeat(of_session);
     });
 }
 
@@ -394,6 +453,7 @@ void RedisStore::Impl::lose(std::uint64_t of_session, const std::string& reason)
         if (synchronised || error != reason) log::store().warn("store {}: {}; retrying in {} ms", cfg.url(), reason, retry_delay.count());
         synchronised = false;
         error = reason;
+        live_replicas.clear();  // every replica answers for itself until the set is known again
         std::erase_if(channels, [](const auto& e) { return !e.second.value; });  // half-loaded
         for (auto& [name, ch] : channels) {
             Notices n;
@@ -673,12 +733,20 @@ RedisStore::RedisStore(RedisConfig config, asio::any_io_executor executor)
 }
 
 RedisStore::~RedisStore() {
-    // the connections close on the strand; the handlers still queued find the Impl gone
+    // on the strand: leave the replica set (the others would otherwise wait out its time to
+    // live), then close; the handlers still queued find the Impl gone
     asio::post(impl_->io, [impl = impl_] {
         ++impl->session;
         impl->retry_timer.cancel();
-        if (impl->cmd) impl->cmd->close("the store was closed");
-        if (impl->sub) impl->sub->close("the store was closed");
+        impl->heartbeat_timer.cancel();
+        auto close = [impl] {
+            if (impl->cmd) impl->cmd->close("the store was closed");
+            if (impl->sub) impl->sub->close("the store was closed");
+        };
+        if (!impl->send({"ZREM", impl->replicas_key(), impl->member_id}, [close](const RespResult&) { close(); }))
+            return close();
+        impl->retry_timer.expires_after(std::chrono::milliseconds(500));  // Redis may not answer
+        impl->retry_timer.async_wait([close](boost::system::error_code) { close(); });
     });
     impl_.reset();
     if (own_) {
@@ -703,6 +771,23 @@ std::string RedisStore::last_error() const {
 }
 
 std::uint64_t RedisStore::resync_count() const { return impl_->resyncs.load(); }
+
+bool RedisStore::owns(std::string_view name) const {
+    std::lock_guard lock(impl_->mu);
+    const auto& live = impl_->live_replicas;
+    if (live.empty()) return true;
+    // rendezvous hashing: the member with the highest hash of (member, name) owns it, so a
+    // replica joining or leaving moves only the names it wins or held
+    auto best = live.begin();
+    for (auto it = live.begin(); it != live.end(); ++it)
+        if (stable_hash(*it, name) > stable_hash(*best, name)) best = it;
+    return *best == impl_->member_id;
+}
+
+std::vector<std::string> RedisStore::replicas() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->live_replicas;
+}
 
 const RedisConfig& RedisStore::config() const noexcept { return impl_->cfg; }
 

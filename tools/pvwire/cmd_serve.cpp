@@ -157,9 +157,12 @@ struct ReplicaThread {
 // The store `url` names, connected and synchronised (a shared one on `replica`'s thread): it is
 // waited for, printing why it is not reachable yet, until it is, or until Ctrl-C (then null).
 // Throws on a bad URL.
-std::shared_ptr<store::Store> open_ready_store(const std::string& url, ReplicaThread* replica) {
+std::shared_ptr<store::Store> open_ready_store(const std::string& url, const std::string& replica_name,
+                                              ReplicaThread* replica) {
     if (!replica) return store::open_store(url);
-    auto redis = std::make_shared<store::RedisStore>(store::RedisConfig::from_url(url), replica->io.get_executor());
+    auto config = store::RedisConfig::from_url(url);
+    config.replica = replica_name;
+    auto redis = std::make_shared<store::RedisStore>(std::move(config), replica->io.get_executor());
     auto& interrupted = install_interrupt_handler();
     while (!redis->wait_ready(std::chrono::seconds(2))) {
         if (interrupted) return nullptr;
@@ -191,7 +194,7 @@ int run_serve(const ServeArgs& a) {
     std::unique_ptr<ReplicaThread> replica = shared_store ? std::make_unique<ReplicaThread>() : nullptr;
     std::shared_ptr<store::Store> store;
     try {
-        store = open_ready_store(a.store_url, replica.get());
+        store = open_ready_store(a.store_url, net::ServerConfig::from_env().replica, replica.get());
     } catch (const std::exception& e) {
         std::cerr << "pvwire serve: " << e.what() << "\n";
         return 2;
@@ -304,6 +307,10 @@ int run_serve(const ServeArgs& a) {
 
     if (store_source) {
         srv.add_source(store_source);
+        // one answer per broadcast search: the replica owning the name (name servers' TCP
+        // searches are answered by whichever replica they reach)
+        if (auto redis = std::dynamic_pointer_cast<store::RedisStore>(store))
+            srv.set_udp_search_filter([redis](std::string_view name) { return redis->owns(name); });
         for (const auto& name : store->names())
             if (std::none_of(listing.begin(), listing.end(), [&](const auto& l) { return l.first == name; }))
                 listing.emplace_back(name, "from the store");

@@ -89,6 +89,11 @@ public:
     void remove_name(std::string_view name);
     /// Answers searches for every name `claim` accepts (replaces the previous one).
     void set_claim(Claim claim);
+    /// Answers UDP searches only for the names `filter` accepts (among those served); searches
+    /// over TCP, as a name server's clients send them, are answered for every name. Replicas
+    /// serving the same channels use it so that a broadcast search gets one answer, from the
+    /// replica owning the name (RedisStore::owns()). Null: every served name (the default).
+    void set_udp_search_filter(Claim filter);
 
     /// The configuration in effect, with the ports actually bound.
     net::ServerConfig config() const;

@@ -43,6 +43,9 @@ struct RedisConfig {
     std::chrono::milliseconds connect_timeout{2000};       ///< per connection attempt
     std::chrono::milliseconds retry_min{100};              ///< first reconnection delay
     std::chrono::milliseconds retry_max{5000};             ///< delays double up to this
+    /// This replica's name in the replica set (owns()); "" = the host name. `pvwire serve`
+    /// passes PVWIRE_REPLICA, else HOSTNAME (the pod name under Kubernetes).
+    std::string replica;
 
     /// Parses "redis://HOST[:PORT][/DB][?prefix=P]" (IPv6 hosts in brackets). Throws
     /// std::invalid_argument naming what is wrong.
@@ -74,6 +77,13 @@ public:
     /// How often the copy was resynchronised from a snapshot (connection losses, gaps).
     std::uint64_t resync_count() const;
     const RedisConfig& config() const noexcept;
+    /// Whether this replica owns `name` among the live replicas of the store (rendezvous
+    /// hashing over the replica set each replica renews in Redis every second), so that only
+    /// one replica answers a UDP search for it (Server::set_udp_search_filter()). True while
+    /// the set is not known (not connected): then every replica answers.
+    bool owns(std::string_view name) const;
+    /// The live replicas (name/random id), as of the last renewal.
+    std::vector<std::string> replicas() const;
 
     void create(const std::string& name, const Value& initial, CreateDone done) override;
     Value read(std::string_view name) const override;

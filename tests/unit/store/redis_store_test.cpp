@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -308,4 +309,43 @@ TEST_CASE("a subscriber connection redis drops at its output buffer limit is res
     };
     for (int i = 0; i < 1000 && last_seen() != 1000.0; ++i) std::this_thread::sleep_for(2ms);
     CHECK(last_seen() == 1000.0);
+}
+
+TEST_CASE("replicas share out the names: each is owned by exactly one live replica", "[store][redis]") {
+    test::RedisServer redis;
+    if (!redis.available()) return;
+    auto open_named = [&](const std::string& replica) {
+        auto c = store::RedisConfig::from_url(redis.url());
+        c.replica = replica;
+        auto s = std::make_shared<store::RedisStore>(c);
+        REQUIRE(s->wait_ready(10s));
+        return s;
+    };
+    auto a = open_named("rep-a"), b = open_named("rep-b");
+    auto c = open_named("rep-c");
+    auto settled = [](const std::vector<std::shared_ptr<store::RedisStore>>& stores) {
+        for (int i = 0; i < 300; ++i) {
+            bool all = true;
+            for (auto& s : stores) all = all && s->replicas().size() == stores.size();
+            if (all) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    };
+    REQUIRE(settled({a, b, c}));
+    std::map<std::string, int> per_replica;
+    for (int i = 0; i < 300; ++i) {
+        const std::string name = "pv:" + std::to_string(i);
+        const int owners = int(a->owns(name)) + int(b->owns(name)) + int(c->owns(name));
+        CHECK(owners == 1);
+        per_replica[a->owns(name) ? "a" : b->owns(name) ? "b" : "c"]++;
+    }
+    for (const auto& [replica, n] : per_replica) CHECK(n > 50);  // roughly a third each
+    // c leaves: a and b take over its names within a heartbeat
+    c.reset();
+    REQUIRE(settled({a, b}));
+    for (int i = 0; i < 300; ++i) {
+        const std::string name = "pv:" + std::to_string(i);
+        CHECK(int(a->owns(name)) + int(b->owns(name)) == 1);
+    }
 }
