@@ -42,9 +42,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 public:
     Impl(net::ServerConfig cfg, unsigned threads)
         : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
-          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_responder_(guid_, 0, nullptr) {}
+          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
     Impl(net::ServerConfig cfg, asio::any_io_executor ex)
-        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_responder_(guid_, 0, nullptr) {}
+        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
 
     void start();
     void stop();
@@ -102,13 +102,14 @@ public:
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
 
     wire::Guid guid_;
-    protocol::SearchResponder responder_;      // searches over TCP (name servers)
-    protocol::SearchResponder udp_responder_;  // the same, filtered by udp_filter_
+    protocol::SearchResponder responder_;              // searches over TCP (name servers)
+    protocol::SearchResponder udp_to_all_responder_;   // broadcast and multicast, through udp_filter_
+    protocol::SearchResponder udp_to_host_responder_;  // unicast to this host, through udp_filter_
 
     mutable std::mutex mu_;
     std::set<std::string, std::less<>> names_;
     Claim claim_;
-    Claim udp_filter_;  // set_udp_search_filter()
+    SearchFilter udp_filter_;  // set_udp_search_filter()
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
@@ -137,7 +138,16 @@ public:
 private:
     std::set<std::shared_ptr<detail::ServerConnection>> connections_snapshot();
     // Listeners, UDP sockets, the beacon timer and every connection (on the executor).
-    void close_everything();
+    /// What stop() closes, taken out of the server at once so that the closing (on the
+    /// executor, maybe later) and the forgetting (now) cannot miss each other.
+    struct Closing {
+        std::vector<std::shared_ptr<net::Listener>> listeners;
+        std::vector<std::shared_ptr<net::UdpTransport>> search_sockets;
+        std::shared_ptr<net::UdpTransport> beacon_socket;
+        std::set<std::shared_ptr<detail::ServerConnection>> connections;
+    };
+    Closing take_everything();
+    void close_everything(Closing& closing);
     // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
     bool admit(const std::string& peer);
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
@@ -160,14 +170,19 @@ void Server::Impl::start() {
     const std::uint16_t tcp_port = acceptors.front().local_endpoint().port();
     cfg_.bound_tcp_port = tcp_port;
     responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) { return claims(n); });
-    udp_responder_ = protocol::SearchResponder(guid_, tcp_port, [this](std::string_view n) {
-        Claim filter;
-        {
-            std::lock_guard lock(mu_);
-            filter = udp_filter_;
-        }
-        return claims(n) && (!filter || filter(n));
-    });
+    // UDP searches through the filter, one responder per kind of address
+    auto filtered = [this](bool to_all) {
+        return [this, to_all](std::string_view n) {
+            SearchFilter filter;
+            {
+                std::lock_guard lock(mu_);
+                filter = udp_filter_;
+            }
+            return claims(n) && (!filter || filter(n, to_all));
+        };
+    };
+    udp_to_all_responder_ = protocol::SearchResponder(guid_, tcp_port, filtered(true));
+    udp_to_host_responder_ = protocol::SearchResponder(guid_, tcp_port, filtered(false));
 
     // UDP searches: shared port, and the local group that carries forwarded unicast searches
     // Bound to the wildcard whatever the interface list says, as PVXS does: a socket bound to
@@ -220,10 +235,13 @@ void Server::Impl::stop() {
     // keep the posted closure, and with it this Impl, forever: there the closing is direct.
     const bool was_running = running_.exchange(false);
     const bool first_stop = !stopped_.exchange(true);
+    Closing closing = take_everything();
     if (was_running || (first_stop && !owned_))
-        asio::post(ex_, [self = shared_from_this()] { self->close_everything(); });
+        asio::post(ex_, [self = shared_from_this(), closing = std::move(closing)]() mutable {
+            self->close_everything(closing);
+        });
     else if (owned_)
-        for (auto& c : connections_snapshot()) c->close("server stopping");
+        for (auto& c : closing.connections) c->close("server stopping");
     if (owned_ && was_running) {
         work_.reset();
         std::vector<std::thread*> threads;
@@ -231,11 +249,19 @@ void Server::Impl::stop() {
         net::detail::join_threads(threads, *owned_);
         threads_.clear();
     }
+}
+
+Server::Impl::Closing Server::Impl::take_everything() {
     std::lock_guard lock(mu_);
-    connections_.clear();
+    Closing c;
+    c.listeners = std::move(listeners_);
+    c.search_sockets = std::move(search_sockets_);
+    c.beacon_socket = std::move(beacon_socket_);
+    c.connections = std::move(connections_);
     listeners_.clear();
     search_sockets_.clear();
-    beacon_socket_.reset();
+    connections_.clear();
+    return c;
 }
 
 std::set<std::shared_ptr<detail::ServerConnection>> Server::Impl::connections_snapshot() {
@@ -243,17 +269,12 @@ std::set<std::shared_ptr<detail::ServerConnection>> Server::Impl::connections_sn
     return connections_;
 }
 
-void Server::Impl::close_everything() {
-    std::vector<std::shared_ptr<net::Listener>> listeners;
-    {
-        std::lock_guard lock(mu_);
-        listeners = listeners_;
-    }
-    for (auto& l : listeners) l->stop();
-    for (auto& s : search_sockets_) s->close();
-    if (beacon_socket_) beacon_socket_->close();
+void Server::Impl::close_everything(Closing& closing) {
+    for (auto& l : closing.listeners) l->stop();
+    for (auto& s : closing.search_sockets) s->close();
+    if (closing.beacon_socket) closing.beacon_socket->close();
     if (beacon_timer_) beacon_timer_->cancel();
-    for (auto& c : connections_snapshot()) c->close("server stopping");
+    for (auto& c : closing.connections) c->close("server stopping");
 }
 
 // TCP: the configured port on every interface, or an ephemeral one when it is taken (as
@@ -380,8 +401,10 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
                                                            limits, timeouts, connection_hooks(std::move(peer)));
     {
         std::lock_guard lock(mu_);
-        connections_.insert(conn);
+        // stop() takes the connections under this lock: one accepted after it is closed here
+        if (!stopped_) connections_.insert(conn);
     }
+    if (stopped_) return conn->close("server stopping");
     ++counters_.accepted;
     ++counters_.open;
     log::server().debug("connection from {} accepted", conn->peer());
@@ -458,7 +481,10 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
             if (sock->send_to(fwd, udp::endpoint(local_group, sock->local_endpoint().port())))
                 ++counters_.forwarded;
         }
-        if (auto reply = udp_responder_.answer(*search)) {
+        // a broadcast reached every server; a unicast (and its forwarded copies) this host's
+        const bool to_all = d.to && !via_group && !net::is_unicast_to_this_host(d);
+        auto& responder = to_all ? udp_to_all_responder_ : udp_to_host_responder_;
+        if (auto reply = responder.answer(*search)) {
             udp::endpoint to(reply->to ? net::from_wire(*reply->to) : d.from.address(),
                              reply->port ? reply->port : d.from.port());
             const auto bytes = wire::encode_to_bytes(reply->response);
@@ -476,16 +502,19 @@ void Server::Impl::send_beacon() {
     wire::Beacon b;
     b.guid = guid_;
     b.sequence = beacon_schedule_.sequence();
+    std::shared_ptr<net::UdpTransport> sock;  // gone once stop() took it
     {
         std::lock_guard lock(mu_);
         b.change_count = change_count_;
+        sock = beacon_socket_;
     }
+    if (!sock) return;
     b.server_address = wire::Address::mapped_any();
     b.server_port = cfg_.bound_tcp_port;
     m.body = b;
     const auto bytes = wire::encode_to_bytes(m);
     for (const auto& dest : cfg_.beacon_destinations())
-        if (beacon_socket_->send_to(bytes, dest)) ++counters_.beacons;
+        if (sock->send_to(bytes, dest)) ++counters_.beacons;
     beacon_timer_->expires_after(beacon_schedule_.next());
     beacon_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         if (ec) return;
@@ -618,7 +647,7 @@ void Server::set_claim(Claim claim) {
     std::lock_guard lock(impl_->mu_);
     impl_->claim_ = std::move(claim);
 }
-void Server::set_udp_search_filter(Claim filter) {
+void Server::set_udp_search_filter(SearchFilter filter) {
     std::lock_guard lock(impl_->mu_);
     impl_->udp_filter_ = std::move(filter);
 }

@@ -24,6 +24,7 @@ std::shared_ptr<PVHandler> StoreSource::open(std::string_view name, const Peer&)
     if (!store_->contains(name)) return nullptr;
     try {
         auto pv = SharedPV::attach(std::string(name), store_);
+        if (put_handler_) pv->on_put(put_handler_);
         opened_->pvs.emplace(std::string(name), pv);
         return pv;
     } catch (const ValueError&) {

@@ -77,12 +77,18 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 constexpr auto heartbeat_period = std::chrono::milliseconds(1000);
 constexpr auto heartbeat_ttl = std::chrono::milliseconds(3000);
 
-/// FNV-1a: the same on every replica whatever its build (std::hash is not specified).
+/// FNV-1a with MurmurHash3's finaliser: the same on every replica whatever its build
+/// (std::hash is not specified), and mixed well enough that names differing in their last
+/// characters spread evenly over the replicas (FNV-1a alone does not).
 std::uint64_t stable_hash(std::string_view a, std::string_view b) {
     std::uint64_t h = 1469598103934665603ull;
     for (auto part : {a, std::string_view("\0", 1), b})
         for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 // Lua's unpack() puts every argument on the C stack (about 8,000 slots).
@@ -144,12 +150,13 @@ std::string new_incarnation() {
     return fmt::format("{:016x}", rng());
 }
 
-/// The replica's name in the replica set: RedisConfig::replica, else the host name.
-std::string replica_name(const RedisConfig& c) {
-    if (!c.replica.empty()) return c.replica;
+std::string host_name() {
     char host[256] = {};
-    return gethostname(host, sizeof host - 1) == 0 && host[0] ? std::string(host) : std::string("replica");
+    return gethostname(host, sizeof host - 1) == 0 && host[0] ? std::string(host) : std::string("localhost");
 }
+
+/// The replica's name in the replica set: RedisConfig::replica, else the host name.
+std::string replica_name(const RedisConfig& c) { return c.replica.empty() ? host_name() : c.replica; }
 
 /// A copy of `v` showing that the store cannot be reached (what gets and monitors see).
 void mark_unreachable(Value& v) {
@@ -233,7 +240,7 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
 
     Impl(RedisConfig c, asio::any_io_executor executor)
         : cfg(std::move(c)), io(asio::make_strand(executor)), retry_timer(io), retry_delay(cfg.retry_min),
-          member_id(replica_name(cfg) + "/" + new_incarnation()) {}
+          member_id(replica_name(cfg) + "@" + host_name() + "/" + new_incarnation()) {}
 
     RedisConfig cfg;
     /// Every member below "strand only" is used on this strand alone.
@@ -245,7 +252,7 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     std::uint64_t session = 0;  // callbacks of an older session are ignored
     std::string sha_create, sha_write, sha_remove, sha_heartbeat;
     asio::steady_timer heartbeat_timer{io};
-    std::string member_id;  // in the replica set: replica name and a random part
+    std::string member_id;  // in the replica set: "replica@host/random"
     // shared, under mu
     mutable std::mutex mu;
     mutable std::condition_variable ready_cv;
@@ -409,15 +416,18 @@ void RedisStore::Impl::resynchronise() {
         auto left = std::make_shared<std::size_t>(present.size() + 1);
         auto finished = [self, s, left] {
             if (--*left != 0 || s != self->session) return;
+            std::size_t count = 0;
             {
                 std::lock_guard lock(self->mu);
                 self->synchronised = true;
                 self->error.clear();
+                count = self->channels.size();
             }
             self->retry_delay = self->cfg.retry_min;
             self->heartbeat(s);
             self->ready_cv.notify_all();
-            log::store().info("store {}: connected, {} channels", self->cfg.url(), self->channels.size());
+            if (self->resyncs == 0) log::store().info("store {}: connected, {} channels", self->cfg.url(), count);
+            else log::store().warn("store {}: connected again, {} channels resynchronised", self->cfg.url(), count);
         };
         for (const auto& name : present) self->load(name, finished);
         finished();
@@ -460,8 +470,9 @@ void RedisStore::Impl::lose(std::uint64_t of_session, const std::string& reason)
             complete_acks(ch, n, true);  // Redis applied them: they stand, whatever comes next
             ch.loading = false;
             ch.held.clear();
+            const bool told = ch.stale;  // once per outage, not at every reconnection attempt
             ch.stale = true;
-            if (!ch.watchers.empty()) {
+            if (!told && !ch.watchers.empty()) {
                 n.update = ch.value.clone();
                 n.update.unmark();
                 mark_unreachable(n.update);
@@ -740,6 +751,7 @@ RedisStore::~RedisStore() {
         impl->retry_timer.cancel();
         impl->heartbeat_timer.cancel();
         auto close = [impl] {
+            impl->retry_timer.cancel();
             if (impl->cmd) impl->cmd->close("the store was closed");
             if (impl->sub) impl->sub->close("the store was closed");
         };
@@ -772,16 +784,22 @@ std::string RedisStore::last_error() const {
 
 std::uint64_t RedisStore::resync_count() const { return impl_->resyncs.load(); }
 
-bool RedisStore::owns(std::string_view name) const {
+bool RedisStore::owns(std::string_view name, bool among_all_hosts) const {
     std::lock_guard lock(impl_->mu);
-    const auto& live = impl_->live_replicas;
-    if (live.empty()) return true;
+    const std::string_view me = impl_->member_id;
+    // "replica@host/random" -> "host"
+    const auto host_of = [](std::string_view member) {
+        member = member.substr(0, member.rfind('/'));
+        return member.substr(member.rfind('@') + 1);
+    };
     // rendezvous hashing: the member with the highest hash of (member, name) owns it, so a
     // replica joining or leaving moves only the names it wins or held
-    auto best = live.begin();
-    for (auto it = live.begin(); it != live.end(); ++it)
-        if (stable_hash(*it, name) > stable_hash(*best, name)) best = it;
-    return *best == impl_->member_id;
+    std::optional<std::string_view> best;
+    for (std::string_view m : impl_->live_replicas) {
+        if (!among_all_hosts && host_of(m) != host_of(me)) continue;
+        if (!best || stable_hash(m, name) > stable_hash(*best, name)) best = m;
+    }
+    return !best || *best == me;  // no set known yet: answer
 }
 
 std::vector<std::string> RedisStore::replicas() const {
@@ -837,7 +855,8 @@ void RedisStore::write(std::string_view name, const Value& delta, Done done) {
             return done(Status::failure(fmt::format("no channel '{}' in the store", name)));
         if (!delta || !(delta.type() == it->second.value.type()))
             return done(Status::failure(fmt::format("the value's type is not the type of '{}'", name)));
-        if (!impl_->synchronised) return done(Status::failure(fmt::format("store unreachable: {}", impl_->error)));
+        if (!impl_->synchronised)
+            return done(Status::failure(fmt::format("store unreachable ({}): {}", impl_->cfg.url(), impl_->error)));
         incarnation = it->second.incarnation;
     }
     // encoded on the caller's thread: the I/O thread only sends

@@ -201,6 +201,14 @@ int run_serve(const ServeArgs& a) {
     }
     if (!store) return 1;  // interrupted while waiting
     auto store_source = shared_store ? std::make_shared<server::StoreSource>(store) : nullptr;
+    if (store_source)  // channels made elsewhere (pvwire store create): a put stamps the time
+        store_source->on_put([](Value& v, const server::Peer&, server::PVHandler::Done done) {
+            if (auto ts = v.field("timeStamp"); ts && !ts.is_marked()) {
+                nt::set_time_now(ts);
+                ts.mark_all();
+            }
+            done(wire::Status::ok());
+        });
 
     if (a.debug) log::configure("pvwire.*=DEBUG");
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
@@ -310,7 +318,7 @@ int run_serve(const ServeArgs& a) {
         // one answer per broadcast search: the replica owning the name (name servers' TCP
         // searches are answered by whichever replica they reach)
         if (auto redis = std::dynamic_pointer_cast<store::RedisStore>(store))
-            srv.set_udp_search_filter([redis](std::string_view name) { return redis->owns(name); });
+            srv.set_udp_search_filter([redis](std::string_view name, bool to_all) { return redis->owns(name, to_all); });
         for (const auto& name : store->names())
             if (std::none_of(listing.begin(), listing.end(), [&](const auto& l) { return l.first == name; }))
                 listing.emplace_back(name, "from the store");

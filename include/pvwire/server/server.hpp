@@ -89,11 +89,15 @@ public:
     void remove_name(std::string_view name);
     /// Answers searches for every name `claim` accepts (replaces the previous one).
     void set_claim(Claim claim);
+    /// Decides whether to answer a UDP search for `name`: `to_all` is true when the datagram
+    /// went to every server (a broadcast or multicast address), false when it was addressed to
+    /// this host (a unicast, which the servers sharing the port on this host all receive).
+    using SearchFilter = std::function<bool(std::string_view name, bool to_all)>;
     /// Answers UDP searches only for the names `filter` accepts (among those served); searches
     /// over TCP, as a name server's clients send them, are answered for every name. Replicas
-    /// serving the same channels use it so that a broadcast search gets one answer, from the
-    /// replica owning the name (RedisStore::owns()). Null: every served name (the default).
-    void set_udp_search_filter(Claim filter);
+    /// serving the same channels use it so that a search gets one answer, from the replica
+    /// owning the name (RedisStore::owns()). Null: every served name (the default).
+    void set_udp_search_filter(SearchFilter filter);
 
     /// The configuration in effect, with the ports actually bound.
     net::ServerConfig config() const;

@@ -26,6 +26,9 @@ public:
     explicit StoreSource(std::shared_ptr<store::Store> store);
     /// Serves `pv` (a SharedPV of this source's store, with its handlers) as its name.
     void adopt(std::shared_ptr<SharedPV> pv);
+    /// The put handler of the PVs this source makes itself (not of adopted ones): what every
+    /// channel created elsewhere gets, e.g. a fresh timeStamp per put. Set it before serving.
+    void on_put(SharedPV::PutHandler handler) { put_handler_ = std::move(handler); }
 
     bool claims(std::string_view name) override;
     std::shared_ptr<PVHandler> open(std::string_view name, const Peer& peer) override;
@@ -40,6 +43,7 @@ private:
     };
     std::shared_ptr<store::Store> store_;
     std::shared_ptr<Opened> opened_ = std::make_shared<Opened>();
+    SharedPV::PutHandler put_handler_;
     std::shared_ptr<void> catalog_watch_;
 };
 

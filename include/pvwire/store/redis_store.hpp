@@ -79,10 +79,13 @@ public:
     const RedisConfig& config() const noexcept;
     /// Whether this replica owns `name` among the live replicas of the store (rendezvous
     /// hashing over the replica set each replica renews in Redis every second), so that only
-    /// one replica answers a UDP search for it (Server::set_udp_search_filter()). True while
-    /// the set is not known (not connected): then every replica answers.
-    bool owns(std::string_view name) const;
-    /// The live replicas (name/random id), as of the last renewal.
+    /// one replica answers a UDP search for it (Server::set_udp_search_filter()):
+    /// `among_all_hosts` for a broadcast, which every replica receives; otherwise among the
+    /// replicas of this host, which share a unicast search (a replica alone on its host, as in
+    /// a Kubernetes pod, owns every name then). True while the set is not known (not
+    /// connected): every replica answers then.
+    bool owns(std::string_view name, bool among_all_hosts = true) const;
+    /// The live replicas ("replica@host/random"), as of the last renewal.
     std::vector<std::string> replicas() const;
 
     void create(const std::string& name, const Value& initial, CreateDone done) override;

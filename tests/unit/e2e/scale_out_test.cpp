@@ -29,7 +29,7 @@ struct Replica {
         REQUIRE(store->wait_ready(10s));
         srv = std::make_unique<server::Server>(net::ServerConfig::isolated());
         srv->add_source(std::make_shared<server::StoreSource>(store));
-        srv->set_udp_search_filter([s = store](std::string_view n) { return s->owns(n); });
+        srv->set_udp_search_filter([s = store](std::string_view n, bool to_all) { return s->owns(n, to_all); });
         srv->start();
     }
     std::string address() const { return "127.0.0.1:" + std::to_string(srv->tcp_port()); }
@@ -76,7 +76,8 @@ TEST_CASE("replicas on one redis: a put through one reaches a monitor on another
             seen = seen || (e.kind == client::MonitorEvent::Kind::Data && e.value["value"].as<double>() == 12.5);
     CHECK(seen);
 
-    // UDP searches to all three replicas: exactly one answers each name
+    // UDP searches sent to all three replicas (unicast to each: they share this host) are
+    // answered by exactly one, the owner of the name
     net::ClientConfig searching;
     searching.auto_address_list = false;
     for (auto* r : {&r1, &r2, &r3})

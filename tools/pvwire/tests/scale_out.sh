@@ -180,4 +180,11 @@ for n in 1 2 3; do
     kill -0 "${replica_pid[$n]}" 2>/dev/null
     verdict "replica $n is still running" $?
 done
+# SIGTERM stops a replica cleanly and soon (it leaves the replica set and closes its sockets)
+for n in 1 2 3; do
+    kill -TERM "${replica_pid[$n]}"
+    for _ in $(seq 60); do kill -0 "${replica_pid[$n]}" 2>/dev/null || break; sleep 0.05; done
+    ! kill -0 "${replica_pid[$n]}" 2>/dev/null
+    verdict "replica $n exits on SIGTERM within 3 s" $?
+done
 finish
