@@ -8,8 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace pvwire {
 
@@ -54,19 +55,20 @@ void allow_only(const json& s, const std::string& path, std::initializer_list<st
     }
 }
 
-const std::map<std::string, TypeCode>& integer_formats() {
-    static const std::map<std::string, TypeCode> m = {
-        {"int8", TypeCode::Int8},   {"int16", TypeCode::Int16},   {"int32", TypeCode::Int32},
-        {"int64", TypeCode::Int64}, {"uint8", TypeCode::UInt8},   {"uint16", TypeCode::UInt16},
-        {"uint32", TypeCode::UInt32}, {"uint64", TypeCode::UInt64}};
-    return m;
+// The "format" names, in the order the error messages list them.
+using Formats = std::vector<std::pair<std::string_view, TypeCode>>;
+
+const Formats& integer_formats() {
+    static const Formats f = {{"int8", TypeCode::Int8},   {"int16", TypeCode::Int16},   {"int32", TypeCode::Int32},
+                              {"int64", TypeCode::Int64}, {"uint8", TypeCode::UInt8},   {"uint16", TypeCode::UInt16},
+                              {"uint32", TypeCode::UInt32}, {"uint64", TypeCode::UInt64}};
+    return f;
 }
 
-const std::map<std::string, TypeCode>& number_formats() {
-    static const std::map<std::string, TypeCode> m = {
-        {"float32", TypeCode::Float32}, {"float", TypeCode::Float32},
-        {"float64", TypeCode::Float64}, {"double", TypeCode::Float64}};
-    return m;
+const Formats& number_formats() {
+    static const Formats f = {{"float32", TypeCode::Float32}, {"float64", TypeCode::Float64},
+                              {"float", TypeCode::Float32},   {"double", TypeCode::Float64}};
+    return f;
 }
 
 std::string string_of(const json& s, const std::string& path, const char* key) {
@@ -83,14 +85,15 @@ std::uint32_t bound_of(const json& s, const std::string& path, const char* key) 
     return std::uint32_t(v.get<std::uint64_t>());
 }
 
-TypeCode format_code(const json& s, const std::string& path, const std::map<std::string, TypeCode>& formats,
-                     TypeCode fallback, std::string_view kind) {
+TypeCode format_code(const json& s, const std::string& path, const Formats& formats, TypeCode fallback,
+                     std::string_view kind) {
     if (!s.contains("format")) return fallback;
     const std::string f = string_of(s, path, "format");
-    const auto it = formats.find(f);
-    if (it != formats.end()) return it->second;
     std::string names;
-    for (const auto& [name, code] : formats) names += (names.empty() ? "" : ", ") + name;
+    for (const auto& [name, code] : formats) {
+        if (name == f) return code;
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+    }
     fail(path, fmt::format("\"format\" \"{}\" is not {} format ({})", f, kind, names));
 }
 
