@@ -144,9 +144,12 @@ TEST_CASE("type text: text -> type -> text round trips") {
     const TypePtr t = parse_type_text(text);
     CHECK(format_type_text(*t) == text);
     CHECK(same_type(parse_type_text(format_type_text(*t)), t));
+    const TypePtr plain_ids = parse_type_text(std::string(text).replace(std::string(text).find("u\\\"q"), 4, "u_t"));
     for (const TypePtr& n : {nt::NTScalar{TypeCode::UInt64, true, true, true, true}.type(), nt::NTEnum{}.type(),
-                             nt::NTScalarArray{TypeCode::String}.type()})
+                             nt::NTScalarArray{TypeCode::String}.type(), plain_ids}) {
         CHECK(same_type(parse_type_text(format_type_text(*n)), n));
+        CHECK(same_type(parse_type_text(to_string(*n)), n));  // the indented form (pvwire info) too
+    }
 }
 
 TEST_CASE("type text: refusals name the line and column") {
