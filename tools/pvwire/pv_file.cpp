@@ -425,6 +425,15 @@ PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
     if (type->code() != TypeCode::Struct)
         w.fail(key, "a PV's type must be a structure, not " + type->type_name());
     s.initial = Value(type);
+    // the server stamps a top-level "timeStamp" at start and on every put: it must take that
+    if (Value ts = s.initial.field("timeStamp")) {
+        try {
+            nt::set_time_now(ts.clone());
+        } catch (const std::exception&) {
+            w.fail(key, "a member \"timeStamp\" must be a time_t structure (secondsPastEpoch, nanoseconds), "
+                        "as the server stamps it; or name it otherwise");
+        }
+    }
     if (e.contains("value")) {
         try {
             set_from_json(s.initial, e["value"], "");

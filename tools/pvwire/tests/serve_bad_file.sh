@@ -73,6 +73,8 @@ expect "schema entry with an NT key" 'pvs\[0\] "k": "units": unknown key' -- \
     --pvs "$(file ntkey '{"pvs": [{"name": "k", "pvtype": "struct { double value }", "units": "mm"}]}')"
 expect "schema nested absurdly deep" 'pvs\[0\] "d": "schema": nested more than 64 levels deep' -- \
     --pvs "$(file deep "{\"pvs\": [{\"name\": \"d\", \"schema\": $(printf '[%.0s' $(seq 300))$(printf ']%.0s' $(seq 300))}]}")"
+expect "schema with a timeStamp that is not a time_t" 'pvs\[0\] "t": "pvtype": a member "timeStamp" must be a time_t structure' -- \
+    --pvs "$(file stamp '{"pvs": [{"name": "t", "pvtype": "struct { double timeStamp }"}]}')"
 expect "--pv unknown type" '--pv "x=foo:1": unknown type "foo"' -- --pv x=foo:1
 expect "--pv value out of range" '--pv "x=int16:99999": "value": 99999 does not fit int16' -- --pv x=int16:99999
 expect "nothing to serve" 'nothing to serve' --
