@@ -435,6 +435,8 @@ PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
         }
     }
     if (e.contains("value")) {
+        if (nests_deeper(e["value"], 3 * TypeTextLimits::max_depth))  // messages dump() what they refuse
+            w.fail("value", "nested more than " + std::to_string(3 * TypeTextLimits::max_depth) + " levels deep");
         try {
             set_from_json(s.initial, e["value"], "");
         } catch (const std::exception& ex) {
