@@ -4,6 +4,7 @@
 #include <pvwire/data/json_schema.hpp>
 
 #include <pvwire/data/nt.hpp>
+#include <pvwire/data/value.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -132,7 +133,20 @@ public:
         fail(path, fmt::format("\"type\" \"{}\" is not one of object, array, integer, number, string, boolean", type));
     }
 
+    // An enum reached through structures only: its field's dotted path ("" for the top) and choices.
+    struct EnumField {
+        std::string path;
+        std::vector<std::string> choices;
+    };
+    const std::vector<EnumField>& enums() const { return enums_; }
+
 private:
+    std::string field_path() const {
+        std::string p;
+        for (const auto& name : field_path_) p = join(p, name);
+        return p;
+    }
+
     void count_field(const std::string& path) {
         if (++fields_ > Limits::max_fields) fail(path, fmt::format("more than {} fields", Limits::max_fields));
     }
@@ -163,7 +177,9 @@ private:
                 const std::string at = join(join(path, "properties"), it.key());
                 if (!is_field_name(it.key())) fail(at, fmt::format("\"{}\" is not a field name (letters, digits, _)", it.key()));
                 count_field(at);
+                field_path_.push_back(it.key());
                 members.push_back({it.key(), read(it.value(), at, depth + 1)});
+                field_path_.pop_back();
             }
         }
         std::string id = id_of(s, path);
@@ -184,7 +200,9 @@ private:
             if (!is_field_name(alt["title"].get<std::string>()))
                 fail(at, fmt::format("\"title\" \"{}\" is not a field name (letters, digits, _)", alt["title"].get<std::string>()));
             count_field(at);
+            ++no_field_;  // a union member has no field until selected
             members.push_back({alt["title"].get<std::string>(), read(alt, at, depth + 1)});
+            --no_field_;
         }
         std::string id = id_of(s, path);
         return build(path, [&] { return TypeDesc::union_of(std::move(id), std::move(members)); });
@@ -199,6 +217,7 @@ private:
             if (!choices[i].is_string())
                 fail(fmt::format("{}[{}]", join(path, "enum"), i),
                      fmt::format("{} is not a string (a pvData enumeration has string choices)", brief(choices[i])));
+        if (!no_field_) enums_.push_back({field_path(), choices.get<std::vector<std::string>>()});
         return nt::enum_t();
     }
 
@@ -213,7 +232,9 @@ private:
     TypePtr array(const json& s, const std::string& path, std::size_t depth) {
         allow_only(s, path, {"type", "items", "maxItems", "minItems"}, "an array");
         if (!s.contains("items")) fail(path, "an array needs \"items\": the schema of its elements");
+        ++no_field_;  // array elements have no field in a new value
         const TypePtr item = read(s["items"], join(path, "items"), depth + 1);
+        --no_field_;
         const TypeCode c = item->code();
         const bool sized = s.contains("maxItems") || s.contains("minItems");
         if (type_code::is_array(c)) fail(join(path, "items"), "pvData has no arrays of arrays (use an array of structures)");
@@ -249,23 +270,39 @@ private:
     }
 
     std::size_t fields_ = 0;
+    std::vector<std::string> field_path_;  // member names from the top structure to here
+    int no_field_ = 0;                     // > 0 inside array items and union alternatives
+    std::vector<EnumField> enums_;
 };
 
-}  // namespace
-
-TypePtr type_from_json_schema(std::string_view json_text) {
+json parse_schema_text(std::string_view json_text) {
     if (json_text.size() > Limits::max_text)
         throw SchemaError(fmt::format("schema: {} bytes, more than the {} allowed", json_text.size(), Limits::max_text));
-    json doc;
     try {
-        doc = json::parse(json_text);
+        return json::parse(json_text);
     } catch (const json::exception& e) {
         // e.what(): "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
         std::string what = e.what();
         const auto cut = what.find("] ");
         throw SchemaError("schema: not valid JSON: " + (cut == std::string::npos ? what : what.substr(cut + 2)));
     }
-    return SchemaReader().read(doc, {}, 0);
+}
+
+}  // namespace
+
+TypePtr type_from_json_schema(std::string_view json_text) {
+    return SchemaReader().read(parse_schema_text(json_text), {}, 0);
+}
+
+Value value_from_json_schema(std::string_view json_text) {
+    SchemaReader reader;
+    Value v(reader.read(parse_schema_text(json_text), {}, 0));
+    for (const auto& e : reader.enums()) {
+        Value field = e.path.empty() ? v : v[e.path];
+        field["choices"].set(e.choices);
+    }
+    v.unmark();
+    return v;
 }
 
 }  // namespace pvwire

@@ -148,3 +148,19 @@ TEST_CASE("json schema: nesting deeper than the limit is refused, not a crash") 
     CHECK_THAT(error_of(std::string(100000, '[') + std::string(100000, ']')),
                Catch::Matchers::Contains("a schema must be an object"));
 }
+
+TEST_CASE("json schema: the first value carries the enums' choices where structures reach them") {
+    const Value v = value_from_json_schema(R"({"type": "object", "properties": {
+        "mode": {"enum": ["Off", "On"]},
+        "inner": {"type": "object", "properties": {"level": {"type": "string", "enum": ["Low", "High"]}}},
+        "list": {"type": "array", "items": {"enum": ["A"]}},
+        "pick": {"oneOf": [{"title": "e", "enum": ["X"]}]}}})");
+    CHECK(v["mode.choices"].as<std::vector<std::string>>() == std::vector<std::string>{"Off", "On"});
+    CHECK(v["mode.index"].as<int>() == 0);
+    CHECK(v["inner.level.choices"].as<std::vector<std::string>>() == std::vector<std::string>{"Low", "High"});
+    CHECK(v["list"].array_size() == 0);
+    CHECK(v["pick"].selected() == -1);
+    CHECK_FALSE(v.is_changed());
+    CHECK(value_from_json_schema(R"({"enum": ["Top"]})")["choices"].as<std::vector<std::string>>() ==
+          std::vector<std::string>{"Top"});
+}

@@ -413,18 +413,16 @@ PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
     PvSpec s;
     s.kind = key;
     check_keys(e, {"name", key, "value", "readonly"}, w);
-    TypePtr type;
     try {
-        if (key == "pvtype") type = parse_type_text(get_string(e, key, w));
+        if (key == "pvtype") s.initial = Value(parse_type_text(get_string(e, key, w)));
         else if (nests_deeper(e[key], 3 * TypeTextLimits::max_depth))  // dump() would recurse that deep
             w.fail(key, "nested more than " + std::to_string(TypeTextLimits::max_depth) + " levels deep");
-        else type = type_from_json_schema(e[key].dump());
+        else s.initial = value_from_json_schema(e[key].dump());  // the enums' choices filled in
     } catch (const SchemaError& ex) {
         w.fail(key, schema_message(ex, key == "pvtype" ? "type text: " : "schema: "));
     }
-    if (type->code() != TypeCode::Struct)
-        w.fail(key, "a PV's type must be a structure, not " + type->type_name());
-    s.initial = Value(type);
+    if (s.initial.code() != TypeCode::Struct)
+        w.fail(key, "a PV's type must be a structure, not " + s.initial.type().type_name());
     // the server stamps a top-level "timeStamp" at start and on every put: it must take that
     if (Value ts = s.initial.field("timeStamp")) {
         try {

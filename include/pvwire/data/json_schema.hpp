@@ -29,6 +29,7 @@
 
 #include <pvwire/data/type_desc.hpp>
 #include <pvwire/data/type_text.hpp>  // SchemaError, TypeTextLimits
+#include <pvwire/data/value.hpp>
 
 #include <string_view>
 
@@ -41,5 +42,11 @@ namespace pvwire {
 /// Nesting deeper than TypeTextLimits::max_depth, more than max_fields fields or more than
 /// max_text bytes are refused the same way.
 TypePtr type_from_json_schema(std::string_view json_text);
+
+/// The type of type_from_json_schema() with a first value: zero everywhere, except that every
+/// `"enum"` reached through structures alone gets its list as the choices (index 0). Enums
+/// inside array items or union alternatives have no field in a new value, so theirs are left
+/// empty. Throws SchemaError as type_from_json_schema() does.
+Value value_from_json_schema(std::string_view json_text);
 
 }  // namespace pvwire
