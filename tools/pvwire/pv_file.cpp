@@ -407,6 +407,18 @@ bool nests_deeper(const json& j, std::size_t limit) {
     return false;
 }
 
+// The server stamps a top-level "timeStamp" at start and on every put: it must take that.
+void check_time_stamp(const Value& initial, const Where& w, const std::string& key) {
+    Value ts = initial.field("timeStamp");
+    if (!ts) return;
+    try {
+        nt::set_time_now(ts.clone());
+    } catch (const std::exception&) {
+        w.fail(key, "a member \"timeStamp\" must be a time_t structure (secondsPastEpoch, nanoseconds), "
+                    "as the server stamps it; or name it otherwise");
+    }
+}
+
 // An entry of any type: "pvtype" (the compact text) or "schema" (JSON Schema), and a "value"
 // assigned as JSON (objects for structures, {"member": v} for unions, arrays for arrays).
 PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
@@ -423,15 +435,7 @@ PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
     }
     if (s.initial.code() != TypeCode::Struct)
         w.fail(key, "a PV's type must be a structure, not " + s.initial.type().type_name());
-    // the server stamps a top-level "timeStamp" at start and on every put: it must take that
-    if (Value ts = s.initial.field("timeStamp")) {
-        try {
-            nt::set_time_now(ts.clone());
-        } catch (const std::exception&) {
-            w.fail(key, "a member \"timeStamp\" must be a time_t structure (secondsPastEpoch, nanoseconds), "
-                        "as the server stamps it; or name it otherwise");
-        }
-    }
+    check_time_stamp(s.initial, w, key);
     if (e.contains("value")) {
         if (nests_deeper(e["value"], 3 * TypeTextLimits::max_depth))  // messages dump() what they refuse
             w.fail("value", "nested more than " + std::to_string(3 * TypeTextLimits::max_depth) + " levels deep");
