@@ -22,6 +22,16 @@ check "pvtype PV: nested structure, union and any" 0 \
     -- "$pvwire" get --json schema:camera
 check "info shows the union's members" 0 '^        union pixels$' '^            ubyte\[\] rgb$' '^        any meta$' -- \
     "$pvwire" info schema:camera
+check "info --pvtype: the compact text, union members included" 0 '^struct "demo:camera:1\.0" \{$' \
+    '^    union \{$' '^        uint8_t\[\] rgb$' '^    \} pixels$' '^    any meta$' -- "$pvwire" info --pvtype schema:camera
+# what info --pvtype prints serves again as a pvtype: the same type
+"$pvwire" info --pvtype schema:motor | tail -n +2 >"$work/motor.pvtype"
+python3 - "$work/motor.pvtype" "$work/again.json" <<'PY'
+import json, sys
+json.dump({"pvs": [{"name": "again:motor", "pvtype": open(sys.argv[1]).read()}]}, open(sys.argv[2], "w"))
+PY
+check "a served type read back by info --pvtype serves again" 0 '^  again:motor +structure demo:motor:1\.0 \(pvtype\)$' -- \
+    sh -c 'timeout -s INT 2 "$0" serve --isolated --pvs "$1"; exit 0' "$pvwire" "$work/again.json"
 check "put selects a union member" 0 '"readback":\{"counts":12\}' -- "$pvwire" put --json schema:motor 'readback={"counts": 12}'
 check "put a structure array" 0 '"points":\[\{"x":5\.0,"y":6\.0\}\]' -- \
     "$pvwire" put --json schema:motor 'points=[{"x": 5, "y": 6}]'
