@@ -32,6 +32,7 @@
 #include <pvwire/data/type_desc.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
