@@ -103,4 +103,7 @@ TEST_CASE("PVXS's type names") {
     CHECK(std::string(pvxs_type_name(TypeCode::UInt32)) == "uint32_t");
     CHECK(std::string(pvxs_type_name(TypeCode::Float32A)) == "float[]");
     CHECK(std::string(pvxs_type_name(TypeCode::StructA)) == "struct[]");
+    // bounded and fixed arrays, which PVXS lacks, print as the plain array of their element
+    CHECK(std::string(pvxs_type_name(TypeDesc::bounded_array(TypeCode::UInt16, 8)->code())) == "uint16_t[]");
+    CHECK(std::string(pvxs_type_name(TypeDesc::fixed_array(TypeCode::Float64, 3)->code())) == "double[]");
 }

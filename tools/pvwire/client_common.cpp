@@ -251,8 +251,43 @@ void set_enum(Value f, const std::string& text, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// A union from {"member": value}, or null for no selection: what to_json() writes.
+void set_union(Value f, const json& j, const std::string& path) {
+    if (j.is_null()) return f.clear_selection();
+    if (!j.is_object() || j.size() != 1) bad(path, "a union needs {\"member\": value} or null, got " + j.dump());
+    const auto it = j.begin();
+    if (!f.type().member_index(it.key())) bad(join(path, it.key()), "not a member of the union");
+    set_from_json(f.select(it.key()), it.value(), join(path, it.key()));
+}
+
+// A structure, union or any array from a JSON array of elements (null: an empty element).
+void set_element_array(Value f, const json& j, const std::string& path) {
+    if (!j.is_array()) bad(path, "an array field needs a JSON array, got " + j.dump());
+    const TypeCode element = type_code::element_of(f.code());
+    const TypePtr element_type = element == TypeCode::Any ? TypeDesc::any() : f.type().element();
+    std::vector<Value> items;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+        if (j[i].is_null()) {
+            items.emplace_back();
+            continue;
+        }
+        Value e(element_type);
+        set_from_json(e, j[i], path + "[" + std::to_string(i) + "]");
+        items.push_back(element == TypeCode::Any ? e.contained() : e);  // an any array holds the contents
+    }
+    f.set_array(SharedArray::from(std::move(items), element));
+}
+
+}  // namespace
+
 void set_from_json(Value f, const json& j, const std::string& path) {
     const TypeDesc& t = f.type();
+    if (t.code() == TypeCode::Union) return set_union(f, j, path);
+    if (t.code() == TypeCode::Any && j.is_null()) return f.clear_selection();
+    if (t.code() == TypeCode::StructA || t.code() == TypeCode::UnionA || t.code() == TypeCode::AnyA)
+        return set_element_array(f, j, path);
     if (is_enum(f)) {
         if (j.is_object()) {
             for (auto it = j.begin(); it != j.end(); ++it) {
@@ -309,7 +344,7 @@ void set_from_text(Value f, const std::string& text, const std::string& path) {
     const std::string tt = trim(text);
     // JSON first for structures and arrays ("[1,2]", "{...}")
     if (!tt.empty() && (tt.front() == '[' || tt.front() == '{') &&
-        (t.code() == TypeCode::Struct || type_code::is_array(t.code()))) {
+        (t.code() == TypeCode::Struct || t.code() == TypeCode::Union || type_code::is_array(t.code()))) {
         json j = json::parse(tt, nullptr, false);
         if (!j.is_discarded()) return set_from_json(f, j, path);
         if (tt.front() == '{') bad(path, "not valid JSON: " + text);

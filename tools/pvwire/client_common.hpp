@@ -91,10 +91,12 @@ std::vector<std::string> changed_paths(const Value& v);
 // Sets field `f` from command line text: scalars by conversion ("3.5", "true", "-2");
 // enumerations (index/choices structures) by choice name or index; scalar arrays from a
 // JSON array ("[1,2,3]", "[\"a\",\"b\"]") or a comma/space separated list ("1,2,3");
-// structures from a JSON object of member values. Marks what it writes. Throws
+// structures from a JSON object of member values; unions from {"member": value}. Marks what
+// it writes. Throws
 // std::runtime_error with a message naming the field on failure.
 void set_from_text(Value f, const std::string& text, const std::string& path);
-// Same from a parsed JSON value.
+// Same from a parsed JSON value, in the forms to_json() writes (structure and union arrays from
+// arrays of their elements' JSON, null for an empty element). The PV file's "value" too.
 void set_from_json(Value f, const json& j, const std::string& path);
 
 // ---- put and call: everything after the PV name is literal ------------------------------------

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <pvwire/data/type_desc.hpp>
+#include <pvwire/data/type_text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -17,7 +18,8 @@ namespace pvwire::tool {
 namespace {
 
 struct InfoArgs : ClientArgs {
-    std::string field;  // sub-field, "" for the whole PV
+    std::string field;    // sub-field, "" for the whole PV
+    bool pvtype = false;  // --pvtype: the compact text a PV file's "pvtype" takes
 };
 
 int run_info(const InfoArgs& a) {
@@ -37,8 +39,9 @@ int run_info(const InfoArgs& a) {
                 if (auto ep = channels[i]->server())
                     std::cout << " from " << ep->address().to_string() << ":" << ep->port();
             std::cout << "\n";
-            if (r.type) std::cout << format_type(*r.type);
-            else std::cout << "    (no type)\n";
+            if (!r.type) std::cout << "    (no type)\n";
+            else if (a.pvtype) std::cout << format_type_text(*r.type);  // unindented: ready to paste
+            else std::cout << format_type(*r.type);
         });
 }
 
@@ -49,6 +52,9 @@ void register_info(CLI::App& app) {
     auto* cmd = app.add_subcommand("info", "Print the type of PVs (GET_FIELD, like pvxinfo)");
     add_client_options(cmd, *a, opt_timeout);
     cmd->add_option("-f,--field", a->field, "Only this sub-field (e.g. 'alarm')");
+    cmd->add_flag("--pvtype", a->pvtype,
+                  "The type as compact text (PVXS's notation with union and structure array members), "
+                  "as a PV file's \"pvtype\" takes it");
     cmd->add_option("pv", a->names, "PV names")->required();
     cmd->callback([a] {
         const int status = run_info(*a);

@@ -1,7 +1,11 @@
 // The PV file of `pvwire serve`: see pv_file.hpp and docs/pv-file.md.
 #include "pv_file.hpp"
 
+#include "client_common.hpp"
+
+#include <pvwire/data/json_schema.hpp>
 #include <pvwire/data/nt.hpp>
+#include <pvwire/data/type_text.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +16,8 @@
 
 namespace pvwire::tool {
 
-using nlohmann::json;
+// Ordered: the members of a "schema" entry's structure follow the file.
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -386,6 +391,77 @@ PvSpec parse_table(const json& e, const Where& w) {
     return s;
 }
 
+// The message of a SchemaError without its "type text: " / "schema: " label (the key says it).
+std::string schema_message(const SchemaError& e, std::string_view label) {
+    std::string_view m = e.what();
+    if (m.starts_with(label)) m.remove_prefix(label.size());
+    return std::string(m);
+}
+
+// Whether `j` nests deeper than `limit`; stops looking there, so the check itself is bounded.
+bool nests_deeper(const json& j, std::size_t limit) {
+    if (!j.is_structured()) return false;
+    if (limit == 0) return true;
+    for (const auto& child : j)
+        if (nests_deeper(child, limit - 1)) return true;
+    return false;
+}
+
+// The server stamps a top-level "timeStamp" at start and on every put: it must take that.
+void check_time_stamp(const Value& initial, const Where& w, const std::string& key) {
+    Value ts = initial.field("timeStamp");
+    if (!ts) return;
+    try {
+        nt::set_time_now(ts.clone());
+    } catch (const std::exception&) {
+        w.fail(key, "a member \"timeStamp\" must be a time_t structure (secondsPastEpoch, nanoseconds), "
+                    "as the server stamps it; or name it otherwise");
+    }
+}
+
+// An entry of any type: "pvtype" (the compact text) or "schema" (JSON Schema), and a "value"
+// assigned as JSON (objects for structures, {"member": v} for unions, arrays for arrays).
+PvSpec parse_typed(const json& e, const Where& w, const std::string& key) {
+    PvSpec s;
+    s.kind = key;
+    check_keys(e, {"name", key, "value", "readonly"}, w);
+    try {
+        if (key == "pvtype") s.initial = Value(parse_type_text(get_string(e, key, w)));
+        else if (nests_deeper(e[key], 3 * TypeTextLimits::max_depth))  // dump() would recurse that deep
+            w.fail(key, "nested more than " + std::to_string(TypeTextLimits::max_depth) + " levels deep");
+        else s.initial = value_from_json_schema(e[key].dump());  // the enums' choices filled in
+    } catch (const SchemaError& ex) {
+        w.fail(key, schema_message(ex, key == "pvtype" ? "type text: " : "schema: "));
+    }
+    if (s.initial.code() != TypeCode::Struct)
+        w.fail(key, "a PV's type must be a structure, not " + s.initial.type().type_name());
+    check_time_stamp(s.initial, w, key);
+    if (e.contains("value")) {
+        if (nests_deeper(e["value"], 3 * TypeTextLimits::max_depth))  // messages dump() what they refuse
+            w.fail("value", "nested more than " + std::to_string(3 * TypeTextLimits::max_depth) + " levels deep");
+        try {
+            set_from_json(s.initial, e["value"], "");
+        } catch (const std::exception& ex) {
+            w.fail("value", ex.what());
+        }
+    }
+    s.initial.unmark();
+    return s;
+}
+
+// Which of "type", "pvtype" and "schema" the entry gives: exactly one.
+std::string type_key(const json& e, const Where& w) {
+    std::string found;
+    for (const char* k : {"type", "pvtype", "schema"}) {
+        if (!e.contains(k)) continue;
+        if (!found.empty()) w.fail(k, "give only one of \"type\", \"pvtype\" and \"schema\" (\"" + found + "\" is given too)");
+        found = k;
+    }
+    if (found.empty())
+        w.fail("type", "required: NTScalar, NTScalarArray, NTEnum or NTTable (or \"pvtype\" or \"schema\" for any type)");
+    return found;
+}
+
 PvSpec parse_entry(const json& e, const Where& w) {
     if (!e.is_object()) w.fail("", "expected an object {\"name\": ..., \"type\": ...}, got " + kind_of(e));
     if (!e.contains("name")) w.fail("name", "required");
@@ -393,10 +469,11 @@ PvSpec parse_entry(const json& e, const Where& w) {
     if (name.empty()) w.fail("name", "must not be empty");
     for (char c : name)
         if (static_cast<unsigned char>(c) <= ' ') w.fail("name", "must not contain blanks or control characters");
-    if (!e.contains("type")) w.fail("type", "required: NTScalar, NTScalarArray, NTEnum or NTTable");
-    const std::string type = get_string(e, "type", w);
+    const std::string key = type_key(e, w);
+    const std::string type = key == "type" ? get_string(e, "type", w) : std::string();
     PvSpec s;
-    if (type == "NTScalar") s = parse_scalar(e, w, false);
+    if (key != "type") s = parse_typed(e, w, key);
+    else if (type == "NTScalar") s = parse_scalar(e, w, false);
     else if (type == "NTScalarArray") s = parse_scalar(e, w, true);
     else if (type == "NTEnum") s = parse_enum(e, w);
     else if (type == "NTTable") s = parse_table(e, w);
@@ -419,6 +496,10 @@ std::optional<TypeCode> element_code(const std::string& name) {
 
 std::string PvSpec::summary() const {
     std::string s = kind;
+    if (kind == "pvtype" || kind == "schema") {
+        const TypeDesc& t = initial.type();
+        s = t.type_name() + (t.id().empty() ? std::string() : " " + t.id()) + " (" + kind + ")";
+    }
     if (kind == "NTScalar" || kind == "NTScalarArray") s += " " + canonical_name(element);
     if (read_only) s += ", read-only";
     if (low || high)

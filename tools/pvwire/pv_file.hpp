@@ -23,7 +23,7 @@ public:
 
 struct PvSpec {
     std::string name;
-    std::string kind;         // NTScalar, NTScalarArray, NTEnum, NTTable
+    std::string kind;         // NTScalar, NTScalarArray, NTEnum, NTTable; "pvtype", "schema" (any type)
     TypeCode element = TypeCode::Float64;  // NTScalar/NTScalarArray
     Value initial;            // the complete first value (timeStamp set by the server at start)
     bool read_only = false;
@@ -40,8 +40,9 @@ struct PvSpec {
 // ushort, uint, ulong). nullopt for anything else.
 std::optional<TypeCode> element_code(const std::string& name);
 
-// Validates a parsed document ({"pvs": [...]}); `source` labels the messages.
-std::vector<PvSpec> parse_pv_document(const nlohmann::json& doc, const std::string& source);
+// Validates a parsed document ({"pvs": [...]}); `source` labels the messages. Read with
+// ordered_json: a "schema" entry's members follow the file.
+std::vector<PvSpec> parse_pv_document(const nlohmann::ordered_json& doc, const std::string& source);
 // Reads and validates a file (JSON; // and /* */ comments allowed).
 std::vector<PvSpec> load_pv_file(const std::string& path);
 // One --pv option: NAME=TYPE[:VALUE], TYPE an element name (NTScalar), an element name with

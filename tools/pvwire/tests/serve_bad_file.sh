@@ -57,6 +57,24 @@ expect "not JSON" 'not valid JSON: parse error at line 2' -- \
   {"name": "x", "type": "NTScalar",}]}')"
 expect "no pvs array" 'expected an array of PV entries' -- --pvs "$(file nopvs '{"pvs": {}}')"
 expect "missing file" 'cannot open the file' -- --pvs "$work/does-not-exist.json"
+expect "schema: a bad integer format, by path" \
+    'pvs\[0\] "s": "schema": properties\.alarm\.properties\.severity: "format" "int33" is not an integer format' -- \
+    --pvs "$(file schema '{"pvs": [{"name": "s", "schema": {"type": "object", "properties": {"alarm": {"type": "object",
+                           "properties": {"severity": {"type": "integer", "format": "int33"}}}}}}]}')"
+expect "pvtype: a misspelt type, by line and column" 'pvs\[0\] "p": "pvtype": 2:3: "doubel" is not a type' -- \
+    --pvs "$(file pvtype '{"pvs": [{"name": "p", "pvtype": "struct {\n  doubel value\n}"}]}')"
+expect "type and schema both given" 'pvs\[0\] "b": "schema": give only one of "type", "pvtype" and "schema" \("type" is given too\)' -- \
+    --pvs "$(file both '{"pvs": [{"name": "b", "type": "NTScalar", "schema": {}}]}')"
+expect "schema whose top is not a structure" 'pvs\[0\] "n": "schema": a PV.s type must be a structure, not double' -- \
+    --pvs "$(file notstruct '{"pvs": [{"name": "n", "schema": {"type": "number"}}]}')"
+expect "schema value with a field the type lacks" "pvs\\[0\\] \"v\": \"value\": field 'a\\.c': no such field" -- \
+    --pvs "$(file value '{"pvs": [{"name": "v", "pvtype": "struct { struct { double b } a }", "value": {"a": {"c": 1}}}]}')"
+expect "schema entry with an NT key" 'pvs\[0\] "k": "units": unknown key' -- \
+    --pvs "$(file ntkey '{"pvs": [{"name": "k", "pvtype": "struct { double value }", "units": "mm"}]}')"
+expect "schema nested absurdly deep" 'pvs\[0\] "d": "schema": nested more than 64 levels deep' -- \
+    --pvs "$(file deep "{\"pvs\": [{\"name\": \"d\", \"schema\": $(printf '[%.0s' $(seq 300))$(printf ']%.0s' $(seq 300))}]}")"
+expect "schema with a timeStamp that is not a time_t" 'pvs\[0\] "t": "pvtype": a member "timeStamp" must be a time_t structure' -- \
+    --pvs "$(file stamp '{"pvs": [{"name": "t", "pvtype": "struct { double timeStamp }"}]}')"
 expect "--pv unknown type" '--pv "x=foo:1": unknown type "foo"' -- --pv x=foo:1
 expect "--pv value out of range" '--pv "x=int16:99999": "value": 99999 does not fit int16' -- --pv x=int16:99999
 expect "nothing to serve" 'nothing to serve' --

@@ -13,6 +13,9 @@
 namespace pvwire {
 
 PVWIRE_DECL const char* pvxs_type_name(TypeCode code) noexcept {
+    // PVXS has no bounded or fixed arrays: name them as the variable array of their element
+    if (type_code::is_array(code) && type_code::array_kind(type_code::raw(code)) != ArrayKind::Variable)
+        return pvxs_type_name(type_code::array_of(type_code::element_of(code)));
     switch (code) {
     case TypeCode::Bool: return "bool";
     case TypeCode::Int8: return "int8_t";
