@@ -5,8 +5,10 @@
 # rounds), the catch-up of 100,000 writes again with a stream long enough to hold them, and
 # redis-benchmark of both write scripts (3 interleaved rounds, no reader connected). Prints the
 # RESULT lines, then medians and ranges.
-#   benchmarks/notify.sh BUILD/bin/pvwire-bench [PORT] [FSYNC-MODES...]
+#   [REPEAT=3] benchmarks/notify.sh BUILD/bin/pvwire-bench [PORT] [FSYNC-MODES...]
+# benchmarks/notify_summary.py summarises (and pools) raw results files afterwards.
 set -euo pipefail
+repeat=${REPEAT:-3}
 bench=${1:?usage: notify.sh PVWIRE-BENCH [PORT] [everysec always]}
 port=${2:-16390}
 shift $(( $# >= 2 ? 2 : 1 ))
@@ -44,34 +46,17 @@ script_bench() {  # $1: fsync mode, $2: pubsub|stream, $3: run
 
 for mode in "${modes[@]}"; do
     start_redis "$mode"
-    "$bench" notify --redis "redis://127.0.0.1:$port" --repeat 3 | sed "s/^RESULT kind=notify /RESULT kind=notify fsync=$mode /" | tee -a "$out"
+    "$bench" notify --redis "redis://127.0.0.1:$port" --repeat "$repeat" | sed "s/^RESULT kind=notify /RESULT kind=notify fsync=$mode /" | tee -a "$out"
     # a stream capped above K: how long catching up 100,000 changes takes when none was trimmed
-    "$bench" notify --redis "redis://127.0.0.1:$port" --repeat 3 --transports stream --measures catchup \
+    "$bench" notify --redis "redis://127.0.0.1:$port" --repeat "$repeat" --transports stream --measures catchup \
         --catchup 100000 --maxlen 200000 | grep RESULT \
         | sed "s/^RESULT kind=notify transport=stream /RESULT kind=notify fsync=$mode transport=stream-maxlen200k /" | tee -a "$out"
-    for run in 1 2 3; do
+    for run in $(seq "$repeat"); do
         for t in pubsub stream; do script_bench "$mode" "$t" "$run" | tee -a "$out"; done
     done
     kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
 done
 
-echo "== medians (min-max) of the 3 runs"
-python3 - "$out" <<'PY'
-import sys, statistics, collections
-groups = collections.OrderedDict()
-for line in open(sys.argv[1]):
-    if not line.startswith('RESULT '): continue
-    kv = dict(f.split('=', 1) for f in line.split()[1:])
-    key = (kv['fsync'], kv['measure'], kv.get('k', ''), kv['transport'])
-    groups.setdefault(key, []).append(kv)
-skip = {'kind', 'fsync', 'transport', 'measure', 'run', 'k', 'ops', 'inflight'}
-for (fsync, measure, k, transport), runs in groups.items():
-    cells = []
-    for name in runs[0]:
-        if name in skip: continue
-        vals = [float(r[name]) for r in runs]
-        med = statistics.median(vals)
-        cells.append(f"{name}={med:g} ({min(vals):g}-{max(vals):g})")
-    print(f"{fsync} {measure}{' k=' + k if k else ''} {transport} n={len(runs)}: " + ' '.join(cells))
-PY
+echo "== medians (min..max) of the runs"
+python3 "$(dirname "$0")/notify_summary.py" "$out"
 echo "raw results: $out"
