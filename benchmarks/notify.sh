@@ -2,7 +2,8 @@
 # Issue 11's measurement of pub/sub against streams for RedisStore's change notices
 # (benchmarks/RESULTS.md, "Scale out: pub/sub or streams"). For each appendfsync mode: a fresh
 # redis-server, `pvwire-bench notify` (latency, throughput, ordering, catch-up; 3 interleaved
-# rounds), the catch-up of 100,000 writes again with a stream long enough to hold them, and
+# rounds), the catch-up of 100,000 writes again with a stream long enough to hold them, the
+# time of a snapshot of 1,000 to 100,000 channels (pub/sub's remedy for a lost connection), and
 # redis-benchmark of both write scripts (3 interleaved rounds, no reader connected). Prints the
 # RESULT lines, then medians and ranges.
 #   [REPEAT=3] benchmarks/notify.sh BUILD/bin/pvwire-bench [PORT] [FSYNC-MODES...]
@@ -51,6 +52,10 @@ for mode in "${modes[@]}"; do
     "$bench" notify --redis "redis://127.0.0.1:$port" --repeat "$repeat" --transports stream --measures catchup \
         --catchup 100000 --maxlen 200000 | grep RESULT \
         | sed "s/^RESULT kind=notify transport=stream /RESULT kind=notify fsync=$mode transport=stream-maxlen200k /" | tee -a "$out"
+    # the pubsub remedy at scale: a snapshot of 1,000 to 100,000 channels of 10 leaves
+    "$bench" notify --redis "redis://127.0.0.1:$port" --repeat "$repeat" --measures snapshot \
+        --snapshot 1000 --snapshot 10000 --snapshot 100000 | grep RESULT \
+        | sed "s/^RESULT kind=notify /RESULT kind=notify fsync=$mode /" | tee -a "$out"
     for run in $(seq "$repeat"); do
         for t in pubsub stream; do script_bench "$mode" "$t" "$run" | tee -a "$out"; done
     done

@@ -11,7 +11,7 @@ import statistics
 import sys
 
 PAIRED = ['p50_us', 'p99_us', 'ack_p50_us', 'writes_per_s', 'changes_per_s']
-SKIP = {'kind', 'fsync', 'transport', 'measure', 'run', 'k', 'ops', 'inflight'}
+SKIP = {'kind', 'fsync', 'transport', 'measure', 'run', 'k', 'ops', 'inflight', 'channels', 'leaves'}
 
 
 def main(paths):
@@ -22,9 +22,10 @@ def main(paths):
             if not line.startswith('RESULT kind=notify '):
                 continue
             kv = dict(f.split('=', 1) for f in line.split()[1:])
-            key = (kv['fsync'], kv['measure'], kv.get('k', ''), kv['transport'])
+            k = kv.get('k', kv.get('channels', ''))  # catch-up: K writes; snapshot: channels
+            key = (kv['fsync'], kv['measure'], k, kv['transport'])
             groups.setdefault(key, []).append(kv)
-            cell = rounds.setdefault((kv['fsync'], kv['measure'], kv.get('k', '')), {})
+            cell = rounds.setdefault((kv['fsync'], kv['measure'], k), {})
             cell.setdefault((path, kv['run']), {})[kv['transport']] = kv
     for (fsync, measure, k, transport), runs in groups.items():
         cells = []
@@ -33,7 +34,8 @@ def main(paths):
                 continue
             vals = [float(r[name]) for r in runs]
             cells.append(f"{name}={statistics.median(vals):g} ({min(vals):g}..{max(vals):g})")
-        label = f"{fsync} {measure}{' k=' + k if k else ''} {transport} n={len(runs)}"
+        size = ('channels=' if measure == 'snapshot' else 'k=') + k if k else ''
+        label = ' '.join(x for x in (fsync, measure, size, transport, f"n={len(runs)}") if x)
         print(f"{label}: " + ' '.join(cells))
     print("== stream / pubsub, paired by round: median (min..max)")
     for (fsync, measure, k), pairs in rounds.items():

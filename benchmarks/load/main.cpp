@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
     notify->add_option("--payload", na.payload, "bytes of each change")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
     notify->add_option("--maxlen", na.maxlen, "the stream's approximate cap (XADD MAXLEN ~)")->check(CLI::PositiveNumber);
     notify->add_option("--transports", na.transports, "pubsub, stream or all");
-    notify->add_option("--measures", na.measures, "latency, throughput, catchup (comma-separated) or all");
+    notify->add_option("--measures", na.measures,
+                       "latency, throughput, catchup (comma-separated) or all; snapshot only when named");
+    notify->add_option("--snapshot", na.snapshot, "channels read by the snapshot measurement (several allowed)");
+    notify->add_option("--leaves", na.leaves, "leaves per channel in the snapshot measurement")->check(CLI::Range(1u, 3000u));
     notify->add_option("--print-script", na.print_script, "print the pubsub or stream write script and exit")
         ->check(CLI::IsMember({"pubsub", "stream"}));
 

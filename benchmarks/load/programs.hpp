@@ -82,6 +82,8 @@ struct NotifyArgs {
     unsigned repeat = 3;           // rounds, the transports interleaved in each
     std::size_t payload = 16;      // bytes of the change and of the leaf
     unsigned maxlen = 10000;       // the stream's MAXLEN ~
+    std::vector<std::uint64_t> snapshot{1000, 10000};  // channels in the snapshot measurement
+    unsigned leaves = 10;          // leaves per channel in the snapshot measurement
     std::string transports = "all", measures = "all";
     std::string print_script;      // pubsub|stream: print that script and exit
 };
