@@ -4,7 +4,9 @@
 // change, as the store does, and "stream" XADDs it to a capped stream instead. A reader
 // connection (SUBSCRIBE, or a loop of XREAD BLOCK 0 from the last id) checks that every version
 // arrives once and in order, and the program measures latency, throughput and the catch-up
-// after the reader lost its connection.
+// after the reader lost its connection; on request (--measures snapshot) also the time of
+// pub/sub's remedy for a lost connection, a snapshot of many channels. Results and how to
+// run it: benchmarks/RESULTS.md ("Scale out: pub/sub or streams"), benchmarks/notify.sh.
 //
 // Everything runs on one thread: the main thread runs the io_context's handlers until the
 // awaited condition holds (run_until), so a timestamp taken in a handler is the moment the
@@ -98,18 +100,19 @@ struct Reply {
     std::string text;
 };
 Reply call(asio::io_context& io, RespConnection& c, const std::vector<std::string_view>& args) {
-    std::optional<Reply> out;
+    bool answered = false;
+    Reply out;
     std::string error;
     const bool sent = c.send(args, [&](const RespResult& r) {
-        if (r.failed() || !r.error_text().empty()) error = std::string(r.error_text().empty() ? "failed" : r.error_text());
-        else if (r.reply->type == REDIS_REPLY_INTEGER) out = Reply{r.reply->integer, {}};
-        else out = Reply{0, std::string(text_of(*r.reply))};
-        if (!error.empty()) out = Reply{};
+        answered = true;
+        if (r.failed() || !r.error_text().empty()) error = r.error_text().empty() ? "failed" : std::string(r.error_text());
+        else if (r.reply->type == REDIS_REPLY_INTEGER) out.integer = r.reply->integer;
+        else out.text = std::string(text_of(*r.reply));
     });
     if (!sent) throw std::runtime_error(fmt::format("{}: not sent", args.front()));
-    run_until(io, [&] { return out.has_value(); }, 30, args.front());
+    run_until(io, [&] { return answered; }, 30, args.front());
     if (!error.empty()) throw std::runtime_error(fmt::format("{}: {}", args.front(), error));
-    return *out;
+    return out;
 }
 
 enum class Transport { pubsub, stream };
@@ -120,10 +123,6 @@ struct Keys {
     std::string hash, updates;
     explicit Keys(Transport t) : hash(fmt::format("notify:{}:ch", name_of(t))), updates(fmt::format("notify:{}:updates", name_of(t))) {}
 };
-
-}  // namespace
-
-namespace {
 
 // The replica's side: receives the changes and checks their versions.
 struct Reader {
