@@ -4,6 +4,7 @@
 //   monitor  subscribe to counter PVs and measure updates/s, MB/s, gaps, squashes, CPU
 //   get      GET (or PUT) round-trip latency percentiles and pipelined throughput
 //   connect  time to search and connect N channels from one or M clients
+//   notify   Redis pub/sub against streams for the store's change notices (issue 11)
 //   wire     plain loopback TCP with the same payload sizes: the physical limit
 //
 // Clients and servers take their configuration from the EPICS_PVA_* / EPICS_PVAS_*
@@ -80,6 +81,25 @@ int main(int argc, char** argv) {
     wire->add_option("--size", wa.size, "payload bytes per message")->check(CLI::Range(std::size_t(0), std::size_t(1) << 30));
     wire->add_option("--seconds", wa.seconds, "run time")->check(CLI::PositiveNumber);
 
+    NotifyArgs na;
+    auto* notify = app.add_subcommand("notify", "Redis pub/sub or streams for RedisStore's change notices: latency, "
+                                                "throughput, ordering, catch-up after a reconnect");
+    notify->add_option("--redis", na.redis, "redis://HOST:PORT of a Redis to measure (its keys notify:* are overwritten)");
+    notify->add_option("--ops", na.ops, "sequential writes for the latency")->check(CLI::PositiveNumber);
+    notify->add_option("--seconds", na.seconds, "throughput run time")->check(CLI::PositiveNumber);
+    notify->add_option("--inflight", na.inflight, "pipelined writes (throughput, catch-up)")->check(CLI::Range(1u, 65536u));
+    notify->add_option("--catchup", na.catchup, "writes the reader misses while disconnected (several allowed)");
+    notify->add_option("--repeat", na.repeat, "rounds (the transports interleaved)")->check(CLI::PositiveNumber);
+    notify->add_option("--payload", na.payload, "bytes of each change")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
+    notify->add_option("--maxlen", na.maxlen, "the stream's approximate cap (XADD MAXLEN ~)")->check(CLI::PositiveNumber);
+    notify->add_option("--transports", na.transports, "pubsub, stream or all");
+    notify->add_option("--measures", na.measures,
+                       "latency, throughput, catchup (comma-separated) or all; snapshot only when named");
+    notify->add_option("--snapshot", na.snapshot, "channels read by the snapshot measurement (several allowed)");
+    notify->add_option("--leaves", na.leaves, "leaves per channel in the snapshot measurement")->check(CLI::Range(1u, 3000u));
+    notify->add_option("--print-script", na.print_script, "print the pubsub or stream write script and exit")
+        ->check(CLI::IsMember({"pubsub", "stream"}));
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*flood) return run_flood(fa);
@@ -87,6 +107,7 @@ int main(int argc, char** argv) {
         if (*get) return run_get(ga);
         if (*relay) return run_relay(ra);
         if (*conn) return run_connect(ca);
+        if (*notify) return run_notify(na);
         return run_wire(wa);
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench: " << e.what() << "\n";

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pvwire::bench {
 
@@ -71,5 +72,21 @@ struct WireArgs {
     double seconds = 2;
 };
 int run_wire(const WireArgs& a);
+
+struct NotifyArgs {
+    std::string redis = "redis://127.0.0.1:6379";
+    std::uint64_t ops = 5000;      // sequential writes for the latency
+    double seconds = 5;            // throughput run time
+    unsigned inflight = 64;        // pipelined writes for the throughput and the catch-up
+    std::vector<std::uint64_t> catchup{1000, 100000};  // writes missed by the reader
+    unsigned repeat = 3;           // rounds, the transports interleaved in each
+    std::size_t payload = 16;      // bytes of the change and of the leaf
+    unsigned maxlen = 10000;       // the stream's MAXLEN ~
+    std::vector<std::uint64_t> snapshot{1000, 10000};  // channels in the snapshot measurement
+    unsigned leaves = 10;          // leaves per channel in the snapshot measurement
+    std::string transports = "all", measures = "all";
+    std::string print_script;      // pubsub|stream: print that script and exit
+};
+int run_notify(const NotifyArgs& a);
 
 }  // namespace pvwire::bench
