@@ -66,7 +66,7 @@ kill "$monitor_pid"
 args=$(python3 - "$work/monitor.out" <<'EOF'
 import re, shlex, sys
 for line in open(sys.argv[1], encoding="latin-1"):
-    if '"EVALSHA"' in line:
+    if '"EVALSHA"' in line and ':ch:' in line:  # the write script, not the heartbeat
         quoted = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
         out = []
         for q in quoted:
