@@ -15,7 +15,7 @@ port=${2:-16390}
 shift $(( $# >= 2 ? 2 : 1 ))
 modes=(everysec always)
 [ $# -gt 0 ] && modes=("$@")
-dir=$(mktemp -d /tmp/notify-redis.XXXXXX)
+dir=$(mktemp -d /tmp/notify-redis.XXXXXX)  # Redis's files and the raw results (kept: printed at the end)
 out=$dir/results.txt
 redis_pid=
 trap '[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; true' EXIT
@@ -31,6 +31,8 @@ start_redis() {  # $1: appendfsync mode
 # redis-benchmark of one transport's script: writes/s; checks every EVALSHA bumped the version
 # (an error reply, e.g. GONE, would be counted by redis-benchmark as a request too).
 script_bench() {  # $1: fsync mode, $2: pubsub|stream, $3: run
+    # pay: the 16-byte change and leaf the notify program writes, in printable bytes because
+    # redis-benchmark takes its arguments from the command line (the bytes cost Redis the same)
     local sha key=notify:rb:$2:ch upd=notify:rb:$2:updates pay=xxxxxxxxxxxxxxxx n=200000
     sha=$(redis-cli -p "$port" SCRIPT LOAD "$("$bench" notify --print-script "$2")")
     redis-cli -p "$port" DEL "$key" "$upd" >/dev/null

@@ -13,6 +13,7 @@
 // reply was parsed, with no hand-over between threads in the measurement.
 #include "programs.hpp"
 
+#include "../../src/store/redis_scripts.hpp"
 #include "../../src/store/resp_connection.hpp"
 
 #include <pvwire/store/redis_store.hpp>
@@ -29,48 +30,22 @@ namespace pvwire::bench {
 
 namespace {
 
+using store::detail::parse_u64;
 using store::detail::RespConnection;
 using store::detail::RespResult;
+using store::detail::text_of;
 namespace asio = boost::asio;
 
-// The store's write script (src/store/redis_store.cpp), verbatim. KEYS: channel hash, updates
-// channel. ARGV: name, incarnation, change, then the leaves as field, value pairs.
-constexpr std::string_view pubsub_script = R"lua(
-if redis.call('HGET', KEYS[1], '#inc') ~= ARGV[2] then
-  return redis.error_reply('GONE channel ' .. ARGV[1] .. ' was deleted or recreated')
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-local v = redis.call('HINCRBY', KEYS[1], '#ver', 1)
-redis.call('PUBLISH', KEYS[2], ARGV[1] .. '\0' .. ARGV[2] .. '\0' .. v .. '\0' .. ARGV[3])
-return v
-)lua";
-
-// The same with the change appended to a stream (KEYS[2]) capped near `maxlen` entries: a
-// stream has to be trimmed or it grows by every write for ever.
+// The store's write script (src/store/redis_scripts.hpp), announcing on pub/sub as the store
+// does, or appending the change to a stream (KEYS[2]) capped near `maxlen` entries: a stream
+// has to be trimmed or it grows by every write for ever.
 std::string stream_script(unsigned maxlen) {
-    return fmt::format(R"lua(
-if redis.call('HGET', KEYS[1], '#inc') ~= ARGV[2] then
-  return redis.error_reply('GONE channel ' .. ARGV[1] .. ' was deleted or recreated')
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-local v = redis.call('HINCRBY', KEYS[1], '#ver', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '{}', '*', 'n', ARGV[1], 'v', v, 'p', ARGV[3])
-return v
-)lua",
-                       maxlen);
+    return store::detail::write_script(fmt::format(
+        "redis.call('XADD', KEYS[2], 'MAXLEN', '~', '{}', '*', 'n', ARGV[1], 'v', v, 'p', ARGV[3])", maxlen));
 }
 
 constexpr std::string_view channel_name = "bench:ch0";
 constexpr std::string_view incarnation = "0123456789abcdef";
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-}
-
-std::string_view text_of(const redisReply& r) { return {r.str ? r.str : "", r.str ? r.len : 0}; }
 
 double us_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::micro>(b - a).count();
@@ -409,14 +384,15 @@ bool wanted(const std::string& list, std::string_view item) {
 
 int run_notify(const NotifyArgs& a) {
     const auto stream_text = stream_script(a.maxlen);
+    const auto pubsub_text = store::detail::write_script();
     if (!a.print_script.empty()) {  // for redis-cli SCRIPT LOAD and redis-benchmark
-        std::printf("%s", std::string(a.print_script == "stream" ? std::string_view(stream_text) : pubsub_script).c_str());
+        std::printf("%s", (a.print_script == "stream" ? stream_text : pubsub_text).c_str());
         return 0;
     }
     const auto cfg = store::RedisConfig::from_url(a.redis);
     asio::io_context io;
     auto guard = asio::make_work_guard(io);  // run_one_for must wait, not return at once
-    const std::string sha[2] = {load_script(io, cfg, pubsub_script), load_script(io, cfg, stream_text)};
+    const std::string sha[2] = {load_script(io, cfg, pubsub_text), load_script(io, cfg, stream_text)};
     std::printf("pvwire-bench notify: %s, pubsub script %s, stream script %s (MAXLEN ~ %u)\n", cfg.url().c_str(),
                 sha[0].c_str(), sha[1].c_str(), a.maxlen);
     // interleaved, pubsub then stream, so that the machine's drift hits both alike

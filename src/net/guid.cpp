@@ -1,4 +1,5 @@
 #include <pvwire/net/guid.hpp>
+#include <pvwire/net/interfaces.hpp>
 
 #include <unistd.h>
 
@@ -64,9 +65,7 @@ wire::Guid make_guid() {
     append(buf, rnd[0]);
     append(buf, rnd[1]);
 
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
-    append(buf, std::string(host));
+    append(buf, host_name());
     if (const char* pod = std::getenv("HOSTNAME")) append(buf, std::string(pod));
 
     append(buf, std::uint64_t(::getpid()));

@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -98,6 +99,11 @@ bool is_local_address(const asio::ip::address& a_in) {
         }
     }
     return false;
+}
+
+std::string host_name() {
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string();
 }
 
 }  // namespace pvwire::net

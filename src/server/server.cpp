@@ -23,8 +23,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <unistd.h>
 #include <unordered_set>
 
 namespace pvwire::server {
@@ -42,9 +40,11 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 public:
     Impl(net::ServerConfig cfg, unsigned threads)
         : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
-          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
+          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr),
+          udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
     Impl(net::ServerConfig cfg, asio::any_io_executor ex)
-        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
+        : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr),
+          udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
 
     void start();
     void stop();
@@ -109,7 +109,8 @@ public:
     mutable std::mutex mu_;
     std::set<std::string, std::less<>> names_;
     Claim claim_;
-    SearchFilter udp_filter_;  // set_udp_search_filter()
+    // set_udp_search_filter(); shared, so that a search copies a pointer, not the function
+    std::shared_ptr<const SearchFilter> udp_filter_;
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
@@ -173,12 +174,12 @@ void Server::Impl::start() {
     // UDP searches through the filter, one responder per kind of address
     auto filtered = [this](bool to_all) {
         return [this, to_all](std::string_view n) {
-            SearchFilter filter;
+            std::shared_ptr<const SearchFilter> filter;
             {
                 std::lock_guard lock(mu_);
                 filter = udp_filter_;
             }
-            return claims(n) && (!filter || filter(n, to_all));
+            return claims(n) && (!filter || (*filter)(n, to_all));
         };
     };
     udp_to_all_responder_ = protocol::SearchResponder(guid_, tcp_port, filtered(true));
@@ -561,15 +562,14 @@ private:
                                      {"version", TypeDesc::scalar(TypeCode::String)},
                                      {"hostName", TypeDesc::scalar(TypeCode::String)},
                                      {"replica", TypeDesc::scalar(TypeCode::String)}});
-        char host[256] = {};
-        if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+        const std::string host = net::host_name();
         Value v(t);
         v["implLang"] = "cpp";
         std::string version = std::string("pvwire ") + version_string();
         if (!replica_.empty() && replica_ != host) version += " (replica " + replica_ + ", host " + host + ")";
-        else if (host[0]) version += std::string(" (host ") + host + ")";
+        else if (!host.empty()) version += " (host " + host + ")";
         v["version"] = version;
-        v["hostName"] = std::string(host);
+        v["hostName"] = host;
         v["replica"] = replica_;
         return v;
     }
@@ -649,7 +649,7 @@ void Server::set_claim(Claim claim) {
 }
 void Server::set_udp_search_filter(SearchFilter filter) {
     std::lock_guard lock(impl_->mu_);
-    impl_->udp_filter_ = std::move(filter);
+    impl_->udp_filter_ = filter ? std::make_shared<const SearchFilter>(std::move(filter)) : nullptr;
 }
 
 net::ServerConfig Server::config() const { return impl_->cfg_; }

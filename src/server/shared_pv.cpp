@@ -1,5 +1,7 @@
 #include <pvwire/server/shared_pv.hpp>
 
+#include <pvwire/data/nt.hpp>
+
 #include <future>
 
 namespace pvwire::server {
@@ -89,8 +91,12 @@ Value SharedPV::current() const {
     // removed from a shared store while clients still hold the channel: they keep a value of
     // its type, marked invalid, rather than nothing
     Value gone(type_);
-    if (auto sev = gone.field("alarm.severity")) sev.try_set(3);
-    if (auto msg = gone.field("alarm.message")) msg.try_set(std::string("channel deleted from the store"));
+    Value alarm = gone.field("alarm");
+    if (!alarm || alarm.code() != TypeCode::Struct) return gone;
+    try {
+        nt::set_alarm(alarm, 3, 0, "channel deleted from the store");
+    } catch (const ValueError&) {  // an "alarm" that is not an alarm_t
+    }
     return gone;
 }
 
@@ -105,22 +111,17 @@ void SharedPV::post(const Value& value, Done done) {
     });
 }
 
-void SharedPV::write(const Value& value, Done done) {
-    if (memory_) return done(to_wire(memory_->write_now(name_, value)));
-    store_->write(name_, value, [done = std::move(done)](store::Status st) { done(to_wire(st)); });
-}
-
 void SharedPV::put(Value value, const Peer& peer, Done done) {
     if (read_only()) {
         done(wire::Status::error("PV '" + name_ + "' is read-only"));
         return;
     }
     const auto handlers = handlers_.load();
-    if (!handlers || !handlers->put) return write(value, std::move(done));
+    if (!handlers || !handlers->put) return post(value, std::move(done));
     auto v = std::make_shared<Value>(std::move(value));
     handlers->put(*v, peer, [self = shared_from_this(), v, done = std::move(done)](wire::Status st) mutable {
         if (!st.success()) return done(std::move(st));
-        self->write(*v, std::move(done));
+        self->post(*v, std::move(done));
     });
 }
 

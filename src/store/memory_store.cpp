@@ -1,5 +1,7 @@
 #include <pvwire/store/store.hpp>
 
+#include "catalog_watchers.hpp"
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -22,31 +24,9 @@ struct MemoryStore::Impl {
 
     mutable std::mutex mu;
     std::map<std::string, Entry, std::less<>> entries;
-    std::vector<std::pair<std::uint64_t, CatalogWatcher>> catalog_watchers;
     std::uint64_t next_id = 1;
-
-    void tell_catalog(const std::string& name, bool present);
+    detail::CatalogWatchers catalog;
 };
-
-struct CatalogHandle {
-    std::weak_ptr<MemoryStore::Impl> store;
-    std::uint64_t id;
-    ~CatalogHandle() {
-        if (auto s = store.lock()) {
-            std::lock_guard lock(s->mu);
-            std::erase_if(s->catalog_watchers, [&](const auto& e) { return e.first == id; });
-        }
-    }
-};
-
-void MemoryStore::Impl::tell_catalog(const std::string& name, bool present) {
-    std::vector<CatalogWatcher> targets;
-    {
-        std::lock_guard lock(mu);
-        for (const auto& [id, w] : catalog_watchers) targets.push_back(w);
-    }
-    for (auto& w : targets) w(name, present);
-}
 
 MemoryStore::Impl::WatchHandle::~WatchHandle() {
     if (auto s = store.lock()) {
@@ -73,7 +53,7 @@ void MemoryStore::create(const std::string& name, const Value& initial, CreateDo
         it->second.value = initial.clone();
         it->second.value.unmark();
     }
-    impl_->tell_catalog(name, true);
+    impl_->catalog.tell(name, true);
     done(Status::ok(), true);
 }
 
@@ -135,19 +115,11 @@ void MemoryStore::remove(std::string_view name, Done done) {
         if (it == impl_->entries.end()) return done(Status::failure("no channel '" + std::string(name) + "' in the store"));
         impl_->entries.erase(it);
     }
-    impl_->tell_catalog(std::string(name), false);
+    impl_->catalog.tell(std::string(name), false);
     done(Status::ok());
 }
 
-std::shared_ptr<void> MemoryStore::watch_catalog(CatalogWatcher watcher) {
-    std::lock_guard lock(impl_->mu);
-    const auto id = impl_->next_id++;
-    impl_->catalog_watchers.emplace_back(id, std::move(watcher));
-    auto h = std::make_shared<CatalogHandle>();
-    h->store = impl_;
-    h->id = id;
-    return h;
-}
+std::shared_ptr<void> MemoryStore::watch_catalog(CatalogWatcher watcher) { return impl_->catalog.add(std::move(watcher)); }
 
 bool MemoryStore::contains(std::string_view name) const {
     std::lock_guard lock(impl_->mu);

@@ -3,14 +3,17 @@
 // threads under `mu`. Watchers and completions are called with `mu` released.
 #include <pvwire/store/redis_store.hpp>
 
+#include "catalog_watchers.hpp"
+#include "redis_scripts.hpp"
 #include "resp_connection.hpp"
 
+#include <pvwire/data/nt.hpp>
 #include <pvwire/log.hpp>
+#include <pvwire/net/interfaces.hpp>
 #include <pvwire/msgpack/codec.hpp>
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -18,12 +21,12 @@
 #include <stdexcept>
 #include <thread>
 
-#include <unistd.h>
-
 namespace pvwire::store {
 
+using detail::parse_u64;
 using detail::RespConnection;
 using detail::RespResult;
+using detail::text_of;
 namespace asio = boost::asio;
 
 namespace {
@@ -40,18 +43,6 @@ redis.call('HSET', KEYS[1], '#type', ARGV[2], '#inc', ARGV[3], '#ver', '0', unpa
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PUBLISH', KEYS[3], '+' .. ARGV[1])
 return 1
-)lua";
-
-// KEYS: channel hash, updates channel. ARGV: name, incarnation, the change (a msgpack partial
-// document), then the leaves as field, value pairs. Returns the new version.
-constexpr std::string_view write_script = R"lua(
-if redis.call('HGET', KEYS[1], '#inc') ~= ARGV[2] then
-  return redis.error_reply('GONE channel ' .. ARGV[1] .. ' was deleted or recreated')
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-local v = redis.call('HINCRBY', KEYS[1], '#ver', 1)
-redis.call('PUBLISH', KEYS[2], ARGV[1] .. '\0' .. ARGV[2] .. '\0' .. v .. '\0' .. ARGV[3])
-return v
 )lua";
 
 // KEYS: channel hash, channel set, catalog channel. ARGV: name. 1: removed; 0: absent.
@@ -94,20 +85,11 @@ std::uint64_t stable_hash(std::string_view a, std::string_view b) {
 // Lua's unpack() puts every argument on the C stack (about 8,000 slots).
 constexpr std::size_t max_leaves = 3000;
 
-std::string_view text_of(const redisReply& r) { return {r.str ? r.str : "", r.str ? r.len : 0}; }
-
 std::span<const std::byte> bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
 std::string to_string(const std::vector<std::byte>& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-}
 
 /// The offsets of the leaves (fields that are not structures) a mark set selects: a marked
 /// structure selects every leaf below it.
@@ -150,19 +132,24 @@ std::string new_incarnation() {
     return fmt::format("{:016x}", rng());
 }
 
+/// This host in the replica set ("localhost" when it has no name).
 std::string host_name() {
-    char host[256] = {};
-    return gethostname(host, sizeof host - 1) == 0 && host[0] ? std::string(host) : std::string("localhost");
+    auto host = net::host_name();
+    return host.empty() ? std::string("localhost") : host;
 }
 
 /// The replica's name in the replica set: RedisConfig::replica, else the host name.
 std::string replica_name(const RedisConfig& c) { return c.replica.empty() ? host_name() : c.replica; }
 
-/// A copy of `v` showing that the store cannot be reached (what gets and monitors see).
+/// Shows in `v` that the store cannot be reached (what gets and monitors see): alarm severity
+/// INVALID, status DRIVER, when the value has an alarm_t.
 void mark_unreachable(Value& v) {
-    if (auto sev = v.field("alarm.severity")) sev.try_set(3);  // INVALID
-    if (auto st = v.field("alarm.status")) st.try_set(2);      // DRIVER
-    if (auto msg = v.field("alarm.message")) msg.try_set(std::string("store unreachable"));
+    Value alarm = v.field("alarm");
+    if (!alarm || alarm.code() != TypeCode::Struct) return;
+    try {
+        nt::set_alarm(alarm, 3, 2, "store unreachable");
+    } catch (const ValueError&) {  // an "alarm" that is not an alarm_t: nothing to show it in
+    }
 }
 
 }  // namespace
@@ -226,7 +213,7 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     };
     struct WatchHandle {
         std::weak_ptr<Impl> impl;
-        std::string name;  // empty: a catalog watcher
+        std::string name;
         std::uint64_t id;
         ~WatchHandle();
     };
@@ -259,8 +246,8 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     bool synchronised = false;
     std::string error = "not connected yet";
     std::map<std::string, Channel, std::less<>> channels;
-    std::vector<std::pair<std::uint64_t, CatalogWatcher>> catalog_watchers;
     std::uint64_t next_id = 1;
+    detail::CatalogWatchers catalog;
     std::vector<std::string> live_replicas;  // from the last heartbeat
     std::atomic<std::uint64_t> resyncs{0};
 
@@ -285,14 +272,14 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
     void apply_change(std::string_view name, std::string_view incarnation, std::uint64_t version,
                       std::string_view change);
     void forget(const std::string& name);
-    void tell_catalog(const std::string& name, bool present);
     /// Moves the puts waiting for a version `ch` has reached (all of them with `all`) to `n`.
     void complete_acks(Channel& ch, Notices& n, bool all = false);
     // requests (any thread, then the I/O thread)
     void send_write(std::string name, std::vector<std::string> args, Done done);
     void await_version(const std::string& name, std::uint64_t version, Done done);
-    bool send(std::vector<std::string> args, std::function<void(const RespResult&)> handler);
+    bool send(const std::vector<std::string>& args, std::function<void(const RespResult&)> handler);
     std::string unreachable_text() const;
+    std::string unreachable_text_locked() const;  // with mu held
 };
 
 void RedisStore::Impl::Notices::deliver() {
@@ -304,23 +291,21 @@ RedisStore::Impl::WatchHandle::~WatchHandle() {
     auto s = impl.lock();
     if (!s) return;
     std::lock_guard lock(s->mu);
-    if (name.empty()) {
-        std::erase_if(s->catalog_watchers, [&](const auto& e) { return e.first == id; });
-        return;
-    }
     auto it = s->channels.find(name);
     if (it != s->channels.end()) std::erase_if(it->second.watchers, [&](const auto& e) { return e.first == id; });
 }
 
 std::string RedisStore::Impl::unreachable_text() const {
     std::lock_guard lock(mu);
+    return unreachable_text_locked();
+}
+
+std::string RedisStore::Impl::unreachable_text_locked() const {
     return fmt::format("store unreachable ({}): {}", cfg.url(), error);
 }
 
-bool RedisStore::Impl::send(std::vector<std::string> args, std::function<void(const RespResult&)> handler) {
-    if (!cmd || !cmd->open()) return false;
-    std::vector<std::string_view> views(args.begin(), args.end());
-    return cmd->send(views, std::move(handler));
+bool RedisStore::Impl::send(const std::vector<std::string>& args, std::function<void(const RespResult&)> handler) {
+    return cmd && cmd->send(args, std::move(handler));
 }
 
 // ---- connection life ------------------------------------------------------------------
@@ -362,16 +347,16 @@ void RedisStore::Impl::on_command_connected() {
 
 void RedisStore::Impl::load_scripts(std::function<void()> then) {
     struct Script {
-        std::string_view text;
+        std::string text;
         std::string* sha;
     };
-    const std::array<Script, 4> scripts{{{create_script, &sha_create},
-                                         {write_script, &sha_write},
-                                         {remove_script, &sha_remove},
-                                         {heartbeat_script, &sha_heartbeat}}};
+    const std::array<Script, 4> scripts{{{std::string(create_script), &sha_create},
+                                         {detail::write_script(), &sha_write},
+                                         {std::string(remove_script), &sha_remove},
+                                         {std::string(heartbeat_script), &sha_heartbeat}}};
     auto left = std::make_shared<int>(int(scripts.size()));
     for (const auto& sc : scripts) {
-        send({"SCRIPT", "LOAD", std::string(sc.text)},
+        send({"SCRIPT", "LOAD", sc.text},
              [w = weak_from_this(), s = session, sha = sc.sha, left, then](const RespResult& r) {
                  auto self = w.lock();
                  if (!self || s != self->session || r.failed()) return;
@@ -388,10 +373,9 @@ void RedisStore::Impl::subscribe() {
         if (auto self = w.lock()) self->on_push(r);
     });
     const std::vector<std::string> args{"SUBSCRIBE", updates_channel(), catalog_channel()};
-    std::vector<std::string_view> views(args.begin(), args.end());
     // SUBSCRIBE answers once per channel; the first answer comes after Redis registered both,
     // so a snapshot taken now misses no change (later changes arrive as messages)
-    sub->send(views, [w = weak_from_this(), s = session](const RespResult& r) {
+    sub->send(args, [w = weak_from_this(), s = session](const RespResult& r) {
         auto self = w.lock();
         if (!self || s != self->session || r.failed()) return;
         if (!r.error_text().empty()) return self->lose(s, fmt::format("SUBSCRIBE failed: {}", r.error_text()));
@@ -665,7 +649,7 @@ void RedisStore::Impl::on_loaded(const std::string& name, const redisReply& r) {
         complete_acks(ch, n);
     }
     n.deliver();
-    if (fresh) tell_catalog(name, true);
+    if (fresh) catalog.tell(name, true);
     for (auto& [inc, version, change] : held) apply_change(name, inc, version, change);
 }
 
@@ -681,16 +665,7 @@ void RedisStore::Impl::forget(const std::string& name) {
         channels.erase(it);
     }
     n.deliver();
-    if (was_served) tell_catalog(name, false);
-}
-
-void RedisStore::Impl::tell_catalog(const std::string& name, bool present) {
-    std::vector<CatalogWatcher> targets;
-    {
-        std::lock_guard lock(mu);
-        for (auto& [id, w] : catalog_watchers) targets.push_back(w);
-    }
-    for (auto& w : targets) w(name, present);
+    if (was_served) catalog.tell(name, false);
 }
 
 // ---- requests ---------------------------------------------------------------------------
@@ -707,7 +682,7 @@ void RedisStore::Impl::send_write(std::string name, std::vector<std::string> arg
             return done(Status::failure(fmt::format("the store refused the write: {}", r.error_text())));
         self->await_version(name, std::uint64_t(r.reply->integer), std::move(done));
     };
-    if (!send(std::move(args), on_reply)) {
+    if (!send(args, on_reply)) {
         if (cmd && cmd->open()) return done(Status::failure(fmt::format("store busy: {} requests outstanding", cmd->pending())));
         done(Status::failure(unreachable_text()));
     }
@@ -795,9 +770,13 @@ bool RedisStore::owns(std::string_view name, bool among_all_hosts) const {
     // rendezvous hashing: the member with the highest hash of (member, name) owns it, so a
     // replica joining or leaving moves only the names it wins or held
     std::optional<std::string_view> best;
+    std::uint64_t best_hash = 0;
     for (std::string_view m : impl_->live_replicas) {
         if (!among_all_hosts && host_of(m) != host_of(me)) continue;
-        if (!best || stable_hash(m, name) > stable_hash(*best, name)) best = m;
+        if (const auto h = stable_hash(m, name); !best || h > best_hash) {
+            best = m;
+            best_hash = h;
+        }
     }
     return !best || *best == me;  // no set known yet: answer
 }
@@ -830,7 +809,7 @@ void RedisStore::create(const std::string& name, const Value& initial, CreateDon
             const bool created = r.reply->integer == 1;
             self->load(name, [done, created]() mutable { done(Status::ok(), created); });
         };
-        if (!impl->send(std::move(args), on_reply)) done(Status::failure(impl->unreachable_text()), false);
+        if (!impl->send(args, on_reply)) done(Status::failure(impl->unreachable_text()), false);
     });
 }
 
@@ -855,8 +834,7 @@ void RedisStore::write(std::string_view name, const Value& delta, Done done) {
             return done(Status::failure(fmt::format("no channel '{}' in the store", name)));
         if (!delta || !(delta.type() == it->second.value.type()))
             return done(Status::failure(fmt::format("the value's type is not the type of '{}'", name)));
-        if (!impl_->synchronised)
-            return done(Status::failure(fmt::format("store unreachable ({}): {}", impl_->cfg.url(), impl_->error)));
+        if (!impl_->synchronised) return done(Status::failure(impl_->unreachable_text_locked()));
         incarnation = it->second.incarnation;
     }
     // encoded on the caller's thread: the I/O thread only sends
@@ -898,7 +876,7 @@ void RedisStore::remove(std::string_view name, Done done) {
             self->forget(name);
             done(Status::ok());
         };
-        if (!impl->send(std::move(args), on_reply)) done(Status::failure(impl->unreachable_text()));
+        if (!impl->send(args, on_reply)) done(Status::failure(impl->unreachable_text()));
     });
 }
 
@@ -916,15 +894,7 @@ std::vector<std::string> RedisStore::names() const {
     return out;
 }
 
-std::shared_ptr<void> RedisStore::watch_catalog(CatalogWatcher watcher) {
-    std::lock_guard lock(impl_->mu);
-    const auto id = impl_->next_id++;
-    impl_->catalog_watchers.emplace_back(id, std::move(watcher));
-    auto h = std::make_shared<Impl::WatchHandle>();
-    h->impl = impl_;
-    h->id = id;
-    return h;
-}
+std::shared_ptr<void> RedisStore::watch_catalog(CatalogWatcher watcher) { return impl_->catalog.add(std::move(watcher)); }
 
 std::shared_ptr<Store> open_store(std::string_view url) {
     if (url.empty() || url == "memory:") return std::make_shared<MemoryStore>();

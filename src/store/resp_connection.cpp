@@ -57,18 +57,10 @@ void RespConnection::connect(const std::string& host, std::uint16_t port, std::c
         });
 }
 
-bool RespConnection::send(const std::vector<std::string_view>& args, ReplyHandler handler) {
+bool RespConnection::send_argv(ReplyHandler handler) {
     if (!open_ || waiting_.size() >= max_pending_) return false;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (auto a : args) {
-        argv.push_back(a.data());
-        lengths.push_back(a.size());
-    }
     char* command = nullptr;
-    const int n = redisFormatCommandArgv(&command, int(argv.size()), argv.data(), lengths.data());
+    const int n = redisFormatCommandArgv(&command, int(argv_.size()), argv_.data(), lengths_.data());
     if (n < 0) throw std::bad_alloc();
     outbox_.append(command, std::size_t(n));
     redisFreeCommand(command);

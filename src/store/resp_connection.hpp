@@ -10,11 +10,14 @@
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +25,17 @@
 namespace pvwire::store::detail {
 
 namespace asio = boost::asio;
+
+/// The text of a string, status or error reply ("" for others).
+inline std::string_view text_of(const redisReply& r) { return {r.str ? r.str : "", r.str ? r.len : 0}; }
+
+/// A decimal unsigned integer, nothing else around it.
+inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
 
 /// A reply, or (reply null) the reason the connection failed before it came.
 struct RespResult {
@@ -50,15 +64,26 @@ public:
     void on_push(PushHandler handler) { push_ = std::move(handler); }
     void on_closed(ClosedHandler handler) { closed_ = std::move(handler); }
 
-    /// Sends one command (its arguments, binary-safe). False, with nothing sent, when the
-    /// connection is down or `max_pending` commands await replies: the caller reports it.
-    bool send(const std::vector<std::string_view>& args, ReplyHandler handler);
+    /// Sends one command: its arguments, binary-safe, any range of strings or string views.
+    /// False, with nothing sent, when the connection is down or `max_pending` commands await
+    /// replies: the caller reports it.
+    template <class Args = std::initializer_list<std::string_view>>  // the default: send({"GET", key}, ...)
+    bool send(const Args& args, ReplyHandler handler) {
+        argv_.clear();
+        lengths_.clear();
+        for (const auto& a : args) {
+            argv_.push_back(std::data(a));
+            lengths_.push_back(std::size(a));
+        }
+        return send_argv(std::move(handler));
+    }
     /// Closes the socket; pending handlers fail with `reason`.
     void close(const std::string& reason);
     bool open() const noexcept { return open_; }
     std::size_t pending() const noexcept { return waiting_.size(); }
 
 private:
+    bool send_argv(ReplyHandler handler);  // formats argv_/lengths_
     void start_write();
     void start_read();
     void on_bytes(std::size_t n);
@@ -73,6 +98,8 @@ private:
     std::string outbox_;    // formatted commands not yet handed to a write
     std::string in_flight_; // the buffer of the current write
     std::vector<char> inbox_;
+    std::vector<const char*> argv_;      // the command being formatted: kept, so that a
+    std::vector<std::size_t> lengths_;   // command allocates nothing for its argument list
     std::deque<ReplyHandler> waiting_;
     PushHandler push_;
     ClosedHandler closed_;

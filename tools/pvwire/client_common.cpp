@@ -249,10 +249,6 @@ void set_enum(Value f, const std::string& text, const std::string& path) {
     bad(path, "\"" + text + "\" is not a choice (choices: " + (choices.empty() ? "none" : choices) + ")");
 }
 
-}  // namespace
-
-namespace {
-
 // A union from {"member": value}, or null for no selection: what to_json() writes.
 void set_union(Value f, const json& j, const std::string& path) {
     if (j.is_null()) return f.clear_selection();

@@ -43,4 +43,7 @@ std::vector<asio::ip::address_v4> broadcast_addresses(const std::vector<asio::ip
 /// an interface carries it.
 bool is_local_address(const asio::ip::address& a);
 
+/// This host's name (gethostname); "" when it has none.
+std::string host_name();
+
 }  // namespace pvwire::net

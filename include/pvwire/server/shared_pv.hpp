@@ -89,8 +89,6 @@ private:
     };
     template <class F> void update_handlers(F&& change);
     static std::shared_ptr<SharedPV> make(std::string name, TypePtr type, std::shared_ptr<store::Store> store);
-    /// Writes to the store and reports the outcome to `done`.
-    void write(const Value& value, Done done);
     /// store_ when it is a MemoryStore: writes then need no completion handler (a put stays
     /// free of heap allocations).
     store::MemoryStore* memory_ = nullptr;

@@ -121,40 +121,45 @@ put_stream() {
         i=$((i + 1))
     done >"$1"
 }
+last_acked() { awk '$2 == "ok" { v = $1 } END { print v }' "$1"; }
 # check_no_loss NAME FILE: the stored value is the last acknowledged put or a later one in doubt
 check_no_loss() {
     local last stored later_doubt acked doubt refused
-    last=$(awk '$2 == "ok" { v = $1 } END { print v }' "$2")
+    last=$(last_acked "$2")
     acked=$(grep -c ' ok$' "$2"); doubt=$(grep -c ' doubt$' "$2"); refused=$(grep -c ' refused$' "$2")
     stored=$("$pvwire" get -w 3 --server "$(at 3)" so:counter | sed -n 's/^    value double = //p')
     later_doubt=$(awk -v s="$stored" -v l="$last" '$2 == "doubt" && $1 == s && $1 > l { print "yes" }' "$2")
     echo "$1: $acked puts acknowledged (last $last), $doubt in doubt, $refused refused; stored value $stored"
     verdict "$1: no acknowledged put lost" "$( { [ "$stored" = "$last" ] || [ -n "$later_doubt" ]; }; echo $?)"
 }
+# start_stream FILE FIRST REPLICA: put_stream in the background, once its first 10 puts are in
+start_stream() {
+    rm -f "$work/stop"
+    put_stream "$@" &
+    background+=($!)
+    wait_for "$1" "^$(($2 + 10)) ok\$" 20
+}
+# stop_stream NAME FILE: after a second of acknowledged puts, stops the stream and checks it
+stop_stream() {
+    wait_for "$2" '^[0-9]+ ok$' 10
+    sleep 1
+    touch "$work/stop"
+    wait "${background[-1]}"
+    check_no_loss "$1" "$2"
+}
 
 # replica 1 killed -9 under puts through it, then restarted on its port
-rm -f "$work/stop"
-put_stream "$work/puts1" 1000 1 &
-background+=($!)
-wait_for "$work/puts1" '^1010 ok$' 20
+start_stream "$work/puts1" 1000 1
 kill -9 "${replica_pid[1]}"
 wait "${replica_pid[1]}" 2>/dev/null
 sleep 0.5
 start_replica 1
-wait_for "$work/puts1" '^[0-9]+ ok$' 10
-sleep 1
-touch "$work/stop"
-wait "${background[-1]}"
-check_no_loss "replica killed -9" "$work/puts1"
-last1=$(awk '$2 == "ok" { v = $1 } END { print v }' "$work/puts1")
-wait_for "$work/m1.out" "value double = $last1\$" 10
+stop_stream "replica killed -9" "$work/puts1"
+wait_for "$work/m1.out" "value double = $(last_acked "$work/puts1")\$" 10
 verdict "the monitor on replica 1 reconnected after its restart" $?
 
 # redis-server killed -9 under puts through replica 2, then restarted from its AOF
-rm -f "$work/stop"
-put_stream "$work/puts2" 5000 2 &
-background+=($!)
-wait_for "$work/puts2" '^5010 ok$' 20
+start_stream "$work/puts2" 5000 2
 kill -9 "$redis_pid"
 wait "$redis_pid" 2>/dev/null
 sleep 0.5
@@ -163,12 +168,8 @@ check "while redis is down, gets show INVALID" 0 'alarm\.severity int32_t = 3' '
 check "while redis is down, puts fail at once" 1 'store unreachable' -- \
     "$pvwire" put -w 3 --server "$(at 3)" so:counter 1
 start_redis
-wait_for "$work/puts2" '^[0-9]+ ok$' 1
 for _ in $(seq 100); do [ "$(tail -n 1 "$work/puts2" | cut -d' ' -f2)" = ok ] && break; sleep 0.1; done
-sleep 1
-touch "$work/stop"
-wait "${background[-1]}"
-check_no_loss "redis killed -9" "$work/puts2"
+stop_stream "redis killed -9" "$work/puts2"
 check "after redis is back, gets show no alarm" 0 'alarm\.severity int32_t = 0' -- \
     "$pvwire" get -w 3 --server "$(at 2)" so:counter
 
