@@ -254,7 +254,18 @@ void read_tcp_buffer(Env& env, std::size_t& dest) {
         env.warn("is not a byte count 0..1073741824", std::to_string(dest));
 }
 
-// PVWIRE_MAX_*: positive counts; PVWIRE_VALIDATION_TMO: seconds.
+// A rate per second: 0 (no limit) .. 1e9.
+void read_rate(Env& env, const char* name, double& dest) {
+    if (!env.pick({name})) return;
+    auto d = parse_double(env.value);
+    if (d && *d >= 0 && *d <= 1e9)
+        dest = *d;
+    else
+        env.warn("is not a rate per second (0 = no limit)", fmt_double(dest));
+}
+
+// PVWIRE_MAX_*: positive counts; PVWIRE_VALIDATION_TMO: seconds; PVWIRE_MAX_QUEUED_BYTES;
+// PVWIRE_SEARCH_RATE*: rates.
 void read_server_limits(Env& env, ServerConfig& s) {
     const std::pair<const char*, std::size_t*> counts[] = {
         {"PVWIRE_MAX_CONNECTIONS", &s.max_connections},
@@ -271,6 +282,15 @@ void read_server_limits(Env& env, ServerConfig& s) {
             env.warn("is not a positive count", std::to_string(*dest));
     }
     env.read_seconds({"PVWIRE_VALIDATION_TMO"}, s.validation_timeout);
+    if (env.pick({"PVWIRE_MAX_QUEUED_BYTES"})) {
+        auto p = parse_unsigned(env.value);
+        if (p && *p >= 4096 && *p <= (std::uint64_t(1) << 40))
+            s.max_pending_output = std::size_t(*p);
+        else
+            env.warn("is not a byte count of at least 4096", std::to_string(s.max_pending_output));
+    }
+    read_rate(env, "PVWIRE_SEARCH_RATE", s.search_rate_per_source);
+    read_rate(env, "PVWIRE_SEARCH_RATE_TOTAL", s.search_rate_total);
 }
 
 // What both sides do with pvwire's own settings.
@@ -512,6 +532,11 @@ std::string ServerConfig::describe() const {
     o << "  PVWIRE_MAX_CHANNELS=" << max_channels << " (per connection)\n";
     o << "  PVWIRE_MAX_OPERATIONS=" << max_operations << " (per channel)\n";
     o << "  PVWIRE_VALIDATION_TMO=" << fmt_double(validation_timeout) << '\n';
+    o << "  PVWIRE_MAX_QUEUED_BYTES=" << max_pending_output << " (per connection)\n";
+    o << "  PVWIRE_SEARCH_RATE=" << fmt_double(search_rate_per_source) << " (per source address, per second"
+      << (search_rate_per_source > 0 ? ")" : "; no limit)") << '\n';
+    o << "  PVWIRE_SEARCH_RATE_TOTAL=" << fmt_double(search_rate_total) << " (per second"
+      << (search_rate_total > 0 ? ")" : "; no limit)") << '\n';
     o << "  PVWIRE_UNIX_PATH=" << (unix_path.empty() ? "(none)" : unix_path) << '\n';
     o << "  PVWIRE_HTTP_PORT=" << (http_port ? std::to_string(*http_port) : "(none)");
     if (bound_http_port) o << " (bound " << bound_http_port << ')';

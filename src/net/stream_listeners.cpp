@@ -3,6 +3,7 @@
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/msgpack/protocol.hpp>
 
+#include "accept_backoff.hpp"
 #include "connect_tcp.hpp"
 
 #include <cstdio>
@@ -20,8 +21,8 @@ public:
 
     AcceptorListener(Acceptor acceptor, TransportLimits limits, Protocol protocol, std::string name,
                      std::string socket_file = {})
-        : acceptor_(std::move(acceptor)), limits_(limits_for(protocol, limits)), protocol_(protocol), name_(std::move(name)),
-          socket_file_(std::move(socket_file)) {}
+        : acceptor_(std::move(acceptor)), backoff_(acceptor_.get_executor()), limits_(limits_for(protocol, limits)),
+          protocol_(protocol), name_(std::move(name)), socket_file_(std::move(socket_file)) {}
     ~AcceptorListener() override { remove_socket_file(); }
 
     void start(Accepted accepted) override {
@@ -33,11 +34,13 @@ public:
         asio::dispatch(acceptor_.get_executor(), [self = this->shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
+            self->backoff_.cancel();
             self->remove_socket_file();
         });
     }
 
     std::string describe() const override { return name_; }
+    std::uint64_t accept_backoffs() const override { return backoff_.count(); }
 
 private:
     void accept_next() {
@@ -45,9 +48,15 @@ private:
                                [self = this->shared_from_this()](boost::system::error_code ec,
                                                                  typename Protocol_::socket socket) {
                                    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-                                   if (!ec)
+                                   if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
+                                           if (!e && self->acceptor_.is_open()) self->accept_next();
+                                       }))
+                                       return;
+                                   if (!ec) {
+                                       self->backoff_.accepted(self->name_);
                                        self->accepted_(make_stream_transport(std::move(socket), self->limits_),
                                                        self->protocol_);
+                                   }
                                    self->accept_next();
                                });
     }
@@ -59,6 +68,7 @@ private:
     }
 
     Acceptor acceptor_;
+    detail::AcceptBackoff backoff_;
     TransportLimits limits_;
     Protocol protocol_;
     std::string name_;

@@ -95,7 +95,7 @@ void LimitHits::hit(std::string_view what) {
     if ((last != 0 && now - last < every) ||
         !last_logged_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
         return;
-    log::server().warn("limit reached: {} ({} refused so far)", what, n);
+    log::server().warn("limit reached: {} ({} times so far)", what, n);
 }
 
 ChannelCore::~ChannelCore() = default;

@@ -44,6 +44,9 @@ private:
 // Shared by every connection of a server.
 struct LimitCounters {
     LimitHits connections, channels, operations;
+    LimitHits searches;      // UDP searches over a rate (SearchRateLimiter)
+    LimitHits slow_peers;    // connections closed with more than max_pending_output queued
+    LimitHits accepts;       // accept() back-offs (EMFILE, ENFILE, ENOBUFS, ENOMEM)
 };
 
 struct EngineLimits {

@@ -1,5 +1,7 @@
 #include <pvwire/server/server.hpp>
 
+#include "forwarded_searches.hpp"
+#include "search_rate_limiter.hpp"
 #include "server_connection.hpp"
 
 #include "../net/join_threads.hpp"
@@ -115,6 +117,10 @@ public:
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
     std::shared_ptr<detail::LimitCounters> limit_hits_ = std::make_shared<detail::LimitCounters>();
+    detail::ForwardedSearches forwarded_;
+    // (cfg_ is set by then: it is the first member)
+    std::unique_ptr<detail::SearchRateLimiter> search_limiter_ =
+        std::make_unique<detail::SearchRateLimiter>(cfg_.search_rate_per_source, cfg_.search_rate_total);
     std::multimap<int, std::shared_ptr<Source>> sources_;
     std::shared_ptr<StaticSource> own_ = std::make_shared<StaticSource>();
     std::shared_ptr<PVHandler> info_;
@@ -157,6 +163,8 @@ private:
     // A listening acceptor on `ep`, or on an ephemeral port of its address when `ep`'s is taken.
     tcp::acceptor bind_or_any(tcp::endpoint ep, const char* what);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
+    // Whether a UDP search from `source` is answered (its rate and the total; counted if not).
+    bool admit_search(const asio::ip::address& source);
     void send_beacon();
 };
 
@@ -475,10 +483,16 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
         ++counters_.searches;
         if (via_group && !origin) return;  // a group datagram without a tag is not for us
         if (via_group && search->response_address.is_unspecified()) return;  // as PVXS
+        if (via_group && forwarded_.take(search->sequence, search->response_address, search->response_port))
+            return;  // our own forwarded copy: answered already
+        // a forwarded copy comes from this host: the searcher is the one it names
+        if (!admit_search(via_group ? net::from_wire(search->response_address) : d.from.address())) return;
         // a unicast search reaches only one of the sockets sharing the port: pass it on
         if (net::is_unicast_to_this_host(d)) {
-            const auto fwd = protocol::SearchResponder::forward(*search, net::to_wire(*d.to),
-                                                                net::to_wire(d.from.address()), d.from.port(), m.order);
+            const auto searcher = net::to_wire(d.from.address());
+            const auto fwd =
+                protocol::SearchResponder::forward(*search, net::to_wire(*d.to), searcher, d.from.port(), m.order);
+            forwarded_.remember(search->sequence, searcher, d.from.port());
             if (sock->send_to(fwd, udp::endpoint(local_group, sock->local_endpoint().port())))
                 ++counters_.forwarded;
         }
@@ -493,6 +507,18 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
         }
         return;  // one SEARCH per datagram, as PVXS
     }
+}
+
+bool Server::Impl::admit_search(const asio::ip::address& source) {
+    using Verdict = detail::SearchRateLimiter::Verdict;
+    const auto verdict = search_limiter_->admit(source);
+    if (verdict == Verdict::answer) return true;
+    limit_hits_->searches.hit(verdict == Verdict::source_over
+                                  ? fmt::format("searches from {} over {}/s (PVWIRE_SEARCH_RATE)", source.to_string(),
+                                                cfg_.search_rate_per_source)
+                                  : fmt::format("searches over the total budget of {}/s (PVWIRE_SEARCH_RATE_TOTAL)",
+                                                cfg_.search_rate_total));
+    return false;
 }
 
 void Server::Impl::send_beacon() {
@@ -662,9 +688,23 @@ const wire::Guid& Server::guid() const { return impl_->guid_; }
 ServerStats Server::stats() const {
     const auto& c = impl_->counters_;
     const auto& hits = *impl_->limit_hits_;
-    return ServerStats{c.accepted, c.open,     c.dropped, c.searches, c.replies,
-                       c.forwarded, c.beacons, c.echoes,  hits.connections.count(), hits.channels.count(),
-                       hits.operations.count()};
+    ServerStats s;
+    s.connections_accepted = c.accepted;
+    s.connections_open = c.open;
+    s.connections_dropped = c.dropped;
+    s.searches = c.searches;
+    s.search_replies = c.replies;
+    s.searches_forwarded = c.forwarded;
+    s.beacons = c.beacons;
+    s.echoes = c.echoes;
+    s.connections_refused = hits.connections.count();
+    s.channels_refused = hits.channels.count();
+    s.operations_refused = hits.operations.count();
+    s.searches_limited = hits.searches.count();
+    s.connections_too_slow = hits.slow_peers.count();
+    std::lock_guard lock(impl_->mu_);
+    for (const auto& l : impl_->listeners_) s.accept_backoffs += l->accept_backoffs();
+    return s;
 }
 
 }  // namespace pvwire::server

@@ -172,6 +172,8 @@ void ServerConnection::on_closed(std::error_code ec, const std::string& reason) 
     // limit); a peer that simply hung up is not counted
     const bool peer_left = ec == make_error_code(net::asio::error::eof) ||
                            ec == make_error_code(net::asio::error::connection_reset);
+    // the transport's max_pending_output (FramedStream::send) closes with this code
+    if (ec == std::errc::no_buffer_space && hooks_.limits.hits) hooks_.limits.hits->slow_peers.hit(reason);
     if (hooks_.closed) hooks_.closed(*this, reason, dropped_ || (ec && !peer_left));
 }
 

@@ -135,6 +135,9 @@ struct ServerConfig {
     /// EPICS_PVA_DEBUG: read and reported only.
     int debug = 0;
     std::size_t max_message_size = TransportLimits{}.max_message_bytes;
+    /// PVWIRE_MAX_QUEUED_BYTES (pvwire's own): bytes queued for one connection and not yet
+    /// written; a peer that lets more pile up is too slow and is closed (monitors hold back
+    /// well before: their updates squash while a connection's backlog is high).
     std::size_t max_pending_output = TransportLimits{}.max_pending_output;
     /// PVWIRE_TCP_BUFFER_BYTES (pvwire's own): SO_SNDBUF/SO_RCVBUF of TCP connections; 0
     /// leaves the kernel's autotuning.
@@ -142,6 +145,15 @@ struct ServerConfig {
     /// PVWIRE_BUSY_POLL_US (pvwire's own): how long the server's threads keep polling for
     /// requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
+
+    /// PVWIRE_SEARCH_RATE (pvwire's own): UDP searches answered per second from one source
+    /// address, with bursts of twice as many; 0 = no limit. Searches past it are dropped
+    /// unanswered (the client searches again later), counted and logged.
+    double search_rate_per_source = 200;
+    /// PVWIRE_SEARCH_RATE_TOTAL (pvwire's own): UDP searches answered per second from all
+    /// sources together (bursts of twice as many); 0 = no limit. A budget no set of sources,
+    /// spoofed or not, can exceed.
+    double search_rate_total = 5000;
 
     /// Limits no client can exceed (pvwire's own; docs/configuration.md). A connection past a
     /// connection limit is closed at once; a channel or operation past its limit is refused

@@ -17,6 +17,7 @@
 #include <pvwire/net/server_address.hpp>
 #include <pvwire/net/stream_transport.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ public:
     virtual void stop() = 0;
     /// "tcp 0.0.0.0:5075", "unix /run/pv.sock", "http 127.0.0.1:8080 (/pva)": for logs.
     virtual std::string describe() const = 0;
+    /// Times accepting paused because descriptors or memory ran out (EMFILE, ENFILE, ENOBUFS,
+    /// ENOMEM): a listener waits (10 ms doubling to 1 s) instead of failing again at once.
+    virtual std::uint64_t accept_backoffs() const { return 0; }
 };
 
 /// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP.

@@ -45,6 +45,13 @@ struct ServerStats {
     std::uint64_t connections_refused = 0;
     std::uint64_t channels_refused = 0;     ///< channels refused at a limit
     std::uint64_t operations_refused = 0;   ///< operations refused at a limit
+    /// UDP searches left unanswered over ServerConfig::search_rate_per_source or search_rate_total.
+    std::uint64_t searches_limited = 0;
+    /// Connections closed because more than ServerConfig::max_pending_output bytes were queued.
+    std::uint64_t connections_too_slow = 0;
+    /// Times a listener paused accepting because the process or system ran out of file
+    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) instead of retrying at once.
+    std::uint64_t accept_backoffs = 0;
 };
 
 /// A pvAccess server (see the file's description for transports, threading and lifetime).

@@ -10,9 +10,14 @@
 #include <pvwire/server/shared_pv.hpp>
 #include <pvwire/wire/message.hpp>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace pvwire;
 using namespace std::chrono_literals;
@@ -26,11 +31,13 @@ struct RawPeer {
     asio::io_context io;
     tcp::socket socket{io};
 
-    RawPeer(std::uint16_t port, const char* from = "127.0.0.1") {
+    // Opened and bound, not connected yet (see connect()).
+    explicit RawPeer(const char* from = "127.0.0.1") {
         socket.open(tcp::v4());
         socket.bind(tcp::endpoint(asio::ip::make_address(from), 0));
-        socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
     }
+    RawPeer(std::uint16_t port, const char* from = "127.0.0.1") : RawPeer(from) { connect(port); }
+    void connect(std::uint16_t port) { socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port)); }
     // Reads until the server closes the connection or `limit` passes; true when it closed.
     bool closed_within(std::chrono::milliseconds limit) {
         socket.non_blocking(true);
@@ -181,7 +188,10 @@ TEST_CASE("the server limits come from PVWIRE_* variables, bad ones keep the def
                                            {"PVWIRE_MAX_CONNECTIONS_PER_PEER", "7"},
                                            {"PVWIRE_MAX_CHANNELS", "0"},
                                            {"PVWIRE_MAX_OPERATIONS", "12"},
-                                           {"PVWIRE_VALIDATION_TMO", "2.5"}};
+                                           {"PVWIRE_VALIDATION_TMO", "2.5"},
+                                           {"PVWIRE_MAX_QUEUED_BYTES", "1048576"},
+                                           {"PVWIRE_SEARCH_RATE", "50"},
+                                           {"PVWIRE_SEARCH_RATE_TOTAL", "0"}};
     const auto cfg = net::ServerConfig::from_env([&](const char* name) -> const char* {
         auto it = env.find(name);
         return it == env.end() ? nullptr : it->second.c_str();
@@ -191,6 +201,9 @@ TEST_CASE("the server limits come from PVWIRE_* variables, bad ones keep the def
     CHECK(cfg.max_channels == net::ServerConfig{}.max_channels);  // 0 refused
     CHECK(cfg.max_operations == 12);
     CHECK(cfg.validation_timeout == 2.5);
+    CHECK(cfg.max_pending_output == 1048576);
+    CHECK(cfg.search_rate_per_source == 50);
+    CHECK(cfg.search_rate_total == 0);  // no limit
     REQUIRE(cfg.warnings.size() == 1);
     CHECK(cfg.warnings[0].find("PVWIRE_MAX_CHANNELS") != std::string::npos);
 }
@@ -211,4 +224,160 @@ TEST_CASE("loggers take levels by pattern and refuse a bad specification whole",
     log::Logger later("pvwire.test.later");  // made after the rule: it applies too
     CHECK(later.enabled(log::Level::debug));
     CHECK_FALSE(log::server().enabled(log::Level::debug));
+}
+
+namespace {
+
+using udp = asio::ip::udp;
+
+// Sends `count` SEARCH datagrams for `name` from a socket bound to `from`, to the server's UDP
+// port, and counts the replies that come back within half a second of the last one sent.
+std::size_t answered_searches(std::uint16_t server_udp_port, const char* from, const char* name, int count) {
+    asio::io_context io;
+    udp::socket sock(io, udp::endpoint(asio::ip::make_address(from), 0));
+    for (int i = 0; i < count; ++i) {
+        wire::Search s;
+        s.sequence = std::uint32_t(i);
+        s.response_port = sock.local_endpoint().port();
+        s.channels.push_back({std::uint32_t(i + 1), name});
+        wire::Message m;
+        m.body = std::move(s);
+        const auto bytes = wire::encode_to_bytes(m);
+        sock.send_to(asio::buffer(bytes.data(), bytes.size()),
+                     udp::endpoint(asio::ip::address_v4::loopback(), server_udp_port));
+    }
+    sock.non_blocking(true);
+    std::size_t replies = 0;
+    std::array<char, 2048> buf;
+    auto until = std::chrono::steady_clock::now() + 500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        boost::system::error_code ec;
+        udp::endpoint sender;
+        if (sock.receive_from(asio::buffer(buf), sender, 0, ec) > 0 && !ec) {
+            ++replies;
+            until = std::chrono::steady_clock::now() + 500ms;
+        } else {
+            std::this_thread::sleep_for(2ms);
+        }
+    }
+    return replies;
+}
+
+server::Server& with_pv(server::Server& srv, const char* name) {
+    srv.add_pv(name, server::SharedPV::create(name, nt::NTScalar{TypeCode::Float64}.create()));
+    return srv;
+}
+
+}  // namespace
+
+TEST_CASE("UDP searches over the rate of their source go unanswered, counted and logged; other sources are answered",
+          "[server][hardening]") {
+    CapturedLog captured;
+    auto cfg = net::ServerConfig::isolated();
+    cfg.search_rate_per_source = 5;  // bursts of 10
+    cfg.search_rate_total = 0;
+    server::Server srv(cfg);
+    with_pv(srv, "h:found").start();
+    // 30 at once: the burst of 10 is answered (and at most one more refilled meanwhile)
+    const auto first = answered_searches(srv.udp_port(), "127.0.0.1", "h:found", 30);
+    CHECK(first >= 10);
+    CHECK(first <= 11);
+    CHECK(srv.stats().searches_limited >= 19);
+    CHECK(eventually([&] { return captured.has("limit reached: searches from 127.0.0.1 over 5/s (PVWIRE_SEARCH_RATE)"); }));
+    // another source has its own budget
+    CHECK(answered_searches(srv.udp_port(), "127.0.0.2", "h:found", 3) == 3);
+}
+
+TEST_CASE("the total UDP search budget holds whatever the number of sources", "[server][hardening]") {
+    CapturedLog captured;
+    auto cfg = net::ServerConfig::isolated();
+    cfg.search_rate_per_source = 0;
+    cfg.search_rate_total = 4;  // bursts of 8, shared by every source
+    server::Server srv(cfg);
+    with_pv(srv, "h:found").start();
+    std::size_t answered = 0;
+    for (const char* from : {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"})
+        answered += answered_searches(srv.udp_port(), from, "h:found", 5);
+    CHECK(answered >= 8);
+    CHECK(answered <= 8 + 4 * 3);  // the burst, plus what refilled in the ~2 s the four sends took
+    CHECK(srv.stats().searches_limited == 20 - answered);
+    CHECK(eventually([&] { return captured.has("searches over the total budget of 4/s (PVWIRE_SEARCH_RATE_TOTAL)"); }));
+}
+
+TEST_CASE("a peer with more than max_pending_output bytes queued is closed as too slow, counted and logged",
+          "[server][hardening]") {
+    CapturedLog captured;
+    auto cfg = net::ServerConfig::isolated();
+    cfg.max_pending_output = 64 * 1024;
+    server::Server srv(cfg);
+    Value big = nt::NTScalarArray{TypeCode::Float64}.create();
+    big["value"].set(std::vector<double>(256 * 1024, 1.5));  // a 2 MiB reply
+    srv.add_pv("h:big", server::SharedPV::create("h:big", big));
+    with_pv(srv, "h:small").start();
+    client::Context ctx(srv.client_config());
+    client::OpOptions quick;
+    quick.timeout = 2s;
+    CHECK_THROWS_AS(ctx.get("h:big", quick), client::Error);
+    CHECK(eventually([&] { return srv.stats().connections_too_slow == 1; }));
+    CHECK(eventually([&] { return captured.has("limit reached: peer") && captured.has("too slow"); }));
+    CHECK_NOTHROW(ctx.get("h:small"));  // the client reconnects; small replies still go
+}
+
+namespace {
+
+// Lowers RLIMIT_NOFILE so that exactly `spare` more descriptors can be opened, by filling the
+// free numbers below the limit with /dev/null; everything is restored on destruction.
+struct DescriptorShortage {
+    rlimit saved{};
+    std::vector<int> fillers;
+
+    explicit DescriptorShortage(int spare) {
+        REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+        int highest = 0;
+        for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+            highest = std::max(highest, std::stoi(e.path().filename().string()));
+        rlimit low = saved;
+        low.rlim_cur = rlim_t(highest + 1 + spare);
+        REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
+        for (int i = 0; i < spare && !fillers.empty(); ++i) {
+            ::close(fillers.back());
+            fillers.pop_back();
+        }
+    }
+    ~DescriptorShortage() { end(); }
+    void end() {
+        for (int fd : fillers) ::close(fd);
+        fillers.clear();
+        setrlimit(RLIMIT_NOFILE, &saved);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("accept pauses while descriptors run out instead of spinning, then serves the waiting peers",
+          "[server][hardening]") {
+    CapturedLog captured;
+    log::set_level("pvwire.net", log::Level::info);  // the end of a pause is logged at INFO
+    server::Server srv(net::ServerConfig::isolated());
+    srv.start();
+    RawPeer before(srv.tcp_port());
+    REQUIRE(before.greeting_bytes() > 0);
+    std::vector<std::unique_ptr<RawPeer>> waiting;
+    waiting.push_back(std::make_unique<RawPeer>());  // their descriptors are taken before the shortage
+    waiting.push_back(std::make_unique<RawPeer>());
+    {
+        DescriptorShortage shortage(0);  // the server has no descriptor left to accept with
+        for (auto& p : waiting) p->connect(srv.tcp_port());
+        REQUIRE(eventually([&] { return srv.stats().accept_backoffs >= 1; }));
+        std::this_thread::sleep_for(1s);
+        // paused 10, 20, 40, ... ms: a dozen tries in a second, not a spinning loop's millions
+        CHECK(srv.stats().accept_backoffs <= 12);
+        CHECK(srv.stats().connections_accepted == 1);
+        CHECK(captured.has("accept failed"));
+    }
+    // descriptors again: the waiting peers are served within the longest pause
+    for (auto& p : waiting) CHECK(p->greeting_bytes() > 0);
+    CHECK(eventually([&] { return srv.stats().connections_accepted == 3; }, 3s));
+    CHECK(eventually([&] { return captured.has("accepting again after"); }));
 }

@@ -1,0 +1,66 @@
+// AcceptBackoff: what a listener does when accept() fails for lack of resources. With no file
+// descriptor left (EMFILE, ENFILE) the pending connection stays in the kernel's queue, so an
+// accept re-armed at once fails again at once: the listener would spin a core and starve the
+// connections it already serves. Instead it waits, 10 ms doubling up to 1 s, and tries again;
+// the first accept that works ends the episode. One log line when an episode starts and one
+// when it ends, and a count (ServerStats::accept_backoffs).
+//
+// Threading: used from the listener's accept handler only (one accept in flight at a time).
+#pragma once
+
+#include <pvwire/log.hpp>
+#include <pvwire/net/asio.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace pvwire::net::detail {
+
+class AcceptBackoff {
+public:
+    explicit AcceptBackoff(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+
+    // True when `ec` is a shortage worth waiting out: `retry` then runs after the pause (or
+    // with operation_aborted once cancel() was called).
+    template <class Retry> bool pause_if_short(const boost::system::error_code& ec, const std::string& listener,
+                                               Retry&& retry) {
+        if (!is_shortage(ec)) return false;
+        count_.fetch_add(1, std::memory_order_relaxed);
+        if (delay_.count() == 0)
+            log::net().warn("{}: accept failed ({}); pausing accepts until descriptors are free", listener,
+                            ec.message());
+        delay_ = std::clamp(delay_ * 2, first_delay, max_delay);
+        ++episode_;
+        timer_.expires_after(delay_);
+        timer_.async_wait(std::forward<Retry>(retry));
+        return true;
+    }
+    // An accept worked: the next shortage starts a new episode.
+    void accepted(const std::string& listener) {
+        if (delay_.count() == 0) return;
+        log::net().info("{}: accepting again after {} pauses", listener, episode_);
+        delay_ = {};
+        episode_ = 0;
+    }
+    void cancel() { timer_.cancel(); }
+    std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+private:
+    static bool is_shortage(const boost::system::error_code& ec) {
+        namespace errc = boost::system::errc;
+        return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+               ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+    }
+
+    static constexpr std::chrono::milliseconds first_delay{10};
+    static constexpr std::chrono::milliseconds max_delay{1000};
+    asio::steady_timer timer_;
+    std::chrono::milliseconds delay_{0};
+    std::uint64_t episode_ = 0;
+    std::atomic<std::uint64_t> count_{0};
+};
+
+}  // namespace pvwire::net::detail
