@@ -81,6 +81,14 @@ int main(int argc, char** argv) {
     wire->add_option("--size", wa.size, "payload bytes per message")->check(CLI::Range(std::size_t(0), std::size_t(1) << 30));
     wire->add_option("--seconds", wa.seconds, "run time")->check(CLI::PositiveNumber);
 
+    HostileArgs ha;
+    auto* hostile = app.add_subcommand("hostile", "GET latency from 127.0.0.2 while 127.0.0.1 floods connections "
+                                                  "past the per-address limit");
+    hostile->add_option("--connections", ha.connections, "connections kept being attempted from 127.0.0.1")
+        ->check(CLI::Range(1u, 60000u));
+    hostile->add_option("--limit", ha.limit, "the server's connections per peer address")->check(CLI::Range(1u, 60000u));
+    hostile->add_option("--gets", ha.gets, "sequential GETs in each phase (idle, attacked)")->check(CLI::PositiveNumber);
+
     NotifyArgs na;
     auto* notify = app.add_subcommand("notify", "Redis pub/sub or streams for RedisStore's change notices: latency, "
                                                 "throughput, ordering, catch-up after a reconnect");
@@ -108,6 +116,7 @@ int main(int argc, char** argv) {
         if (*relay) return run_relay(ra);
         if (*conn) return run_connect(ca);
         if (*notify) return run_notify(na);
+        if (*hostile) return run_hostile(ha);
         return run_wire(wa);
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench: " << e.what() << "\n";

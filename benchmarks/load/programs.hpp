@@ -73,6 +73,13 @@ struct WireArgs {
 };
 int run_wire(const WireArgs& a);
 
+struct HostileArgs {
+    unsigned connections = 2000;  // attempted from 127.0.0.1 at once, each reopened when lost
+    unsigned limit = 100;         // the server's connections per peer address
+    std::uint64_t gets = 5000;    // sequential GETs from 127.0.0.2 in each phase
+};
+int run_hostile(const HostileArgs& a);
+
 struct NotifyArgs {
     std::string redis = "redis://127.0.0.1:6379";
     std::uint64_t ops = 5000;      // sequential writes for the latency
