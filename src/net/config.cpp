@@ -264,6 +264,20 @@ void read_rate(Env& env, const char* name, double& dest) {
         env.warn("is not a rate per second (0 = no limit)", fmt_double(dest));
 }
 
+// The HTTP port's web settings (docs/pvws.md).
+void read_web_settings(Env& env, ServerConfig& s) {
+    if (env.pick({"PVWIRE_WEB_ROOT"})) s.web_root = env.value;
+    env.read_bool({"PVWIRE_WEB_WRITE"}, s.web_write);
+    if (env.pick({"PVWIRE_HTTP_USER_HEADER"})) s.http_user_header = env.value;
+    if (env.pick({"PVWIRE_PVWS_THROTTLE_MS", "PV_THROTTLE_MS"})) {
+        auto p = parse_unsigned(env.value);
+        if (p && *p <= 3600000)
+            s.pvws_throttle_ms = std::uint32_t(*p);
+        else
+            env.warn("is not a number of milliseconds 0..3600000", std::to_string(s.pvws_throttle_ms));
+    }
+}
+
 // PVWIRE_MAX_*: positive counts; PVWIRE_VALIDATION_TMO: seconds; PVWIRE_MAX_QUEUED_BYTES;
 // PVWIRE_SEARCH_RATE*: rates.
 void read_server_limits(Env& env, ServerConfig& s) {
@@ -493,6 +507,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
         env.read_port({"PVWIRE_MSGPACK_PORT"}, port);
         s.msgpack_port = port;
     }
+    read_web_settings(env, s);
     if (env.pick({"PVWIRE_REPLICA", "HOSTNAME"})) s.replica = env.value;
     return s;
 }
@@ -544,6 +559,10 @@ std::string ServerConfig::describe() const {
     o << "  PVWIRE_MSGPACK_PORT=" << (msgpack_port ? std::to_string(*msgpack_port) : "(none)");
     if (bound_msgpack_port) o << " (bound " << bound_msgpack_port << ')';
     o << '\n';
+    o << "  PVWIRE_WEB_ROOT=" << (web_root.empty() ? "(the installed page, if any)" : web_root) << '\n';
+    o << "  PVWIRE_WEB_WRITE=" << yes_no(web_write) << '\n';
+    o << "  PVWIRE_HTTP_USER_HEADER=" << (http_user_header.empty() ? "(none)" : http_user_header) << '\n';
+    o << "  PVWIRE_PVWS_THROTTLE_MS=" << pvws_throttle_ms << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -161,6 +161,11 @@ std::optional<std::uint32_t> ChannelCore::destroy_channel(std::uint32_t sid) {
     return cid;
 }
 
+bool ChannelCore::channel_writable(std::uint32_t sid) const {
+    auto it = channels_.find(sid);
+    return it != channels_.end() && it->second.pv && it->second.pv->writable(peer_);
+}
+
 std::pair<Status, TypePtr> ChannelCore::field_type(std::uint32_t sid, std::string_view sub_field) {
     auto it = channels_.find(sid);
     if (it == channels_.end()) return {Status::error("bad channel id"), nullptr};

@@ -103,6 +103,8 @@ public:
     Opened create_channel(std::string_view name, std::uint32_t cid);
     // The client's id of channel `sid`, which is gone now; nullopt if there was none.
     std::optional<std::uint32_t> destroy_channel(std::uint32_t sid);
+    // Whether this connection's peer may write the PV of channel `sid` (PVHandler::writable).
+    bool channel_writable(std::uint32_t sid) const;
     // The type of the PV of channel `sid`, or of its field `sub_field`.
     std::pair<wire::Status, TypePtr> field_type(std::uint32_t sid, std::string_view sub_field);
 

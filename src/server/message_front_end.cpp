@@ -125,7 +125,10 @@ void MessageFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
         auto opened = core_->create_channel(c.name, c.cid);
         wire::CreateChannelResponse r;
         r.cid = c.cid;
-        if (opened.status.success()) r.sid = opened.sid;  // a refusal keeps the message's 0xFFFFFFFF
+        if (opened.status.success()) {
+            r.sid = opened.sid;  // a refusal keeps the message's 0xFFFFFFFF
+            r.writable = core_->channel_writable(opened.sid);
+        }
         r.status = std::move(opened.status);
         send(std::move(r));
     }

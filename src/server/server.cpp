@@ -2,13 +2,16 @@
 
 #include "forwarded_searches.hpp"
 #include "search_rate_limiter.hpp"
+#include "pvws_front_end.hpp"
 #include "server_connection.hpp"
+#include "web_guard.hpp"
 
 #include "../net/join_threads.hpp"
 #include "../net/run_loop.hpp"
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/guid.hpp>
+#include <pvwire/net/http_routes.hpp>
 #include <pvwire/net/interfaces.hpp>
 #include <pvwire/log.hpp>
 #include <pvwire/net/connector.hpp>
@@ -17,6 +20,8 @@
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_schedule.hpp>
 #include <pvwire/version.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -115,6 +120,7 @@ public:
     std::shared_ptr<const SearchFilter> udp_filter_;
     std::uint16_t change_count_ = 0;
     std::set<std::shared_ptr<detail::ServerConnection>> connections_;
+    std::set<std::shared_ptr<detail::PvwsSession>> pvws_sessions_;  // /pvws/pv sockets
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
     std::shared_ptr<detail::LimitCounters> limit_hits_ = std::make_shared<detail::LimitCounters>();
     detail::ForwardedSearches forwarded_;
@@ -139,8 +145,13 @@ public:
     } counters_;
 
     void add_listener(std::shared_ptr<net::Listener> listener);
-    // Serves a connection accepted by a listener or handed in by the user.
-    void adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol);
+    // Serves a connection accepted by a listener or handed in by the user; `web`: one from the
+    // HTTP port, whose identity the HTTP request decided.
+    void adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol,
+               std::optional<net::HttpIdentity> web = std::nullopt);
+    // Serves a /pvws/pv socket.
+    void adopt_pvws(std::shared_ptr<net::MessageSocket> socket);
+    std::string metrics_text() const;
 
 private:
     std::set<std::shared_ptr<detail::ServerConnection>> connections_snapshot();
@@ -152,12 +163,19 @@ private:
         std::vector<std::shared_ptr<net::UdpTransport>> search_sockets;
         std::shared_ptr<net::UdpTransport> beacon_socket;
         std::set<std::shared_ptr<detail::ServerConnection>> connections;
+        std::set<std::shared_ptr<detail::PvwsSession>> pvws_sessions;
     };
     Closing take_everything();
     void close_everything(Closing& closing);
     // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
     bool admit(const std::string& peer);
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
+    // The PV for a channel; from the web without web_write, one that refuses writes.
+    detail::ChannelCore::Open opener(bool web);
+    // Forgets a connection from `peer` in the per-peer counts.
+    void release_peer(const std::string& peer);
+    net::HttpRoutes http_routes();
+    std::optional<net::HttpAnswer> api(std::string_view path, const net::HttpIdentity& who);
     std::vector<tcp::acceptor> bind_tcp(const std::vector<asio::ip::address>& interfaces);
     void start_configured_listeners(const asio::ip::address& http_address);
     // A listening acceptor on `ep`, or on an ephemeral port of its address when `ep`'s is taken.
@@ -250,7 +268,10 @@ void Server::Impl::stop() {
             self->close_everything(closing);
         });
     else if (owned_)
+    {
         for (auto& c : closing.connections) c->close("server stopping");
+        for (auto& p : closing.pvws_sessions) p->close("server stopping");
+    }
     if (owned_ && was_running) {
         work_.reset();
         std::vector<std::thread*> threads;
@@ -267,9 +288,11 @@ Server::Impl::Closing Server::Impl::take_everything() {
     c.search_sockets = std::move(search_sockets_);
     c.beacon_socket = std::move(beacon_socket_);
     c.connections = std::move(connections_);
+    c.pvws_sessions = std::move(pvws_sessions_);
     listeners_.clear();
     search_sockets_.clear();
     connections_.clear();
+    pvws_sessions_.clear();
     return c;
 }
 
@@ -284,6 +307,7 @@ void Server::Impl::close_everything(Closing& closing) {
     if (closing.beacon_socket) closing.beacon_socket->close();
     if (beacon_timer_) beacon_timer_->cancel();
     for (auto& c : closing.connections) c->close("server stopping");
+    for (auto& p : closing.pvws_sessions) p->close("server stopping");
 }
 
 // TCP: the configured port on every interface, or an ephemeral one when it is taken (as
@@ -326,11 +350,12 @@ void Server::Impl::start_configured_listeners(const asio::ip::address& http_addr
     if (cfg_.http_port) {
         std::shared_ptr<net::HttpListener> http;
         try {
-            http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits());
+            http = net::http_listener(ex_, tcp::endpoint(http_address, *cfg_.http_port), cfg_.transport_limits(),
+                                      http_routes());
         } catch (const boost::system::system_error& e) {
             if (e.code() != asio::error::address_in_use) throw;
             log::server().warn("HTTP port {} is taken: serving WebSockets on an ephemeral port", *cfg_.http_port);
-            http = net::http_listener(ex_, tcp::endpoint(http_address, 0), cfg_.transport_limits());
+            http = net::http_listener(ex_, tcp::endpoint(http_address, 0), cfg_.transport_limits(), http_routes());
         }
         cfg_.bound_http_port = http->bound_port();
         add_listener(std::move(http));
@@ -377,6 +402,19 @@ std::string peer_address(std::string_view name) {
 }
 }  // namespace
 
+namespace {
+// The contract of docs/pvws.md: anonymous from the peer's host, or the trusted header's user.
+protocol::PeerCredentials web_credentials(const net::HttpIdentity& who) {
+    if (who.user) return {"ca", *who.user, who.peer_host};
+    return {"anonymous", "", who.peer_host};
+}
+}  // namespace
+
+void Server::Impl::release_peer(const std::string& peer) {
+    std::lock_guard lock(mu_);
+    if (auto it = per_peer_.find(peer); it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
+}
+
 bool Server::Impl::admit(const std::string& peer) {
     std::string refused;
     {
@@ -396,7 +434,8 @@ bool Server::Impl::admit(const std::string& peer) {
     return false;
 }
 
-void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks) {
+void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks,
+                         std::optional<net::HttpIdentity> web) {
     std::string peer = peer_address(transport->peer_name());
     if (!admit(peer)) {
         transport->close("connection limit");
@@ -406,8 +445,13 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
     limits.max_message_bytes = cfg_.max_message_size;
     const detail::ServerConnection::Timeouts timeouts{
         cfg_.idle_timeout(), std::chrono::milliseconds(std::llround(cfg_.validation_timeout * 1000.0))};
+    auto hooks = connection_hooks(std::move(peer));
+    if (web) {
+        hooks.credentials = web_credentials(*web);
+        hooks.open = opener(true);
+    }
     auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), speaks, protocol::ServerHandshake::Options{},
-                                                           limits, timeouts, connection_hooks(std::move(peer)));
+                                                           limits, timeouts, std::move(hooks));
     {
         std::lock_guard lock(mu_);
         // stop() takes the connections under this lock: one accepted after it is closed here
@@ -418,6 +462,121 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
     ++counters_.open;
     log::server().debug("connection from {} accepted", conn->peer());
     conn->start();
+}
+
+detail::ChannelCore::Open Server::Impl::opener(bool web) {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    const bool guard = web && !cfg_.web_write;
+    return [weak, guard](std::string_view name, const Peer& p) -> std::shared_ptr<PVHandler> {
+        auto impl = weak.lock();
+        auto pv = impl ? impl->open(name, p) : nullptr;
+        if (pv && guard) return std::make_shared<detail::WebReadOnlyPV>(std::move(pv));
+        return pv;
+    };
+}
+
+void Server::Impl::adopt_pvws(std::shared_ptr<net::MessageSocket> socket) {
+    const std::string peer = socket->identity().peer_host;
+    if (!running_ || !admit(peer)) return socket->close("connection limit");
+    detail::PvwsSession::Options o;
+    o.throttle = std::chrono::milliseconds(cfg_.pvws_throttle_ms);
+    o.web_write = cfg_.web_write;
+    o.limits.max_channels = cfg_.max_channels;
+    o.limits.max_operations_per_channel = cfg_.max_operations;
+    o.limits.hits = limit_hits_;
+    Peer who{socket->identity().peer, web_credentials(socket->identity())};
+    std::weak_ptr<Impl> weak = shared_from_this();
+    auto session = std::make_shared<detail::PvwsSession>(
+        socket, std::move(who), opener(true), o, [weak, peer](detail::PvwsSession& s) {
+            auto impl = weak.lock();
+            if (!impl) return;
+            --impl->counters_.open;
+            {
+                std::lock_guard lock(impl->mu_);
+                impl->pvws_sessions_.erase(s.shared_from_this());
+            }
+            impl->release_peer(peer);
+        });
+    {
+        std::lock_guard lock(mu_);
+        if (!stopped_) pvws_sessions_.insert(session);
+    }
+    if (stopped_) return socket->close("server stopping");
+    ++counters_.accepted;
+    ++counters_.open;
+    log::server().debug("PVWS socket from {} accepted", socket->identity().peer);
+    session->start();
+}
+
+net::HttpRoutes Server::Impl::http_routes() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    net::HttpRoutes r;
+    r.transport = [weak](std::shared_ptr<net::StreamTransport> t, net::Protocol p, net::HttpIdentity who) {
+        auto self = weak.lock();
+        if (!self || !self->running_) return t->close("server stopping");
+        // pvAccess over WebSocket keeps its own handshake; the msgpack protocol is a web one
+        if (p == net::Protocol::msgpack) self->adopt(std::move(t), p, std::move(who));
+        else self->adopt(std::move(t), p);
+    };
+    r.pvws = [weak](std::shared_ptr<net::MessageSocket> socket) {
+        if (auto self = weak.lock()) self->adopt_pvws(std::move(socket));
+        else socket->close("server stopping");
+    };
+    r.metrics = [weak] {
+        auto self = weak.lock();
+        return self ? self->metrics_text() : std::string();
+    };
+    r.api = [weak](std::string_view path, const net::HttpIdentity& who) -> std::optional<net::HttpAnswer> {
+        auto self = weak.lock();
+        return self ? self->api(path, who) : std::nullopt;
+    };
+    r.web_root = cfg_.web_root;
+#ifdef PVWIRE_DEFAULT_WEB_ROOT
+    if (r.web_root.empty()) r.web_root = PVWIRE_DEFAULT_WEB_ROOT;
+#endif
+    r.user_header = cfg_.http_user_header;
+    return r;
+}
+
+// GET /api/config and /api/pvs (docs/pvws.md).
+std::optional<net::HttpAnswer> Server::Impl::api(std::string_view path, const net::HttpIdentity& who) {
+    constexpr std::size_t max_listed = 10000;
+    nlohmann::json j;
+    if (path == "/api/config") {
+        const auto cred = web_credentials(who);
+        j = {{"write", cfg_.web_write},
+             {"version", version_string()},
+             {"user", cred.user.empty() ? cred.method + "@" + cred.host : cred.user + "@" + cred.host}};
+    } else if (path == "/api/pvs") {
+        auto names = all_names();
+        if (names.size() > max_listed) names.resize(max_listed);
+        j = names;
+    } else {
+        return std::nullopt;
+    }
+    return net::HttpAnswer{200, "application/json", j.dump()};
+}
+
+// Prometheus text of stats(). The metrics of issue 12 (per kind, bytes, queues) replace this.
+std::string Server::Impl::metrics_text() const {
+    const auto& c = counters_;
+    const auto& hits = *limit_hits_;
+    std::string out;
+    const auto metric = [&out](std::string_view name, std::string_view type, std::uint64_t v) {
+        out += fmt::format("# TYPE pvwire_{} {}\npvwire_{} {}\n", name, type, name, v);
+    };
+    metric("connections", "gauge", c.open);
+    metric("connections_accepted_total", "counter", c.accepted);
+    metric("connections_dropped_total", "counter", c.dropped);
+    metric("searches_total", "counter", c.searches);
+    metric("search_replies_total", "counter", c.replies);
+    metric("beacons_total", "counter", c.beacons);
+    metric("echoes_total", "counter", c.echoes);
+    out += "# TYPE pvwire_refused_total counter\n";
+    out += fmt::format("pvwire_refused_total{{kind=\"connection\"}} {}\n", hits.connections.count());
+    out += fmt::format("pvwire_refused_total{{kind=\"channel\"}} {}\n", hits.channels.count());
+    out += fmt::format("pvwire_refused_total{{kind=\"operation\"}} {}\n", hits.operations.count());
+    return out;
 }
 
 detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer) {
@@ -431,10 +590,7 @@ detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer)
         if (r) ++impl->counters_.replies;
         return r;
     };
-    hooks.open = [weak](std::string_view name, const Peer& p) -> std::shared_ptr<PVHandler> {
-        auto impl = weak.lock();
-        return impl ? impl->open(name, p) : nullptr;
-    };
+    hooks.open = opener(false);
     hooks.echoed = [weak] {
         if (auto impl = weak.lock()) ++impl->counters_.echoes;
     };
@@ -446,10 +602,11 @@ detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer)
         if (!impl) return;
         --impl->counters_.open;
         if (dropped) ++impl->counters_.dropped;
-        std::lock_guard lock(impl->mu_);
-        impl->connections_.erase(c.shared_from_this());
-        if (auto it = impl->per_peer_.find(peer); it != impl->per_peer_.end() && --it->second == 0)
-            impl->per_peer_.erase(it);
+        {
+            std::lock_guard lock(impl->mu_);
+            impl->connections_.erase(c.shared_from_this());
+        }
+        impl->release_peer(peer);
     };
     hooks.limits.max_channels = cfg_.max_channels;
     hooks.limits.max_operations_per_channel = cfg_.max_operations;
@@ -650,6 +807,12 @@ void Server::remove_pv(std::string_view name) {
         conns = impl_->connections_;
     }
     for (auto& c : conns) c->pv_removed(std::string(name));
+    std::set<std::shared_ptr<detail::PvwsSession>> web;
+    {
+        std::lock_guard lock(impl_->mu_);
+        web = impl_->pvws_sessions_;
+    }
+    for (auto& p : web) p->pv_removed(std::string(name));
 }
 void Server::add_source(std::shared_ptr<Source> source, int order) {
     std::lock_guard lock(impl_->mu_);
@@ -684,6 +847,8 @@ std::uint16_t Server::udp_port() const { return impl_->cfg_.bound_udp_port; }
 std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
 std::uint16_t Server::msgpack_port() const { return impl_->cfg_.bound_msgpack_port; }
 const wire::Guid& Server::guid() const { return impl_->guid_; }
+
+std::string Server::metrics_text() const { return impl_->metrics_text(); }
 
 ServerStats Server::stats() const {
     const auto& c = impl_->counters_;

@@ -132,7 +132,7 @@ void ServerConnection::handle(const wire::Message& m) {
     if (std::holds_alternative<wire::RemoteMessage>(m.body) || std::holds_alternative<wire::AuthNZ>(m.body))
         return;  // PVXS accepts and ignores these from a client
     if (!engine_) {
-        Peer peer{transport_->peer_name(), handshake_.credentials()};
+        Peer peer{transport_->peer_name(), hooks_.credentials ? *hooks_.credentials : handshake_.credentials()};
         std::weak_ptr<ServerConnection> weak = weak_from_this();
         engine_ = std::make_shared<MessageFrontEnd>(
             transport_->executor(), std::move(peer), handshake_.order(), hooks_.open,

@@ -24,6 +24,9 @@ public:
         std::function<void(ServerConnection&, const std::string& reason, bool dropped)> closed;
         std::function<void()> echoed;
         MessageFrontEnd::Open open;   // CREATE_CHANNEL: the PV for a name
+        // Web connections: who the peer is, decided by the HTTP request (peer host, trusted
+        // user header), not by what the protocol's handshake claims.
+        std::optional<protocol::PeerCredentials> credentials;
         EngineLimits limits;
     };
 

@@ -11,6 +11,7 @@ void PVHandler::rpc(Value, const Peer&, ResultDone done) {
 }
 
 void PVHandler::process(const Peer&, Done done) { done(wire::Status::ok()); }
+bool PVHandler::writable(const Peer&) const { return true; }
 
 PVHandler::Feeder PVHandler::feeder(const Peer&) { return {}; }
 

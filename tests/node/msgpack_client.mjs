@@ -238,8 +238,10 @@ class Connection {
     async open(name) {
         const cid = this.nextId++;
         this.send([Kind.open, cid, name]);
-        const [, gotCid, sid, status] = await this.expect(Kind.open);
+        const [, gotCid, sid, status, writable] = await this.expect(Kind.open);
         check(gotCid === cid, `open reply for cid ${gotCid}, expected ${cid}`);
+        // pvwire serve without --web-write: a web connection may write nothing
+        check(writable === false, `open reply for ${name} says writable=${writable}, expected false`);
         check(status === null || status[0] <= 1, `cannot open ${name}: ${statusText(status)}`);
         return sid;
     }

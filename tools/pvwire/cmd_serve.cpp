@@ -42,6 +42,11 @@ struct ServeArgs {
     // Where the channels live: "memory:" (default) or redis://HOST:PORT/DB, shared with every
     // other replica of the same store (default: PVWIRE_STORE).
     std::string store_url;
+    // The HTTP port's web settings (given: they replace PVWIRE_WEB_ROOT, PVWIRE_WEB_WRITE,
+    // PVWIRE_HTTP_USER_HEADER, PVWIRE_PVWS_THROTTLE_MS).
+    std::optional<std::string> web_root, http_user_header;
+    bool web_write = false;
+    std::optional<std::uint32_t> pvws_throttle_ms;
 };
 
 // A port option: given (-1 none), else the environment's (already in `port`), else `fallback`
@@ -216,6 +221,10 @@ int run_serve(const ServeArgs& a) {
     if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
     apply_port(a.msgpack_port, a.isolated, net::default_msgpack_port, cfg.msgpack_port);
     apply_port(a.http_port, a.isolated, net::default_http_port, cfg.http_port);
+    if (a.web_root) cfg.web_root = *a.web_root;
+    if (a.http_user_header) cfg.http_user_header = *a.http_user_header;
+    if (a.web_write) cfg.web_write = true;
+    if (a.pvws_throttle_ms) cfg.pvws_throttle_ms = *a.pvws_throttle_ms;
     auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
                           : std::make_unique<server::Server>(cfg);
     server::Server& srv = *server;
@@ -349,7 +358,10 @@ int run_serve(const ServeArgs& a) {
                       << srv.msgpack_port() << "\n";
         if (srv.http_port())
             std::cout << "pvwire serve: WebSockets at --server pva+ws://" << client_addr << ":" << srv.http_port()
-                      << "/pva and msgpack+ws://" << client_addr << ":" << srv.http_port() << "/msgpack\n";
+                      << "/pva and msgpack+ws://" << client_addr << ":" << srv.http_port() << "/msgpack; PVWS at ws://"
+                      << client_addr << ":" << srv.http_port() << "/pvws/pv; the page at http://" << client_addr << ":"
+                      << srv.http_port() << "/ (writes from the web " << (eff.web_write ? "enabled" : "disabled")
+                      << ")\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
@@ -400,6 +412,16 @@ void register_serve(CLI::App& app) {
                         std::to_string(net::default_http_port) +
                         ", 0 = any, -1 = none; clients: --server pva+ws://HOST:PORT/pva or msgpack+ws://HOST:PORT/msgpack)")
         ->check(CLI::Range(-1, 65535));
+    cmd->add_option("--web-root", a->web_root,
+                    "The directory served at / on the HTTP port (default: $PVWIRE_WEB_ROOT, else the installed page)");
+    cmd->add_flag("--web-write", a->web_write,
+                  "Allow writes from the web endpoints /msgpack and /pvws/pv (default: $PVWIRE_WEB_WRITE, else off)");
+    cmd->add_option("--http-user-header", a->http_user_header,
+                    "An HTTP header, set by a trusted reverse proxy, naming the user of a web connection "
+                    "(default: $PVWIRE_HTTP_USER_HEADER, else none: web connections are anonymous)");
+    cmd->add_option("--pvws-throttle-ms", a->pvws_throttle_ms,
+                    "At most one /pvws/pv update per PV and this many ms, the newest value winning (default: "
+                    "$PVWIRE_PVWS_THROTTLE_MS or $PV_THROTTLE_MS, else 1000; 0 = none)");
     if (const char* env = std::getenv("PVWIRE_STORE")) a->store_url = env;
     cmd->add_option("--store", a->store_url,
                     "Where the channels live: memory: (default) or redis://HOST[:PORT][/DB], shared by every "

@@ -171,6 +171,20 @@ struct ServerConfig {
     /// PVWIRE_HTTP_PORT (pvwire's own): also serve an HTTP port whose WebSocket endpoints /pva
     /// and /msgpack carry the two protocols, on the first interface; unset = none, 0 = ephemeral.
     std::optional<std::uint16_t> http_port;
+    /// PVWIRE_WEB_ROOT (pvwire's own): the directory whose files the HTTP port serves at "/"
+    /// (index.html for "/"); "" = the installed web page (PVWIRE_DEFAULT_WEB_ROOT) if built in.
+    std::string web_root;
+    /// PVWIRE_WEB_WRITE (pvwire's own): writes from the web endpoints (/msgpack over HTTP and
+    /// /pvws/pv) are allowed; otherwise refused with "writing from the web is disabled on this
+    /// server". Off by default (as PVWS's PV_WRITE_SUPPORT).
+    bool web_write = false;
+    /// PVWIRE_HTTP_USER_HEADER (pvwire's own): an HTTP request header set by a trusted reverse
+    /// proxy that names the user of a web connection ("ca" credentials); "" = every web
+    /// connection is anonymous, known by its peer host only (docs/pvws.md).
+    std::string http_user_header;
+    /// PVWIRE_PVWS_THROTTLE_MS, else PV_THROTTLE_MS (PVWS's): at most one update per PV and
+    /// this many milliseconds on the /pvws/pv endpoint, the newest value winning; 0 = none.
+    std::uint32_t pvws_throttle_ms = 1000;
     /// PVWIRE_MSGPACK_PORT (pvwire's own): also serve the msgpack protocol on this TCP port, on
     /// the first interface; unset = none, 0 = ephemeral.
     std::optional<std::uint16_t> msgpack_port;

@@ -66,13 +66,21 @@ std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits l
 std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string path, TransportLimits limits,
                                         Protocol protocol = Protocol::pva);
 /// An HTTP port whose WebSocket endpoints /pva and /msgpack carry pvAccess and the msgpack
-/// protocol. Other targets get 404, a request to an endpoint that is not an upgrade 426; a peer that sends no request within 10 s is
-/// dropped. Throws when it cannot bind;
-/// port 0 picks one (see bound_port()).
+/// protocol, /pvws/pv PVWS text messages, and whose other targets are the GET routes of
+/// `routes` (net/http_routes.hpp: /metrics, /api/..., files under the web root). A WebSocket
+/// endpoint asked without an upgrade answers 426, an unknown target 404; every plain answer
+/// closes the connection; a peer that sends no request within 10 s is dropped. /pva and
+/// /msgpack go to routes.transport when set, else to the Listener's `accepted`. Throws when it
+/// cannot bind; port 0 picks one (see bound_port()).
 class HttpListener : public Listener {
 public:
+    /// The port bound.
     virtual std::uint16_t bound_port() const = 0;
 };
+struct HttpRoutes;
+std::shared_ptr<HttpListener> http_listener(asio::any_io_executor ex, tcp::endpoint endpoint, TransportLimits limits,
+                                            HttpRoutes routes);
+/// The same with no routes but the /pva and /msgpack transports.
 std::shared_ptr<HttpListener> http_listener(asio::any_io_executor ex, tcp::endpoint endpoint, TransportLimits limits);
 
 }  // namespace pvwire::net

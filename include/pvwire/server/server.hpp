@@ -120,6 +120,9 @@ public:
     const wire::Guid& guid() const;
     /// Counters since the server started.
     ServerStats stats() const;
+    /// The server's numbers as Prometheus text (exposition format 0.0.4), as GET /metrics on
+    /// the HTTP port serves them.
+    std::string metrics_text() const;
     /// A client configuration that finds this server (for isolated tests and examples).
     net::ClientConfig client_config() const { return config().client_config(); }
 

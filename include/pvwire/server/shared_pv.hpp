@@ -61,6 +61,8 @@ public:
     void put(Value value, const Peer& peer, Done done) override;
     std::shared_ptr<void> subscribe(Listener listener) override;
     void rpc(Value argument, const Peer& peer, ResultDone done) override;
+    /// False while the PV is read-only.
+    bool writable(const Peer&) const override { return !read_only(); }
 
 private:
     /// create() makes SharedPVs with make_shared (object and count in one allocation); the

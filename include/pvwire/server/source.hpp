@@ -75,6 +75,10 @@ public:
     virtual void rpc(Value argument, const Peer& peer, ResultDone done);
     /// PROCESS; the default does nothing and succeeds.
     virtual void process(const Peer& peer, Done done);
+    /// Whether `peer` may write (put) this PV, as far as the PV knows: shown to clients
+    /// (the msgpack `open` reply, PVWS "readonly") so that they offer no put that would be
+    /// refused. Puts are still checked when they come. The default: true.
+    virtual bool writable(const Peer& peer) const;
 };
 
 /// Decides which names a server serves and makes the PV behind each new channel (see

@@ -122,11 +122,24 @@ TEST_CASE("every operation over the msgpack protocol on TCP", "[e2e][msgpack]") 
 }
 
 TEST_CASE("every operation over the msgpack protocol on WebSockets", "[e2e][msgpack]") {
-    server::Server srv(with_msgpack());
+    auto cfg = with_msgpack();
+    cfg.web_write = true;  // /msgpack on the HTTP port is a web connection (docs/pvws.md)
+    server::Server srv(cfg);
     add_test_pvs(srv);
     srv.start();
     client::Context ctx(net::ClientConfig::isolated(), direct_only());
     check_every_operation(ctx, "msgpack+ws://127.0.0.1:" + std::to_string(srv.http_port()) + "/msgpack");
+}
+
+TEST_CASE("a web connection without web_write may read but not write", "[e2e][msgpack]") {
+    server::Server srv(with_msgpack());
+    add_test_pvs(srv);
+    srv.start();
+    client::Context ctx(net::ClientConfig::isolated(), direct_only());
+    client::OpOptions where;
+    where.server = "msgpack+ws://127.0.0.1:" + std::to_string(srv.http_port()) + "/msgpack";
+    CHECK(ctx.get("t:dbl", where).value.valid());
+    CHECK_THROWS_WITH(ctx.put("t:dbl", {{"", "1"}}, where), Catch::Contains("writing from the web is disabled"));
 }
 
 TEST_CASE("pvAccess and msgpack on one server: each protocol sees the other's puts", "[e2e][msgpack]") {

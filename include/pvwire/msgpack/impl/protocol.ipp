@@ -230,8 +230,8 @@ struct Encoder {
         }
     }
     void operator()(const wire::CreateChannelResponse& m) {
-        FrameWriter w(out, Kind::open, 3);
-        w.u32(m.cid).u32(m.sid).status(m.status);
+        FrameWriter w(out, Kind::open, 4);
+        w.u32(m.cid).u32(m.sid).status(m.status).flag(m.writable);
         w.finish();
     }
     void operator()(const wire::DestroyChannel& m) {
@@ -397,6 +397,8 @@ public:
         throw DecodeError(std::string(kind_names[std::size_t(kind_)]) + " message: " + std::string(element) + ": " +
                           what);
     }
+    // The number of elements after the kind.
+    std::uint32_t elements() const noexcept { return n_ - 1; }
     // Exactly `n` elements after the kind.
     void count(std::uint32_t n) const {
         if (n_ != n + 1)
@@ -804,11 +806,13 @@ PVWIRE_DECL wire::Body Decoder::reply(Kind kind, const Fields& f, bool& ignored)
     case Kind::ready: f.count(1); return wire::ConnectionValidated{f.status(1)};
     case Kind::echo: f.count(1); return wire::Echo{f.bin(1, "payload")};
     case Kind::open: {
-        f.count(3);
+        // the trailing `writable` came later: replies without it are read as writable
+        if (f.elements() != 4) f.count(3);
         wire::CreateChannelResponse r;
         r.cid = f.u32(1, "cid");
         r.sid = f.u32(2, "sid");
         r.status = f.status(3);
+        if (f.elements() == 4) r.writable = f.flag(4, "writable");
         return r;
     }
     case Kind::close: f.count(2); return wire::DestroyChannel{f.u32(1, "sid"), f.u32(2, "cid")};

@@ -23,6 +23,9 @@ struct CreateChannelResponse {
     std::uint32_t cid = 0;  ///< the client's channel id, from the request
     std::uint32_t sid = 0xFFFFFFFF;  ///< the server's channel id for later requests
     Status status;                   ///< an error status refuses the channel
+    /// Whether this client may put to the PV (PVHandler::writable). The msgpack protocol
+    /// carries it (`open` reply); pvAccess has no place for it and always reads true.
+    bool writable = true;
 };
 
 /// Both directions, same body.
