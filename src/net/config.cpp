@@ -494,6 +494,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
         s.msgpack_port = port;
     }
     if (env.pick({"PVWIRE_REPLICA", "HOSTNAME"})) s.replica = env.value;
+    if (env.pick({"PVWIRE_STATUS_PREFIX"})) s.status_prefix = env.value;
     return s;
 }
 
@@ -544,6 +545,7 @@ std::string ServerConfig::describe() const {
     o << "  PVWIRE_MSGPACK_PORT=" << (msgpack_port ? std::to_string(*msgpack_port) : "(none)");
     if (bound_msgpack_port) o << " (bound " << bound_msgpack_port << ')';
     o << '\n';
+    o << "  PVWIRE_STATUS_PREFIX=" << (status_prefix.empty() ? "(none)" : status_prefix) << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -1,8 +1,10 @@
 #include <pvwire/server/server.hpp>
 
 #include "forwarded_searches.hpp"
+#include "latency_histogram.hpp"
 #include "search_rate_limiter.hpp"
 #include "server_connection.hpp"
+#include "status_pvs.hpp"
 
 #include "../net/join_threads.hpp"
 #include "../net/run_loop.hpp"
@@ -137,6 +139,19 @@ public:
         std::atomic<std::uint64_t> accepted{0}, open{0}, dropped{0}, searches{0}, replies{0}, forwarded{0},
             beacons{0}, echoes{0};
     } counters_;
+    ServerStats closed_;  // the counters of closed connections, added up (under mu_)
+    // The numbers measured over an interval (about a second), restarted by the first stats()
+    // after it ends (under mu_).
+    struct Interval {
+        std::chrono::steady_clock::time_point start{};
+        double queue_fill = 0;
+        double store_p50 = 0;
+        detail::LatencyHistogram::Snapshot store_before{};
+    } interval_;
+    std::unique_ptr<detail::StatusPVs> status_pvs_;  // when cfg_.status_prefix is set
+    std::shared_ptr<asio::steady_timer> status_timer_;  // under mu_ (a restart replaces it)
+
+    ServerStats stats();
 
     void add_listener(std::shared_ptr<net::Listener> listener);
     // Serves a connection accepted by a listener or handed in by the user.
@@ -166,6 +181,10 @@ private:
     // Whether a UDP search from `source` is answered (its rate and the total; counted if not).
     bool admit_search(const asio::ip::address& source);
     void send_beacon();
+    // The status PVs (cfg_.status_prefix): made and served on the first start, then posted
+    // every second while the server runs.
+    void start_status_pvs();
+    void publish_status(const std::shared_ptr<asio::steady_timer>& timer);
 };
 
 void Server::Impl::start() {
@@ -230,6 +249,7 @@ void Server::Impl::start() {
     asio::post(ex_, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->send_beacon();
     });
+    start_status_pvs();
 
     if (owned_) {
         work_.emplace(owned_->get_executor());
@@ -283,6 +303,10 @@ void Server::Impl::close_everything(Closing& closing) {
     for (auto& s : closing.search_sockets) s->close();
     if (closing.beacon_socket) closing.beacon_socket->close();
     if (beacon_timer_) beacon_timer_->cancel();
+    {
+        std::lock_guard lock(mu_);
+        if (status_timer_) status_timer_->cancel();
+    }
     for (auto& c : closing.connections) c->close("server stopping");
 }
 
@@ -447,6 +471,8 @@ detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer)
         --impl->counters_.open;
         if (dropped) ++impl->counters_.dropped;
         std::lock_guard lock(impl->mu_);
+        // folded and forgotten under one lock: stats() counts the connection exactly once
+        c.counters()->add_to(impl->closed_);
         impl->connections_.erase(c.shared_from_this());
         if (auto it = impl->per_peer_.find(peer); it != impl->per_peer_.end() && --it->second == 0)
             impl->per_peer_.erase(it);
@@ -619,6 +645,76 @@ std::shared_ptr<PVHandler> Server::Impl::info_pv() {
     return info_;
 }
 
+ServerStats Server::Impl::stats() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto store = detail::store_write_latency().snapshot();
+    ServerStats s;
+    {
+        std::lock_guard lock(mu_);
+        s = closed_;
+        const bool interval_over = now - interval_.start >= std::chrono::seconds(1);
+        std::uint64_t fill = 0;
+        for (const auto& conn : connections_) {
+            conn->counters()->add_to(s);
+            if (interval_over) fill = std::max(fill, conn->counters()->take_queue_fill_peak());
+        }
+        if (interval_over) {
+            interval_.start = now;
+            interval_.queue_fill = static_cast<double>(fill) / 1e6;
+            interval_.store_p50 = detail::LatencyHistogram::median(store, interval_.store_before);
+            interval_.store_before = store;
+        }
+        s.monitor_queue_fill = interval_.queue_fill;
+        s.store_write_latency_p50 = interval_.store_p50;
+        for (const auto& l : listeners_) s.accept_backoffs += l->accept_backoffs();
+    }
+    s.store_writes = store.total;
+    s.store_write_seconds = static_cast<double>(store.sum_ns) * 1e-9;
+    const auto& c = counters_;
+    s.connections_accepted = c.accepted;
+    s.connections_open = c.open;
+    s.connections_dropped = c.dropped;
+    s.searches = c.searches;
+    s.search_replies = c.replies;
+    s.searches_forwarded = c.forwarded;
+    s.beacons = c.beacons;
+    s.echoes = c.echoes;
+    s.connections_refused = limit_hits_->connections.count();
+    s.channels_refused = limit_hits_->channels.count();
+    s.operations_refused = limit_hits_->operations.count();
+    s.searches_limited = limit_hits_->searches.count();
+    s.connections_too_slow = limit_hits_->slow_peers.count();
+    return s;
+}
+
+void Server::Impl::start_status_pvs() {
+    if (cfg_.status_prefix.empty()) return;
+    if (!status_pvs_) {
+        status_pvs_ = std::make_unique<detail::StatusPVs>(cfg_.status_prefix);
+        for (const auto& [name, pv] : status_pvs_->pvs()) own_->add(name, pv);
+        std::lock_guard lock(mu_);
+        ++change_count_;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(ex_);
+    {
+        std::lock_guard lock(mu_);
+        status_timer_ = timer;
+    }
+    asio::post(ex_, [weak = weak_from_this(), timer] {
+        if (auto self = weak.lock()) self->publish_status(timer);
+    });
+}
+
+void Server::Impl::publish_status(const std::shared_ptr<asio::steady_timer>& timer) {
+    if (!running_) return;
+    status_pvs_->publish(stats(), std::chrono::steady_clock::now());
+    timer->expires_after(std::chrono::seconds(1));
+    timer->async_wait([weak = weak_from_this(), timer](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->publish_status(timer);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 Server::Server(net::ServerConfig config, unsigned threads)
@@ -685,26 +781,8 @@ std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
 std::uint16_t Server::msgpack_port() const { return impl_->cfg_.bound_msgpack_port; }
 const wire::Guid& Server::guid() const { return impl_->guid_; }
 
-ServerStats Server::stats() const {
-    const auto& c = impl_->counters_;
-    const auto& hits = *impl_->limit_hits_;
-    ServerStats s;
-    s.connections_accepted = c.accepted;
-    s.connections_open = c.open;
-    s.connections_dropped = c.dropped;
-    s.searches = c.searches;
-    s.search_replies = c.replies;
-    s.searches_forwarded = c.forwarded;
-    s.beacons = c.beacons;
-    s.echoes = c.echoes;
-    s.connections_refused = hits.connections.count();
-    s.channels_refused = hits.channels.count();
-    s.operations_refused = hits.operations.count();
-    s.searches_limited = hits.searches.count();
-    s.connections_too_slow = hits.slow_peers.count();
-    std::lock_guard lock(impl_->mu_);
-    for (const auto& l : impl_->listeners_) s.accept_backoffs += l->accept_backoffs();
-    return s;
-}
+ServerStats Server::stats() const { return impl_->stats(); }
+
+std::string Server::metrics_text() const { return format_prometheus(impl_->stats()); }
 
 }  // namespace pvwire::server

@@ -8,6 +8,7 @@
 
 #include <pvwire/data/nt.hpp>
 #include <pvwire/log.hpp>
+#include <pvwire/net/interfaces.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 #include <pvwire/server/store_source.hpp>
@@ -16,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -42,7 +44,24 @@ struct ServeArgs {
     // Where the channels live: "memory:" (default) or redis://HOST:PORT/DB, shared with every
     // other replica of the same store (default: PVWIRE_STORE).
     std::string store_url;
+    // The status PVs' prefix ("" = none); not given: PVWIRE_STATUS_PREFIX, else "pvwire:<replica>".
+    std::optional<std::string> status_prefix;
 };
+
+// The status PVs' prefix: the option, else the environment's (already in `prefix`), else
+// "pvwire:" and the replica's name (the host's when there is none).
+void apply_status_prefix(const std::optional<std::string>& given, const std::string& replica, std::string& prefix) {
+    if (given) {
+        prefix = *given;
+        return;
+    }
+    if (const char* env = std::getenv("PVWIRE_STATUS_PREFIX")) {  // --isolated reads no environment
+        prefix = env;
+        return;
+    }
+    const std::string who = replica.empty() ? net::host_name() : replica;
+    prefix = who.empty() ? "pvwire" : "pvwire:" + who;
+}
 
 // A port option: given (-1 none), else the environment's (already in `port`), else `fallback`
 // (--isolated: any).
@@ -216,6 +235,8 @@ int run_serve(const ServeArgs& a) {
     if (!a.unix_path.empty()) cfg.unix_path = a.unix_path;
     apply_port(a.msgpack_port, a.isolated, net::default_msgpack_port, cfg.msgpack_port);
     apply_port(a.http_port, a.isolated, net::default_http_port, cfg.http_port);
+    apply_status_prefix(a.status_prefix, cfg.replica.empty() ? net::ServerConfig::from_env().replica : cfg.replica,
+                        cfg.status_prefix);
     auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
                           : std::make_unique<server::Server>(cfg);
     server::Server& srv = *server;
@@ -350,6 +371,9 @@ int run_serve(const ServeArgs& a) {
         if (srv.http_port())
             std::cout << "pvwire serve: WebSockets at --server pva+ws://" << client_addr << ":" << srv.http_port()
                       << "/pva and msgpack+ws://" << client_addr << ":" << srv.http_port() << "/msgpack\n";
+        if (!eff.status_prefix.empty())
+            std::cout << "pvwire serve: its own numbers as PVs " << eff.status_prefix << ":connections, "
+                      << eff.status_prefix << ":bytes_in_rate ... (docs/metrics.md)\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
@@ -404,6 +428,9 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--store", a->store_url,
                     "Where the channels live: memory: (default) or redis://HOST[:PORT][/DB], shared by every "
                     "replica serving the same store (default: $PVWIRE_STORE)");
+    cmd->add_option("--status-prefix", a->status_prefix,
+                    "Serve the server's own numbers as PVs PREFIX:connections, PREFIX:bytes_in_rate ... "
+                    "(docs/metrics.md; default: $PVWIRE_STATUS_PREFIX, else pvwire:<replica>; \"\" = none)");
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {
