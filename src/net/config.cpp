@@ -509,6 +509,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     }
     read_web_settings(env, s);
     if (env.pick({"PVWIRE_REPLICA", "HOSTNAME"})) s.replica = env.value;
+    if (env.pick({"PVWIRE_STATUS_PREFIX"})) s.status_prefix = env.value;
     return s;
 }
 
@@ -563,6 +564,7 @@ std::string ServerConfig::describe() const {
     o << "  PVWIRE_WEB_WRITE=" << yes_no(web_write) << '\n';
     o << "  PVWIRE_HTTP_USER_HEADER=" << (http_user_header.empty() ? "(none)" : http_user_header) << '\n';
     o << "  PVWIRE_PVWS_THROTTLE_MS=" << pvws_throttle_ms << '\n';
+    o << "  PVWIRE_STATUS_PREFIX=" << (status_prefix.empty() ? "(none)" : status_prefix) << '\n';
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";

@@ -36,10 +36,11 @@ namespace {
 
 // Appends an update to a bounded queue; when full, it is squashed into the newest entry: the
 // newest value always arrives, and fields that changed more than once are reported as overrun.
-void enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore::Update u) {
+// Returns whether it squashed.
+bool enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore::Update u) {
     if (q.size() < limit) {
         q.push_back(std::move(u));
-        return;
+        return false;
     }
     ChannelCore::Update& last = q.back();
     BitSet twice = last.changed;
@@ -48,6 +49,7 @@ void enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore:
     last.overrun |= u.overrun;
     last.changed |= u.changed;
     last.value = std::move(u.value);
+    return true;
 }
 
 // A put whose changed BitSet names a field the put type does not have was built for another
@@ -84,6 +86,7 @@ struct ChannelCore::Inbox {
     std::mutex mu;
     std::deque<Update> items;
     std::size_t limit = 4;
+    std::size_t squashed = 0;  // since the last drain (counted on the strand then)
     bool posted = false;
 };
 
@@ -101,8 +104,14 @@ void LimitHits::hit(std::string_view what) {
 ChannelCore::~ChannelCore() = default;
 
 ChannelCore::ChannelCore(asio::any_io_executor executor, Peer peer, Open open, CoreEvents& events,
-                         EngineLimits limits)
-    : ex_(std::move(executor)), peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits) {}
+                         EngineLimits limits, std::shared_ptr<ConnectionCounters> counters)
+    : ex_(std::move(executor)), counters_owner_(std::move(counters)), counters_(*counters_owner_),
+      peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits) {}
+
+void ChannelCore::count_open() noexcept {
+    ConnectionCounters::set(counters_.channels, channels_.size());
+    ConnectionCounters::set(counters_.operations_open, ops_.size());
+}
 
 template <class F> auto ChannelCore::on_strand(F f) {
     return [weak = weak_from_this(), ex = ex_, f = std::move(f)](auto&&... args) mutable {
@@ -149,6 +158,7 @@ ChannelCore::Opened ChannelCore::create_channel(std::string_view name, std::uint
     while (channels_.count(next_sid_) || next_sid_ == 0xFFFFFFFF) ++next_sid_;
     const auto sid = next_sid_++;
     channels_[sid] = Chan{sid, cid, std::string(name), std::move(pv), {}};
+    count_open();
     return {Status::ok(), sid};
 }
 
@@ -158,6 +168,7 @@ std::optional<std::uint32_t> ChannelCore::destroy_channel(std::uint32_t sid) {
     for (auto ioid : it->second.ops) ops_.erase(ioid);
     const auto cid = it->second.cid;
     channels_.erase(it);
+    count_open();
     return cid;
 }
 
@@ -182,6 +193,7 @@ void ChannelCore::close() {
     closed_ = true;
     ops_.clear();  // drops monitor subscriptions
     channels_.clear();
+    count_open();
 }
 
 void ChannelCore::close_channels(std::string_view name) {
@@ -194,6 +206,7 @@ void ChannelCore::close_channels(std::string_view name) {
         events_.channel_closed(it->second.sid, it->second.cid);
         it = channels_.erase(it);
     }
+    count_open();
 }
 
 // ---- INIT ------------------------------------------------------------------------------------
@@ -240,6 +253,7 @@ ChannelCore::Initialized ChannelCore::init(std::uint32_t sid, std::uint32_t ioid
     Initialized done{Status::ok(), op->type};
     ch.ops.insert(ioid);
     ops_[ioid] = std::move(op);
+    count_open();
     return done;
 }
 
@@ -326,6 +340,7 @@ void ChannelCore::destroy_op(std::uint32_t ioid) {
     if (it == ops_.end()) return;
     if (Chan* ch = channel_of(*it->second)) ch->ops.erase(ioid);
     ops_.erase(it);
+    count_open();
 }
 
 void ChannelCore::cancel_op(std::uint32_t ioid) {
@@ -366,7 +381,7 @@ void ChannelCore::subscribe(Op& op, Chan& ch) {
         bool post = false;
         {
             std::lock_guard lock(inbox->mu);
-            enqueue(inbox->items, inbox->limit, Update{update, update.marks(), {}});
+            if (enqueue(inbox->items, inbox->limit, Update{update, update.marks(), {}})) ++inbox->squashed;
             post = !inbox->posted;
             inbox->posted = true;
         }
@@ -391,14 +406,18 @@ void ChannelCore::monitor_ack(std::uint32_t ioid, std::uint32_t n) {
 
 void ChannelCore::on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox) {
     std::deque<Update> items;
+    std::size_t squashed = 0;
     {
         std::lock_guard lock(inbox->mu);
         items.swap(inbox->items);
+        std::swap(squashed, inbox->squashed);
         inbox->posted = false;
     }
     Op* op = find_op(ioid);
     if (!op) return;
-    for (auto& u : items) enqueue(op->queue, op->queue_size, std::move(u));
+    for (auto& u : items) squashed += enqueue(op->queue, op->queue_size, std::move(u));
+    if (squashed) ConnectionCounters::add(counters_.updates_squashed, squashed);
+    counters_.queue_fill(op->queue.size(), op->queue_size);
     pump(*op);
 }
 
@@ -456,6 +475,7 @@ void ChannelCore::pump(Op& op) {
             const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
             // a demand-driven update is this subscriber's alone; a posted one is everybody's
             op.last_bytes = events_.monitor_update(op.ioid, u.value, bits, overrun, !op.feeder);
+            ConnectionCounters::add(counters_.updates_sent);
             if (op.pipeline) --op.window;
         }
         // a demand-driven PV refills the queue while it has room

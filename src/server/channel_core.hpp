@@ -12,6 +12,8 @@
 // the operation was cancelled or destroyed.
 #pragma once
 
+#include "connection_counters.hpp"
+
 #include <pvwire/net/asio.hpp>
 #include <pvwire/protocol/pv_request.hpp>
 #include <pvwire/server/source.hpp>
@@ -60,8 +62,7 @@ struct EngineLimits {
     std::shared_ptr<LimitCounters> hits = std::make_shared<LimitCounters>();
 };
 
-// The operations a channel offers, in every protocol.
-enum class OpKind : std::uint8_t { get, put, put_get, monitor, array, process, rpc };
+// The operations a channel offers: server::OpKind (metrics.hpp, where the metrics name them).
 
 // What the core tells its front-end without being asked. Called on the strand.
 class CoreEvents {
@@ -89,9 +90,11 @@ public:
     using StatusDone = std::function<void(wire::Status)>;
     using ValueDone = std::function<void(wire::Status, Value)>;
 
-    // `events` must outlive the core (the front-end owns both).
+    // `events` must outlive the core (the front-end owns both). The core counts its channels,
+    // operations, monitor updates and squashes into `counters`.
     ChannelCore(net::asio::any_io_executor executor, Peer peer, Open open, CoreEvents& events,
-                EngineLimits limits = {});
+                EngineLimits limits = {},
+                std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>());
     ~ChannelCore();
 
     // ---- channels ----
@@ -174,6 +177,7 @@ public:
     void writable();
 
     std::size_t channel_count() const noexcept { return channels_.size(); }
+    ConnectionCounters& counters() noexcept { return counters_; }
     std::size_t operation_count() const noexcept { return ops_.size(); }
 
     struct Update {
@@ -207,8 +211,12 @@ private:
     // The completion of an execution: later, on the strand, unless the operation was
     // destroyed or cancelled meanwhile. The operation is busy until then.
     template <class Done> auto exec_done(Op& op, Done done);
+    // The open channel and operation gauges, after the tables changed.
+    void count_open() noexcept;
 
     net::asio::any_io_executor ex_;
+    std::shared_ptr<ConnectionCounters> counters_owner_;
+    ConnectionCounters& counters_;
     Peer peer_;
     Open open_;
     CoreEvents& events_;

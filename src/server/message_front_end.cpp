@@ -32,9 +32,12 @@ template <class Resp> Resp response(std::uint32_t ioid, std::uint8_t subcmd, Sta
 } // namespace
 
 MessageFrontEnd::MessageFrontEnd(asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open,
-                                 Send send, SendUpdate send_update, Backlog backlog, EngineLimits limits)
+                                 Send send, SendUpdate send_update, Backlog backlog, EngineLimits limits,
+                                 std::shared_ptr<ConnectionCounters> counters)
     : order_(order), send_(std::move(send)), send_update_(std::move(send_update)), backlog_(std::move(backlog)),
-      core_(std::make_shared<ChannelCore>(std::move(executor), std::move(peer), std::move(open), static_cast<CoreEvents&>(*this), limits)) {}
+      core_(std::make_shared<ChannelCore>(std::move(executor), std::move(peer), std::move(open),
+                                          static_cast<CoreEvents&>(*this), limits, std::move(counters))),
+      counters_(core_->counters()) {}
 
 MessageFrontEnd::~MessageFrontEnd() { core_->close(); }
 
@@ -53,6 +56,7 @@ void MessageFrontEnd::op_message(std::uint32_t ioid, std::uint8_t severity, std:
 void MessageFrontEnd::channel_closed(std::uint32_t sid, std::uint32_t cid) { send(wire::DestroyChannel{sid, cid}); }
 
 void MessageFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd, std::string text) {
+    ConnectionCounters::add(counters_.operation_errors);
     const Status st = Status::error(std::move(text));
     switch (wire::Command(command)) {
     case wire::Command::Get: send(response<wire::GetResponse>(ioid, subcmd, st)); break;
@@ -81,6 +85,7 @@ void MessageFrontEnd::reply_error(std::uint8_t command, std::uint32_t ioid, std:
 }
 
 template <class Resp> void MessageFrontEnd::reply_now(const wire::OperationRequest& m, Resp r) {
+    if (!r.status.success()) ConnectionCounters::add(counters_.operation_errors);
     send(std::move(r));
     if (m.destroys()) core_->destroy_op(m.ioid);
 }
@@ -89,6 +94,7 @@ template <class Resp> void MessageFrontEnd::reply_now(const wire::OperationReque
 // this front-end owns the core), so `this` is valid.
 template <class Resp, class Fill> auto MessageFrontEnd::reply_later(const wire::OperationRequest& m, Fill fill) {
     return [this, ioid = m.ioid, subcmd = m.subcmd, fill = std::move(fill)](Status st, auto&&... rest) mutable {
+        if (!st.success()) ConnectionCounters::add(counters_.operation_errors);
         auto r = response<Resp>(ioid, subcmd, std::move(st));
         fill(r, std::forward<decltype(rest)>(rest)...);
         send(std::move(r));
@@ -128,6 +134,8 @@ void MessageFrontEnd::create_channel(const wire::CreateChannelRequest& m) {
         if (opened.status.success()) {
             r.sid = opened.sid;  // a refusal keeps the message's 0xFFFFFFFF
             r.writable = core_->channel_writable(opened.sid);
+        } else {
+            ConnectionCounters::add(counters_.channel_errors);
         }
         r.status = std::move(opened.status);
         send(std::move(r));
@@ -158,6 +166,7 @@ void MessageFrontEnd::init(wire::Command command, const wire::OperationRequest& 
     }
     auto done = core_->init(m.sid, m.ioid, kind_for(command), m.pv_request, flow);
     if (!done.status.success()) return reply_error(std::uint8_t(command), m.ioid, m.subcmd, done.status.message);
+    if (command == wire::Command::Monitor) counters_.operation(OpKind::monitor);  // a subscription
     switch (command) {
     case wire::Command::Get: {
         auto r = response<wire::GetResponse>(m.ioid, m.subcmd);
@@ -199,8 +208,12 @@ bool MessageFrontEnd::handled_as_init(wire::Command command, const wire::Operati
 }
 
 bool MessageFrontEnd::exec_ok(wire::Command command, const wire::OperationRequest& m) {
-    auto problem = core_->exec_problem(m.ioid, kind_for(command));
-    if (problem.empty()) return true;
+    const OpKind kind = kind_for(command);
+    auto problem = core_->exec_problem(m.ioid, kind);
+    if (problem.empty()) {
+        counters_.operation(kind);
+        return true;
+    }
     reply_error(std::uint8_t(command), m.ioid, m.subcmd, std::move(problem));
     return false;
 }

@@ -6,7 +6,8 @@
 // decodes to these structs directly, the msgpack protocol's codec translates its messages to
 // them (docs/msgpack-protocol.md), so both protocols share one set of request semantics.
 // Every request gets an answer: an unsupported operation or a bad request gets an error
-// status, never silence.
+// status, never silence. It counts the requests executed and the errors answered
+// (ConnectionCounters).
 //
 // Threading: everything runs on the connection's strand (`executor`).
 #pragma once
@@ -28,7 +29,8 @@ public:
     using Backlog = std::function<std::size_t()>;
 
     MessageFrontEnd(net::asio::any_io_executor executor, Peer peer, wire::ByteOrder order, Open open, Send send,
-                    SendUpdate send_update, Backlog backlog, EngineLimits limits = {});
+                    SendUpdate send_update, Backlog backlog, EngineLimits limits = {},
+                    std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>());
     ~MessageFrontEnd();
     MessageFrontEnd(const MessageFrontEnd&) = delete;
     MessageFrontEnd& operator=(const MessageFrontEnd&) = delete;
@@ -82,6 +84,7 @@ private:
     SendUpdate send_update_;
     Backlog backlog_;
     std::shared_ptr<ChannelCore> core_;
+    ConnectionCounters& counters_;  // the core's: operations executed, errors answered
 };
 
 }  // namespace pvwire::server::detail

@@ -1,10 +1,12 @@
 #include <pvwire/server/server.hpp>
 
 #include "forwarded_searches.hpp"
+#include "latency_histogram.hpp"
 #include "search_rate_limiter.hpp"
 #include "pvws_front_end.hpp"
 #include "server_connection.hpp"
 #include "web_guard.hpp"
+#include "status_pvs.hpp"
 
 #include "../net/join_threads.hpp"
 #include "../net/run_loop.hpp"
@@ -143,6 +145,19 @@ public:
         std::atomic<std::uint64_t> accepted{0}, open{0}, dropped{0}, searches{0}, replies{0}, forwarded{0},
             beacons{0}, echoes{0};
     } counters_;
+    ServerStats closed_;  // the counters of closed connections, added up (under mu_)
+    // The numbers measured over an interval (about a second), restarted by the first stats()
+    // after it ends (under mu_).
+    struct Interval {
+        std::chrono::steady_clock::time_point start{};
+        double queue_fill = 0;
+        double store_p50 = 0;
+        detail::LatencyHistogram::Snapshot store_before{};
+    } interval_;
+    std::unique_ptr<detail::StatusPVs> status_pvs_;  // when cfg_.status_prefix is set
+    std::shared_ptr<asio::steady_timer> status_timer_;  // under mu_ (a restart replaces it)
+
+    ServerStats stats();
 
     void add_listener(std::shared_ptr<net::Listener> listener);
     // Serves a connection accepted by a listener or handed in by the user; `web`: one from the
@@ -151,7 +166,6 @@ public:
                std::optional<net::HttpIdentity> web = std::nullopt);
     // Serves a /pvws/pv socket.
     void adopt_pvws(std::shared_ptr<net::MessageSocket> socket);
-    std::string metrics_text() const;
 
 private:
     std::set<std::shared_ptr<detail::ServerConnection>> connections_snapshot();
@@ -184,6 +198,10 @@ private:
     // Whether a UDP search from `source` is answered (its rate and the total; counted if not).
     bool admit_search(const asio::ip::address& source);
     void send_beacon();
+    // The status PVs (cfg_.status_prefix): made and served on the first start, then posted
+    // every second while the server runs.
+    void start_status_pvs();
+    void publish_status(const std::shared_ptr<asio::steady_timer>& timer);
 };
 
 void Server::Impl::start() {
@@ -248,6 +266,7 @@ void Server::Impl::start() {
     asio::post(ex_, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->send_beacon();
     });
+    start_status_pvs();
 
     if (owned_) {
         work_.emplace(owned_->get_executor());
@@ -306,6 +325,10 @@ void Server::Impl::close_everything(Closing& closing) {
     for (auto& s : closing.search_sockets) s->close();
     if (closing.beacon_socket) closing.beacon_socket->close();
     if (beacon_timer_) beacon_timer_->cancel();
+    {
+        std::lock_guard lock(mu_);
+        if (status_timer_) status_timer_->cancel();
+    }
     for (auto& c : closing.connections) c->close("server stopping");
     for (auto& p : closing.pvws_sessions) p->close("server stopping");
 }
@@ -524,7 +547,7 @@ net::HttpRoutes Server::Impl::http_routes() {
     };
     r.metrics = [weak] {
         auto self = weak.lock();
-        return self ? self->metrics_text() : std::string();
+        return self ? format_prometheus(self->stats()) : std::string();
     };
     r.api = [weak](std::string_view path, const net::HttpIdentity& who) -> std::optional<net::HttpAnswer> {
         auto self = weak.lock();
@@ -557,28 +580,6 @@ std::optional<net::HttpAnswer> Server::Impl::api(std::string_view path, const ne
     return net::HttpAnswer{200, "application/json", j.dump()};
 }
 
-// Prometheus text of stats(). The metrics of issue 12 (per kind, bytes, queues) replace this.
-std::string Server::Impl::metrics_text() const {
-    const auto& c = counters_;
-    const auto& hits = *limit_hits_;
-    std::string out;
-    const auto metric = [&out](std::string_view name, std::string_view type, std::uint64_t v) {
-        out += fmt::format("# TYPE pvwire_{} {}\npvwire_{} {}\n", name, type, name, v);
-    };
-    metric("connections", "gauge", c.open);
-    metric("connections_accepted_total", "counter", c.accepted);
-    metric("connections_dropped_total", "counter", c.dropped);
-    metric("searches_total", "counter", c.searches);
-    metric("search_replies_total", "counter", c.replies);
-    metric("beacons_total", "counter", c.beacons);
-    metric("echoes_total", "counter", c.echoes);
-    out += "# TYPE pvwire_refused_total counter\n";
-    out += fmt::format("pvwire_refused_total{{kind=\"connection\"}} {}\n", hits.connections.count());
-    out += fmt::format("pvwire_refused_total{{kind=\"channel\"}} {}\n", hits.channels.count());
-    out += fmt::format("pvwire_refused_total{{kind=\"operation\"}} {}\n", hits.operations.count());
-    return out;
-}
-
 detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer) {
     std::weak_ptr<Impl> weak = shared_from_this();
     detail::ServerConnection::Hooks hooks;
@@ -604,6 +605,8 @@ detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer)
         if (dropped) ++impl->counters_.dropped;
         {
             std::lock_guard lock(impl->mu_);
+            // folded and forgotten under one lock: stats() counts the connection exactly once
+            c.counters()->add_to(impl->closed_);
             impl->connections_.erase(c.shared_from_this());
         }
         impl->release_peer(peer);
@@ -776,6 +779,76 @@ std::shared_ptr<PVHandler> Server::Impl::info_pv() {
     return info_;
 }
 
+ServerStats Server::Impl::stats() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto store = detail::store_write_latency().snapshot();
+    ServerStats s;
+    {
+        std::lock_guard lock(mu_);
+        s = closed_;
+        const bool interval_over = now - interval_.start >= std::chrono::seconds(1);
+        std::uint64_t fill = 0;
+        for (const auto& conn : connections_) {
+            conn->counters()->add_to(s);
+            if (interval_over) fill = std::max(fill, conn->counters()->take_queue_fill_peak());
+        }
+        if (interval_over) {
+            interval_.start = now;
+            interval_.queue_fill = static_cast<double>(fill) / 1e6;
+            interval_.store_p50 = detail::LatencyHistogram::median(store, interval_.store_before);
+            interval_.store_before = store;
+        }
+        s.monitor_queue_fill = interval_.queue_fill;
+        s.store_write_latency_p50 = interval_.store_p50;
+        for (const auto& l : listeners_) s.accept_backoffs += l->accept_backoffs();
+    }
+    s.store_writes = store.total;
+    s.store_write_seconds = static_cast<double>(store.sum_ns) * 1e-9;
+    const auto& c = counters_;
+    s.connections_accepted = c.accepted;
+    s.connections_open = c.open;
+    s.connections_dropped = c.dropped;
+    s.searches = c.searches;
+    s.search_replies = c.replies;
+    s.searches_forwarded = c.forwarded;
+    s.beacons = c.beacons;
+    s.echoes = c.echoes;
+    s.connections_refused = limit_hits_->connections.count();
+    s.channels_refused = limit_hits_->channels.count();
+    s.operations_refused = limit_hits_->operations.count();
+    s.searches_limited = limit_hits_->searches.count();
+    s.connections_too_slow = limit_hits_->slow_peers.count();
+    return s;
+}
+
+void Server::Impl::start_status_pvs() {
+    if (cfg_.status_prefix.empty()) return;
+    if (!status_pvs_) {
+        status_pvs_ = std::make_unique<detail::StatusPVs>(cfg_.status_prefix);
+        for (const auto& [name, pv] : status_pvs_->pvs()) own_->add(name, pv);
+        std::lock_guard lock(mu_);
+        ++change_count_;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(ex_);
+    {
+        std::lock_guard lock(mu_);
+        status_timer_ = timer;
+    }
+    asio::post(ex_, [weak = weak_from_this(), timer] {
+        if (auto self = weak.lock()) self->publish_status(timer);
+    });
+}
+
+void Server::Impl::publish_status(const std::shared_ptr<asio::steady_timer>& timer) {
+    if (!running_) return;
+    status_pvs_->publish(stats(), std::chrono::steady_clock::now());
+    timer->expires_after(std::chrono::seconds(1));
+    timer->async_wait([weak = weak_from_this(), timer](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->publish_status(timer);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 Server::Server(net::ServerConfig config, unsigned threads)
@@ -848,28 +921,8 @@ std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
 std::uint16_t Server::msgpack_port() const { return impl_->cfg_.bound_msgpack_port; }
 const wire::Guid& Server::guid() const { return impl_->guid_; }
 
-std::string Server::metrics_text() const { return impl_->metrics_text(); }
+ServerStats Server::stats() const { return impl_->stats(); }
 
-ServerStats Server::stats() const {
-    const auto& c = impl_->counters_;
-    const auto& hits = *impl_->limit_hits_;
-    ServerStats s;
-    s.connections_accepted = c.accepted;
-    s.connections_open = c.open;
-    s.connections_dropped = c.dropped;
-    s.searches = c.searches;
-    s.search_replies = c.replies;
-    s.searches_forwarded = c.forwarded;
-    s.beacons = c.beacons;
-    s.echoes = c.echoes;
-    s.connections_refused = hits.connections.count();
-    s.channels_refused = hits.channels.count();
-    s.operations_refused = hits.operations.count();
-    s.searches_limited = hits.searches.count();
-    s.connections_too_slow = hits.slow_peers.count();
-    std::lock_guard lock(impl_->mu_);
-    for (const auto& l : impl_->listeners_) s.accept_backoffs += l->accept_backoffs();
-    return s;
-}
+std::string Server::metrics_text() const { return format_prometheus(impl_->stats()); }
 
 }  // namespace pvwire::server

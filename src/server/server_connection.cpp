@@ -21,6 +21,7 @@ void ServerConnection::start() {
     transport_->start(weak_from_this());
     out_.clear();
     handshake_.start(out_);
+    ConnectionCounters::add(counters_->bytes_out, out_.size());
     transport_->send(std::move(out_));
     started_ = last_rx_ = std::chrono::steady_clock::now();
     net::asio::dispatch(transport_->executor(), [self = shared_from_this()] { self->arm_idle_timer(); });
@@ -32,6 +33,7 @@ void ServerConnection::close(const std::string& reason) {
 }
 
 void ServerConnection::drop(const std::string& reason) {
+    ConnectionCounters::add(counters_->protocol_errors);
     out_.clear();
     codec_->encode_goodbye(reason, out_);
     if (!out_.empty()) transport_->send(std::move(out_));
@@ -58,10 +60,12 @@ void ServerConnection::arm_idle_timer() {
         if (!self || ec) return;
         const auto now = std::chrono::steady_clock::now();
         if (!self->handshake_.validated() && now - self->started_ >= self->timeouts_.validation) {
+            ConnectionCounters::add(self->counters_->timeouts);
             self->close("no validation within " + std::to_string(self->timeouts_.validation.count()) + " ms");
             return;
         }
         if (now - self->last_rx_ >= self->timeouts_.idle) {
+            ConnectionCounters::add(self->counters_->timeouts);
             self->close("no message for " + std::to_string(self->timeouts_.idle.count()) + " ms");
             return;
         }
@@ -72,11 +76,14 @@ void ServerConnection::arm_idle_timer() {
 void ServerConnection::send(const wire::Message& m) {
     out_.clear();
     codec_->encode(m, out_);
-    if (!out_.empty()) transport_->send(std::move(out_));
+    if (out_.empty()) return;
+    ConnectionCounters::add(counters_->bytes_out, out_.size());
+    transport_->send(std::move(out_));
 }
 
 void ServerConnection::on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) {
     last_rx_ = std::chrono::steady_clock::now();
+    ConnectionCounters::add(counters_->bytes_in, frame.size());
     wire::Diagnostic diag;
     switch (codec_->decode(frame, msg_, diag, owner)) {
     case wire::ConnectionCodec::Result::Pending:
@@ -102,6 +109,7 @@ void ServerConnection::on_frame(std::span<const std::byte> frame, const std::sha
 void ServerConnection::handle(const wire::Message& m) {
     out_.clear();
     if (handshake_.on_message(m, out_)) {
+        ConnectionCounters::add(counters_->bytes_out, out_.size());
         transport_->send(std::move(out_));
         if (handshake_.state() == protocol::ServerHandshake::State::Failed)
             close("client chose an authentication method we did not offer");
@@ -146,6 +154,7 @@ void ServerConnection::handle(const wire::Message& m) {
                 wire::OutBuffer out;
                 self->codec_->encode_update(ioid, value, changed, overrun, shared, out);
                 const std::size_t bytes = out.size();
+                ConnectionCounters::add(self->counters_->bytes_out, bytes);
                 self->transport_->send(std::move(out));
                 return bytes;
             },
@@ -153,7 +162,7 @@ void ServerConnection::handle(const wire::Message& m) {
                 auto self = weak.lock();
                 return self ? self->transport_->pending_output() : 0;
             },
-            hooks_.limits);
+            hooks_.limits, counters_);
     }
     if (!engine_->handle(m)) {
         // a message a client has no business sending (a server's message, a beacon...)
@@ -174,6 +183,7 @@ void ServerConnection::on_closed(std::error_code ec, const std::string& reason) 
                            ec == make_error_code(net::asio::error::connection_reset);
     // the transport's max_pending_output (FramedStream::send) closes with this code
     if (ec == std::errc::no_buffer_space && hooks_.limits.hits) hooks_.limits.hits->slow_peers.hit(reason);
+    if (ec && !peer_left && !dropped_) ConnectionCounters::add(counters_->transport_errors);
     if (hooks_.closed) hooks_.closed(*this, reason, dropped_ || (ec && !peer_left));
 }
 

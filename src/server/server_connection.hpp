@@ -53,6 +53,9 @@ public:
 
     const protocol::PeerCredentials& credentials() const noexcept { return handshake_.credentials(); }
     std::string peer() const { return transport_->peer_name(); }
+    // What this connection counted (written on its strand; set at construction, so any thread
+    // may read it).
+    const std::shared_ptr<ConnectionCounters>& counters() const noexcept { return counters_; }
 
 private:
     void send(const wire::Message& m);
@@ -70,6 +73,7 @@ private:
     wire::OutBuffer out_;      // reused for replies
     bool dropped_ = false;     // closed by us for a protocol error, limit or timeout
     std::shared_ptr<MessageFrontEnd> engine_;  // after validation
+    const std::shared_ptr<ConnectionCounters> counters_ = std::make_shared<ConnectionCounters>();
 };
 
 }  // namespace pvwire::server::detail

@@ -1,6 +1,10 @@
 #include <pvwire/server/shared_pv.hpp>
 
+#include "latency_histogram.hpp"
+
 #include <pvwire/data/nt.hpp>
+
+#include <chrono>
 
 #include <future>
 
@@ -107,7 +111,9 @@ void SharedPV::post(const Value& value, Done done) {
         if (done) done(to_wire(st));
         return;
     }
-    store_->write(name_, value, [done = std::move(done)](store::Status st) {
+    // a networked store: how long it takes to acknowledge is what Server::stats() reports
+    store_->write(name_, value, [done = std::move(done), started = std::chrono::steady_clock::now()](store::Status st) {
+        detail::store_write_latency().record(std::chrono::steady_clock::now() - started);
         if (done) done(to_wire(st));
     });
 }

@@ -8,6 +8,7 @@
 
 #include <pvwire/data/nt.hpp>
 #include <pvwire/log.hpp>
+#include <pvwire/net/interfaces.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 #include <pvwire/server/store_source.hpp>
@@ -16,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -47,7 +49,24 @@ struct ServeArgs {
     std::optional<std::string> web_root, http_user_header;
     bool web_write = false;
     std::optional<std::uint32_t> pvws_throttle_ms;
+    // The status PVs' prefix ("" = none); not given: PVWIRE_STATUS_PREFIX, else "pvwire:<replica>".
+    std::optional<std::string> status_prefix;
 };
+
+// The status PVs' prefix: the option, else the environment's (already in `prefix`), else
+// "pvwire:" and the replica's name (the host's when there is none).
+void apply_status_prefix(const std::optional<std::string>& given, const std::string& replica, std::string& prefix) {
+    if (given) {
+        prefix = *given;
+        return;
+    }
+    if (const char* env = std::getenv("PVWIRE_STATUS_PREFIX")) {  // --isolated reads no environment
+        prefix = env;
+        return;
+    }
+    const std::string who = replica.empty() ? net::host_name() : replica;
+    prefix = who.empty() ? "pvwire" : "pvwire:" + who;
+}
 
 // A port option: given (-1 none), else the environment's (already in `port`), else `fallback`
 // (--isolated: any).
@@ -225,6 +244,8 @@ int run_serve(const ServeArgs& a) {
     if (a.http_user_header) cfg.http_user_header = *a.http_user_header;
     if (a.web_write) cfg.web_write = true;
     if (a.pvws_throttle_ms) cfg.pvws_throttle_ms = *a.pvws_throttle_ms;
+    apply_status_prefix(a.status_prefix, cfg.replica.empty() ? net::ServerConfig::from_env().replica : cfg.replica,
+                        cfg.status_prefix);
     auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
                           : std::make_unique<server::Server>(cfg);
     server::Server& srv = *server;
@@ -362,6 +383,9 @@ int run_serve(const ServeArgs& a) {
                       << client_addr << ":" << srv.http_port() << "/pvws/pv; the page at http://" << client_addr << ":"
                       << srv.http_port() << "/ (writes from the web " << (eff.web_write ? "enabled" : "disabled")
                       << ")\n";
+        if (!eff.status_prefix.empty())
+            std::cout << "pvwire serve: its own numbers as PVs " << eff.status_prefix << ":connections, "
+                      << eff.status_prefix << ":bytes_in_rate ... (docs/metrics.md)\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
@@ -426,6 +450,9 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--store", a->store_url,
                     "Where the channels live: memory: (default) or redis://HOST[:PORT][/DB], shared by every "
                     "replica serving the same store (default: $PVWIRE_STORE)");
+    cmd->add_option("--status-prefix", a->status_prefix,
+                    "Serve the server's own numbers as PVs PREFIX:connections, PREFIX:bytes_in_rate ... "
+                    "(docs/metrics.md; default: $PVWIRE_STATUS_PREFIX, else pvwire:<replica>; \"\" = none)");
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {

@@ -192,6 +192,11 @@ struct ServerConfig {
     /// replica of a scaled-out server this is, answered with the host name by op=info on the
     /// "server" PV (`pvwire list -i`, `pvxlist -i`). "" = neither is set.
     std::string replica;
+    /// PVWIRE_STATUS_PREFIX (pvwire's own): serve the server's own numbers as NTScalar PVs
+    /// named `<prefix>:connections`, `<prefix>:bytes_in_rate` ... (docs/metrics.md), refreshed
+    /// every second; "" = none (the library's default; `pvwire serve` defaults to
+    /// "pvwire:<replica>").
+    std::string status_prefix;
 
     /// Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;

@@ -19,6 +19,7 @@
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
 #include <pvwire/net/connector.hpp>
+#include <pvwire/server/metrics.hpp>
 #include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
@@ -29,30 +30,6 @@
 #include <string_view>
 
 namespace pvwire::server {
-
-/// Counters of a Server since it started (Server::stats()).
-struct ServerStats {
-    std::uint64_t connections_accepted = 0; ///< client connections accepted, on every listener
-    std::uint64_t connections_open = 0;     ///< client connections open now
-    std::uint64_t connections_dropped = 0;  ///< closed by us for a protocol error, limit or timeout
-    std::uint64_t searches = 0;             ///< SEARCH messages received (UDP and TCP)
-    std::uint64_t search_replies = 0;       ///< SEARCH_RESPONSE messages sent
-    std::uint64_t searches_forwarded = 0;   ///< unicast searches passed on to the other servers of the host
-    std::uint64_t beacons = 0;              ///< beacons sent
-    std::uint64_t echoes = 0;               ///< ECHO requests answered
-    /// Refused at a limit (ServerConfig::max_*): connections closed at once, channels and
-    /// operations answered with an error status.
-    std::uint64_t connections_refused = 0;
-    std::uint64_t channels_refused = 0;     ///< channels refused at a limit
-    std::uint64_t operations_refused = 0;   ///< operations refused at a limit
-    /// UDP searches left unanswered over ServerConfig::search_rate_per_source or search_rate_total.
-    std::uint64_t searches_limited = 0;
-    /// Connections closed because more than ServerConfig::max_pending_output bytes were queued.
-    std::uint64_t connections_too_slow = 0;
-    /// Times a listener paused accepting because the process or system ran out of file
-    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) instead of retrying at once.
-    std::uint64_t accept_backoffs = 0;
-};
 
 /// A pvAccess server (see the file's description for transports, threading and lifetime).
 class Server {
@@ -118,10 +95,11 @@ public:
     std::uint16_t msgpack_port() const;
     /// This server's GUID, sent in beacons and search replies.
     const wire::Guid& guid() const;
-    /// Counters since the server started.
+    /// Counters since the server started: the server's own, plus every connection's, added up
+    /// now (closed connections' totals included). Cheap enough to call every second.
     ServerStats stats() const;
-    /// The server's numbers as Prometheus text (exposition format 0.0.4), as GET /metrics on
-    /// the HTTP port serves them.
+    /// stats() as Prometheus text (format_prometheus()): what GET /metrics on the HTTP port
+    /// answers (docs/metrics.md).
     std::string metrics_text() const;
     /// A client configuration that finds this server (for isolated tests and examples).
     net::ClientConfig client_config() const { return config().client_config(); }

@@ -492,3 +492,15 @@ TEST_CASE("PVWIRE_TCP_BUFFER_BYTES sets the TCP socket buffers of clients and se
     CHECK(has_warning(c.warnings, "PVWIRE_TCP_BUFFER_BYTES"));
     CHECK(ClientConfig::from_env(huge.lookup()).describe().find("PVWIRE_TCP_BUFFER_BYTES=") != std::string::npos);
 }
+
+TEST_CASE("ServerConfig: PVWIRE_STATUS_PREFIX names the status PVs, none by default", "[net][config]") {
+    FakeEnv env;
+    env.vars = {{"PVWIRE_STATUS_PREFIX", "ioc1:srv"}};
+    const auto s = ServerConfig::from_env(env.lookup());
+    CHECK(s.status_prefix == "ioc1:srv");
+    CHECK(s.describe().find("PVWIRE_STATUS_PREFIX=ioc1:srv\n") != std::string::npos);
+    FakeEnv none;
+    const auto d = ServerConfig::from_env(none.lookup());
+    CHECK(d.status_prefix.empty());
+    CHECK(d.describe().find("PVWIRE_STATUS_PREFIX=(none)\n") != std::string::npos);
+}

@@ -3,13 +3,17 @@
 #   serve_clients.sh PVWIRE_BINARY PV_FILE
 # Starts `pvwire serve --isolated --pvs PV_FILE` (loopback only, ephemeral ports) in the
 # background, reads the client environment it prints, runs get/put/monitor/info/call/list
-# against it and checks their output and exit status. The server is always killed at the end.
+# against it and checks their output and exit status (and its status PVs, docs/metrics.md). The server is always killed at the end.
 set -u
 pvwire=${1:?usage: serve_clients.sh PVWIRE_BINARY PV_FILE}
 pvfile=${2:?usage: serve_clients.sh PVWIRE_BINARY PV_FILE}
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-start_server --pvs "$pvfile" || exit 1
+start_server --pvs "$pvfile" --status-prefix demo:srv || exit 1
+
+check "status PVs: the server's own numbers" 0 '^    value uint64_t = [0-9]+$' -- "$pvwire" get demo:srv:ops:get
+check "status PVs: rates in B/s" 0 'string units = "B/s"' -- "$pvwire" get -F tree demo:srv:bytes_in_rate
+check "status PVs are read-only" 1 'read-only' -- "$pvwire" put demo:srv:errors 0
 
 check "get a scalar, PVXS's delta form" 0 '^demo:setpoint$' '^    struct "epics:nt/NTScalar:1\.0"$' '^    value double = 1\.5$' \
     '^    alarm\.severity int32_t = 0$' -- "$pvwire" get demo:setpoint
