@@ -70,6 +70,14 @@ TEST_CASE("top shows integers, booleans and strings as they are") {
     CHECK(format_value(s) == "hello");
 }
 
+TEST_CASE("top never draws a string PV's control characters") {
+    nt::NTScalar b;
+    b.value = TypeCode::String;
+    Value s = b.create();
+    s["value"] = std::string("two\nlines\x1b[2J");
+    CHECK(read_update(s, {}).value == "two?lines?[2J");
+}
+
 TEST_CASE("top shows an enumeration as its choice name and sparks its index") {
     const Value v = nt::NTEnum{}.create({"Off", "Standby", "On"}, 2);
     CHECK(format_value(v) == "On");
@@ -109,10 +117,18 @@ TEST_CASE("top reads the alarm severity and the server's time stamp") {
     CHECK(severity_name(7) == "UNDEF(7)");
 }
 
-TEST_CASE("top shows other structures by their type id") {
+TEST_CASE("top shows a table as its rows and columns") {
     nt::NTTable t;
     t.add_column(TypeCode::Int32, "id", "ID");
-    CHECK(format_value(t.create()).find("{") == 0);
+    t.add_column(TypeCode::String, "tag", "Tag");
+    Value v = t.create();
+    v["value.id"].set(std::vector<std::int32_t>{1, 2, 3});
+    CHECK(format_value(v) == "[3 rows] id, tag");
+}
+
+TEST_CASE("top shows other structures by their type id") {
+    auto type = TypeDesc::structure("my:thing:1.0", {{"x", TypeDesc::scalar(TypeCode::Float64)}});
+    CHECK(format_value(Value(type)) == "{my:thing:1.0}");
 }
 
 TEST_CASE("sparkline scales between the minimum and the maximum") {

@@ -78,6 +78,20 @@ std::optional<std::string> choice_text(const Value& f) {
     return fmt::format("{}", i);
 }
 
+// A structure of arrays (an NTTable's value): "[rows] column, column, ...".
+std::optional<std::string> table_text(const Value& f) {
+    if (f.member_count() == 0) return std::nullopt;
+    std::string columns;
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < f.member_count(); ++i) {
+        const Value column = f.member(i);
+        if (!is_array(column.code())) return std::nullopt;
+        rows = std::max(rows, column.array_size());
+        columns += (i ? ", " : " ") + std::string(f.member_name(i));
+    }
+    return fmt::format("[{} rows]{}", rows, columns);
+}
+
 // The field the dashboard shows: `value`, or the structure itself when it has none.
 Value shown_field(const Value& top) {
     if (top.code() == TypeCode::Struct)
@@ -103,6 +117,7 @@ std::string format_value(const Value& top, std::size_t max_elements) {
     if (is_scalar(c)) return scalar_text(f, precision);
     if (c == TypeCode::Struct) {
         if (auto choice = choice_text(f)) return *choice;
+        if (auto table = table_text(f)) return *table;
         return "{" + f.type().id() + "}";
     }
     if (c == TypeCode::Union || c == TypeCode::Any) {
@@ -115,6 +130,9 @@ std::string format_value(const Value& top, std::size_t max_elements) {
 Reading read_update(const Value& top, std::chrono::system_clock::time_point arrived) {
     Reading r;
     r.value = format_value(top);
+    // a control character (a newline in a string PV) would move the terminal's cursor
+    for (char& ch : r.value)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
     r.number = number_of(shown_field(top));
     if (Value s = top.field("alarm.severity")) r.severity = s.try_as<int>().value_or(0);
     if (Value u = top.field("display.units")) r.units = u.try_as<std::string>().value_or("");
