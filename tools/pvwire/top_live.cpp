@@ -1,6 +1,7 @@
 // The live side of `pvwire top` (see top_live.hpp).
 #include "top_live.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace pvwire::tool::top {
@@ -15,6 +16,7 @@ struct LiveTable::Entry {
     std::deque<double> history;
     std::optional<double> last_number;  // for the change per second
     Clock::time_point last_arrival{};
+    std::uint64_t counted = 0;  // the subscription's updates() the meter has counted
     std::shared_ptr<client::Subscription> sub;
 };
 
@@ -62,6 +64,12 @@ void LiveTable::drain(std::size_t i) {
     e.sub->pop(batch_);
     for (auto& ev : batch_) apply(e, ev);
     batch_.clear();
+    // The rate counts every update received, those squashed into a queued one included.
+    const auto now = Clock::now();
+    const std::uint64_t received = e.sub->updates();
+    const std::uint64_t fresh = received >= e.counted ? received - e.counted : 0;
+    for (std::uint64_t n = std::min<std::uint64_t>(fresh, 4096); n > 0; --n) e.meter.add(now);
+    e.counted = received;
 }
 
 void LiveTable::apply(Entry& e, client::MonitorEvent& ev) {
@@ -80,7 +88,6 @@ void LiveTable::apply(Entry& e, client::MonitorEvent& ev) {
     const auto now = Clock::now();
     e.row.reading = read_update(ev.value, std::chrono::system_clock::now());
     e.row.has_data = e.row.connected = true;
-    e.meter.add(now);
     if (const auto& x = e.row.reading.number) {
         if (rate_kind_ == RateKind::Change && e.last_number && now > e.last_arrival)
             e.row.rate = (*x - *e.last_number) / std::chrono::duration<double>(now - e.last_arrival).count();

@@ -31,6 +31,13 @@ else
     start_server --pvs "$pvfile" --pvs "$here/top-status-pvs.json" || exit 1
 fi
 
+check "top without PV names or --server says what it needs" 1 '^pvwire top: .*need the server to list: --server' -- \
+    "$pvwire" top
+check "top with a glob matching nothing" 1 "^pvwire top: no PV of 127.0.0.1:$tcp_port matches" -- \
+    "$pvwire" top --server "127.0.0.1:$tcp_port" 'nothing:*'
+check "top with a server that is not there" 1 '^pvwire top: cannot connect' -- \
+    "$pvwire" top --server 127.0.0.1:1 'x:*'
+
 sock=pvwire-top-test-$$
 tmx() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup_tmux() {
