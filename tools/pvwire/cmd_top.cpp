@@ -438,7 +438,6 @@ int run_top(const TopArgs& a) {
 
 void register_top(CLI::App& app) {
     auto a = std::make_shared<TopArgs>();
-    a->timeout = 3.0;
     auto* cmd = app.add_subcommand("top", "A terminal dashboard of PVs and of a server's status PVs");
     cmd->add_option("pv", a->names, "PV names; names with * or ? are globs over the --server's PVs");
     cmd->add_option("-g,--glob", a->globs, "Watch the PVs of --server whose names match (repeatable)");

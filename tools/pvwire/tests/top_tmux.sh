@@ -5,8 +5,8 @@
 # (a private tmux server, -L), drives it with send-keys and reads it with capture-pane:
 # the counter changes on screen, a put from the dashboard lands (read back with pvwire get),
 # a refused put shows the server's message, the server view shows the status PVs, a resize to
-# a narrow window keeps the layout (no line wider than the window, nothing stray), q quits
-# with status 0. Without tmux the script skips (77), or fails when CI=true.
+# a narrow window keeps the layout (no line wider than the window, nothing stray), the rows
+# of a lost server say DISCONN, q quits with status 0. Without tmux the script skips (77), or fails when CI=true.
 set -u
 pvwire=${1:?usage: top_tmux.sh PVWIRE_BINARY PV_FILE}
 pvfile=${2:?usage: top_tmux.sh PVWIRE_BINARY PV_FILE}
@@ -139,6 +139,13 @@ verdict "a wide window again (110x30) keeps the layout" $? "$why
 $(screen)"
 screen | grep -q 'TREND'
 verdict "the wide window shows the sparkline again" $?
+
+# a lost server: every row turns grey and says so
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null
+server_pid=
+wait_for '^top:counter .*DISCONN' 10 && wait_for '^top:setpoint .*DISCONN' 2
+verdict "a lost server's PVs show DISCONN" $? "$(screen)"
 
 # help, then quit
 tmx send-keys -t top h
