@@ -387,6 +387,34 @@ bool handle_key(UiState& s, int ch, const std::string& selected_pv, std::size_t 
 
 // ---- the loop ------------------------------------------------------------------------------------
 
+// The dashboard until q: redraws from the tables' copies ten times a second and after a key.
+void run_screen(const TopArgs& a, client::Context& ctx, LiveTable& pvs, LiveTable& server, const std::string& prefix) {
+    Terminal term;
+    UiState s;
+    if (a.view == "server") s.view = UiState::View::Server;
+    const bool utf8 = term.utf8() && !a.ascii;
+    auto put = [&](const std::string& pv, const std::string& text) { pvs.put(ctx, pv, text, a.server); };
+    std::vector<Row> rows;
+    auto shown_view = s.view;
+    for (;;) {
+        LiveTable& table = s.view == UiState::View::Pvs ? pvs : server;
+        if (!s.paused || shown_view != s.view || rows.empty()) rows = table.rows(Clock::now());
+        shown_view = s.view;
+        if (auto outcome = pvs.take_outcome(); !outcome.empty()) s.message = outcome;
+        const auto order = visible_rows(rows, s.filter, s.sort, s.reverse);
+        move_selection(s, 0, order.size());
+        draw(s, rows, order, prefix, utf8);
+        const int ch = getch();
+        if (ch == ERR) continue;
+        if (ch == KEY_RESIZE) {
+            clearok(curscr, TRUE);  // the next refresh repaints every cell: no leftovers
+            continue;
+        }
+        const std::string selected = order.empty() ? "" : rows[order[s.selected]].name;
+        if (!handle_key(s, ch, selected, order.size(), put)) return;
+    }
+}
+
 int run_top(const TopArgs& a) {
     const auto cfg = client_config(a);
     std::vector<std::string> names;
@@ -403,34 +431,14 @@ int run_top(const TopArgs& a) {
     client::Context ctx(cfg);
     LiveTable pvs(ctx, names, {}, a.server, LiveTable::RateKind::Updates);
     LiveTable server(ctx, status_pvs, status_names(), a.server, LiveTable::RateKind::Change);
+    // Destroyed before the tables (declared after them), also on an exception: no callback
+    // may run into a table that is gone.
+    struct StopFirst {
+        client::Context& ctx;
+        ~StopFirst() { ctx.stop(); }
+    } stop_first{ctx};
     ctx.hurry();
-    {
-        Terminal term;
-        UiState s;
-        if (a.view == "server") s.view = UiState::View::Server;
-        const bool utf8 = term.utf8() && !a.ascii;
-        auto put = [&](const std::string& pv, const std::string& text) { pvs.put(ctx, pv, text, a.server); };
-        std::vector<Row> rows;
-        auto shown_view = s.view;
-        for (;;) {
-            LiveTable& table = s.view == UiState::View::Pvs ? pvs : server;
-            if (!s.paused || shown_view != s.view || rows.empty()) rows = table.rows(Clock::now());
-            shown_view = s.view;
-            if (auto outcome = pvs.take_outcome(); !outcome.empty()) s.message = outcome;
-            const auto order = visible_rows(rows, s.filter, s.sort, s.reverse);
-            move_selection(s, 0, order.size());
-            draw(s, rows, order, prefix, utf8);
-            const int ch = getch();
-            if (ch == ERR) continue;
-            if (ch == KEY_RESIZE) {
-                clearok(curscr, TRUE);  // the next refresh repaints every cell: no leftovers
-                continue;
-            }
-            const std::string selected = order.empty() ? "" : rows[order[s.selected]].name;
-            if (!handle_key(s, ch, selected, order.size(), put)) break;
-        }
-    }
-    ctx.stop();  // no callback may run into the tables once they are gone
+    run_screen(a, ctx, pvs, server, prefix);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "top_live.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 namespace pvwire::tool::top {
@@ -62,7 +63,13 @@ void LiveTable::drain(std::size_t i) {
     Entry& e = *entries_[i];
     if (!e.sub) return;
     e.sub->pop(batch_);
-    for (auto& ev : batch_) apply(e, ev);
+    for (auto& ev : batch_) {
+        try {
+            apply(e, ev);
+        } catch (const std::exception& x) {  // a value we cannot show must not stop the client
+            e.row.reading.value = std::string("cannot show: ") + x.what();
+        }
+    }
     batch_.clear();
     // The rate counts every update received, those squashed into a queued one included.
     const auto now = Clock::now();
