@@ -80,6 +80,29 @@ verdict "the counter has a sparkline" $? "$(screen | grep counter)"
 wait_for '^top:counter +[0-9]+ +[0-9.]+ ' 5
 verdict "the counter has an update rate" $? "$(screen | grep counter)"
 
+# sort by rate (5): the ticking counter comes first; r reverses; 1 sorts by name again
+tmx send-keys -t top 5
+wait_for 'sort HZ' 5 && [ "$(screen | sed -n 3p | awk '{print $1}')" = top:counter ]
+verdict "5 sorts by rate, the busiest first" $? "$(screen | sed -n 1,4p)"
+tmx send-keys -t top r
+wait_for 'sort HZ \(rev\)' 5 && [ "$(screen | sed -n 3p | awk '{print $1}')" != top:counter ]
+verdict "r reverses the order" $?
+tmx send-keys -t top r 1
+wait_for 'sort NAME \|' 5 && [ "$(screen | sed -n 3p | awk '{print $1}')" = top:counter ]
+verdict "1 sorts by name again" $?
+
+# p pauses the display (the counter stays), p again resumes it
+tmx send-keys -t top p
+wait_for '\| PAUSED' 5
+paused=$(value_of top:counter)
+sleep 1
+[ "$(value_of top:counter)" = "$paused" ]
+verdict "p pauses the display" $?
+tmx send-keys -t top p
+sleep 1
+! screen | grep -q PAUSED && [ "$(value_of top:counter)" != "$paused" ]
+verdict "p again resumes it" $?
+
 # a put from the dashboard: filter to the PV, e, type the value, Enter, confirm with y
 tmx send-keys -t top / setpoint Enter
 wait_for 'filter setpoint' 5 && ! screen | grep -q '^top:counter'
