@@ -27,5 +27,6 @@ void register_call(CLI::App& app);     // cmd_call.cpp: RPC with NTURI arguments
 void register_list(CLI::App& app);     // cmd_list.cpp: servers, and the PVs of a server (pvxlist)
 void register_serve(CLI::App& app);    // cmd_serve.cpp: serve PVs from a JSON file or the command line
 void register_store(CLI::App& app);    // cmd_store.cpp: channels of a shared store (create, delete, list, show)
+void register_gateway(CLI::App& app);  // cmd_gateway.cpp: serve other servers' PVs over HTTP (and pvAccess)
 
 }  // namespace pvwire::tool

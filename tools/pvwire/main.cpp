@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     pvwire::tool::register_list(app);
     pvwire::tool::register_serve(app);
     pvwire::tool::register_store(app);
+    pvwire::tool::register_gateway(app);
 
     try {
         app.parse(argc, argv);
