@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
     relay->add_option("--pv", ra.pv, "PV name")->required();
     relay->add_option("--put-server", ra.put_server, "server address the puts go to")->required();
     relay->add_option("--monitor-server", ra.monitor_server, "server address the monitor is on")->required();
+    relay->add_option("--also-monitor-server", ra.also_monitor_server,
+                      "a second server to monitor the PV on (a gateway): both latencies and the added one per put");
     relay->add_option("--ops", ra.ops, "puts to measure (after one warm-up)")->check(CLI::PositiveNumber);
     relay->add_option("--connect-timeout", ra.connect_timeout, "seconds for the warm-up and for each update");
 

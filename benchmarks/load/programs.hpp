@@ -62,6 +62,7 @@ int run_connect(const ConnectArgs& a);
 struct RelayArgs {
     std::string pv;
     std::string put_server, monitor_server;  // server addresses (no search)
+    std::string also_monitor_server;         // a second monitor, compared per put (optional)
     std::uint64_t ops = 2000;
     double connect_timeout = 10;
 };

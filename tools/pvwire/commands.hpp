@@ -28,5 +28,6 @@ void register_list(CLI::App& app);     // cmd_list.cpp: servers, and the PVs of 
 void register_serve(CLI::App& app);    // cmd_serve.cpp: serve PVs from a JSON file or the command line
 void register_store(CLI::App& app);    // cmd_store.cpp: channels of a shared store (create, delete, list, show)
 void register_top(CLI::App& app);      // cmd_top.cpp: terminal dashboard of PVs and of a server
+void register_gateway(CLI::App& app);  // cmd_gateway.cpp: serve other servers' PVs over HTTP (and pvAccess)
 
 }  // namespace pvwire::tool

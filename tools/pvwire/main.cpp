@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     pvwire::tool::register_serve(app);
     pvwire::tool::register_store(app);
     pvwire::tool::register_top(app);
+    pvwire::tool::register_gateway(app);
 
     try {
         app.parse(argc, argv);

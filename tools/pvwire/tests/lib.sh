@@ -2,6 +2,7 @@
 #   start_server ARGS...   `pvwire serve --isolated ARGS` in the background (loopback, ephemeral
 #                          ports); sets server_pid, tcp_port, udp_port and exports the client
 #                          environment that reaches it. Returns 1 if it did not start.
+#   wait_running PID OUT ERR  waits for "running" in $work/OUT (see below).
 #   check NAME STATUS REGEX... -- COMMAND...   runs COMMAND (bounded), expects exit STATUS and
 #                          each REGEX (grep -E) in its stdout+stderr; counts failures.
 #   verdict, successes, finish: see below.
@@ -24,20 +25,26 @@ unset EPICS_PVA_NAME_SERVERS EPICS_PVA_INTF_ADDR_LIST EPICS_PVAS_INTF_ADDR_LIST 
       EPICS_PVAS_BEACON_ADDR_LIST EPICS_PVA_SERVER_PORT EPICS_PVAS_SERVER_PORT EPICS_PVA_BROADCAST_PORT \
       EPICS_PVAS_BROADCAST_PORT
 
+# wait_running PID OUT ERR: waits (5 s at most) until process PID printed "running" in
+# $work/OUT, then prints OUT; else prints OUT and $work/ERR and returns 1.
+wait_running() {
+    for _ in $(seq 50); do
+        grep -q "running" "$work/$2" 2>/dev/null && break
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "running" "$work/$2"; then
+        echo "FAIL: $2: did not start"
+        cat "$work/$2" "$work/$3" 2>/dev/null
+        return 1
+    fi
+    cat "$work/$2"
+}
+
 start_server() {
     timeout 300 "$pvwire" serve --isolated "$@" >"$work/server.out" 2>"$work/server.err" &
     server_pid=$!
-    for _ in $(seq 50); do
-        grep -q "running" "$work/server.out" 2>/dev/null && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! grep -q "running" "$work/server.out"; then
-        echo "FAIL: pvwire serve did not start"
-        cat "$work/server.out" "$work/server.err"
-        return 1
-    fi
-    cat "$work/server.out"
+    wait_running "$server_pid" server.out server.err || return 1
     local addr_list
     addr_list=$(sed -n 's/.*EPICS_PVA_ADDR_LIST=\([^ ]*\).*/\1/p' "$work/server.out")
     tcp_port=$(sed -n 's/.*EPICS_PVA_SERVER_PORT=\([0-9]*\).*/\1/p' "$work/server.out")
