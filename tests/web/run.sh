@@ -11,14 +11,8 @@ dist=${2:?usage: run.sh PVWIRE_BINARY WEB_DIST_DIR [--screenshot FILE]}
 shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-missing() {
-    if [ "${CI:-}" = true ]; then
-        echo "FAIL: precondition missing in CI (CI=true): $1"
-        exit 1
-    fi
-    echo "SKIPPED: $1 (with CI=true this fails)"
-    exit 77
-}
+# shellcheck source=../support/precondition.sh
+source "$here/../support/precondition.sh"
 command -v node >/dev/null || missing "node is not installed (scripts/setup installs it)"
 chromium=${PVWIRE_CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || missing "$chromium is missing (apt-get install chromium; scripts/setup --browser)"

@@ -31,7 +31,7 @@ const RATE_HZ = 1000;
 const LAG_P50_LIMIT_MS = 50;
 const NEWEST_AGE_LIMIT_MS = 500;
 const HEAP_GROWTH_LIMIT = 4 << 20; // bytes, after a forced GC at both ends of the run
-const PV_NAMES = ["web:counter", "web:setpoint", "web:fast", "web:mode", "web:waveform", "web:table", "web:image", "web:jpeg", "web:message"];
+const PV_NAMES = ["web:counter", "web:setpoint", "web:fast", "web:temperature", "web:pressure", "web:mode", "web:waveform", "web:table", "web:image", "web:jpeg", "web:message"];
 
 class Failure extends Error {}
 function check(ok, what) {
@@ -93,6 +93,8 @@ async function testValueChanges(page) {
     );
     const later = Number(await rowValue(page, "web:counter"));
     console.log(`ok: web:counter changes on the page (${first} -> ${later})`);
+    const alarm = await row(page, "web:temperature").locator(".severity").innerText();
+    check(alarm === "MAJOR", `web:temperature's alarm column reads "${alarm}", not MAJOR`);
 }
 
 async function select(page, name) {
@@ -147,19 +149,26 @@ async function testPut(page, pvwire, server) {
 // ---- 1 kHz ----
 
 // Writes web:fast RATE_HZ times a second through the msgpack protocol (the server stamps
-// timeStamp on every put). setTimeout wakes about once a millisecond; each wake-up writes
-// the values that are due, so the rate holds on average.
+// timeStamp on every put). setTimeout wakes about once a millisecond; each wake-up writes the
+// values that are due, with up to LANES puts in flight (one put operation each, on one
+// connection, so the server still takes them in order), so the rate holds on a busy host.
+const LANES = 16;
 function startPublisher(httpPort) {
     const c = new Connection(`ws://127.0.0.1:${httpPort}/msgpack`, { WebSocket });
     const state = { sent: 0, running: true, error: null };
+    let inFlight = 0;
+    const value = (t) => (5 * Math.sin(2 * Math.PI * 0.5 * t) + 0.3 * Math.sin(2 * Math.PI * 13 * t)).toFixed(4);
     state.done = (async () => {
         await c.ready;
         const start = performance.now();
-        while (state.running) {
+        while (state.running && !state.error) {
             const due = Math.floor(((performance.now() - start) * RATE_HZ) / 1000);
-            while (state.sent < due && state.running) {
-                const t = state.sent / RATE_HZ;
-                await c.put("web:fast", "value", (5 * Math.sin(2 * Math.PI * 0.5 * t) + 0.3 * Math.sin(2 * Math.PI * 13 * t)).toFixed(4));
+            while (state.sent < due && inFlight < LANES) {
+                inFlight++;
+                c.put("web:fast", "value", value(state.sent / RATE_HZ), state.sent % LANES).then(
+                    () => inFlight--,
+                    (e) => (state.error = e),
+                );
                 state.sent++;
             }
             await sleep(1);
@@ -193,9 +202,11 @@ async function test1kHz(page, server, screenshot) {
     const sentBefore = publisher.sent;
     const pointsBefore = await page.evaluate(() => window.__pvwireChart.points);
     const t0 = Date.now();
+    const heapCollected = [heapStart]; // in a long run, also after a forced GC every 10 s
     for (let s = 1; s <= RUN_SECONDS; s++) {
         await sleep(t0 + s * 1000 - Date.now());
         heap.push(await heapUsed(cdp, false));
+        if (RUN_SECONDS > 10 && s % 10 === 0 && s < RUN_SECONDS) heapCollected.push(await heapUsed(cdp, true));
     }
     const elapsed = (Date.now() - t0) / 1000;
     const stats = await page.evaluate(() => {
@@ -217,8 +228,9 @@ async function test1kHz(page, server, screenshot) {
             `lag server timeStamp -> drawn frame p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lags.at(-1).toFixed(1)} ms; ` +
             `chart holds ${stats.points} points (+${stats.points - pointsBefore}), newest ${stats.newestAge.toFixed(0)} ms old`,
     );
-    console.log(`1 kHz: JS heap after GC ${mib(heapStart)} MiB -> ${mib(heapEnd)} MiB; every second: ${heap.map(mib).join(" ")} MiB`);
-    check(sent / elapsed > 0.9 * RATE_HZ, `the publisher wrote ${(sent / elapsed).toFixed(0)}/s, not ${RATE_HZ}/s`);
+    heapCollected.push(heapEnd);
+    console.log(`1 kHz: JS heap after GC ${heapCollected.map(mib).join(" -> ")} MiB; every second: ${heap.map(mib).join(" ")} MiB`);
+    check(sent / elapsed > 0.8 * RATE_HZ, `the publisher wrote ${(sent / elapsed).toFixed(0)}/s, not ${RATE_HZ}/s`);
     check(stats.frames >= 10 * elapsed, `only ${stats.frames} frames drawn in ${elapsed.toFixed(1)} s`);
     check(p50 <= LAG_P50_LIMIT_MS, `lag p50 ${p50.toFixed(1)} ms is over ${LAG_P50_LIMIT_MS} ms`);
     check(stats.newestAge <= NEWEST_AGE_LIMIT_MS, `the chart's newest point is ${stats.newestAge.toFixed(0)} ms old`);
@@ -238,7 +250,7 @@ async function run({ pvwire, webRoot, screenshot }) {
         const base = `http://127.0.0.1:${proxy ? proxy.port : server.httpPort}`;
         console.log(`page: ${base}/${proxy ? " (dev proxy)" : ""}`);
         browser = await launchBrowser();
-        const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+        const page = await browser.newPage({ viewport: { width: 1400, height: 720 } });
         page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
         await page.goto(`${base}/?pvs=${PV_NAMES.join(",")}`);
         await testValueChanges(page);

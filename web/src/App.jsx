@@ -50,7 +50,7 @@ function PvRow({ entry, selected, onSelect }) {
                 {error ? <span className="refused">{error}</span> : formatValue(pv)}
             </td>
             <td className="units">{top?.display?.units ?? ""}</td>
-            <td className={`severity sev-text-${sev}`}>{pv && sev ? SEVERITIES[sev] : ""}</td>
+            <td className={`severity sev-text-${sev}`} title={top?.alarm?.message ?? ""}>{pv && sev ? SEVERITIES[sev] : ""}</td>
             <td className="time">{formatTime(pv)}</td>
         </tr>
     );

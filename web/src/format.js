@@ -19,7 +19,11 @@ const isNumeric = (v) => typeof v === "number" || typeof v === "bigint";
 export function formatNumber(v, precision) {
     if (typeof v === "bigint") return v.toString();
     if (Number.isInteger(v) && precision === undefined) return String(v);
-    if (typeof precision === "number" && precision >= 0 && precision <= 17) return v.toFixed(precision);
+    if (typeof precision === "number" && precision >= 0 && precision <= 17) {
+        // too small for its fixed digits (1.3e-6 at precision 2): exponential, not "0.00"
+        const tiny = v !== 0 && Math.abs(v) < 10 ** -precision;
+        return tiny ? v.toExponential(Math.max(precision, 1)) : v.toFixed(precision);
+    }
     return Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(4) : String(+v.toPrecision(7));
 }
 

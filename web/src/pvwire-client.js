@@ -12,6 +12,9 @@
 // (newest value wins) instead of queueing in the browser.
 
 import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
+import { STRUCT, applyPartial, codeOf, fieldTable } from "./partial-values.js";
+
+export { applyPartial, codeOf, fieldTable };
 
 export const Kind = {
     hello: 0, ready: 1, echo: 2, open: 3, close: 4, init: 6, get: 7, put: 8,
@@ -110,30 +113,14 @@ function typedArray(code, bytes) {
 
 // ---- types and partial values (docs/msgpack.md) ----
 
-const STRUCT = 0x80;
 const UNION = 0x81;
 const ANY = 0x82;
 const STRUCT_ARRAY = 0x88;
 const UNION_ARRAY = 0x89;
 const ANY_ARRAY = 0x8a;
 
-export const codeOf = (type) => (typeof type === "number" ? type : type.c);
 const isArrayCode = (code) => code < 0x80 && (code & 0x18) !== 0;
 const isNumericArrayCode = (code) => isArrayCode(code) && (code & 0xe0) !== 0x60;
-
-// Depth-first field table of a type: offset -> {path, type, count}, count the offsets the
-// field spans (a structure: itself and its subtree).
-export function fieldTable(type, path = "", table = []) {
-    const entry = { path, type, count: 1 };
-    table.push(entry);
-    if (codeOf(type) === STRUCT)
-        for (const [name, member] of type.m) {
-            const before = table.length;
-            fieldTable(member, path ? `${path}.${name}` : name, table);
-            entry.count += table.length - before;
-        }
-    return table;
-}
 
 // A field's msgpack value as a JS value: structures become objects, numeric arrays typed arrays,
 // unions {member: value}, anys their held value.
@@ -159,31 +146,6 @@ export function toJs(type, value) {
         return typedArray(code, bytes);
     }
     return value;
-}
-
-// Merges a partial value [[offsets...], values...] into `state.root` (offset 0 replaces it
-// whole, a deeper offset one field of it). Returns the set of changed top-level paths.
-export function applyPartial(table, partial, state) {
-    check(Array.isArray(partial) && Array.isArray(partial[0]), "a partial value is [[offsets...], values...]");
-    const [offsets, ...values] = partial;
-    let next = 0;
-    let coveredUpTo = 0;
-    for (const offset of offsets) {
-        check(offset < table.length, `field offset ${offset} past the ${table.length} fields of the type`);
-        if (offset < coveredUpTo) continue; // inside a structure already selected
-        const { path, type, count } = table[offset];
-        const v = toJs(type, values[next++]);
-        if (path === "") {
-            state.root = v;
-        } else {
-            const names = path.split(".");
-            let parent = (state.root ??= {});
-            for (const name of names.slice(0, -1)) parent = parent[name] ??= {};
-            parent[names.at(-1)] = v;
-        }
-        coveredUpTo = offset + count;
-    }
-    check(next === values.length, `${values.length} values for ${next} selected fields`);
 }
 
 // The offset of a dotted field path in a field table, or -1.
@@ -287,10 +249,11 @@ export class Connection {
     /**
      * Puts `text` (as typed by a user, or a number) into the field `field` of `name`; throws
      * PutRefused with the server's text. Puts to one field share one put operation and run one
-     * after the other, as the protocol wants one execution at a time per operation.
+     * after the other, as the protocol wants one execution at a time per operation; a writer
+     * that wants several in flight gives them different `lane`s (one operation each).
      */
-    put(name, field, text) {
-        const key = `${name}\u0000${field}`;
+    put(name, field, text, lane = 0) {
+        const key = `${name}\u0000${field}\u0000${lane}`;
         let op = this.putOperations.get(key);
         if (!op) {
             op = { ready: this.#initPut(name, field), queue: Promise.resolve() };
@@ -391,7 +354,7 @@ export class Connection {
     #update([, ioid, partial, overrun]) {
         const op = this.operations.get(ioid);
         if (!op) return;
-        applyPartial(op.table, partial, op.state);
+        applyPartial(op.table, partial, op.state, toJs);
         op.pv.value = op.state.root;
         op.pv.updates++;
         if (Array.isArray(overrun) && overrun.length) op.pv.overruns++;
