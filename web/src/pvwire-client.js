@@ -183,7 +183,7 @@ export class Connection {
         this.operations = new Map(); // ioid -> monitor state
         this.channels = new Map(); // name -> Promise<{sid, writable}>
         this.channelNames = new Map(); // cid -> name
-        this.putOperations = new Map(); // "name\0field" -> {ready: Promise<{ioid, type, offset}>, queue}
+        this.putOperations = new Map(); // "name\0field\0lane" -> {ready: Promise<{ioid, type, offset}>, queue}
         this.onClose = onClose;
         this.closed = null;
         this.ws = new WS(url);
@@ -230,12 +230,13 @@ export class Connection {
             .then(async ({ sid, writable }) => {
                 if (!op.live) return;
                 const init = await this.#init(ioid, sid, "monitor", window);
+                if (!op.live) return this.#send([Kind.destroy, ioid]); // closed while initialising
                 op.table = fieldTable(init.type);
                 op.pv = { name, type: init.type, writable, value: null, overruns: 0, updates: 0 };
                 op.onUpdate = onUpdate;
                 op.onError = onError;
                 this.operations.set(ioid, op);
-                if (op.live) this.#send([Kind.start, ioid]);
+                this.#send([Kind.start, ioid]);
             })
             .catch((e) => op.live && onError(e.message));
         return {
