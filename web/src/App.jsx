@@ -61,6 +61,7 @@ export function App() {
     const [config, setConfig] = useState({ write: false });
     const [names, setNames] = useState([]);
     const [problem, setProblem] = useState(null);
+    const [loaded, setLoaded] = useState(false);
     const [filter, setFilter] = useState("");
     const [selected, setSelected] = useState(null);
 
@@ -69,6 +70,7 @@ export function App() {
         loadNames().then(
             (n) => {
                 setNames(n);
+                setLoaded(true);
                 if (n.length === 1) setSelected(n[0]);
             },
             (e) => setProblem(`${e.message}. Give PVs in the URL: ?pvs=name1,name2`),
@@ -103,6 +105,9 @@ export function App() {
                         data-testid="filter"
                     />
                     {problem && <p className="note">{problem}</p>}
+                    {!problem && loaded && names.length === 0 && (
+                        <p className="note">The server lists no PVs. Name some in the URL: ?pvs=name1,name2</p>
+                    )}
                     <div className="table-wrap">
                         <table className="pvs">
                             <thead>

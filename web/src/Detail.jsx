@@ -59,7 +59,12 @@ export function Detail({ entry, session, canWrite }) {
             <p className="meta">
                 <span className={`sev-text-${sev}`}>{SEVERITIES[sev]}</span>
                 {top.alarm?.message && <span> {top.alarm.message}</span>}
-                <span className="muted"> · {formatTime(pv)} · {pv.updates} updates{pv.overruns ? `, ${pv.overruns} squashed` : ""}</span>
+                <span className="muted">
+                    {[formatTime(pv), `${pv.updates} updates`, pv.overruns ? `${pv.overruns} squashed` : ""]
+                        .filter(Boolean)
+                        .map((t) => ` · ${t}`)
+                        .join("")}
+                </span>
             </p>
             {error && <p className="refused">{error}</p>}
             {canWrite && pv.writable && <PutForm pv={pv} session={session} />}
