@@ -50,6 +50,12 @@ if(NOT EXISTS "${prefix}/include/pvwire/version.hpp")
     message(FATAL_ERROR "install_consumer: ${prefix}/include/pvwire/version.hpp was not installed")
 endif()
 
+# The web view, when it was built (PVWIRE_BUILD_WEB): installed beside the library, where the
+# compiled-in PVWIRE_DEFAULT_WEB_ROOT points.
+if(DEFINED WEB_INSTALL_DIR AND NOT WEB_INSTALL_DIR STREQUAL "" AND NOT EXISTS "${prefix}/${WEB_INSTALL_DIR}/index.html")
+    message(FATAL_ERROR "install_consumer: the web view was not installed to ${prefix}/${WEB_INSTALL_DIR}")
+endif()
+
 # 2. configure the consumer against the prefix only
 set(configure_args -S "${CONSUMER_SOURCE_DIR}" -B "${consumer_build}"
                    "-DCMAKE_PREFIX_PATH=${prefix}"

@@ -13,6 +13,8 @@
 
 import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
 import WebSocket from "ws";
+// fieldTable and applyPartial are the web view's (plain JS, no imports of their own)
+import { STRUCT, applyPartial, codeOf, fieldTable } from "../../web/src/partial-values.js";
 
 const TIMEOUT_MS = 10_000;
 const MONITOR_UPDATES = 3;
@@ -103,55 +105,12 @@ function typedArray(code, elements) {
 
 // ---- types and partial values (docs/msgpack.md) -----------------------------------------------
 
-const STRUCT = 0x80;
-const codeOf = (type) => (typeof type === "number" ? type : type.c);
-
-// Depth-first field table of a type: offset -> {path, type, count}, count the offsets the
-// field spans (a structure: itself and its subtree).
-function fieldTable(type, path = "", table = []) {
-    const entry = { path, type, count: 1 };
-    table.push(entry);
-    if (codeOf(type) === STRUCT)
-        for (const [name, member] of type.m) {
-            const before = table.length;
-            fieldTable(member, path ? `${path}.${name}` : name, table);
-            entry.count += table.length - before;
-        }
-    return table;
-}
-
 // A field's msgpack value as a JS value: structures become objects, numeric arrays typed arrays.
 function toJs(type, value) {
     const code = codeOf(type);
     if (code === STRUCT) return Object.fromEntries(type.m.map(([name, member], i) => [name, toJs(member, value[i])]));
     if (value instanceof AlignedElements) return typedArray(code, value);
     return value;
-}
-
-// Merges a partial value [[offsets...], values...] into `state.root`, the value as a JS object
-// (offset 0 replaces it whole, a deeper offset one field of it).
-function applyPartial(table, partial, state) {
-    check(Array.isArray(partial) && Array.isArray(partial[0]), "a partial value is [[offsets...], values...]");
-    const [offsets, ...values] = partial;
-    let next = 0;
-    let coveredUpTo = 0;
-    for (const offset of offsets) {
-        check(offset < table.length, `field offset ${offset} past the ${table.length} fields of the type`);
-        if (offset < coveredUpTo) continue; // inside a structure already selected
-        const { path, type, count } = table[offset];
-        const v = toJs(type, values[next++]);
-        if (path === "") {
-            state.root = v;
-        } else {
-            const names = path.split(".");
-            let parent = (state.root ??= {});
-            for (const name of names.slice(0, -1)) parent = parent[name] ??= {};
-            parent[names.at(-1)] = v;
-        }
-        coveredUpTo = offset + count;
-    }
-    check(next === values.length, `${values.length} values for ${next} selected fields`);
-    return state;
 }
 
 function show(v) {
@@ -263,7 +222,7 @@ class Connection {
         const [, , last, status, partial] = await this.expect(Kind.get, ioid);
         check(last === true, "the get reply does not confirm last");
         check(status === null || status[0] <= 1, `get ${name} failed: ${statusText(status)}`);
-        return applyPartial(table, partial, {}).root;
+        return applyPartial(table, partial, {}, toJs).root;
     }
 
     // Updates of `name` until `count` different values were seen; every update acknowledged.
@@ -276,7 +235,7 @@ class Connection {
         while (values.length < count) {
             const [, , partial, overrun] = await this.expect(Kind.update, ioid);
             check(Array.isArray(overrun), `overrun is an array of offsets, got ${show(overrun)}`);
-            applyPartial(table, partial, state);
+            applyPartial(table, partial, state, toJs);
             this.send([Kind.ack, ioid, 1]);
             const v = state.root?.value;
             console.log(`monitor ${name}: update ${values.length + 1}: value ${show(v)}`);

@@ -10,14 +10,8 @@ set -u
 pvwire=${1:?usage: run.sh PVWIRE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-missing() {
-    if [ "${CI:-}" = true ]; then
-        echo "FAIL: precondition missing in CI (CI=true): $1"
-        exit 1
-    fi
-    echo "SKIPPED: $1 (with CI=true this fails)"
-    exit 77
-}
+# shellcheck source=../support/precondition.sh
+source "$here/../support/precondition.sh"
 command -v node >/dev/null || missing "node is not installed (scripts/setup installs it)"
 for m in ws @msgpack/msgpack; do
     [ -d "$here/node_modules/$m" ] || missing "tests/node/node_modules/$m is missing (run: npm ci --prefix tests/node)"
