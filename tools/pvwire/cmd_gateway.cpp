@@ -26,6 +26,7 @@ struct GatewayArgs {
     bool isolated = false;         // loopback only, ephemeral ports (tests)
     bool web_write = false;
     std::string status_prefix;
+    std::string web_root;
     std::string server;            // upstream without search
     double idle = 30.0;            // seconds before an unused upstream name is dropped
     bool verbose = false, debug = false;
@@ -35,10 +36,11 @@ struct GatewayArgs {
 // UDP port of its own (not the shared search port) and no beacons. The HTTP port is bound on
 // the configured interface (all by default).
 net::ServerConfig gateway_server_config(const GatewayArgs& a) {
-    // the web options are read by ServerConfig::from_env() (PVWIRE_WEB_WRITE, PVWIRE_STATUS_PREFIX)
-    if (a.web_write) ::setenv("PVWIRE_WEB_WRITE", "YES", 1);
-    if (!a.status_prefix.empty()) ::setenv("PVWIRE_STATUS_PREFIX", a.status_prefix.c_str(), 1);
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
+    // given options replace PVWIRE_WEB_WRITE, PVWIRE_STATUS_PREFIX, PVWIRE_WEB_ROOT
+    if (a.web_write) cfg.web_write = true;
+    if (!a.status_prefix.empty()) cfg.status_prefix = a.status_prefix;
+    if (!a.web_root.empty()) cfg.web_root = a.web_root;
     for (const auto& w : cfg.warnings) std::cerr << "warning: " << w << "\n";
     if (!a.pva) {
         cfg.server_port = 0;
@@ -62,7 +64,9 @@ void print_started(const GatewayArgs& a, const server::Server& srv, const std::v
               << (a.server.empty() ? std::string("the servers found by search") : a.server) << "\n";
     if (srv.http_port())
         std::cout << "pvwire gateway: WebSockets at --server pva+ws://" << host << ":" << srv.http_port()
-                  << "/pva and msgpack+ws://" << host << ":" << srv.http_port() << "/msgpack\n";
+                  << "/pva and msgpack+ws://" << host << ":" << srv.http_port() << "/msgpack; PVWS at ws://" << host
+                  << ":" << srv.http_port() << "/pvws/pv; the page at http://" << host << ":" << srv.http_port()
+                  << "/ (writes from the web " << (eff.web_write ? "enabled" : "disabled") << ")\n";
     if (a.pva)
         std::cout << "pvwire gateway: pvAccess on TCP " << srv.tcp_port() << ", UDP " << srv.udp_port()
                   << "; clients find it with EPICS_PVA_ADDR_LIST=" << host << ":" << srv.udp_port()
@@ -126,6 +130,7 @@ void register_gateway(CLI::App& app) {
                   "Also serve pvAccess (TCP 5075, searches on UDP 5076, beacons); default: no");
     cmd->add_flag("--web-write", a->web_write, "Let web clients write (forwarded upstream); default: read-only");
     cmd->add_option("--status-prefix", a->status_prefix, "Serve the gateway's status PVs under this prefix");
+    cmd->add_option("--web-root", a->web_root, "Serve the web page from this directory (default: PVWIRE_WEB_ROOT, else the installed page)");
     cmd->add_option("--idle", a->idle,
                     "Seconds an upstream PV matched by a glob is kept without downstream clients (default 30)");
     cmd->add_flag("--isolated", a->isolated, "Loopback only, ephemeral ports (printed), no beacons beyond 127.0.0.1");
