@@ -7,6 +7,7 @@
 
 #include <pvwire/net/http_routes.hpp>
 
+#include "accept_backoff.hpp"
 #include "connect_tcp.hpp"
 
 #include <boost/beast/http.hpp>
@@ -258,7 +259,8 @@ private:
 class HttpListenerImpl final : public HttpListener, public std::enable_shared_from_this<HttpListenerImpl> {
 public:
     HttpListenerImpl(tcp::acceptor acceptor, TransportLimits limits, HttpRoutes routes)
-        : acceptor_(std::move(acceptor)), limits_(limits), routes_(std::make_shared<const HttpRoutes>(std::move(routes))),
+        : acceptor_(std::move(acceptor)), backoff_(acceptor_.get_executor()), limits_(limits),
+          routes_(std::make_shared<const HttpRoutes>(std::move(routes))),
           port_(acceptor_.local_endpoint().port()),
           name_("http " + acceptor_.local_endpoint().address().to_string() + ":" + std::to_string(port_) +
                 " (/pva, /msgpack, /pvws/pv)") {}
@@ -271,9 +273,11 @@ public:
         asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
+            self->backoff_.cancel();
         });
     }
     std::string describe() const override { return name_; }
+    std::uint64_t accept_backoffs() const override { return backoff_.count(); }
     std::uint16_t bound_port() const override { return port_; }
 
 private:
@@ -281,15 +285,22 @@ private:
         acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
                                [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
                                    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-                                   if (!ec)
+                                   if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
+                                           if (!e && self->acceptor_.is_open()) self->accept_next();
+                                       }))
+                                       return;
+                                   if (!ec) {
+                                       self->backoff_.accepted(self->name_);
                                        std::make_shared<HttpSession>(std::move(socket), self->limits_, self->routes_,
                                                                      self->accepted_)
                                            ->start();
+                                   }
                                    self->accept_next();
                                });
     }
 
     tcp::acceptor acceptor_;
+    detail::AcceptBackoff backoff_;
     TransportLimits limits_;
     std::shared_ptr<const HttpRoutes> routes_;
     std::uint16_t port_;
