@@ -9,14 +9,8 @@ set -u
 pvwire=${1:?usage: run_pvws.sh PVWIRE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-missing() {
-    if [ "${CI:-}" = true ]; then
-        echo "FAIL: precondition missing in CI (CI=true): $1"
-        exit 1
-    fi
-    echo "SKIPPED: $1 (with CI=true this fails)"
-    exit 77
-}
+# shellcheck source=../support/precondition.sh
+source "$here/../support/precondition.sh"
 command -v node >/dev/null || missing "node is not installed (scripts/setup installs it)"
 [ -d "$here/node_modules/ws" ] || missing "tests/node/node_modules/ws is missing (run: npm ci --prefix tests/node)"
 
