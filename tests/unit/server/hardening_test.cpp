@@ -366,6 +366,16 @@ TEST_CASE("accept pauses while descriptors run out instead of spinning, then ser
     std::vector<std::unique_ptr<RawPeer>> waiting;
     waiting.push_back(std::make_unique<RawPeer>());  // their descriptors are taken before the shortage
     waiting.push_back(std::make_unique<RawPeer>());
+    // UBSan checks a virtual call's dynamic type on its first sight of it by probing memory
+    // through a pipe: with no descriptor left that probe fails and the object is reported as
+    // bad. What the shortage runs is run once beforehand, so that every type is known: a line
+    // formatted, and a connection accepted and closed (its strand released).
+    log::net().warn("before the shortage: {} peers waiting", waiting.size());
+    {
+        RawPeer gone(srv.tcp_port());
+        REQUIRE(gone.greeting_bytes() > 0);
+    }
+    REQUIRE(eventually([&] { return srv.stats().connections_open == 1; }));
     {
         DescriptorShortage shortage(0);  // the server has no descriptor left to accept with
         for (auto& p : waiting) p->connect(srv.tcp_port());
@@ -373,11 +383,11 @@ TEST_CASE("accept pauses while descriptors run out instead of spinning, then ser
         std::this_thread::sleep_for(1s);
         // paused 10, 20, 40, ... ms: a dozen tries in a second, not a spinning loop's millions
         CHECK(srv.stats().accept_backoffs <= 12);
-        CHECK(srv.stats().connections_accepted == 1);
+        CHECK(srv.stats().connections_accepted == 2);
         CHECK(captured.has("accept failed"));
     }
     // descriptors again: the waiting peers are served within the longest pause
     for (auto& p : waiting) CHECK(p->greeting_bytes() > 0);
-    CHECK(eventually([&] { return srv.stats().connections_accepted == 3; }, 3s));
+    CHECK(eventually([&] { return srv.stats().connections_accepted == 4; }, 3s));
     CHECK(eventually([&] { return captured.has("accepting again after"); }));
 }
