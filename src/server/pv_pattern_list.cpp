@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <utility>
 
 namespace pvwire::server {
 
@@ -100,8 +101,107 @@ std::string regex_error(int code, const regex_t& regex) {
     return text;
 }
 
+// glibc's regcomp copies a sub-expression once per count of a bound ({n,m}) and once more for
+// a '+', so stacked ones grow without limit ("a{255}{255}{255}" or "a" and 60 '+' take
+// gigabytes), and it parses groups recursively.
+// Patterns are checked first: how many elements they expand to, how deep they nest, and no
+// back-references (which make matching a client's name exponential).
+struct PatternShape {
+    std::size_t expanded = 0;
+    std::size_t depth = 0;
+    bool back_reference = false;
+};
+
+constexpr std::size_t max_expanded = 1000;
+constexpr std::size_t max_depth = 32;
+
+// The index just past the bracket expression opening at `i` (or the end when it is open).
+std::size_t bracket_end(std::string_view p, std::size_t i) {
+    ++i;
+    if (i < p.size() && p[i] == '^') ++i;
+    if (i < p.size() && p[i] == ']') ++i;
+    while (i < p.size() && p[i] != ']') {
+        if (p[i] == '[' && i + 1 < p.size() && std::string_view(":.=").find(p[i + 1]) != std::string_view::npos) {
+            const char close[] = {p[i + 1], ']', 0};
+            const auto end = p.find(close, i + 2);
+            i = end == std::string_view::npos ? p.size() : end + 2;
+        } else {
+            ++i;
+        }
+    }
+    return std::min(i + 1, p.size());
+}
+
+// The count a bound "{n}", "{n,}" or "{n,m}" at `i` copies its operand, and the index after it;
+// {1, i + 1} when it is not a bound (regcomp then judges it).
+std::pair<std::size_t, std::size_t> bound_at(std::string_view p, std::size_t i) {
+    std::size_t n = 0, m = 0, j = i + 1;
+    const auto number = [&](std::size_t& out) {
+        const std::size_t start = j;
+        while (j < p.size() && std::isdigit(static_cast<unsigned char>(p[j])) && j - start < 6) out = out * 10 + (p[j++] - '0');
+        return j > start;
+    };
+    if (!number(n)) return {1, i + 1};
+    if (j < p.size() && p[j] == ',') {
+        ++j;
+        number(m);
+    }
+    if (j >= p.size() || p[j] != '}') return {1, i + 1};
+    return {std::max<std::size_t>({n, m, 1}) + 1, j + 1};
+}
+
+PatternShape shape_of(std::string_view p) {
+    PatternShape shape;
+    std::vector<std::size_t> sizes{0};  // per open group
+    std::size_t last = 0;               // the size of the last element, which a bound repeats
+    const auto add = [&](std::size_t n) { sizes.back() = std::min(sizes.back() + n, max_expanded + 1); };
+    for (std::size_t i = 0; i < p.size();) {
+        const char c = p[i];
+        if (c == '(') {
+            sizes.push_back(0);
+            shape.depth = std::max(shape.depth, sizes.size() - 1);
+            last = 0;
+            ++i;
+        } else if (c == ')' && sizes.size() > 1) {
+            last = sizes.back();
+            sizes.pop_back();
+            add(last);
+            ++i;
+        } else if (c == '+') {  // read as "x x*": one more copy
+            add(last);
+            last = std::min(last * 2, max_expanded + 1);
+            ++i;
+        } else if (c == '*' || c == '?') {
+            ++i;
+        } else if (c == '{') {
+            const auto [count, next] = bound_at(p, i);
+            add(std::min(last * (count - 1), max_expanded + 1));
+            last = std::min(last * count, max_expanded + 1);
+            i = next;
+        } else {
+            if (c == '\\' && i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9') shape.back_reference = true;
+            i = c == '[' ? bracket_end(p, i) : i + (c == '\\' ? 2 : 1);
+            last = 1;
+            add(1);
+        }
+    }
+    while (sizes.size() > 1) {
+        const std::size_t g = sizes.back();
+        sizes.pop_back();
+        add(g);
+    }
+    shape.expanded = sizes.back();
+    return shape;
+}
+
 void LineReader::compile(PvPatternList::Pattern& p) const {
     const std::string& pattern = words_[0].text;
+    if (pattern.find('\0') != std::string::npos) fail(0, "a NUL byte in a pattern");
+    const PatternShape shape = shape_of(pattern);
+    if (shape.back_reference) fail(0, "back-references (\\1..\\9) are not supported in patterns");
+    if (shape.depth > max_depth) fail(0, "pattern nests groups more than " + std::to_string(max_depth) + " deep");
+    if (shape.expanded > max_expanded)
+        fail(0, "pattern too large: its bounds ({n,m} and +) expand it beyond " + std::to_string(max_expanded) + " elements");
     const int code = regcomp(&p.regex, pattern.c_str(), REG_EXTENDED);
     p.compiled = code == 0;
     if (!p.compiled) fail(0, "bad regular expression \"" + pattern + "\": " + regex_error(code, p.regex));

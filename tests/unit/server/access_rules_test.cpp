@@ -360,6 +360,10 @@ tls:x[0-9]+     ALLOW   nosuch   1
     CHECK(paren->asg_for("b").allowed);
     CHECK_FALSE(paren->asg_for("ab").allowed);
     CHECK_FALSE(paren->asg_for("b)").allowed);
+    // Bounds and bracket expressions within the limits.
+    const auto bounded = rules_of(site_acf, "[[:alpha:]]{2}:[0-9]{1,3}(:x){0,2} ALLOW\n");
+    CHECK(bounded->asg_for("ab:123:x:x").allowed);
+    CHECK_FALSE(bounded->asg_for("ab:1234").allowed);
     CHECK(has_warning(*r, "site.pvlist:6:25: ASG(nosuch) is not in the ACF: DEFAULT's rules apply"));
     // An ASG the ACF does not define gets DEFAULT's rules.
     CHECK(r->check(r->asg_for("tls:x1").asg, 1, ca_user("x", "1.2.3.4")).asg == "DEFAULT");
@@ -401,6 +405,12 @@ TEST_CASE("A pattern list with an error is refused with its line", "[access_rule
         {"x ALLOW DEFAULT one", 1, 17, "bad level \"one\""},
         {"x ALLOW DEFAULT 1 2", 1, 19, "unexpected \"2\""},
         {"EVALUATION ORDER ALLOW DENY NOW", 1, 1, "expected EVALUATION ORDER ALLOW, DENY"},
+        {"a{255}{255}{255} ALLOW", 1, 1, "pattern too large: its bounds ({n,m} and +) expand it beyond 1000 elements"},
+        {"x" + std::string(60, '+') + " ALLOW", 1, 1, "pattern too large"},
+        {std::string("a\0b ALLOW", 9), 1, 1, "a NUL byte in a pattern"},
+        {"(x[a{]{2,9}){20}(y){900} ALLOW", 1, 1, "pattern too large"},
+        {"(a)\\1 ALLOW", 1, 1, "back-references (\\1..\\9) are not supported in patterns"},
+        {std::string(40, '(') + "a" + std::string(40, ')') + " ALLOW", 1, 1, "pattern nests groups more than 32 deep"},
     }));
     INFO(c.pvlist);
     const AccessRulesError e = pvlist_error_of(c.pvlist);
@@ -449,4 +459,64 @@ TEST_CASE("Without a resolver, HAG names go through the system's: localhost is 1
     const auto r = AccessRules::parse("HAG(local) { localhost }\nASG(DEFAULT) { RULE(1, WRITE) { HAG(local) } }");
     CHECK(r->check("DEFAULT", 0, ca_user("u", "127.0.0.1")).rights.write);
     CHECK_FALSE(r->check("DEFAULT", 0, ca_user("u", "127.0.0.2")).rights.write);
+}
+
+namespace {
+
+// The text of every block fenced as ```LANG in docs/security.md.
+std::vector<std::string> doc_blocks(std::string_view lang) {
+    std::ifstream in(std::string(PVWIRE_SOURCE_DIR) + "/docs/security.md");
+    REQUIRE(in);
+    std::vector<std::string> blocks;
+    std::string line, fence = "```" + std::string(lang);
+    std::optional<std::string> block;
+    while (std::getline(in, line)) {
+        const auto start = line.find_first_not_of(' ');
+        const std::string_view text = start == std::string::npos ? std::string_view() : std::string_view(line).substr(start);
+        if (block && text == "```") {
+            blocks.push_back(*block);
+            block.reset();
+        } else if (block) {
+            *block += line + "\n";
+        } else if (text == fence) {
+            block.emplace();
+        }
+    }
+    return blocks;
+}
+
+}  // namespace
+
+TEST_CASE("The examples of docs/security.md mean what the page says", "[access_rules]") {
+    const auto acf = doc_blocks("acf");
+    const auto pvlist = doc_blocks("pvlist");
+    REQUIRE(acf.size() == 1);
+    REQUIRE(pvlist.size() == 1);
+    AccessRulesOptions options;
+    options.acf_name = "/etc/pvwire/site.acf";
+    options.pvlist = pvlist[0];
+    options.resolve = test_resolve;
+    const auto r = AccessRules::parse(acf[0], options);
+    CHECK(r->warnings().empty());
+
+    const auto alice = r->check("ops", 0, ca_user("alice", "10.0.0.5"));
+    CHECK(rights(alice) == "RWX");
+    CHECK(alice.trap_write);
+    CHECK(rights(r->check("ops", 1, ca_user("alice", "10.0.0.5"))) == "R--");
+    CHECK(rights(r->check("ops", 1, ca_user("carol", "10.7.7.7"))) == "RWX");
+    CHECK(rights(r->check("secure", 1, x509_user("bob", "Lab CA"))) == "RWX");
+    CHECK(rights(r->check("secure", 1, ca_user("carol", "10.7.7.7"))) == "--X");
+    CHECK(r->check("ops", 0, ca_user("dave", "10.0.0.9")).denial(Operation::write) ==
+          "put denied by ASG(ops) at /etc/pvwire/site.acf:12: no RULE grants WRITE at ASL 0 to user \"dave\" at "
+          "10.0.0.9 (ca, TCP)");
+
+    CHECK(r->asg_for("anything").asg == "DEFAULT");
+    CHECK(r->asg_for("ops:pump").asg == "ops");
+    CHECK(r->asg_for("ops:pump").asl == 0);
+    CHECK_FALSE(r->asg_for("ops:secret1").allowed);
+    CHECK(r->asg_for("tls:x").asg == "secure");
+
+    // The page's example of a pattern list error.
+    CHECK_THAT(pvlist_error_of(".* ALLOW\nops:( ALLOW ops\n").what(),
+               Catch::Equals("site.pvlist:2:1: bad regular expression \"ops:(\": Unmatched ( or \\("));
 }
