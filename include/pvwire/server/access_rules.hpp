@@ -147,7 +147,8 @@ public:
                                                         HostResolver resolve = {});
 
     /// The rights of `who` on a PV of group `asg` (DEFAULT's rules when `asg` is not defined)
-    /// at access security level `asl`.
+    /// at access security level `asl`. It formats the client's description, so call it once
+    /// per channel (and again after a reload), and ask the decision per operation.
     AccessDecision check(std::string_view asg, int asl, const ClientIdentity& who) const;
     /// The pattern list's answer for `pv_name`: whether it may be served, and its ASG and ASL.
     /// Without a pattern list every name is allowed with DEFAULT, ASL 0.

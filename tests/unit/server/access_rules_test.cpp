@@ -281,13 +281,28 @@ TEST_CASE("A decision names the rule that granted and, for a denial, the ASG and
               "to user \"z\" at 10.9.9.9 (x509 from \"Lab CA\", TLS)") != std::string::npos);
 }
 
+namespace {
+
+// A text that must be refused, and where and why.
+struct ErrorCase {
+    std::string text;
+    int line, column;
+    std::string message;  // how the message starts
+};
+
+void check_error(const AccessRulesError& e, const std::string& source, const ErrorCase& c) {
+    CHECK(e.source() == source);
+    CHECK(e.line() == c.line);
+    CHECK(e.column() == c.column);
+    CHECK_THAT(e.message(), Catch::StartsWith(c.message));
+    CHECK(std::string(e.what()) ==
+          source + ":" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": " + e.message());
+}
+
+}  // namespace
+
 TEST_CASE("Each error refuses the whole file and names its line and column", "[access_rules]") {
-    struct Case {
-        std::string acf;
-        int line, column;
-        std::string message;
-    };
-    const auto c = GENERATE(values<Case>({
+    const auto c = GENERATE(values<ErrorCase>({
         {"UAG(ops) { alice }\nASG(a) {\n    RULE(1, WRITE) { UAG(opz) }\n}", 3, 26,
          "unknown UAG opz (no UAG(opz) in this file)"},
         {"ASG(a) {\n  RULE(1, READ) { HAG(\"x\") }\n}", 2, 23, "unknown HAG \"x\" (no HAG(x) in this file)"},
@@ -318,14 +333,8 @@ TEST_CASE("Each error refuses the whole file and names its line and column", "[a
         {"HAG(h) { \"\" }", 1, 10, "empty host name in HAG(h)"},
         {"ASG(a) { RULE(1 READ) }", 1, 17, "expected ',' after RULE's level, got READ"},
     }));
-    INFO(c.acf);
-    const AccessRulesError e = error_of(c.acf);
-    CHECK(e.source() == "site.acf");
-    CHECK(e.line() == c.line);
-    CHECK(e.column() == c.column);
-    CHECK_THAT(e.message(), Catch::StartsWith(c.message));
-    CHECK(std::string(e.what()) ==
-          "site.acf:" + std::to_string(c.line) + ":" + std::to_string(c.column) + ": " + e.message());
+    INFO(c.text);
+    check_error(error_of(c.text), "site.acf", c);
 }
 
 TEST_CASE("The pattern list assigns ASG and ASL as the CA gateway's pvlist does", "[access_rules]") {
@@ -389,12 +398,7 @@ TEST_CASE("A name no ALLOW line matches is not allowed; DENY, ALLOW lets an ALLO
 }
 
 TEST_CASE("A pattern list with an error is refused with its line", "[access_rules]") {
-    struct Case {
-        std::string pvlist;
-        int line, column;
-        std::string message;
-    };
-    const auto c = GENERATE(values<Case>({
+    const auto c = GENERATE(values<ErrorCase>({
         {".* ALLOW\nops:( ALLOW ops", 2, 1, "bad regular expression \"ops:(\""},
         {"[z-a] ALLOW", 1, 1, "bad regular expression \"[z-a]\""},
         {"x PERMIT", 1, 3, "unknown command \"PERMIT\" (ALLOW or DENY)"},
@@ -412,12 +416,8 @@ TEST_CASE("A pattern list with an error is refused with its line", "[access_rule
         {"(a)\\1 ALLOW", 1, 1, "back-references (\\1..\\9) are not supported in patterns"},
         {std::string(40, '(') + "a" + std::string(40, ')') + " ALLOW", 1, 1, "pattern nests groups more than 32 deep"},
     }));
-    INFO(c.pvlist);
-    const AccessRulesError e = pvlist_error_of(c.pvlist);
-    CHECK(e.source() == "site.pvlist");
-    CHECK(e.line() == c.line);
-    CHECK(e.column() == c.column);
-    CHECK_THAT(e.message(), Catch::StartsWith(c.message));
+    INFO(c.text);
+    check_error(pvlist_error_of(c.text), "site.pvlist", c);
 }
 
 TEST_CASE("load_file reads the ACF and the pattern list, and names an unreadable file", "[access_rules]") {
