@@ -153,7 +153,9 @@ void set_array(Value f, const json& j, TypeCode element, const Where& w, const s
     }
 }
 
-void check_keys(const json& e, const std::set<std::string>& allowed, const Where& w) {
+// `allowed`: the keys of the entry's type; every entry also takes "asg" and "asl".
+void check_keys(const json& e, std::set<std::string> allowed, const Where& w) {
+    allowed.insert({"asg", "asl"});
     for (auto it = e.begin(); it != e.end(); ++it)
         if (!allowed.count(it.key())) {
             std::string list;
@@ -462,6 +464,20 @@ std::string type_key(const json& e, const Where& w) {
     return found;
 }
 
+// "asg" and "asl": the access security group and level the access rules (--acf) give the PV.
+void read_access_group(const json& e, const Where& w, PvSpec& s) {
+    if (e.contains("asg")) {
+        s.asg = get_string(e, "asg", w);
+        if (s.asg.empty()) w.fail("asg", "must not be empty");
+    }
+    if (e.contains("asl")) {
+        const auto& l = e["asl"];
+        if (!l.is_number_integer() || l.get<std::int64_t>() < 0 || l.get<std::int64_t>() > 255)
+            w.fail("asl", "expected an integer 0..255");
+        s.asl = static_cast<int>(l.get<std::int64_t>());
+    }
+}
+
 PvSpec parse_entry(const json& e, const Where& w) {
     if (!e.is_object()) w.fail("", "expected an object {\"name\": ..., \"type\": ...}, got " + kind_of(e));
     if (!e.contains("name")) w.fail("name", "required");
@@ -483,6 +499,7 @@ PvSpec parse_entry(const json& e, const Where& w) {
         if (!e["readonly"].is_boolean()) w.fail("readonly", "expected true or false, got " + kind_of(e["readonly"]));
         s.read_only = e["readonly"].get<bool>();
     }
+    read_access_group(e, w, s);
     return s;
 }
 
@@ -502,6 +519,7 @@ std::string PvSpec::summary() const {
     }
     if (kind == "NTScalar" || kind == "NTScalarArray") s += " " + canonical_name(element);
     if (read_only) s += ", read-only";
+    if (!asg.empty() || asl != 0) s += ", ASG " + (asg.empty() ? std::string("DEFAULT") : asg) + " ASL " + std::to_string(asl);
     if (low || high)
         s += ", limits [" + (low ? fmt(*low) : std::string("-inf")) + ", " + (high ? fmt(*high) : std::string("inf")) + "]";
     if (tick_period > 0) s += ", ticks " + std::string(tick_step >= 0 ? "+" : "") + fmt(tick_step) + " every " + fmt(tick_period) + " s";

@@ -27,6 +27,8 @@ struct PvSpec {
     TypeCode element = TypeCode::Float64;  // NTScalar/NTScalarArray
     Value initial;            // the complete first value (timeStamp set by the server at start)
     bool read_only = false;
+    std::string asg;          // "asg": the access security group, "" for none given (DEFAULT)
+    int asl = 0;              // "asl": the access security level, 0..255 (not yet enforced)
     std::optional<double> low, high;  // "limits": puts outside are rejected
     double tick_period = 0;   // seconds; 0: no tick
     double tick_step = 1;

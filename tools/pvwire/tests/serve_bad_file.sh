@@ -75,6 +75,11 @@ expect "schema nested absurdly deep" 'pvs\[0\] "d": "schema": nested more than 6
     --pvs "$(file deep "{\"pvs\": [{\"name\": \"d\", \"schema\": $(printf '[%.0s' $(seq 300))$(printf ']%.0s' $(seq 300))}]}")"
 expect "schema with a timeStamp that is not a time_t" 'pvs\[0\] "t": "pvtype": a member "timeStamp" must be a time_t structure' -- \
     --pvs "$(file stamp '{"pvs": [{"name": "t", "pvtype": "struct { double timeStamp }"}]}')"
+expect "empty asg" 'pvs\[0\] "g": "asg": must not be empty' -- \
+    --pvs "$(file asg '{"pvs": [{"name": "g", "type": "NTScalar", "asg": ""}]}')"
+expect "asl out of range, after an entry with asg and asl accepted" 'pvs\[1\] "h": "asl": expected an integer 0\.\.255' -- \
+    --pvs "$(file asl '{"pvs": [{"name": "g", "pvtype": "struct { double value }", "asg": "ops", "asl": 1},
+                                 {"name": "h", "type": "NTScalar", "asl": 256}]}')"
 expect "--pv unknown type" '--pv "x=foo:1": unknown type "foo"' -- --pv x=foo:1
 expect "--pv value out of range" '--pv "x=int16:99999": "value": 99999 does not fit int16' -- --pv x=int16:99999
 expect "nothing to serve" 'nothing to serve' --
