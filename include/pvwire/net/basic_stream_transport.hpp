@@ -12,6 +12,8 @@
 ///   configure(stream, limits)      socket options once connected (TCP_NODELAY, SO_SNDBUF,
 ///                                   SO_RCVBUF); applied to the lowest layer when it is a socket
 ///   peer_name(stream)              "127.0.0.1:5075", "unix:/run/pv.sock", for logs
+///   peer_facts(stream)             what the socket says of the peer: its IP address, or for a
+///                                   UNIX socket that it is local and its SO_PEERCRED ids
 ///   async_read_some(stream, b, h)  reads at least one byte
 ///   async_write(stream, bs, h)     writes the whole gather list bs (one batch of whole messages)
 ///   expect(stream, more, state)    the frame being read still needs `more` bytes (TCP only:
@@ -28,6 +30,8 @@
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/detail/framed_stream.hpp>
 #include <pvwire/net/stream_transport.hpp>
+
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <memory>
@@ -67,6 +71,29 @@ template <class Socket> std::string socket_peer_name(const Socket& socket) {
         return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+/// The peer's IP address and, for a UNIX socket, its process credentials (SO_PEERCRED).
+template <class Socket> PeerFacts socket_peer_facts(Socket& socket) {
+    PeerFacts facts;
+    if constexpr (is_unix_socket<Socket>) {
+        facts.local = true;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            facts.uid = cred.uid;
+            facts.gid = cred.gid;
+        }
+    } else {
+        boost::system::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        if (ec) return facts;
+        auto address = ep.address();
+        if (address.is_v6() && address.to_v6().is_v4_mapped())
+            address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+        facts.ip = address.to_string();
+    }
+    return facts;
+}
+
 /// Asio's transfer_all hands at most 64 KiB to each write_some: a 4 MiB array took ~60 system
 /// calls and as many writability wake-ups, where plain TCP sends it in one or two.
 struct transfer_all_uncapped {
@@ -102,6 +129,13 @@ template <class Stream> struct stream_traits {
             return detail::socket_peer_name(detail::lowest_layer_of(const_cast<Stream&>(stream)));
         else
             return "stream";
+    }
+
+    static PeerFacts peer_facts(Stream& stream) {
+        if constexpr (has_socket)
+            return detail::socket_peer_facts(detail::lowest_layer_of(stream));
+        else
+            return {};
     }
 
     template <class Handler> static void async_read_some(Stream& stream, asio::mutable_buffer into, Handler&& h) {
@@ -162,7 +196,8 @@ public:
     basic_stream_transport(Private, Stream stream, const TransportLimits& limits)
         : strand_(Traits::make_executor(stream)),
           stream_(std::move(stream)),
-          core_(*this, strand_, limits, Traits::peer_name(stream_)) {}
+          core_(*this, strand_, limits, Traits::peer_name(stream_)),
+          facts_(Traits::peer_facts(stream_)) {}
 
     void start(std::weak_ptr<Handler> handler) override { core_.start(std::move(handler)); }
     bool send(wire::OutBuffer&& data) override { return core_.send(std::move(data)); }
@@ -171,6 +206,7 @@ public:
     bool is_open() const override { return core_.is_open(); }
     std::size_t pending_output() const override { return core_.pending_output(); }
     std::string peer_name() const override { return core_.peer_name(); }
+    PeerFacts peer_facts() const override { return facts_; }
     asio::any_io_executor executor() const override { return strand_; }
 
     /// The stream, for options and credentials (e.g. SO_PEERCRED, the TLS peer certificate).
@@ -208,6 +244,7 @@ private:
     Stream stream_;
     int low_water_ = 1;  ///< SO_RCVLOWAT as last set (plain TCP)
     detail::FramedStream core_;
+    PeerFacts facts_;  ///< taken once, when the stream is handed over
 };
 
 /// A transport over `stream`, with the stream type deduced.

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -41,6 +42,25 @@ struct TransportLimits {
     /// autotuned loopback buffers cap a stream of 4 MiB arrays at ~1.6 GB/s on the benchmark
     /// machine; 4 MiB buffers allow ~5 GB/s (the kernel only commits what is queued).
     std::size_t socket_buffer_bytes = std::size_t(4) << 20;
+};
+
+/// What the transport itself established about its peer, as opposed to what the peer claims
+/// in its handshake: the inputs of the identity access rules see (server::ClientIdentity).
+struct PeerFacts {
+    /// The peer's IP address from the socket ("10.0.0.5", "::1", IPv4-mapped addresses as
+    /// IPv4); "" when the transport has none (UNIX socket, pipe).
+    std::string ip;
+    /// The peer is on this host by construction (a UNIX domain socket).
+    bool local = false;
+    /// The bytes are protected by TLS.
+    bool tls = false;
+    /// TLS with a verified client certificate: its subject's common name (CN) and its issuer's
+    /// CN. Both "" without a client certificate.
+    std::string cert_subject;
+    std::string cert_issuer;
+    /// The peer process's user and group ids (SO_PEERCRED on a UNIX socket).
+    std::optional<unsigned> uid;
+    std::optional<unsigned> gid;
 };
 
 class StreamTransport {
@@ -83,6 +103,9 @@ public:
     virtual std::size_t pending_output() const = 0;
     /// "127.0.0.1:5075" style name of the peer, for logs.
     virtual std::string peer_name() const = 0;
+    /// What the transport established about the peer (address, TLS, certificate, process
+    /// credentials). The default knows nothing.
+    virtual PeerFacts peer_facts() const { return {}; }
     virtual asio::any_io_executor executor() const = 0;
 };
 

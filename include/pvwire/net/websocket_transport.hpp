@@ -40,6 +40,8 @@ template <class NextLayer> struct stream_traits<boost::beast::websocket::stream<
         return "ws:" + next_traits::peer_name(stream.next_layer());
     }
 
+    static PeerFacts peer_facts(Stream& stream) { return next_traits::peer_facts(stream.next_layer()); }
+
     template <class Handler> static void async_read_some(Stream& stream, asio::mutable_buffer into, Handler&& h) {
         stream.async_read_some(into, std::forward<Handler>(h));
     }
