@@ -21,15 +21,9 @@ fi
 . "$here/lib.sh"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8  # tmux passes UTF-8 through, top draws Unicode sparklines
 
-# The server view reads the status PVs `pvwire serve --status-prefix` publishes. A server
-# without that option gets stand-ins with the same names from a PV file.
+# The server view reads the status PVs `pvwire serve --status-prefix` publishes.
 prefix=pvwire:toptest
-if "$pvwire" serve --help 2>&1 | grep -q -- --status-prefix; then
-    start_server --pvs "$pvfile" --status-prefix "$prefix" || exit 1
-else
-    echo "note: pvwire serve has no --status-prefix: stand-in status PVs from top-status-pvs.json"
-    start_server --pvs "$pvfile" --pvs "$here/top-status-pvs.json" || exit 1
-fi
+start_server --pvs "$pvfile" --status-prefix "$prefix" || exit 1
 
 check "top without PV names or --server says what it needs" 1 '^pvwire top: .*need the server to list: --server' -- \
     "$pvwire" top
