@@ -158,11 +158,11 @@ struct ReadyList {
 }  // namespace
 
 int run_fanout(const FanoutArgs& a) {
-    std::vector<std::unique_ptr<client::Context>> clients;
     const unsigned subs = a.clients * a.count;
-    std::vector<SubTally> tally(subs);
-    ReadyList rl;
+    ReadyList rl;  // first: it outlives the contexts whose callbacks use it
     rl.listed.assign(subs, 0);
+    std::vector<std::unique_ptr<client::Context>> clients;
+    std::vector<SubTally> tally(subs);
     for (unsigned c = 0; c < a.clients; ++c) {
         clients.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
         for (unsigned p = 0; p < a.count; ++p) {
