@@ -102,6 +102,8 @@ scenarios
             --fanout-rates x --fanout-clients x --fanout-pvs, or --fanout-cells. Each cell is
             probed first with wire-fanout; a cell where plain TCP cannot carry
             {carry:.0%} of the deliveries asked is skipped (and listed). Runs wire-fanout beside it.
+            The client reads the server's CPU (its process CPU clock, via {{server_pid}}) over
+            its own window: server CPU-us per delivered update, the same for any server.
   wire-fanout  pvwire-bench wire-fanout alone: one send() per client per tick, no pvAccess
 
 placeholders (in the --other-* templates)
@@ -145,7 +147,7 @@ measurement
 output (--out DIR, default benchmarks/out/<date-time>)
   runs.csv (one row per run), medians.csv (one row per scenario/case/cell), summary.txt (the
   tables), meta.txt (machine, commands), logs/ (every process's stdout/stderr), and with gnuplot
-  array_throughput.png, latency.png, cpu_per_update.png.
+  array_throughput.png, latency.png, cpu_per_update.png, fanout_cpu_P<n>.png.
 
 examples
   benchmarks/compare.py --smoke                      # pvwire vs itself, ~1 min, exit 1 on failure
