@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <time.h>
@@ -112,14 +113,33 @@ struct SubTally {
     std::uint64_t delivered = 0, gaps = 0, errors = 0, disconnects = 0;
 };
 
-// Microseconds from the update's timeStamp to `now` (system clock, like the stamp).
-double delay_us(const Value& v, std::chrono::system_clock::time_point now) {
+// Microseconds from the update's timeStamp to `now` (system clock, like the stamp); none
+// without a timeStamp.
+std::optional<double> delay_us(const Value& v, std::chrono::system_clock::time_point now) {
     const auto s = v.field("timeStamp.secondsPastEpoch").try_as<std::int64_t>();
     const auto ns = v.field("timeStamp.nanoseconds").try_as<std::int64_t>();
-    if (!s || !ns) return -1;
+    if (!s || !ns) return std::nullopt;
     const auto stamp = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
         std::chrono::seconds(*s) + std::chrono::nanoseconds(*ns)));
     return std::chrono::duration<double, std::micro>(now - stamp).count();
+}
+
+// Counts one event of a subscription; data in the window adds a delivery, its gap to the
+// previous counter value and its delay (while `delays` has reserved room).
+void count_event(SubTally& t, const client::MonitorEvent& ev, bool counting, std::chrono::system_clock::time_point now,
+                 std::vector<float>& delays) {
+    using K = client::MonitorEvent::Kind;
+    if (ev.kind == K::Disconnected) ++t.disconnects, t.have_last = false;
+    if (ev.kind == K::Error) ++t.errors, std::cerr << "pvwire-bench fanout: " << ev.message << "\n";
+    if (ev.kind != K::Data) return;
+    const auto c = ev.value.field("value").try_as<double>();
+    if (counting) {
+        ++t.delivered;
+        if (c && t.have_last && *c > t.last + 1) t.gaps += std::uint64_t(*c - t.last - 1);
+        const auto d = delay_us(ev.value, now);
+        if (d && delays.size() < delays.capacity()) delays.push_back(float(*d));
+    }
+    if (c) t.last = *c, t.have_last = true;
 }
 
 // The subscriptions with news, each listed once until the consumer takes it.
@@ -174,21 +194,9 @@ int run_fanout(const FanoutArgs& a) {
         rl.take(with_news, wait);
         const auto now = std::chrono::system_clock::now();
         for (auto i : with_news) {
-            auto& t = tally[i];
+            auto& t = tally[i];  // the tallies are only touched here, on this thread
             t.sub->pop(batch);
-            for (auto& ev : batch) {
-                using K = client::MonitorEvent::Kind;
-                if (ev.kind == K::Disconnected) ++t.disconnects, t.have_last = false;
-                if (ev.kind == K::Error) ++t.errors, std::cerr << "pvwire-bench fanout: " << ev.message << "\n";
-                if (ev.kind != K::Data) continue;
-                const auto c = ev.value.field("value").try_as<double>();
-                if (counting) {
-                    ++t.delivered;
-                    if (c && t.have_last && *c > t.last + 1) t.gaps += std::uint64_t(*c - t.last - 1);
-                    if (delays.size() < delays.capacity()) delays.push_back(float(delay_us(ev.value, now)));
-                }
-                if (c) t.last = *c, t.have_last = true;
-            }
+            for (auto& ev : batch) count_event(t, ev, counting, now, delays);
         }
         with_news.clear();
         batch.clear();
