@@ -25,13 +25,18 @@ import time
 from dataclasses import dataclass, field
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALL_SCENARIOS = ["mon1", "mon100", "array", "get", "put", "connect", "wire"]
+DEFAULT_SCENARIOS = ["mon1", "mon100", "array", "get", "put", "connect", "wire"]
+# the IOC-shaped fixed-rate fan-out (issue 13) and its raw-TCP limit: named explicitly
+ALL_SCENARIOS = DEFAULT_SCENARIOS + ["fanout", "wire-fanout"]
+FANOUT_RATES, FANOUT_CLIENTS, FANOUT_PVS = "10,100,1000,10000", "1,20,100", "1,10"
+# a cell runs only where wire-fanout carried at least this share of the expected messages
+FANOUT_CARRY = 0.95
 DEFAULT_SIZES = "1K,16K,256K,1M,4M,8M"
 SMALL_UPDATE_BYTES = 8  # wire baseline size that stands for a small (scalar) monitor update
 
 # Template roles. "put_server"/"put_client" fall back to the get ones.
 ROLES = ["mon_server", "mon_client", "get_server", "put_server", "get_client", "put_client",
-         "connect_server", "connect_client"]
+         "connect_server", "connect_client", "fanout_server"]
 
 PVWIRE_TEMPLATES = {
     "mon_server": "{bench} flood --prefix {prefix} --count {count} {array_length:--array-length}",
@@ -40,8 +45,14 @@ PVWIRE_TEMPLATES = {
     "get_client": "{bench} get --pv {pv} {put} --ops {ops} --inflight {inflight}",
     "connect_server": "{bench} flood --prefix {prefix} --count {count} --idle",
     "connect_client": "{bench} connect --prefix {prefix} --count {count} --clients {clients}",
+    "fanout_server": "{bench} ticker --prefix {prefix} --count {count} --rate {rate} --type {value_type}",
+    # the one client of every fan-out cell, whatever the server
+    "fanout_client": "{bench} fanout --prefix {prefix} --count {count} --clients {clients} --rate {rate} "
+                     "--seconds {seconds} --server-pid {server_pid}",
 }
 WIRE_TEMPLATE = "{bench} wire --size {size} --seconds {seconds}"
+WIRE_FANOUT_TEMPLATE = "{bench} wire-fanout --count {count} --clients {clients} --rate {rate} --seconds {seconds}"
+# the PVXS fixed-rate server given by --pvxs-ticker (benchmarks/README.md says what it does)
 
 PLACEHOLDERS = {
     "bench": "path of pvwire-bench (--pvwire-bench)",
@@ -61,6 +72,9 @@ PLACEHOLDERS = {
     "per_client": "connect: channels per client ({count} / {clients})",
     "tcp_port": "the cell's TCP server port (also in EPICS_PVA(S)_SERVER_PORT)",
     "udp_port": "the cell's UDP search/beacon port (also in EPICS_PVA(S)_BROADCAST_PORT)",
+    "rate": "fanout: posts per second of each PV",
+    "value_type": "fanout: the NTScalar's value type, uint32 or double (--fanout-type)",
+    "server_pid": "fanout client: the PID of the server it measures",
 }
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)(?::([^{}]*))?\}")
@@ -82,6 +96,15 @@ scenarios
   connect   --connect-channels channels from one client; --connect-clients clients x
             --connect-client-channels channels (the server serves clients x channels PVs)
   wire      pvwire-bench wire: plain TCP on loopback, no pvAccess, for --sizes plus 8 bytes
+  (not run unless named:)
+  fanout    P NTScalar PVs posted at R Hz by a fixed-rate server (pvwire-bench ticker; PVXS: the
+            program of --pvxs-ticker), C clients in one `pvwire-bench fanout` process; grid
+            --fanout-rates x --fanout-clients x --fanout-pvs, or --fanout-cells. Each cell is
+            probed first with wire-fanout; a cell where plain TCP cannot carry
+            {carry:.0%} of the deliveries asked is skipped (and listed). Runs wire-fanout beside it.
+            The client reads the server's CPU (its process CPU clock, via {{server_pid}}) over
+            its own window: server CPU-us per delivered update, the same for any server.
+  wire-fanout  pvwire-bench wire-fanout alone: one send() per client per tick, no pvAccess
 
 placeholders (in the --other-* templates)
 {placeholders}
@@ -124,7 +147,7 @@ measurement
 output (--out DIR, default benchmarks/out/<date-time>)
   runs.csv (one row per run), medians.csv (one row per scenario/case/cell), summary.txt (the
   tables), meta.txt (machine, commands), logs/ (every process's stdout/stderr), and with gnuplot
-  array_throughput.png, latency.png, cpu_per_update.png.
+  array_throughput.png, latency.png, cpu_per_update.png, fanout_cpu_P<n>.png.
 
 examples
   benchmarks/compare.py --smoke                      # pvwire vs itself, ~1 min, exit 1 on failure
@@ -570,7 +593,29 @@ def build_cases(a) -> list[Case]:
     if "wire" in sc:
         for s in sorted(set(a.sizes) | {SMALL_UPDATE_BYTES}):
             cases.append(Case("wire", size_label(s), "wire", dict(size=s)))
+    for rate, clients, pvs in a.fanout_cells if ("fanout" in sc or "wire-fanout" in sc) else []:
+        variant, params = fanout_label(rate, clients, pvs), dict(rate=rate, clients=clients, count=pvs)
+        if "fanout" in sc:
+            cases.append(Case("fanout", variant, "fanout", dict(params)))
+        cases.append(Case("wire-fanout", variant, "wire_fanout", dict(params)))  # the limit beside it
     return cases
+
+
+def fanout_label(rate: float, clients: int, pvs: int) -> str:
+    return f"{rate:g}Hz x{clients}c x{pvs}pv"
+
+
+def parse_fanout_grid(a) -> list[tuple[float, int, int]]:
+    """The fan-out cells (rate, clients, pvs): --fanout-cells R:C:P,... or the grid."""
+    try:
+        if a.fanout_cells:
+            cells = [tuple(x.split(":")) for x in a.fanout_cells.split(",") if x.strip()]
+            return [(float(r), int(c), int(p)) for r, c, p in cells]
+        nums = lambda text, conv: [conv(x) for x in text.split(",") if x.strip()]
+        return [(r, c, p) for p in nums(a.fanout_pvs, int) for r in nums(a.fanout_rates, float)
+                for c in nums(a.fanout_clients, int)]
+    except ValueError:
+        die("--fanout-cells takes RATE:CLIENTS:PVS,... and the --fanout-* grids comma lists of numbers")
 
 
 def run_groups(plan: list[tuple[Case, list[Cell]]]) -> list[list[tuple[Case, Cell]]]:
@@ -580,12 +625,20 @@ def run_groups(plan: list[tuple[Case, list[Cell]]]) -> list[list[tuple[Case, Cel
     seconds at a time), so the baseline must be measured in the same stretch of time as the
     arrays it is compared to."""
     wire = {c.params["size"]: (c, cells) for c, cells in plan if c.kind == "wire"}
+    wire_fanout = {c.variant: (c, cells) for c, cells in plan if c.kind == "wire_fanout"}
     paired = set()
     groups = []
     for c, cells in plan:
         if c.kind == "wire" or not cells:
             continue
+        if c.kind == "wire_fanout":
+            if not any(o.kind == "fanout" and o.variant == c.variant for o, _ in plan):
+                groups.append([(c, cell) for cell in cells])
+            continue
         group = [(c, cell) for cell in cells]
+        if c.kind == "fanout" and c.variant in wire_fanout:
+            wc, wcells = wire_fanout[c.variant]
+            group += [(wc, cell) for cell in wcells]
         if c.scenario == "array":
             size = 4 * c.params["array_length"]
             if size in wire:
@@ -604,6 +657,8 @@ def roles_for(case: Case) -> tuple[str, str]:
         return "mon_server", "mon_client"
     if case.kind == "getput":
         return ("put_server", "put_client") if case.params["put"] else ("get_server", "get_client")
+    if case.kind == "fanout":
+        return "fanout_server", "fanout_client"
     return "connect_server", "connect_client"
 
 
@@ -615,8 +670,10 @@ def template(impl: Impl, role: str) -> str | None:
 
 
 def cells_for(case: Case, impls: list[Impl]) -> list[Cell]:
-    if case.kind == "wire":
+    if case.kind in ("wire", "wire_fanout"):
         return [Cell(None, None)]
+    if case.kind == "fanout":  # every server against the same client: pvwire-bench fanout
+        return [Cell(s, impls[0]) for s in impls if template(s, "fanout_server")]
     srole, crole = roles_for(case)
     return [Cell(s, c) for s in impls for c in impls if template(s, srole) and template(c, crole)]
 
@@ -645,6 +702,9 @@ def values_for(case: Case, a, tcp: int, udp: int) -> dict:
         "per_client": count // clients,
         "tcp_port": tcp,
         "udp_port": udp,
+        "rate": _fmt_secs(p.get("rate", 0)),
+        "value_type": a.fanout_type,
+        "server_pid": "PID",  # set when the server runs
     }
 
 
@@ -666,29 +726,26 @@ class Runner:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.seq:04d}_{case.label}_{cell.label}_r{rep}_{what}")
         return os.path.join(self.logdir, safe)
 
-    def run(self, case: Case, cell: Cell, rep: int) -> dict:
+    def run(self, case: Case, cell: Cell, rep: int, seconds: float | None = None) -> dict:
         self.seq += 1
         a = self.a
         tcp, udp = free_ports()
         env = loopback_env(tcp, udp)
         vals = values_for(case, a, tcp, udp)
         row: dict = {}
-        if case.kind == "wire":
-            vals["seconds"] = _fmt_secs(a.wire_seconds)
-            client = Proc(expand(WIRE_TEMPLATE, vals), env, self._log_base(case, cell, rep, "wire"))
-            try:
-                if not client.wait(a.wire_seconds + a.client_timeout):
-                    client.stop(a.grace)
-                    raise CellError(f"did not finish within {a.wire_seconds + a.client_timeout:.0f} s"
-                                    + self._tail(client))
-            finally:
-                client.stop(a.grace)
+        if case.kind in ("wire", "wire_fanout"):
+            secs = seconds or (a.wire_seconds if case.kind == "wire" else a.seconds)
+            vals["seconds"] = _fmt_secs(secs)
+            t = WIRE_TEMPLATE if case.kind == "wire" else WIRE_FANOUT_TEMPLATE
+            client = Proc(expand(t, vals), env, self._log_base(case, cell, rep, "wire"))
+            self._wait_client(client, secs + a.client_timeout)
             return self._finish(case, cell, client, row)
 
         srole, crole = roles_for(case)
         server_argv = expand(template(cell.server, srole), vals)
-        client_argv = expand(template(cell.client, crole), vals)
         server = Proc(server_argv, env, self._log_base(case, cell, rep, "server"))
+        vals["server_pid"] = server.pid  # the fan-out client reads the server's CPU from /proc
+        client_argv = expand(template(cell.client, crole), vals)
         client = None
         try:
             self._wait_ready(server, tcp)
@@ -698,6 +755,8 @@ class Runner:
             client = Proc(client_argv, env, self._log_base(case, cell, rep, "client"))
             if case.kind == "monitor":
                 self._drive_monitor(client, server_pids, row)
+            elif case.kind == "fanout":
+                self._wait_client(client, a.seconds + a.client_timeout)
             else:
                 s0 = cpu_of(server_pids)
                 if not client.wait(a.client_timeout):
@@ -716,6 +775,14 @@ class Runner:
                 client.stop(a.grace)
             server.stop(a.grace)
         return self._finish(case, cell, client, row)
+
+    def _wait_client(self, client: Proc, timeout: float) -> None:
+        """Waits for a client that ends by itself; stops it and fails the cell after `timeout`."""
+        try:
+            if not client.wait(timeout):
+                raise CellError(f"did not finish within {timeout:.0f} s" + self._tail(client))
+        finally:
+            client.stop(self.a.grace)
 
     def _tail(self, p: Proc, stdout: bool = False) -> str:
         out = ""
@@ -841,11 +908,23 @@ def valid(case: Case, row: dict) -> tuple[bool, str]:
         return (pos("updates_per_s") and (pos("updates") or "updates" not in row)), "no monitor updates counted"
     if case.kind == "getput":
         return pos("ops") and pos("ops_per_s"), "no get/put operations completed"
+    if case.kind in ("fanout", "wire_fanout"):
+        if row.get("errors", 0):
+            return False, f"the client reported {row['errors']:.0f} errors or disconnections"
+        if row.get("client_status") != 0:
+            return False, "the client failed"
+        got = row.get("delivered_ratio", 0)
+        return pos("delivered") and got >= FANOUT_MIN_RATIO[0], \
+            f"delivered/expected {got:.3f} below --fanout-min-ratio {FANOUT_MIN_RATIO[0]}"
     if case.kind == "connect":
         if _isnum(row.get("channels")) and row["channels"] < row["channels_expected"]:
             return False, f"only {row['channels']:.0f} of {row['channels_expected']:.0f} channels connected"
         return pos("channels_per_s") and (pos("channels") or "channels" not in row), "no channels connected"
     return pos("messages") and pos("mb_per_s"), "no wire messages"
+
+
+# set from --fanout-min-ratio (a list so that valid() sees the option without another argument)
+FANOUT_MIN_RATIO = [0.0]
 
 
 # ---- reporting ----------------------------------------------------------------------------
@@ -860,6 +939,8 @@ METRIC_COLS = [
     "cpu_us_per_update_self", "cpu_s_self", "client_total_cpu_s", "client_maxrss_kb", "client_status", "killed",
     "unsteady",
     "parser",
+    "rate", "delivered", "expected", "delivered_ratio", "gaps", "errors", "delay_p50_us", "delay_p99_us",
+    "delay_p999_us", "server_cpu_us_per_update",
 ]
 
 
@@ -945,10 +1026,14 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         "put": f"put: one PV, {a.ops} ops; sequential = inflight 1, pipelined = inflight {a.inflight}",
         "connect": "connect: channels from clients (time until all connected)",
         "wire": "wire: plain TCP on loopback (pvwire-bench wire), no pvAccess",
+        "fanout": f"fanout: {a.fanout_type} NTScalars posted at a fixed rate to C clients; server CPU per "
+                  f"delivered update; wire = one send() per client per tick (wire-fanout)",
+        "wire-fanout": "wire-fanout: one send() per client per tick on loopback TCP, no pvAccess",
     }
+    has_fanout = any(c.scenario == "fanout" for c in cases)
     done = set()
     for case in cases:
-        if case.scenario in done:
+        if case.scenario in done or (case.scenario == "wire-fanout" and has_fanout):
             continue
         done.add(case.scenario)
         scases = [c for c in cases if c.scenario == case.scenario]
@@ -964,15 +1049,20 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         elif kind == "connect":
             hdr = ["case", "cell", "channels/s", "seconds", "client RSS MB", "+channels MB",
                    "server RSS MB", "+channels MB", "vs pvwire"]
+        elif kind in ("fanout", "wire_fanout"):
+            hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "server RSS MB",
+                   "vs wire"]
         else:
             hdr = ["size", "msgs/s", "MB/s", "cpu s"]
         rows = []
         for c in scases:
             name = c.variant or c.scenario
-            cells = sorted({k[2] for k in by if k[0] == c.scenario and k[1] == name}, key=cell_order(impl_names))
+            keys = [k for k in by if k[0] == c.scenario and k[1] == name]
+            if c.kind == "fanout":
+                keys += [k for k in by if k[0] == "wire-fanout" and k[1] == name]
             base = by.get((c.scenario, name, base_cell), {})
-            for cell in cells:
-                m = by[(c.scenario, name, cell)]
+            for key in sorted(keys, key=lambda k: (k[2] == "wire", cell_order(impl_names)(k[2]))):
+                cell, m = key[2], by[key]
                 if m.get("ok_runs", 0) == 0:
                     rows.append([name, cell, "FAILED"] + [""] * (len(hdr) - 3))
                     continue
@@ -998,6 +1088,13 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
                                  mb("client_rss_kb"), mb("client_channels_kb"),
                                  mb("server_rss_kb"), mb("server_channels_kb"),
                                  ratio(m.get("channels_per_s"), base.get("channels_per_s"))])
+                elif kind in ("fanout", "wire_fanout"):
+                    w = by.get(("wire-fanout", name, "wire"), {})
+                    mb = m.get("server_rss_kb")
+                    rows.append([name, cell, fmt(m.get("server_cpu_us_per_update")), fmt(m.get("delivered_ratio")),
+                                 fmt(m.get("delay_p50_us")), fmt(m.get("delay_p99_us")),
+                                 fmt(mb / 1024 if isinstance(mb, float) and cell != "wire" else None),
+                                 ratio(m.get("server_cpu_us_per_update"), w.get("server_cpu_us_per_update"))])
                 else:
                     rows.append([name, fmt(m.get("msgs_per_s")), fmt(m.get("mb_per_s")), fmt(m.get("cpu_s"))])
         widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
@@ -1066,20 +1163,15 @@ def draw_charts(meds: list[dict], a, impl_names: list[str]) -> list[str]:
         sizes = sorted({m["payload_bytes"] for m in arr} | {m["size"] for m in wire})
         xtics = ", ".join(f"{_q(size_label(int(s)))} {s:.0f}" for s in sizes)
         out = os.path.join(cdir, "array_throughput.png")
-        script = f"""{termline}
-set output {_q(out)}
-set title 'uint32 array monitor throughput (median MB/s of the value payload; server/client)'
-set logscale x 2
+        axes = f"""set logscale x 2
 set logscale y 10
 set xtics ({xtics})
 set xlabel 'array payload per update'
 set ylabel 'MB/s'
 set offsets graph 0.04, graph 0.04, 0, 0
-set grid
-set key outside right top
-plot {", ".join(plots)}
 """
-        if _run_gnuplot(script, os.path.join(cdir, "array_throughput.gp")):
+        if _line_chart(termline, out, "uint32 array monitor throughput (median MB/s of the value payload; "
+                       "server/client)", axes, plots, os.path.join(cdir, "array_throughput.gp")):
             made.append(out)
 
     # 2. get/put latency percentiles per case and cell
@@ -1138,6 +1230,43 @@ plot {cols}
 """
         if _run_gnuplot(script, os.path.join(cdir, "cpu_per_update.gp")):
             made.append(out)
+    return made + draw_fanout_charts(meds, cdir, termline, impl_names)
+
+
+def draw_fanout_charts(meds: list[dict], cdir: str, termline: str, impl_names: list[str]) -> list[str]:
+    """fanout_cpu_P<n>.png: server CPU-us per delivered update against the client count, one
+    line per server (pvwire, the other implementation, the wire baseline) and rate."""
+    rows = [m for m in meds if m["scenario"] in ("fanout", "wire-fanout")
+            and all(isinstance(m.get(k), float) for k in ("server_cpu_us_per_update", "clients", "rate", "pvs"))]
+    made = []
+    colours = {name: c for name, c in zip(impl_names + ["wire"], ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"])}
+    for pvs in sorted({m["pvs"] for m in rows}):
+        plots = []
+        rates = sorted({m["rate"] for m in rows if m["pvs"] == pvs})
+        for server in impl_names + ["wire"]:
+            for i, rate in enumerate(rates):
+                pts = sorted((m["clients"], m["server_cpu_us_per_update"]) for m in rows
+                             if m["pvs"] == pvs and m["rate"] == rate and m["server"] == server)
+                if not pts:
+                    continue
+                fn = os.path.join(cdir, f"fanout_{server}_{rate:g}Hz_P{pvs:g}.dat")
+                with open(fn, "w") as f:
+                    f.write("# clients server_cpu_us_per_update\n" + "".join(f"{x:g} {y:.6g}\n" for x, y in pts))
+                plots.append(f"{_q(fn)} using 1:2 with linespoints lw 2 dt {i + 1} pt {7 + i} "
+                             f"lc rgb {_q(colours.get(server, 'black'))} title {_q(f'{server} {rate:g} Hz')}")
+        if not plots:
+            continue
+        out = os.path.join(cdir, f"fanout_cpu_P{pvs:g}.png")
+        axes = """set logscale x 10
+set logscale y 10
+set xlabel 'clients'
+set ylabel 'server CPU-us per delivered update (log)'
+set offsets graph 0.05, graph 0.05, 0, 0
+"""
+        if _line_chart(termline, out, f"fixed-rate fan-out, {pvs:g} PV(s): server CPU per delivered update "
+                       "(median; wire = one send() per client per tick)", axes, plots,
+                       os.path.join(cdir, f"fanout_cpu_P{pvs:g}.gp")):
+            made.append(out)
     return made
 
 
@@ -1146,6 +1275,18 @@ HISTOGRAMS = """set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 """
+
+
+def _line_chart(termline: str, out: str, title: str, axes: str, plots: list[str], gp_path: str) -> bool:
+    """Draws `plots` (gnuplot plot clauses) into `out` with the axis settings `axes`."""
+    script = f"""{termline}
+set output {_q(out)}
+set title {_q(title)}
+{axes}set grid
+set key outside right top
+plot {", ".join(plots)}
+"""
+    return _run_gnuplot(script, gp_path)
 
 
 def _run_gnuplot(script: str, path: str) -> bool:
@@ -1177,12 +1318,12 @@ def parse_args(argv):
         prog="compare.py",
         description="Benchmark pvAccess implementations side by side on this machine, loopback only: "
                     "{pvwire, other} servers x {pvwire, other} clients.",
-        epilog=HELP_EPILOG.format(placeholders=ph, queue="Q"),
+        epilog=HELP_EPILOG.format(placeholders=ph, queue="Q", carry=FANOUT_CARRY),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pvwire-bench", default=default_bench(), metavar="PATH",
                    help="pvwire-bench binary (default: $PVWIRE_BENCH or build/bin/pvwire-bench: %(default)s)")
-    p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS),
-                   help="comma list of %s (default: all)" % ",".join(ALL_SCENARIOS))
+    p.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS),
+                   help="comma list of %s (default: %s)" % (",".join(ALL_SCENARIOS), ",".join(DEFAULT_SCENARIOS)))
     p.add_argument("--repeat", type=int, default=5, help="runs per cell, median reported (default 5)")
     p.add_argument("--seconds", type=float, default=5, help="measurement seconds per monitor run (default 5)")
     p.add_argument("--warmup", type=float, default=1.0,
@@ -1195,6 +1336,21 @@ def parse_args(argv):
     p.add_argument("--connect-channels", type=int, default=10000, help="channels from one client (default 10000)")
     p.add_argument("--connect-clients", type=int, default=1000, help="clients of the many-clients case (default 1000)")
     p.add_argument("--connect-client-channels", type=int, default=3, help="channels per client there (default 3)")
+    p.add_argument("--fanout-rates", default=FANOUT_RATES, help=f"fanout grid: posts/s per PV (default {FANOUT_RATES})")
+    p.add_argument("--fanout-clients", default=FANOUT_CLIENTS, help=f"fanout grid: clients (default {FANOUT_CLIENTS})")
+    p.add_argument("--fanout-pvs", default=FANOUT_PVS, help=f"fanout grid: PVs (default {FANOUT_PVS})")
+    p.add_argument("--fanout-cells", default=None, metavar="R:C:P,...",
+                   help="fanout: these cells instead of the grid, e.g. 1000:20:1,100:50:1 (the issue's headline)")
+    p.add_argument("--fanout-type", default="uint32", choices=["uint32", "double"], help="fanout: value type")
+    p.add_argument("--fanout-min-ratio", type=float, default=None,
+                   help="fanout: a run delivering less than this share of the expected updates fails "
+                        "(default 0: reported, not failed; --smoke: 0.5, a broken pipeline rather than a slow machine)")
+    p.add_argument("--no-fanout-probe", action="store_true",
+                   help="fanout: run every cell, without first probing with wire-fanout which ones the machine carries")
+    p.add_argument("--pvxs-ticker", default=os.environ.get("PVWIRE_COMPARE_PVXS_TICKER"), metavar="PATH",
+                   help="fanout: PVXS's fixed-rate server (built outside pvwire, see benchmarks/README.md), run as "
+                        "'PATH PREFIX COUNT RATE TYPE'; default $PVWIRE_COMPARE_PVXS_TICKER. Without it (or when "
+                        "PATH does not exist) the PVXS column is skipped, with a note")
     p.add_argument("--prefix", default="cmp:", help="PV name prefix (default cmp:)")
     p.add_argument("--other-name", default=os.environ.get("PVWIRE_COMPARE_OTHER_NAME", "other"),
                    help="label of the other implementation (default: other)")
@@ -1224,6 +1380,7 @@ def parse_args(argv):
         given = {x.split("=")[0] for x in argv}
         # small and short, unless the command line says otherwise
         smoke_defaults = {"seconds": 2, "warmup": 0.5, "wire_seconds": 1, "sizes": "1K,64K",
+                          "fanout_cells": "100:5:1,500:3:2", "fanout_min_ratio": 0.5,
                           "connect_channels": 200, "connect_clients": 20, "ops": 200, "repeat": 1,
                           "client_timeout": 30, "ready_timeout": 10, "grace": 3}
         for name, value in smoke_defaults.items():
@@ -1231,6 +1388,8 @@ def parse_args(argv):
                 setattr(a, name, value)
     if a.wire_seconds is None:
         a.wire_seconds = a.seconds
+    a.fanout_cells = parse_fanout_grid(a)
+    FANOUT_MIN_RATIO[0] = a.fanout_min_ratio or 0.0
     a.scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     for s in a.scenarios:
         if s not in ALL_SCENARIOS:
@@ -1276,6 +1435,8 @@ def expected_seconds(a, case: Case) -> float | None:
         return a.warmup + a.seconds
     if case.kind == "wire":
         return a.wire_seconds
+    if case.kind in ("fanout", "wire_fanout"):
+        return a.seconds + 1  # plus connecting the clients
     return None
 
 
@@ -1297,6 +1458,7 @@ def main(argv=None) -> int:
         self_test()
     pvwire = Impl("pvwire", dict(PVWIRE_TEMPLATES))
     other_t = {r: getattr(a, "other_" + r) for r in ROLES if getattr(a, "other_" + r)}
+    fanout_note = pvxs_ticker_template(a, other_t)
     impls = [pvwire] + ([Impl(a.other_name, other_t)] if other_t else [])
     if other_t and a.other_name == "pvwire":
         die("--other-name must differ from 'pvwire'")
@@ -1304,18 +1466,22 @@ def main(argv=None) -> int:
         for role, t in impl.templates.items():
             check_template(f"{impl.name} {role}", t)
     check_template("wire", WIRE_TEMPLATE)
+    check_template("wire-fanout", WIRE_FANOUT_TEMPLATE)
     cases = build_cases(a)
     plan = [(c, cells_for(c, impls)) for c in cases]
     groups = run_groups(plan)
+    if fanout_note and "fanout" in a.scenarios:
+        print(f"compare.py: note: {fanout_note}")
 
     if a.dry_run:
         print_plan_summary(a, groups)
         for c, cells in plan:
             for cell in cells:
                 vals = values_for(c, a, 0, 0)
-                if c.kind == "wire":
-                    vals["seconds"] = _fmt_secs(a.wire_seconds)
-                    print(f"{c.label:22} {cell.label:22} client: {shlex.join(expand(WIRE_TEMPLATE, vals))}")
+                if c.kind in ("wire", "wire_fanout"):
+                    vals["seconds"] = _fmt_secs(a.wire_seconds if c.kind == "wire" else a.seconds)
+                    t = WIRE_TEMPLATE if c.kind == "wire" else WIRE_FANOUT_TEMPLATE
+                    print(f"{c.label:22} {cell.label:22} client: {shlex.join(expand(t, vals))}")
                     continue
                 sr, cr = roles_for(c)
                 sv = shlex.join(expand(template(cell.server, sr), vals))
@@ -1324,7 +1490,7 @@ def main(argv=None) -> int:
                 print(f"{'':22} {'':22} client: {cv[:150]}{'...' if len(cv) > 150 else ''}")
         return 0
 
-    needs_bench = "wire" in a.scenarios or any("{bench}" in t for i in impls for t in i.templates.values())
+    needs_bench = "wire" in a.scenarios or "fanout" in a.scenarios or "wire-fanout" in a.scenarios or any("{bench}" in t for i in impls for t in i.templates.values())
     if needs_bench and not os.access(a.pvwire_bench, os.X_OK):
         die(f"pvwire-bench not found at {a.pvwire_bench} (build it: cmake --build build --target pvwire_bench, "
             f"or pass --pvwire-bench PATH)")
@@ -1339,6 +1505,15 @@ def main(argv=None) -> int:
     runner = Runner(a, impls)
     runs: list[dict] = []
     failures: list[str] = []
+    skipped: list[str] = []
+    if "fanout" in a.scenarios and not a.no_fanout_probe:
+        try:
+            groups, skipped = probe_fanout(runner, groups)
+            if a.smoke:  # the smoke cells are small: plain TCP not carrying them is a failure
+                failures.extend(f"SKIPPED fanout cell {x}" for x in skipped)
+        except KeyboardInterrupt:
+            kill_all_live()
+            return 130
     total = sum(len(g) for g in groups) * a.repeat
     n = 0
     t_begin = time.monotonic()
@@ -1384,6 +1559,11 @@ def main(argv=None) -> int:
               ["scenario", "case", "cell", "server", "client", "runs", "ok_runs"] + METRIC_COLS)
     names = [i.name for i in impls]
     text = render_tables(meds, [c for c, _ in plan], a, failures, names)
+    if skipped:
+        text += (f"\n== fanout cells skipped: plain TCP (wire-fanout, {min(2.0, a.seconds):g} s probe) delivered less than "
+                 f"{FANOUT_CARRY:.0%} of the updates asked\n" + "\n".join(skipped) + "\n")
+    if fanout_note and "fanout" in a.scenarios:
+        text += f"\nnote: {fanout_note}\n"
     with open(os.path.join(a.out, "summary.txt"), "w") as f:
         f.write(text)
     print(text)
@@ -1405,7 +1585,53 @@ def main(argv=None) -> int:
     return 0
 
 
+def pvxs_ticker_template(a, other_t: dict) -> str | None:
+    """Adds the PVXS fixed-rate server of --pvxs-ticker to the other implementation's templates;
+    returns a note when there is none (the PVXS column of fanout is then skipped)."""
+    if other_t.get("fanout_server"):
+        return None
+    if not a.pvxs_ticker:
+        return "no --pvxs-ticker: the PVXS column of fanout is skipped (benchmarks/README.md says how to build it)"
+    if not os.access(a.pvxs_ticker, os.X_OK):
+        return f"--pvxs-ticker {a.pvxs_ticker} is not an executable: the PVXS column of fanout is skipped"
+    other_t["fanout_server"] = shlex.quote(a.pvxs_ticker) + " {prefix} {count} {rate} {value_type}"
+    if a.other_name == "other":
+        a.other_name = "pvxs"
+    return None
+
+
+def probe_fanout(runner: Runner, groups):
+    """Runs wire-fanout once for every fan-out cell (at most 2 s) and drops the cells in which
+    plain TCP delivered less than FANOUT_CARRY of the updates asked: the machine cannot carry
+    them, so no pvAccess server can. Returns the remaining groups and the skipped cells."""
+    keep, skipped = [], []
+    for group in groups:
+        probe = next((c for c, _ in group if c.kind == "wire_fanout"), None)
+        if probe is None or not any(c.kind == "fanout" for c, _ in group):
+            keep.append(group)
+            continue
+        print(f"[probe] {probe.label} ...", end="", flush=True)
+        try:
+            row = runner.run(probe, Cell(None, None), 0, seconds=min(2.0, runner.a.seconds))
+            got, why = row.get("delivered_ratio", 0.0), ""
+        except CellError as e:
+            got, why = 0.0, str(e).splitlines()[0]
+        demand = probe.params["rate"] * probe.params["clients"] * probe.params["count"]
+        if got >= FANOUT_CARRY:
+            print(f" carried {got:.3f} of {fmt(demand)} deliveries/s", flush=True)
+            keep.append(group)
+        else:
+            print(f" SKIP: carried {got:.3f} of {fmt(demand)} deliveries/s {why}", flush=True)
+            skipped.append(f"{probe.variant}: {fmt(demand)} deliveries/s asked, wire-fanout delivered {got:.3f}"
+                           + (f" ({why})" if why else ""))
+    return keep, skipped
+
+
 def summary_of(case: Case, r: dict) -> str:
+    if case.kind in ("fanout", "wire_fanout"):
+        return (f"{fmt(r.get('server_cpu_us_per_update'))} server cpu-us/update, delivered "
+                f"{fmt(r.get('delivered_ratio'))}, delay p50/p99 {fmt(r.get('delay_p50_us'))}/"
+                f"{fmt(r.get('delay_p99_us'))} us")
     if case.kind == "monitor":
         return (f"{fmt(r.get('updates_per_s'))} updates/s, {fmt(r.get('mb_per_s'))} MB/s, "
                 f"{fmt(r.get('cpu_us_per_update'))} cpu-us/update")

@@ -6,6 +6,7 @@
 //   connect  time to search and connect N channels from one or M clients
 //   notify   Redis pub/sub against streams for the store's change notices (issue 11)
 //   wire     plain loopback TCP with the same payload sizes: the physical limit
+//   ticker, fanout, wire-fanout   the fixed-rate fan-out of an IOC and its TCP limit (issue 13)
 //
 // Clients and servers take their configuration from the EPICS_PVA_* / EPICS_PVAS_*
 // environment, so they can be pointed at (or serve) any other pvAccess implementation. Every
@@ -110,6 +111,38 @@ int main(int argc, char** argv) {
     notify->add_option("--print-script", na.print_script, "print the pubsub or stream write script and exit")
         ->check(CLI::IsMember({"pubsub", "stream"}));
 
+    TickerArgs ta;
+    auto* ticker = app.add_subcommand("ticker", "serve PREFIX0..PREFIX(N-1), NTScalars posted at a fixed rate (SharedPV)");
+    ticker->add_option("--prefix", ta.prefix, "PV name prefix");
+    ticker->add_option("--count", ta.count, "number of PVs")->check(CLI::PositiveNumber);
+    ticker->add_option("--rate", ta.rate, "posts per second of each PV")->check(CLI::Range(0.1, 1e6));
+    ticker->add_option("--type", ta.type, "value type")->check(CLI::IsMember({"uint32", "double"}));
+    ticker->add_option("--seconds", ta.seconds, "run time (default: until Ctrl-C)");
+    ticker->add_flag("--isolated", ta.isolated, "loopback only, ephemeral ports (printed)");
+
+    FanoutArgs fo;
+    auto* fanout = app.add_subcommand("fanout", "C clients (one process) monitor the PVs of a fixed-rate server: "
+                                                "delivered/expected, post-to-receipt delay, server CPU per update");
+    fanout->add_option("--prefix", fo.prefix, "PV name prefix");
+    fanout->add_option("--count", fo.count, "PVs each client monitors")->check(CLI::PositiveNumber);
+    fanout->add_option("--clients", fo.clients, "client contexts (one connection each)")->check(CLI::Range(1u, 5000u));
+    fanout->add_option("--rate", fo.rate, "the server's posts per second of each PV")->check(CLI::PositiveNumber);
+    fanout->add_option("--seconds", fo.seconds, "measurement time after every subscription delivered a value")
+        ->check(CLI::PositiveNumber);
+    fanout->add_option("--server-pid", fo.server_pid, "the server's PID: its CPU and RSS are read from /proc");
+    fanout->add_option("--queue", fo.queue, "monitor queue size")->check(CLI::Range(1u, 1u << 20));
+    fanout->add_option("--connect-timeout", fo.connect_timeout, "seconds to wait for the first values");
+    fanout->add_option("--min-ratio", fo.min_ratio, "exit 1 when delivered/expected is below this");
+
+    WireFanoutArgs wf;
+    auto* wfan = app.add_subcommand("wire-fanout", "the TCP limit of the fan-out: one send() per client per tick");
+    wfan->add_option("--count", wf.count, "PVs: messages per client per tick (one write)")->check(CLI::PositiveNumber);
+    wfan->add_option("--clients", wf.clients, "connections")->check(CLI::Range(1u, 5000u));
+    wfan->add_option("--rate", wf.rate, "ticks per second")->check(CLI::Range(0.1, 1e6));
+    wfan->add_option("--seconds", wf.seconds, "measurement time")->check(CLI::PositiveNumber);
+    wfan->add_option("--size", wf.size, "bytes per message")->check(CLI::Range(std::size_t(12), std::size_t(65536)));
+    wfan->add_option("--min-ratio", wf.min_ratio, "exit 1 when delivered/expected is below this");
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*flood) return run_flood(fa);
@@ -119,6 +152,9 @@ int main(int argc, char** argv) {
         if (*conn) return run_connect(ca);
         if (*notify) return run_notify(na);
         if (*hostile) return run_hostile(ha);
+        if (*ticker) return run_ticker(ta);
+        if (*fanout) return run_fanout(fo);
+        if (*wfan) return run_wire_fanout(wf);
         return run_wire(wa);
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench: " << e.what() << "\n";

@@ -97,4 +97,54 @@ struct NotifyArgs {
 };
 int run_notify(const NotifyArgs& a);
 
+// The fixed-rate fan-out of an IOC (issue 13): fanout.cpp, wire_fanout.cpp.
+struct TickerArgs {
+    std::string prefix = "tick:";
+    unsigned count = 1;            // PVs
+    double rate = 1000;            // posts per second of each PV
+    std::string type = "uint32";   // or double
+    double seconds = 0;            // 0: until Ctrl-C
+    bool isolated = false;
+};
+int run_ticker(const TickerArgs& a);
+
+struct FanoutArgs {
+    std::string prefix = "tick:";
+    unsigned count = 1;            // PVs each client monitors
+    unsigned clients = 20;         // client contexts, one connection each
+    double rate = 1000;            // the server's posts per second of each PV (for the expected count)
+    double seconds = 5;
+    int server_pid = 0;            // the server's process, for its CPU and RSS (0: not measured)
+    std::uint32_t queue = 4;
+    double connect_timeout = 20;
+    double min_ratio = 0;          // exit 1 when delivered/expected is below this
+};
+int run_fanout(const FanoutArgs& a);
+
+struct WireFanoutArgs {
+    unsigned count = 1;            // PVs: messages per client per tick, sent in one write
+    unsigned clients = 20;
+    double rate = 1000;
+    double seconds = 5;
+    std::size_t size = 60;         // bytes per message
+    double min_ratio = 0;
+};
+int run_wire_fanout(const WireFanoutArgs& a);
+
+// What both fan-out programs count, and their common report (the RESULT line).
+struct FanoutShape {
+    unsigned pvs, clients;
+    double rate;
+};
+struct FanoutTally {
+    std::uint64_t delivered = 0, gaps = 0, squashed = 0, errors = 0;
+    double seconds = 0, client_cpu_s = 0;
+    double server_cpu_s = -1;  // < 0: unknown
+    long server_rss_kb = 0;
+};
+// Prints the summary and the RESULT line; the exit status: 1 on errors, nothing delivered or
+// delivered/expected below min_ratio.
+int report_fanout(const char* kind, const FanoutShape& shape, const FanoutTally& t, std::vector<float>& delays_us,
+                  double min_ratio);
+
 }  // namespace pvwire::bench
