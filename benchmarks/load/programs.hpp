@@ -85,7 +85,7 @@ struct SoakArgs {
     unsigned clients = 1000;       // client contexts in this process, one connection each
     unsigned monitors = 10;        // monitors per client
     unsigned pvs = 1000;           // ticking uint32 counters served by `pvwire serve`
-    double rate = 1;               // ticks per second of every PV
+    double rate = 2;               // ticks per second of every PV
     double seconds = 600;          // measured time, after every monitor delivered a value
     double sample = 5;             // seconds between samples of the time series
     std::uint32_t queue = 4;       // monitor queue size

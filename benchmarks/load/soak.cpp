@@ -330,20 +330,28 @@ void write_csv_row(std::ostream& out, const Sample& s) {
 }
 
 // A gnuplot script drawing the CSV: RSS of server and clients over time (left axis) and the
-// delay p99 per interval (right axis), into a PNG beside it.
-void write_gnuplot(const fs::path& script, const fs::path& csv, const fs::path& png, const std::string& title) {
-    std::ofstream out(script);
-    out << "# gnuplot " << script.filename().string() << ": RSS over time and delay p99 per interval\n"
+// delay p99 per interval (right axis), into soak.png. Its paths are relative, so that the
+// directory can be moved (into benchmarks/results/) and drawn again: `cd DIR && gnuplot soak.gp`.
+void write_gnuplot(const fs::path& dir, const std::string& title) {
+    std::ofstream out(dir / "soak.gp");
+    out << "# cd to this directory, then: gnuplot soak.gp (draws soak.csv into soak.png)\n"
         << "set terminal pngcairo size 1000,560 noenhanced\n"
-        << "set output '" << png.string() << "'\n"
+        << "set output 'soak.png'\n"
         << "set datafile separator ','\n"
-        << "set key autotitle columnhead top left\n"
+        << "set key top left\n"
         << "set title '" << title << "'\n"
         << "set xlabel 'seconds'\nset ylabel 'RSS (MiB)'\nset y2label 'delay p99 per interval (ms)'\n"
         << "set yrange [0:*]\nset y2range [0:*]\nset ytics nomirror\nset y2tics\nset grid\n"
-        << "plot '" << csv.string() << "' using 1:2 with lines lw 2 title 'server RSS', \\\n"
-        << "     '' using 1:3 with lines lw 2 title 'clients RSS', \\\n"
-        << "     '' using 1:7 axes x1y2 with linespoints pt 7 ps 0.5 title 'delay p99 (right)'\n";
+        << "plot 'soak.csv' skip 1 using 1:2 with lines lw 2 title 'server RSS', \\\n"
+        << "     '' skip 1 using 1:3 with lines lw 2 title 'clients RSS', \\\n"
+        << "     '' skip 1 using 1:7 axes x1y2 with linespoints pt 7 ps 0.5 title 'delay p99 per interval (right)'\n";
+}
+
+// Draws the chart when gnuplot is installed (scripts/setup installs it); says how otherwise.
+void draw_chart(const fs::path& dir) {
+    const std::string cmd = "cd '" + dir.string() + "' && gnuplot soak.gp 2>/dev/null";
+    if (std::system(cmd.c_str()) == 0) std::printf("pvwire-bench soak: chart %s\n", (dir / "soak.png").c_str());
+    else std::printf("pvwire-bench soak: no chart (gnuplot failed): cd %s && gnuplot soak.gp\n", dir.c_str());
 }
 
 // The clients: `clients` contexts, each monitoring `monitors` PVs; client c's k-th monitor is
@@ -561,14 +569,14 @@ int run_soak(const SoakArgs& a) {
     csv << csv_header << "\n";
     const auto samples = measure(a, *clients.watches, server.pid(), csv);
     const int status = report(a, *clients.watches, samples);
-    const fs::path script = dir / "soak.gp";
     char title[160];
     std::snprintf(title, sizeof title, "pvwire soak: %u clients x %u monitors, %u PVs at %g Hz", a.clients, a.monitors,
                   a.pvs, a.rate);
-    write_gnuplot(script, csv_path, dir / "soak.png", title);
-    std::printf("pvwire-bench soak: time series %s, chart: gnuplot %s\n", csv_path.c_str(), script.c_str());
     clients.contexts.clear();  // the clients go before the server, so no disconnect is seen as an error
     server.stop();
+    write_gnuplot(dir, title);
+    std::printf("pvwire-bench soak: time series %s\n", csv_path.c_str());
+    draw_chart(dir);
     return status;
 }
 
