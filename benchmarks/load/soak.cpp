@@ -338,13 +338,13 @@ void write_gnuplot(const fs::path& dir, const std::string& title) {
         << "set terminal pngcairo size 1000,560 noenhanced\n"
         << "set output 'soak.png'\n"
         << "set datafile separator ','\n"
-        << "set key top left\n"
+        << "set key below\n"
         << "set title '" << title << "'\n"
         << "set xlabel 'seconds'\nset ylabel 'RSS (MiB)'\nset y2label 'delay p99 per interval (ms)'\n"
         << "set yrange [0:*]\nset y2range [0:*]\nset ytics nomirror\nset y2tics\nset grid\n"
         << "plot 'soak.csv' skip 1 using 1:2 with lines lw 2 title 'server RSS', \\\n"
         << "     '' skip 1 using 1:3 with lines lw 2 title 'clients RSS', \\\n"
-        << "     '' skip 1 using 1:7 axes x1y2 with linespoints pt 7 ps 0.5 title 'delay p99 per interval (right)'\n";
+        << "     '' skip 1 using 1:($4 > 0 ? $7 : NaN) axes x1y2 with linespoints pt 7 ps 0.5 title 'delay p99 per interval (right)'\n";
 }
 
 // Draws the chart when gnuplot is installed (scripts/setup installs it); says how otherwise.
