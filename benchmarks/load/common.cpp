@@ -30,12 +30,26 @@ double cpu_seconds() {
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-long rss_kb() {
-    std::ifstream in("/proc/self/status");
+namespace {
+long vmrss_kb(const std::string& status_path) {
+    std::ifstream in(status_path);
     std::string line;
     while (std::getline(in, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
     return 0;
+}
+}  // namespace
+
+long rss_kb() { return vmrss_kb("/proc/self/status"); }
+
+long process_rss_kb(int pid) { return vmrss_kb("/proc/" + std::to_string(pid) + "/status"); }
+
+void raise_file_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 Percentiles percentiles(std::vector<double>& s) {

@@ -23,6 +23,10 @@ double cpu_seconds();
 double since(Clock::time_point t0);
 // Resident memory of this process (VmRSS), in KiB; 0 when unknown.
 long rss_kb();
+// The same of another process (VmRSS in /proc/PID/status); 0 when unknown or gone.
+long process_rss_kb(int pid);
+// Many clients need many sockets: raise the soft limit on open files to the hard one.
+void raise_file_limit();
 
 struct Percentiles {
     double p50 = 0, p99 = 0, p999 = 0;

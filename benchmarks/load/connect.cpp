@@ -5,27 +5,12 @@
 
 #include <pvwire/client/context.hpp>
 
-#include <sys/resource.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
 
 namespace pvwire::bench {
-
-namespace {
-
-// Many clients need many sockets: use the hard limit on open files.
-void raise_file_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-}  // namespace
 
 int run_connect(const ConnectArgs& a) {
     raise_file_limit();

@@ -5,6 +5,7 @@
 //   get      GET (or PUT) round-trip latency percentiles and pipelined throughput
 //   connect  time to search and connect N channels from one or M clients
 //   notify   Redis pub/sub against streams for the store's change notices (issue 11)
+//   soak     1,000 clients x 10 monitors on ticking PVs for minutes: RSS, errors, delay
 //   wire     plain loopback TCP with the same payload sizes: the physical limit
 //   ticker, fanout, wire-fanout   the fixed-rate fan-out of an IOC and its TCP limit (issue 13)
 //
@@ -92,6 +93,24 @@ int main(int argc, char** argv) {
     hostile->add_option("--limit", ha.limit, "the server's connections per peer address")->check(CLI::Range(1u, 60000u));
     hostile->add_option("--gets", ha.gets, "sequential GETs in each phase (idle, attacked)")->check(CLI::PositiveNumber);
 
+    SoakArgs sa;
+    auto* soak = app.add_subcommand("soak", "many clients monitoring ticking PVs of a `pvwire serve` child for a long "
+                                            "time: RSS over time, errors, delivered updates, update delay");
+    soak->add_option("--clients", sa.clients, "client contexts (one connection each)")->check(CLI::Range(1u, 60000u));
+    soak->add_option("--monitors", sa.monitors, "monitors per client")->check(CLI::Range(1u, 10000u));
+    soak->add_option("--pvs", sa.pvs, "ticking PVs served")->check(CLI::Range(1u, 1000000u));
+    soak->add_option("--rate", sa.rate, "ticks per second of every PV")->check(CLI::Range(0.001, 100.0));
+    soak->add_option("--seconds", sa.seconds, "measured time after every monitor delivered a value")
+        ->check(CLI::PositiveNumber);
+    soak->add_option("--sample", sa.sample, "seconds between samples of RSS and delay")->check(CLI::PositiveNumber);
+    soak->add_option("--queue", sa.queue, "monitor queue size")->check(CLI::Range(1u, 1u << 20));
+    soak->add_option("--connect-timeout", sa.connect_timeout, "seconds for every monitor's first value");
+    soak->add_option("--prefix", sa.prefix, "PV name prefix");
+    soak->add_option("--server-program", sa.server_program, "the pvwire program (default: beside pvwire-bench)");
+    soak->add_option("--out", sa.out, "directory of soak.csv, soak.gp (the chart), the PV file and server.log");
+    soak->add_option("--min-delivered", sa.min_delivered, "fail below this fraction of the expected updates");
+    soak->add_option("--max-growth", sa.max_growth, "fail if RSS grows more than this percent in the second half");
+
     NotifyArgs na;
     auto* notify = app.add_subcommand("notify", "Redis pub/sub or streams for RedisStore's change notices: latency, "
                                                 "throughput, ordering, catch-up after a reconnect");
@@ -155,6 +174,7 @@ int main(int argc, char** argv) {
         if (*ticker) return run_ticker(ta);
         if (*fanout) return run_fanout(fo);
         if (*wfan) return run_wire_fanout(wf);
+        if (*soak) return run_soak(sa);
         return run_wire(wa);
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench: " << e.what() << "\n";

@@ -81,6 +81,23 @@ struct HostileArgs {
 };
 int run_hostile(const HostileArgs& a);
 
+struct SoakArgs {
+    unsigned clients = 1000;       // client contexts in this process, one connection each
+    unsigned monitors = 10;        // monitors per client
+    unsigned pvs = 1000;           // ticking uint32 counters served by `pvwire serve`
+    double rate = 2;               // ticks per second of every PV
+    double seconds = 600;          // measured time, after every monitor delivered a value
+    double sample = 5;             // seconds between samples of the time series
+    std::uint32_t queue = 4;       // monitor queue size
+    double connect_timeout = 120;  // seconds for every monitor's first value
+    std::string prefix = "soak:";
+    std::string server_program;    // `pvwire` (default: beside pvwire-bench)
+    std::string out;               // CSV, gnuplot script, PV file, server log (default: a temp dir)
+    double min_delivered = 0.95;   // fail below this fraction of the expected updates
+    double max_growth = -1;        // fail past this RSS growth in the second half, percent (<0: no check)
+};
+int run_soak(const SoakArgs& a);
+
 struct NotifyArgs {
     std::string redis = "redis://127.0.0.1:6379";
     std::uint64_t ops = 5000;      // sequential writes for the latency
