@@ -61,6 +61,30 @@ std::optional<std::string> bit_outside(const BitSet& changed, const TypeDesc& ty
     return "changed BitSet names field " + std::to_string(b) + ", the put structure has " + std::to_string(count);
 }
 
+// Why a channel to `name` is refused when the pattern list does not serve it.
+std::string unlisted(std::string_view name, const AsgAssignment& listed) {
+    if (listed.line > 0)
+        return fmt::format("PV \"{}\" is not served: line {} of the pattern list denies it", name, listed.line);
+    return fmt::format("PV \"{}\" is not served: no ALLOW line of the pattern list matches it", name);
+}
+
+// The access an operation of `kind` needs when it is initialised: reads show the value at
+// once; writes and calls are checked when they run (as in EPICS, a client without write
+// access still connects and may read).
+std::optional<Operation> needed_at_init(OpKind kind) {
+    switch (kind) {
+    case OpKind::get:
+    case OpKind::monitor:
+    case OpKind::array: return Operation::read;
+    default: return std::nullopt;
+    }
+}
+
+log::Logger& access_log() {
+    static log::Logger l("pvwire.server.access");
+    return l;
+}
+
 // The array field an ARRAY request works on: the one `field(...)` names, else "value".
 std::string array_field_path(const Value& pv_request) {
     std::string path = "value";
@@ -153,11 +177,21 @@ ChannelCore::Opened ChannelCore::create_channel(std::string_view name, std::uint
         limits_.hits->channels.hit(what);
         return {Status::error(std::move(what))};
     }
+    const auto rules = limits_.access ? limits_.access->get() : nullptr;
+    std::optional<AsgAssignment> listed;
+    if (rules) {
+        listed = rules->asg_for(name);
+        if (!listed->allowed) {
+            ConnectionCounters::add(counters_.access_denied);
+            return {Status::error(unlisted(name, *listed))};
+        }
+    }
     auto pv = open_(name, peer_);
     if (!pv) return {Status::fatal("Refused to create Channel")};  // what PVXS says
     while (channels_.count(next_sid_) || next_sid_ == 0xFFFFFFFF) ++next_sid_;
     const auto sid = next_sid_++;
-    channels_[sid] = Chan{sid, cid, std::string(name), std::move(pv), {}};
+    Chan& ch = channels_[sid] = Chan{sid, cid, std::string(name), std::move(pv), {}, {}};
+    if (rules) ch.access = decide(*rules, *listed, *ch.pv);
     count_open();
     return {Status::ok(), sid};
 }
@@ -174,12 +208,73 @@ std::optional<std::uint32_t> ChannelCore::destroy_channel(std::uint32_t sid) {
 
 bool ChannelCore::channel_writable(std::uint32_t sid) const {
     auto it = channels_.find(sid);
-    return it != channels_.end() && it->second.pv && it->second.pv->writable(peer_);
+    if (it == channels_.end() || !it->second.pv) return false;
+    const auto& access = it->second.access;
+    return (!access || access->allows(Operation::write)) && it->second.pv->writable(peer_);
+}
+
+AccessDecision ChannelCore::decide(const AccessRules& rules, const AsgAssignment& listed, const PVHandler& pv) const {
+    const auto own = pv.access_group();  // a PV file's "asg"/"asl" before the pattern list's
+    const AsgAssignment& group = own ? *own : listed;
+    return rules.check(group.asg, group.asl, peer_.identity);
+}
+
+std::string ChannelCore::denial(const Chan& ch, Operation what) {
+    if (!ch.access || ch.access->allows(what)) return {};
+    ConnectionCounters::add(counters_.access_denied);
+    return ch.access->denial(what);
+}
+
+void ChannelCore::trap_write(const Chan& ch, std::string_view what) const {
+    if (ch.access && ch.access->trap_write)
+        access_log().info("{} {} by {} (TRAPWRITE in ASG({}))", what, ch.name, ch.access->client, ch.access->asg);
+}
+
+void ChannelCore::recheck_access() {
+    if (closed_) return;
+    const auto rules = limits_.access ? limits_.access->get() : nullptr;
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        Chan& ch = it->second;
+        if (!rules) {
+            ch.access.reset();
+            ++it;
+            continue;
+        }
+        const AsgAssignment listed = rules->asg_for(ch.name);
+        if (!listed.allowed) {  // no longer served: the client searches again, and finds nothing
+            for (auto ioid : ch.ops) ops_.erase(ioid);
+            events_.channel_closed(ch.sid, ch.cid);
+            it = channels_.erase(it);
+            continue;
+        }
+        ch.access = decide(*rules, listed, *ch.pv);
+        if (!ch.access->allows(Operation::read)) end_monitors(ch);
+        ++it;
+    }
+    count_open();
+}
+
+void ChannelCore::end_monitors(Chan& ch) {
+    const std::string why = ch.access->denial(Operation::read);
+    for (auto it = ch.ops.begin(); it != ch.ops.end();) {
+        auto op = ops_.find(*it);
+        if (op == ops_.end() || op->second->kind != OpKind::monitor) {
+            ++it;
+            continue;
+        }
+        const std::uint32_t ioid = *it;
+        ops_.erase(op);  // drops the subscription
+        it = ch.ops.erase(it);
+        ConnectionCounters::add(counters_.access_denied);
+        events_.op_message(ioid, 2, why);
+        events_.monitor_finished(ioid, why);
+    }
 }
 
 std::pair<Status, TypePtr> ChannelCore::field_type(std::uint32_t sid, std::string_view sub_field) {
     auto it = channels_.find(sid);
     if (it == channels_.end()) return {Status::error("bad channel id"), nullptr};
+    if (auto no = denial(it->second, Operation::read); !no.empty()) return {Status::error(std::move(no)), nullptr};
     TypePtr t = it->second.pv->type();
     if (!t) return {Status::error("PV has no type yet"), nullptr};
     if (sub_field.empty()) return {Status::ok(), t};
@@ -217,6 +312,8 @@ ChannelCore::Initialized ChannelCore::init(std::uint32_t sid, std::uint32_t ioid
     if (chan == channels_.end()) return {Status::error("bad channel id")};
     Chan& ch = chan->second;
     if (ops_.count(ioid)) return {Status::error("request id already in use")};
+    if (const auto needed = needed_at_init(kind))
+        if (auto no = denial(ch, *needed); !no.empty()) return {Status::error(std::move(no))};
     if (ch.ops.size() >= limits_.max_operations_per_channel) {
         std::string what =
             "too many operations on this channel (limit " + std::to_string(limits_.max_operations_per_channel) + ")";
@@ -297,6 +394,7 @@ ChannelCore::Snapshot ChannelCore::current(std::uint32_t ioid, bool put_side) {
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return {Status::error("bad request id")};
+    if (auto no = denial(*ch, Operation::read); !no.empty()) return {Status::error(std::move(no))};
     Value cur = ch->pv->current();
     if (!cur) return {Status::error("PV has no value")};
     BitSet changed = protocol::apply_mask(BitSet{0}, put_side ? op->put_mask : op->mask, cur.type());
@@ -308,7 +406,9 @@ void ChannelCore::put(std::uint32_t ioid, const Value& data, const BitSet& chang
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return done(Status::error("bad request id"));
     if (!data) return done(Status::error("no value to put"));
+    if (auto no = denial(*ch, Operation::write); !no.empty()) return done(Status::error(std::move(no)));
     if (auto bad = bit_outside(changed, *op->type)) return done(Status::error(*bad));
+    trap_write(*ch, "put to");
     ch->pv->put(data, peer_, exec_done(*op, std::move(done)));
 }
 
@@ -325,6 +425,8 @@ void ChannelCore::process(std::uint32_t ioid, StatusDone done) {
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return done(Status::error("bad request id"));
+    if (auto no = denial(*ch, Operation::write); !no.empty()) return done(Status::error(std::move(no)));
+    trap_write(*ch, "process of");
     ch->pv->process(peer_, exec_done(*op, std::move(done)));
 }
 
@@ -332,6 +434,7 @@ void ChannelCore::rpc(std::uint32_t ioid, const Value& argument, ValueDone done)
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return done(Status::error("bad request id"), Value());
+    if (auto no = denial(*ch, Operation::rpc); !no.empty()) return done(Status::error(std::move(no)), Value());
     ch->pv->rpc(argument, peer_, exec_done(*op, std::move(done)));
 }
 
@@ -355,12 +458,11 @@ void ChannelCore::cancel_op(std::uint32_t ioid) {
 void ChannelCore::monitor_start(std::uint32_t ioid) {
     Op* op = find_op(ioid);
     if (!op || op->kind != OpKind::monitor) return;
+    Chan* ch = channel_of(*op);
+    if (!ch) return;
+    if (ch->access && !ch->access->allows(Operation::read)) return end_monitors(*ch);
     op->running = true;
-    if (!op->subscription && !op->feeder) {
-        Chan* ch = channel_of(*op);
-        if (!ch) return;
-        subscribe(*op, *ch);
-    }
+    if (!op->subscription && !op->feeder) subscribe(*op, *ch);
     pump(*op);
 }
 
@@ -530,6 +632,7 @@ ChannelCore::Snapshot ChannelCore::array_get(std::uint32_t ioid, ArraySlice slic
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return {Status::error("bad request id")};
+    if (auto no = denial(*ch, Operation::read); !no.empty()) return {Status::error(std::move(no))};
     auto af = array_field(*ch->pv, op->array_path);
     if (!af) return {Status::error("PV has no value")};
     if (slice.stride == 0) return {Status::error("stride must be at least 1")};
@@ -550,6 +653,7 @@ std::pair<Status, std::size_t> ChannelCore::array_length(std::uint32_t ioid) {
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return {Status::error("bad request id"), 0};
+    if (auto no = denial(*ch, Operation::read); !no.empty()) return {Status::error(std::move(no)), 0};
     auto af = array_field(*ch->pv, op->array_path);
     if (!af) return {Status::error("PV has no value"), 0};
     return {Status::ok(), af->array.size()};
@@ -559,6 +663,7 @@ void ChannelCore::array_put(std::uint32_t ioid, const Value& data, ArraySlice sl
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return done(Status::error("bad request id"));
+    if (auto no = denial(*ch, Operation::write); !no.empty()) return done(Status::error(std::move(no)));
     auto af = array_field(*ch->pv, op->array_path);
     if (!af) return done(Status::error("PV has no value"));
     if (!data) return done(Status::error("no array given"));
@@ -585,6 +690,7 @@ void ChannelCore::array_set_length(std::uint32_t ioid, std::size_t length, Statu
     Op* op = find_op(ioid);
     Chan* ch = op ? channel_of(*op) : nullptr;
     if (!ch) return done(Status::error("bad request id"));
+    if (auto no = denial(*ch, Operation::write); !no.empty()) return done(Status::error(std::move(no)));
     auto af = array_field(*ch->pv, op->array_path);
     if (!af) return done(Status::error("PV has no value"));
     SharedArray next;
@@ -605,6 +711,7 @@ void ChannelCore::write_array(Op& op, Chan& ch, const Value& cur, SharedArray ne
     } catch (const std::exception& e) {
         return done(Status::error(e.what()));
     }
+    trap_write(ch, "array put to");
     ch.pv->put(std::move(delta), peer_, exec_done(op, std::move(done)));
 }
 

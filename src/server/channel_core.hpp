@@ -3,7 +3,8 @@
 // through the sources, applies pvRequest masks and options, runs executions one at a time
 // (cancellation drops a late completion), and runs monitors: bounded squashing queues, the
 // pipeline window, demand-driven feeders, and holding back while the connection's backlog is
-// high. MessageFrontEnd turns the requests of either protocol (pvAccess, and msgpack through
+// high. It enforces the access rules: a channel's AccessDecision is made once, when it is
+// created (and again when the rules change), and every operation asks it. MessageFrontEnd turns the requests of either protocol (pvAccess, and msgpack through
 // its codec) into these calls and the results and events into replies. Nothing here names a
 // command byte or encodes a message.
 //
@@ -16,6 +17,7 @@
 
 #include <pvwire/net/asio.hpp>
 #include <pvwire/protocol/pv_request.hpp>
+#include <pvwire/server/access_rules.hpp>
 #include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
@@ -51,6 +53,18 @@ struct LimitCounters {
     LimitHits accepts;       // accept() back-offs (EMFILE, ENFILE, ENOBUFS, ENOMEM)
 };
 
+// The access rules every connection of a server checks (Server::set_access_rules()), replaced
+// whole at run time from any thread; a connection reads them when it creates a channel and when
+// it is told they changed (ChannelCore::recheck_access()).
+class AccessRulesSlot {
+public:
+    std::shared_ptr<const AccessRules> get() const { return rules_.load(std::memory_order_acquire); }
+    void set(std::shared_ptr<const AccessRules> rules) { rules_.store(std::move(rules), std::memory_order_release); }
+
+private:
+    std::atomic<std::shared_ptr<const AccessRules>> rules_;
+};
+
 struct EngineLimits {
     std::size_t max_channels = 65536;           // per connection
     std::size_t max_operations_per_channel = 1024;
@@ -60,6 +74,8 @@ struct EngineLimits {
     // backlog of old ones.
     std::size_t tx_high_water = 256 * 1024;
     std::shared_ptr<LimitCounters> hits = std::make_shared<LimitCounters>();
+    // The server's access rules; null or empty: every client may do everything.
+    std::shared_ptr<const AccessRulesSlot> access;
 };
 
 // The operations a channel offers: server::OpKind (metrics.hpp, where the metrics name them).
@@ -79,6 +95,9 @@ public:
     virtual void op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) = 0;
     // Bytes queued on the connection and not yet written.
     virtual std::size_t backlog() const = 0;
+    // The core ended monitor `ioid` (its client lost read access, `why`): tell the client, whose
+    // operation is gone. An op_message with the reason precedes it.
+    virtual void monitor_finished(std::uint32_t ioid, const std::string& why) = 0;
 
 protected:
     ~CoreEvents() = default;
@@ -175,6 +194,11 @@ public:
     void close_channels(std::string_view name);
     // The connection wrote some of its backlog: monitors held back by it send again.
     void writable();
+    // The access rules changed (AccessRulesSlot): every channel's decision is made again.
+    // Monitors that lost read access end (CoreEvents::monitor_finished); channels whose name
+    // the pattern list no longer serves close (CoreEvents::channel_closed); later operations
+    // ask the new decisions.
+    void recheck_access();
 
     std::size_t channel_count() const noexcept { return channels_.size(); }
     ConnectionCounters& counters() noexcept { return counters_; }
@@ -193,6 +217,7 @@ private:
         std::string name;
         std::shared_ptr<PVHandler> pv;
         std::set<std::uint32_t> ops;
+        std::optional<AccessDecision> access;  // none: no access rules, everything allowed
     };
     struct Inbox;
     class Feed;
@@ -211,6 +236,14 @@ private:
     // The completion of an execution: later, on the strand, unless the operation was
     // destroyed or cancelled meanwhile. The operation is busy until then.
     template <class Done> auto exec_done(Op& op, Done done);
+    // "" when the channel's client may do `what`; else the denial for its status (counted).
+    std::string denial(const Chan& ch, Operation what);
+    // The decision for channel `ch` under `rules`, given the pattern list's answer for its name.
+    AccessDecision decide(const AccessRules& rules, const AsgAssignment& listed, const PVHandler& pv) const;
+    // Ends the monitors of `ch` (it lost read access).
+    void end_monitors(Chan& ch);
+    // Logs a put marked TRAPWRITE (pvwire.server.access, INFO).
+    void trap_write(const Chan& ch, std::string_view what) const;
     // The open channel and operation gauges, after the tables changed.
     void count_open() noexcept;
 

@@ -47,6 +47,7 @@ struct ConnectionCounters {
         s.timeouts += get(timeouts);
         s.channel_errors += get(channel_errors);
         s.operation_errors += get(operation_errors);
+        s.access_denied += get(access_denied);
         s.transport_errors += get(transport_errors);
         s.channels_open += get(channels);
         s.operations_open += get(operations_open);
@@ -56,6 +57,7 @@ struct ConnectionCounters {
     std::array<Counter, op_kind_count> operations{};
     Counter updates_sent{0}, updates_squashed{0};
     Counter protocol_errors{0}, timeouts{0}, channel_errors{0}, operation_errors{0}, transport_errors{0};
+    Counter access_denied{0};  // refused by the access rules
     Counter channels{0}, operations_open{0};  // gauges: open now
     Counter fill_peak{0};                      // millionths; the reader resets it
 };

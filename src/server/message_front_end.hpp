@@ -40,6 +40,7 @@ public:
     void close() { core_->close(); }
     void close_channels(std::string_view name) { core_->close_channels(name); }
     void writable() { core_->writable(); }
+    void recheck_access() { core_->recheck_access(); }
     // A request whose data could not be decoded because its ioid is unknown (a PUT for an
     // operation never initialised): answered with an error status.
     void unknown_request(std::uint8_t command, std::uint32_t ioid, std::uint8_t subcmd) {
@@ -56,6 +57,10 @@ private:
     void channel_closed(std::uint32_t sid, std::uint32_t cid) override;
     void op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) override;
     std::size_t backlog() const override { return backlog_ ? backlog_() : 0; }
+    void monitor_finished(std::uint32_t ioid, const std::string& why) override {
+        // not an INIT: the reply is the monitor's finish (0x10) with the error status
+        reply_error(std::uint8_t(wire::Command::Monitor), ioid, 0, why);
+    }
 
     void create_channel(const wire::CreateChannelRequest& m);
     void destroy_channel(const wire::DestroyChannel& m);

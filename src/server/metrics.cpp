@@ -77,6 +77,8 @@ constexpr Single tail[] = {
      &ServerStats::searches_forwarded},
     {"beacons_total", "counter", "Beacons sent.", &ServerStats::beacons},
     {"echoes_total", "counter", "ECHO requests answered.", &ServerStats::echoes},
+    {"access_denied_total", "counter", "Channels and operations refused, and monitors ended, by the access rules.",
+     &ServerStats::access_denied},
 };
 // One sample of a labelled family.
 struct Labelled {

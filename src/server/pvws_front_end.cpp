@@ -45,6 +45,28 @@ void PvwsSession::pv_removed(std::string name) {
     });
 }
 
+void PvwsSession::access_changed() {
+    asio::post(socket_->executor(), [weak = weak_from_this()] {
+        if (auto self = weak.lock(); self && !self->closed_flag_) self->core_->recheck_access();
+    });
+}
+
+// Called from within the core's re-check: the channel is closed later, outside it.
+void PvwsSession::monitor_finished(std::uint32_t ioid, const std::string& why) {
+    auto it = by_ioid_.find(ioid);
+    if (it == by_ioid_.end()) return;
+    send(pvws::error_json(it->second->name + ": " + why));
+    asio::post(socket_->executor(), [weak = weak_from_this(), name = it->second->name, ioid] {
+        auto self = weak.lock();
+        if (!self || self->closed_flag_) return;
+        auto s = self->subs_.find(name);
+        if (s == self->subs_.end() || s->second->ioid != ioid) return;
+        Sub& sub = *s->second;
+        self->core_->destroy_channel(sub.sid);
+        self->went_down(sub);  // opened again every retry period: the rules may allow it again
+    });
+}
+
 void PvwsSession::on_message(std::string_view text) {
     std::string error;
     auto request = pvws::parse_request(text, error);
@@ -101,6 +123,8 @@ void PvwsSession::open(Sub& sub) {
             return;
         }
         core_->destroy_channel(opened.sid);
+        // the PV is there but may not be read (access rules, say): why, once per outage
+        if (!sub.said_down) send(pvws::error_json(sub.name + ": " + init.status.message));
     }
     went_down(sub);
 }

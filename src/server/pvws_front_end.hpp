@@ -42,6 +42,8 @@ public:
     void close(const std::string& reason) { socket_->close(reason); }
     // The PV `name` is no longer served: its subscriptions say so and try again later.
     void pv_removed(std::string name);
+    // The access rules changed: the subscriptions are checked again (any thread).
+    void access_changed();
 
     void on_message(std::string_view text) override;
     void on_sent() override { core_->writable(); }
@@ -56,6 +58,8 @@ private:
     void channel_closed(std::uint32_t sid, std::uint32_t cid) override;
     void op_message(std::uint32_t, std::uint8_t, std::string) override {}
     std::size_t backlog() const override { return socket_->pending_output(); }
+    // The subscription lost read access: it says why and tries again later.
+    void monitor_finished(std::uint32_t ioid, const std::string& why) override;
 
     void subscribe(const std::string& name);
     void clear(const std::string& name);

@@ -1,5 +1,6 @@
 #include <pvwire/server/server.hpp>
 
+#include "client_identity.hpp"
 #include "forwarded_searches.hpp"
 #include "latency_histogram.hpp"
 #include "search_rate_limiter.hpp"
@@ -59,6 +60,8 @@ public:
     void stop();
 
     bool claims(std::string_view name) {
+        // a name the pattern list does not serve is not found (nor opened: ChannelCore)
+        if (const auto rules = access_->get(); rules && !rules->asg_for(name).allowed) return false;
         std::vector<std::shared_ptr<Source>> sources;
         {
             std::lock_guard lock(mu_);
@@ -125,6 +128,7 @@ public:
     std::set<std::shared_ptr<detail::PvwsSession>> pvws_sessions_;  // /pvws/pv sockets
     std::map<std::string, std::size_t, std::less<>> per_peer_;  // open connections by peer address
     std::shared_ptr<detail::LimitCounters> limit_hits_ = std::make_shared<detail::LimitCounters>();
+    std::shared_ptr<detail::AccessRulesSlot> access_ = std::make_shared<detail::AccessRulesSlot>();
     detail::ForwardedSearches forwarded_;
     // (cfg_ is set by then: it is the first member)
     std::unique_ptr<detail::SearchRateLimiter> search_limiter_ =
@@ -471,6 +475,7 @@ void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::P
     auto hooks = connection_hooks(std::move(peer));
     if (web) {
         hooks.credentials = web_credentials(*web);
+        hooks.identity = detail::web_identity(*web);
         hooks.open = opener(true);
     }
     auto conn = std::make_shared<detail::ServerConnection>(std::move(transport), speaks, protocol::ServerHandshake::Options{},
@@ -507,7 +512,8 @@ void Server::Impl::adopt_pvws(std::shared_ptr<net::MessageSocket> socket) {
     o.limits.max_channels = cfg_.max_channels;
     o.limits.max_operations_per_channel = cfg_.max_operations;
     o.limits.hits = limit_hits_;
-    Peer who{socket->identity().peer, web_credentials(socket->identity())};
+    o.limits.access = access_;
+    Peer who{socket->identity().peer, web_credentials(socket->identity()), detail::web_identity(socket->identity())};
     std::weak_ptr<Impl> weak = shared_from_this();
     auto session = std::make_shared<detail::PvwsSession>(
         socket, std::move(who), opener(true), o, [weak, peer](detail::PvwsSession& s) {
@@ -614,6 +620,7 @@ detail::ServerConnection::Hooks Server::Impl::connection_hooks(std::string peer)
     hooks.limits.max_channels = cfg_.max_channels;
     hooks.limits.max_operations_per_channel = cfg_.max_operations;
     hooks.limits.hits = limit_hits_;
+    hooks.limits.access = access_;
     return hooks;
 }
 
@@ -887,6 +894,20 @@ void Server::remove_pv(std::string_view name) {
     }
     for (auto& p : web) p->pv_removed(std::string(name));
 }
+void Server::set_access_rules(std::shared_ptr<const AccessRules> rules) {
+    impl_->access_->set(std::move(rules));
+    std::set<std::shared_ptr<detail::ServerConnection>> conns;
+    std::set<std::shared_ptr<detail::PvwsSession>> web;
+    {
+        std::lock_guard lock(impl_->mu_);
+        ++impl_->change_count_;  // the names served may have changed
+        conns = impl_->connections_;
+        web = impl_->pvws_sessions_;
+    }
+    for (auto& c : conns) c->access_changed();
+    for (auto& p : web) p->access_changed();
+}
+std::shared_ptr<const AccessRules> Server::access_rules() const { return impl_->access_->get(); }
 void Server::add_source(std::shared_ptr<Source> source, int order) {
     std::lock_guard lock(impl_->mu_);
     impl_->sources_.emplace(order, std::move(source));

@@ -1,5 +1,7 @@
 #include "server_connection.hpp"
 
+#include "client_identity.hpp"
+
 namespace pvwire::server::detail {
 
 namespace {
@@ -45,6 +47,13 @@ void ServerConnection::pv_removed(std::string name) {
     net::asio::post(transport_->executor(), [weak = weak_from_this(), name = std::move(name)] {
         if (auto self = weak.lock())
             if (self->engine_) self->engine_->close_channels(name);
+    });
+}
+
+void ServerConnection::access_changed() {
+    net::asio::post(transport_->executor(), [weak = weak_from_this()] {
+        if (auto self = weak.lock())
+            if (self->engine_) self->engine_->recheck_access();
     });
 }
 
@@ -140,7 +149,8 @@ void ServerConnection::handle(const wire::Message& m) {
     if (std::holds_alternative<wire::RemoteMessage>(m.body) || std::holds_alternative<wire::AuthNZ>(m.body))
         return;  // PVXS accepts and ignores these from a client
     if (!engine_) {
-        Peer peer{transport_->peer_name(), hooks_.credentials ? *hooks_.credentials : handshake_.credentials()};
+        Peer peer{transport_->peer_name(), hooks_.credentials ? *hooks_.credentials : handshake_.credentials(),
+                  hooks_.identity ? *hooks_.identity : client_identity(transport_->peer_facts(), handshake_.credentials())};
         std::weak_ptr<ServerConnection> weak = weak_from_this();
         engine_ = std::make_shared<MessageFrontEnd>(
             transport_->executor(), std::move(peer), handshake_.order(), hooks_.open,

@@ -27,6 +27,7 @@ public:
         // Web connections: who the peer is, decided by the HTTP request (peer host, trusted
         // user header), not by what the protocol's handshake claims.
         std::optional<protocol::PeerCredentials> credentials;
+        std::optional<ClientIdentity> identity;  // the same, for the access rules
         EngineLimits limits;
     };
 
@@ -45,6 +46,8 @@ public:
     void drop(const std::string& reason);
     // A PV was removed from the server: destroy this client's channels to it (any thread).
     void pv_removed(std::string name);
+    // The access rules changed: this client's channels are checked again (any thread).
+    void access_changed();
 
     void on_frame(std::span<const std::byte> frame, const std::shared_ptr<const void>& owner) override;
     void on_closed(std::error_code ec, const std::string& reason) override;

@@ -16,6 +16,7 @@ void PVHandler::rpc(Value, const Peer&, ResultDone done) {
 
 void PVHandler::process(const Peer&, Done done) { done(wire::Status::ok()); }
 bool PVHandler::writable(const Peer&) const { return true; }
+std::optional<AsgAssignment> PVHandler::access_group() const { return std::nullopt; }
 
 PVHandler::Feeder PVHandler::feeder(const Peer&) { return {}; }
 

@@ -21,6 +21,7 @@ public:
     void rpc(Value, const Peer&, ResultDone done) override { done(refusal(), Value()); }
     void process(const Peer&, Done done) override { done(refusal()); }
     bool writable(const Peer&) const override { return false; }
+    std::optional<AsgAssignment> access_group() const override { return pv_->access_group(); }
 
 private:
     static wire::Status refusal() { return wire::Status::error(std::string(web_write_disabled)); }

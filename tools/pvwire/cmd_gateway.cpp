@@ -2,6 +2,7 @@
 // clients over HTTP (WebSockets /pva and /msgpack, and what else the HTTP port offers), and
 // optionally over pvAccess, through one upstream monitor per PV shared by every downstream
 // client (server::ClientProxySource; docs/gateway.md).
+#include "access_files.hpp"
 #include "client_common.hpp"
 #include "commands.hpp"
 
@@ -30,6 +31,7 @@ struct GatewayArgs {
     std::string server;            // upstream without search
     double idle = 30.0;            // seconds before an unused upstream name is dropped
     bool verbose = false, debug = false;
+    AccessFiles access;            // --acf, --pvlist
 };
 
 // Without --pva the server's pvAccess side is unreachable by search: an ephemeral TCP port, a
@@ -91,7 +93,15 @@ int run_gateway(const GatewayArgs& a) {
     options.idle = std::chrono::milliseconds(static_cast<long long>(a.idle * 1000.0));
     auto proxy = server::ClientProxySource::create(upstream, options);
 
+    std::shared_ptr<const server::AccessRules> rules;
+    try {
+        rules = load_access_rules(a.access, "pvwire gateway");
+    } catch (const server::AccessRulesError& e) {
+        std::cerr << "pvwire gateway: " << e.what() << "\n";
+        return 2;
+    }
     server::Server srv(gateway_server_config(a));
+    srv.set_access_rules(rules);
     // upstream lost or retyped: downstream channels close and their clients search again
     proxy->on_close_channels([&srv](const std::string& name) { srv.remove_pv(name); });
     srv.add_source(proxy);
@@ -104,7 +114,11 @@ int run_gateway(const GatewayArgs& a) {
     print_started(a, srv, options.names);
 
     auto& interrupted = install_interrupt_handler();
-    while (!interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto& hangup = hangup_flag();
+    while (!interrupted) {
+        if (hangup.exchange(false)) reload_access_rules(a.access, srv, "pvwire gateway");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     proxy->on_close_channels(nullptr);
     srv.stop();
     std::cerr << "pvwire gateway: stopped" << std::endl;
@@ -134,6 +148,7 @@ void register_gateway(CLI::App& app) {
     cmd->add_option("--idle", a->idle,
                     "Seconds an upstream PV matched by a glob is kept without downstream clients (default 30)");
     cmd->add_flag("--isolated", a->isolated, "Loopback only, ephemeral ports (printed), no beacons beyond 127.0.0.1");
+    add_access_options(cmd, a->access);
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective server configuration");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr");
     cmd->callback([a] {

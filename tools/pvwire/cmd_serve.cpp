@@ -1,7 +1,9 @@
 // pvwire serve: a channel server for the PVs of a JSON PV file (docs/pv-file.md) and/or
 // --pv NAME=TYPE:VALUE options, on the embedded memory store. Prints the bound ports and the
 // served names, applies the file's rules to puts (read-only, limits, enumeration index),
-// stamps every accepted put and every tick with the time, and stops cleanly on Ctrl-C.
+// stamps every accepted put and every tick with the time, enforces access rules (--acf,
+// --pvlist; SIGHUP reads them again) and stops cleanly on Ctrl-C.
+#include "access_files.hpp"
 #include "client_common.hpp"
 #include "commands.hpp"
 #include "pv_file.hpp"
@@ -9,6 +11,7 @@
 #include <pvwire/data/nt.hpp>
 #include <pvwire/log.hpp>
 #include <pvwire/net/interfaces.hpp>
+#include <pvwire/server/access_rules.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 #include <pvwire/server/store_source.hpp>
@@ -51,7 +54,11 @@ struct ServeArgs {
     std::optional<std::uint32_t> pvws_throttle_ms;
     // The status PVs' prefix ("" = none); not given: PVWIRE_STATUS_PREFIX, else "pvwire:<replica>".
     std::optional<std::string> status_prefix;
+    AccessFiles access;  // --acf, --pvlist
 };
+
+std::mutex out_mu;  // put logs come from the server's threads
+
 
 // The status PVs' prefix: the option, else the environment's (already in `prefix`), else
 // "pvwire:" and the replica's name (the host's when there is none).
@@ -87,7 +94,6 @@ struct Ticker {
 
 __extension__ typedef __int128 i128;  // exact sums of any int64/uint64 and step
 
-std::mutex out_mu;  // put logs come from the server's threads
 
 // value + step, wrapping to the opposite limit (or the initial value when there is none, or
 // when the type's range would be passed).
@@ -209,6 +215,13 @@ int run_serve(const ServeArgs& a) {
         std::cerr << "pvwire serve: " << dup << "\n";
         return 2;
     }
+    std::shared_ptr<const server::AccessRules> rules;
+    try {
+        rules = load_access_rules(a.access, "pvwire serve");
+    } catch (const server::AccessRulesError& e) {
+        std::cerr << "pvwire serve: " << e.what() << "\n";
+        return 2;
+    }
     std::vector<PvSpec>& specs = given.specs;
     const bool shared_store = !a.store_url.empty() && a.store_url != "memory:";
     if (specs.empty() && !shared_store) {
@@ -249,6 +262,7 @@ int run_serve(const ServeArgs& a) {
     auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
                           : std::make_unique<server::Server>(cfg);
     server::Server& srv = *server;
+    srv.set_access_rules(rules);
     std::vector<Ticker> tickers;
     std::vector<std::pair<std::string, std::string>> listing;  // name, summary
     std::size_t width = 0;
@@ -267,6 +281,7 @@ int run_serve(const ServeArgs& a) {
             return 2;
         }
         pv->set_read_only(spec->read_only);
+        if (!spec->asg.empty() || spec->asl != 0) pv->set_access_group(spec->asg.empty() ? "DEFAULT" : spec->asg, spec->asl);
         if (!spec->read_only) {
             std::weak_ptr<server::SharedPV> weak = pv;
             const bool verbose = a.verbose;
@@ -386,12 +401,18 @@ int run_serve(const ServeArgs& a) {
         if (!eff.status_prefix.empty())
             std::cout << "pvwire serve: its own numbers as PVs " << eff.status_prefix << ":connections, "
                       << eff.status_prefix << ":bytes_in_rate ... (docs/metrics.md)\n";
+        if (rules)
+            std::cout << "pvwire serve: access rules from " << a.access.acf
+                      << (a.access.pvlist.empty() ? "" : " and " + a.access.pvlist)
+                      << " (SIGHUP reads them again)\n";
         if (a.verbose) std::cout << "Effective server configuration:\n" << eff.describe() << "\n";
         std::cout << "pvwire serve: running, Ctrl-C to stop" << std::endl;
     }
 
     auto& interrupted = install_interrupt_handler();
+    auto& hangup = hangup_flag();
     while (!interrupted) {
+        if (hangup.exchange(false)) reload_access_rules(a.access, srv, "pvwire serve");
         auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
         const auto now = std::chrono::steady_clock::now();
         for (auto& t : tickers) {
@@ -453,6 +474,7 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--status-prefix", a->status_prefix,
                     "Serve the server's own numbers as PVs PREFIX:connections, PREFIX:bytes_in_rate ... "
                     "(docs/metrics.md; default: $PVWIRE_STATUS_PREFIX, else pvwire:<replica>; \"\" = none)");
+    add_access_options(cmd, a->access);
     cmd->add_flag("-v,--verbose", a->verbose, "Print the effective configuration and every put");
     cmd->add_flag("-d,--debug", a->debug, "pvwire's debug log on stderr (connections, limits)");
     cmd->callback([a] {

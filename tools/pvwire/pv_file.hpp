@@ -28,7 +28,7 @@ struct PvSpec {
     Value initial;            // the complete first value (timeStamp set by the server at start)
     bool read_only = false;
     std::string asg;          // "asg": the access security group, "" for none given (DEFAULT)
-    int asl = 0;              // "asl": the access security level, 0..255 (not yet enforced)
+    int asl = 0;              // "asl": the access security level, 0..255
     std::optional<double> low, high;  // "limits": puts outside are rejected
     double tick_period = 0;   // seconds; 0: no tick
     double tick_step = 1;

@@ -66,6 +66,9 @@ struct ServerStats {
     std::uint64_t timeouts = 0;          ///< connections closed for idleness or no validation
     std::uint64_t channel_errors = 0;    ///< channel creations refused (unknown name, limit)
     std::uint64_t operation_errors = 0;  ///< requests answered with an error status (limits included)
+    /// Channels and operations the access rules refused (docs/security.md; also counted in
+    /// channel_errors or operation_errors), and monitors they ended.
+    std::uint64_t access_denied = 0;
     /// Connections the transport closed: too much output pending (a slow reader, also in
     /// connections_too_slow), a socket error.
     std::uint64_t transport_errors = 0;

@@ -19,6 +19,7 @@
 #include <pvwire/net/asio.hpp>
 #include <pvwire/net/config.hpp>
 #include <pvwire/net/connector.hpp>
+#include <pvwire/server/access_rules.hpp>
 #include <pvwire/server/metrics.hpp>
 #include <pvwire/server/source.hpp>
 #include <pvwire/wire/basic_types.hpp>
@@ -65,6 +66,15 @@ public:
     void remove_pv(std::string_view name);
     /// Adds a source; sources are asked in increasing `order`, then the server's own PVs.
     void add_source(std::shared_ptr<Source> source, int order = 0);
+
+    /// Enforces `rules` (docs/security.md, "Access rules") from now on, for every protocol;
+    /// null: none (every client may do everything, the default). Replaces the rules in use:
+    /// every open channel is checked again on its connection's strand, a monitor that loses
+    /// read access ends with a message saying why, later operations ask the new rules, and a
+    /// channel whose name the pattern list no longer serves is closed. Connections stay.
+    void set_access_rules(std::shared_ptr<const AccessRules> rules);
+    /// The access rules in effect (null: none).
+    std::shared_ptr<const AccessRules> access_rules() const;
 
     /// Names answered in searches without serving a channel (for discovery-only servers such
     /// as the echo example), in addition to what `set_claim` claims.

@@ -45,6 +45,10 @@ public:
     void set_read_only(bool ro) noexcept { read_only_.store(ro, std::memory_order_relaxed); }
     /// Whether puts from clients are refused.
     bool read_only() const noexcept { return read_only_.load(std::memory_order_relaxed); }
+    /// The access security group and level for the access rules (a PV file's "asg" and "asl").
+    /// Set it before the PV is served (it is read without a lock); never set: the pattern
+    /// list's answer.
+    void set_access_group(std::string asg, int asl) { access_group_ = AsgAssignment{true, std::move(asg), asl, 0}; }
     /// Sets the put handler (without one, puts are written as they come).
     void on_put(PutHandler handler);
     /// Sets the RPC handler (without one, RPCs are refused as PVHandler::rpc() does).
@@ -63,6 +67,7 @@ public:
     void rpc(Value argument, const Peer& peer, ResultDone done) override;
     /// False while the PV is read-only.
     bool writable(const Peer&) const override { return !read_only(); }
+    std::optional<AsgAssignment> access_group() const override { return access_group_; }
 
 private:
     /// create() makes SharedPVs with make_shared (object and count in one allocation); the
@@ -83,6 +88,8 @@ private:
     /// Changed from any thread while puts run on connection threads; a put only needs to see
     /// some recent setting, so no ordering with other memory is required.
     std::atomic<bool> read_only_{false};
+    /// Set before the PV is served (set_access_group()), read without a lock afterwards.
+    std::optional<AsgAssignment> access_group_;
     /// Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
     /// then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
     struct Handlers {

@@ -9,12 +9,14 @@
 
 #include <pvwire/data/value.hpp>
 #include <pvwire/protocol/server_handshake.hpp>
+#include <pvwire/server/access_rules.hpp>
 #include <pvwire/wire/basic_types.hpp>
 
 #include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,9 @@ namespace pvwire::server {
 struct Peer {
     std::string address;                  ///< "127.0.0.1:40222"
     protocol::PeerCredentials credentials;  ///< who the client says it is (auth method, user, host)
+    /// Who the client is as the server established it (socket address, UNIX peer account, TLS
+    /// certificate, web user): what the access rules check (docs/security.md, "Identity").
+    ClientIdentity identity;
 };
 
 /// One subscriber's update queue, for PVs that make updates on demand (see PVHandler::feeder).
@@ -79,6 +84,9 @@ public:
     /// (the msgpack `open` reply, PVWS "readonly") so that they offer no put that would be
     /// refused. Puts are still checked when they come. The default: true.
     virtual bool writable(const Peer& peer) const;
+    /// The access security group and level the access rules give this PV (a PV file's "asg"
+    /// and "asl"); nullopt, the default, for the pattern list's answer (AccessRules::asg_for()).
+    virtual std::optional<AsgAssignment> access_group() const;
 };
 
 /// Decides which names a server serves and makes the PV behind each new channel (see
