@@ -1106,7 +1106,7 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         "wire-fanout": "wire-fanout: one send() per client per tick on loopback TCP, no pvAccess",
         "mixed": f"mixed: {a.mixed_pvs} PVs at {a.mixed_rate:g} Hz, {a.mixed_clients} clients x {a.mixed_per_client} "
                  f"monitors, puts at {a.mixed_put_rate:g}/s, gets back to back; server CPU per delivered monitor update",
-        "pvs": "pvs: NTScalar SharedPVs served; KB per PV = RSS growth when created; with channel = peak RSS "
+        "pvs": "pvs: NTScalar SharedPVs served; KiB per PV = RSS growth when created; with channel = peak RSS "
                "with one client's channel to every PV",
     }
     has_fanout = any(c.scenario == "fanout" for c in cases)
@@ -1135,7 +1135,7 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
             hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "puts/s",
                    "put p50 us", "p99 us", "gets/s", "get p50 us", "p99 us", "server RSS MB"]
         elif kind == "pvs":
-            hdr = ["case", "cell", "KB per PV", "with channel", "server RSS MB"]
+            hdr = ["case", "cell", "KiB per PV", "with channel", "server RSS MB"]
         else:
             hdr = ["size", "msgs/s", "MB/s", "cpu s"]
         rows = []
@@ -1740,7 +1740,7 @@ def summary_of(case: Case, r: dict) -> str:
                 f"{fmt(r.get('delivered_ratio'))}, delay p50/p99 {fmt(r.get('delay_p50_us'))}/"
                 f"{fmt(r.get('delay_p99_us'))} us" + ops)
     if case.kind == "pvs":
-        return (f"{fmt(r.get('kb_per_pv'))} KB per PV, {fmt(r.get('kb_per_pv_with_channel'))} KB with a channel")
+        return (f"{fmt(r.get('kb_per_pv'))} KiB per PV, {fmt(r.get('kb_per_pv_with_channel'))} KiB with a channel")
     if case.kind == "monitor":
         return (f"{fmt(r.get('updates_per_s'))} updates/s, {fmt(r.get('mb_per_s'))} MB/s, "
                 f"{fmt(r.get('cpu_us_per_update'))} cpu-us/update")

@@ -10,9 +10,9 @@
 #include <pvwire/client/context.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -33,6 +33,12 @@ std::vector<std::vector<std::string>> spread_subsets(const MixedArgs& a) {
         for (unsigned k = 0; k < a.per_client; ++k) names[c].push_back(a.prefix + std::to_string(order[k]));
     }
     return names;
+}
+
+std::string fmt_rate(double per_s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g/s", per_s);
+    return text;
 }
 
 // One client doing one operation over and over on its own connection: paced at `rate` per
@@ -65,8 +71,8 @@ public:
         const double per_s = double(latency_us_.size()) / seconds;
         const std::string w = what_;
         r.add(w + "_per_s", per_s, 1).add(w + "_p50_us", pc.p50, 1).add(w + "_p99_us", pc.p99, 1).add(w + "_errors", errors_);
-        std::printf("pvwire-bench mixed: %ss %.0f/s (asked %s), latency p50 %.0f us, p99 %.0f us, errors %llu\n", what_,
-                    per_s, rate_ > 0 ? std::to_string(rate_).c_str() : "back to back", pc.p50, pc.p99,
+        std::printf("pvwire-bench mixed: %ss %.0f/s (asked: %s), latency p50 %.0f us, p99 %.0f us, errors %llu\n",
+                    what_, per_s, rate_ > 0 ? fmt_rate(rate_).c_str() : "back to back", pc.p50, pc.p99,
                     static_cast<unsigned long long>(errors_));
         return errors_;
     }
