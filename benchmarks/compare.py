@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCENARIOS = ["mon1", "mon100", "array", "get", "put", "connect", "wire"]
 # the IOC-shaped fixed-rate fan-out (issue 13) and its raw-TCP limit: named explicitly
-ALL_SCENARIOS = DEFAULT_SCENARIOS + ["fanout", "wire-fanout"]
+ALL_SCENARIOS = DEFAULT_SCENARIOS + ["fanout", "wire-fanout", "mixed", "pvs"]
 FANOUT_RATES, FANOUT_CLIENTS, FANOUT_PVS = "10,100,1000,10000", "1,20,100", "1,10"
 # a cell runs only where wire-fanout carried at least this share of the expected messages
 FANOUT_CARRY = 0.95
@@ -36,7 +36,7 @@ SMALL_UPDATE_BYTES = 8  # wire baseline size that stands for a small (scalar) mo
 
 # Template roles. "put_server"/"put_client" fall back to the get ones.
 ROLES = ["mon_server", "mon_client", "get_server", "put_server", "get_client", "put_client",
-         "connect_server", "connect_client", "fanout_server"]
+         "connect_server", "connect_client", "fanout_server", "mixed_server", "pvs_server"]
 
 PVWIRE_TEMPLATES = {
     "mon_server": "{bench} flood --prefix {prefix} --count {count} {array_length:--array-length}",
@@ -49,6 +49,15 @@ PVWIRE_TEMPLATES = {
     # the one client of every fan-out cell, whatever the server
     "fanout_client": "{bench} fanout --prefix {prefix} --count {count} --clients {clients} --rate {rate} "
                      "--seconds {seconds} --server-pid {server_pid}",
+    # mixed (issue 13): the ticker with a writable PV; the one client of every mixed cell
+    "mixed_server": "{bench} ticker --prefix {prefix} --count {count} --rate {rate} --type {value_type} "
+                    "--put-pv {put_pv}",
+    "mixed_client": "{bench} mixed --prefix {prefix} --count {count} --clients {clients} --per-client {per_client} "
+                    "--rate {rate} --put-pv {put_pv} --put-rate {put_rate} --seconds {seconds} "
+                    "--server-pid {server_pid}",
+    # pvs (issue 13): prints its RSS before and after the PVs (a RESULT line), then serves them;
+    # the channels to all of them come from connect_client (pvwire's, whatever the server)
+    "pvs_server": "{bench} pvs --prefix {prefix} --count {count}",
 }
 WIRE_TEMPLATE = "{bench} wire --size {size} --seconds {seconds}"
 WIRE_FANOUT_TEMPLATE = "{bench} wire-fanout --count {count} --clients {clients} --rate {rate} --seconds {seconds}"
@@ -69,12 +78,14 @@ PLACEHOLDERS = {
     "inflight": "operations in flight: 1 = sequential, --inflight = pipelined",
     "put": "'--put' in the put scenario, nothing in the get scenario",
     "clients": "client contexts of connect: {count} channels spread round-robin over them",
-    "per_client": "connect: channels per client ({count} / {clients})",
+    "per_client": "connect: channels per client ({count} / {clients}); mixed: PVs each client monitors",
     "tcp_port": "the cell's TCP server port (also in EPICS_PVA(S)_SERVER_PORT)",
     "udp_port": "the cell's UDP search/beacon port (also in EPICS_PVA(S)_BROADCAST_PORT)",
     "rate": "fanout: posts per second of each PV",
     "value_type": "fanout: the NTScalar's value type, uint32 or double (--fanout-type)",
     "server_pid": "fanout client: the PID of the server it measures",
+    "put_pv": "mixed: the writable PV the puts go to ({prefix}put)",
+    "put_rate": "mixed: puts per second",
 }
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)(?::([^{}]*))?\}")
@@ -105,6 +116,15 @@ scenarios
             The client reads the server's CPU (its process CPU clock, via {{server_pid}}) over
             its own window: server CPU-us per delivered update, the same for any server.
   wire-fanout  pvwire-bench wire-fanout alone: one send() per client per tick, no pvAccess
+  mixed     a beamline IOC: --mixed-pvs PVs posted at --mixed-rate Hz by the fixed-rate server
+            (with one writable PV), --mixed-clients clients each monitoring a different subset of
+            --mixed-per-client PVs, one client putting at --mixed-put-rate and one getting back to
+            back, all in one `pvwire-bench mixed`: server CPU-us per delivered monitor update (all
+            the server did), delivered/expected, monitor delay, put and get rates and latencies.
+  pvs       --pvs-count NTScalar PVs served (pvwire-bench pvs; PVXS: --pvxs-ticker --pvs): the
+            server's RSS before and after creating them (its own RESULT line), bytes per PV; then
+            (unless --no-pvs-channels) `pvwire-bench connect` opens a channel to every PV and the
+            server's peak RSS (VmHWM) gives bytes per PV with a channel.
 
 placeholders (in the --other-* templates)
 {placeholders}
@@ -598,6 +618,12 @@ def build_cases(a) -> list[Case]:
         if "fanout" in sc:
             cases.append(Case("fanout", variant, "fanout", dict(params)))
         cases.append(Case("wire-fanout", variant, "wire_fanout", dict(params)))  # the limit beside it
+    if "mixed" in sc:
+        cases.append(Case("mixed", f"{a.mixed_pvs}pv {a.mixed_clients}c x{a.mixed_per_client}", "mixed",
+                          dict(count=a.mixed_pvs, clients=a.mixed_clients, per_client=a.mixed_per_client,
+                               rate=a.mixed_rate)))
+    if "pvs" in sc:
+        cases.append(Case("pvs", f"{a.pvs_count}pv", "pvs", dict(count=a.pvs_count, clients=1)))
     return cases
 
 
@@ -657,8 +683,10 @@ def roles_for(case: Case) -> tuple[str, str]:
         return "mon_server", "mon_client"
     if case.kind == "getput":
         return ("put_server", "put_client") if case.params["put"] else ("get_server", "get_client")
-    if case.kind == "fanout":
-        return "fanout_server", "fanout_client"
+    if case.kind in ("fanout", "mixed"):
+        return case.kind + "_server", case.kind + "_client"
+    if case.kind == "pvs":
+        return "pvs_server", "connect_client"
     return "connect_server", "connect_client"
 
 
@@ -672,8 +700,8 @@ def template(impl: Impl, role: str) -> str | None:
 def cells_for(case: Case, impls: list[Impl]) -> list[Cell]:
     if case.kind in ("wire", "wire_fanout"):
         return [Cell(None, None)]
-    if case.kind == "fanout":  # every server against the same client: pvwire-bench fanout
-        return [Cell(s, impls[0]) for s in impls if template(s, "fanout_server")]
+    if case.kind in ("fanout", "mixed", "pvs"):  # every server against the same client: pvwire-bench's
+        return [Cell(s, impls[0]) for s in impls if template(s, roles_for(case)[0])]
     srole, crole = roles_for(case)
     return [Cell(s, c) for s in impls for c in impls if template(s, srole) and template(c, crole)]
 
@@ -699,12 +727,14 @@ def values_for(case: Case, a, tcp: int, udp: int) -> dict:
         "inflight": p.get("inflight", 1),
         "put": "--put" if p.get("put") else "",
         "clients": clients,
-        "per_client": count // clients,
+        "per_client": p.get("per_client", count // clients),
         "tcp_port": tcp,
         "udp_port": udp,
         "rate": _fmt_secs(p.get("rate", 0)),
         "value_type": a.fanout_type,
         "server_pid": "PID",  # set when the server runs
+        "put_pv": f"{prefix}put",
+        "put_rate": _fmt_secs(a.mixed_put_rate),
     }
 
 
@@ -752,10 +782,14 @@ class Runner:
             server_pids = server.group_pids()
             if case.kind == "connect":
                 row["server_rss0_kb"] = rss_kb_of(server_pids)
+            if case.kind == "pvs":
+                self._pvs_result(server, row)
+                if not a.pvs_channels:
+                    return self._finish_pvs(case, row)
             client = Proc(client_argv, env, self._log_base(case, cell, rep, "client"))
             if case.kind == "monitor":
                 self._drive_monitor(client, server_pids, row)
-            elif case.kind == "fanout":
+            elif case.kind in ("fanout", "mixed"):
                 self._wait_client(client, a.seconds + a.client_timeout)
             else:
                 s0 = cpu_of(server_pids)
@@ -764,7 +798,7 @@ class Runner:
                     raise CellError(f"client did not finish within {a.client_timeout:.0f} s"
                                     + self._tail(client))
                 row["server_cpu_s"] = cpu_of(server_pids) - s0
-                if case.kind == "connect":
+                if case.kind in ("connect", "pvs"):
                     # the peak: by now the client may have disconnected and the server
                     # released its channels
                     row["server_rss_kb"] = rss_kb_of(server.group_pids(), "VmHWM")
@@ -775,6 +809,27 @@ class Runner:
                 client.stop(a.grace)
             server.stop(a.grace)
         return self._finish(case, cell, client, row)
+
+    def _pvs_result(self, server: Proc, row: dict) -> None:
+        """Waits for the pvs server's own RESULT line (its RSS before and after the PVs)."""
+        end = time.monotonic() + self.a.ready_timeout + self.a.client_timeout
+        while time.monotonic() < end:
+            res = parse_result_line(server.stdout())
+            if res:
+                # server_rss0_kb, server_rss1_kb, server_bytes_per_pv: apart from the client's keys
+                row.update({"server_" + k: v for k, v in res.items() if k != "kind"})
+                return
+            if server.poll():
+                break
+            time.sleep(0.1)
+        raise CellError("the pvs server printed no RESULT line" + self._tail(server, stdout=True))
+
+    def _finish_pvs(self, case: Case, row: dict) -> dict:
+        self._derive(case, row)
+        ok, why = valid(case, row)
+        if not ok:
+            raise CellError(why)
+        return row
 
     def _wait_client(self, client: Proc, timeout: float) -> None:
         """Waits for a client that ends by itself; stops it and fails the cell after `timeout`."""
@@ -898,6 +953,14 @@ class Runner:
                 row["client_channels_kb"] = row["client_rss_kb"] - row["rss0_kb"]
             if _isnum(row.get("server_rss0_kb")) and _isnum(row.get("server_rss_kb")):
                 row["server_channels_kb"] = row["server_rss_kb"] - row["server_rss0_kb"]
+        elif case.kind == "pvs":
+            n = float(p["count"])
+            rss0 = row.get("server_rss0_kb")
+            if _isnum(rss0) and _isnum(row.get("server_rss1_kb")):
+                row["kb_per_pv"] = (row["server_rss1_kb"] - rss0) / n
+            # the peak with a channel open to every PV, over the same empty-server RSS
+            if _isnum(rss0) and _isnum(row.get("server_rss_kb")):
+                row["kb_per_pv_with_channel"] = (row["server_rss_kb"] - rss0) / n
 
 
 def valid(case: Case, row: dict) -> tuple[bool, str]:
@@ -908,9 +971,15 @@ def valid(case: Case, row: dict) -> tuple[bool, str]:
         return (pos("updates_per_s") and (pos("updates") or "updates" not in row)), "no monitor updates counted"
     if case.kind == "getput":
         return pos("ops") and pos("ops_per_s"), "no get/put operations completed"
-    if case.kind in ("fanout", "wire_fanout"):
-        if row.get("errors", 0):
-            return False, f"the client reported {row['errors']:.0f} errors or disconnections"
+    if case.kind == "pvs":
+        if _isnum(row.get("channels")) and row["channels"] < p_count(case):
+            return False, f"only {row['channels']:.0f} of {p_count(case):.0f} channels connected"
+        return pos("kb_per_pv"), "no RSS growth measured for the PVs"
+    if case.kind == "mixed" and not (pos("put_per_s") and pos("get_per_s")):
+        return False, "no puts or no gets completed"
+    if case.kind in ("fanout", "wire_fanout", "mixed"):
+        if row.get("errors", 0) or row.get("put_errors", 0) or row.get("get_errors", 0):
+            return False, "the client reported errors or disconnections"
         if row.get("client_status") != 0:
             return False, "the client failed"
         got = row.get("delivered_ratio", 0)
@@ -921,6 +990,10 @@ def valid(case: Case, row: dict) -> tuple[bool, str]:
             return False, f"only {row['channels']:.0f} of {row['channels_expected']:.0f} channels connected"
         return pos("channels_per_s") and (pos("channels") or "channels" not in row), "no channels connected"
     return pos("messages") and pos("mb_per_s"), "no wire messages"
+
+
+def p_count(case: Case) -> float:
+    return float(case.params["count"])
 
 
 # set from --fanout-min-ratio (a list so that valid() sees the option without another argument)
@@ -941,6 +1014,8 @@ METRIC_COLS = [
     "parser",
     "rate", "delivered", "expected", "delivered_ratio", "gaps", "errors", "delay_p50_us", "delay_p99_us",
     "delay_p999_us", "server_cpu_us_per_update",
+    "put_per_s", "put_p50_us", "put_p99_us", "get_per_s", "get_p50_us", "get_p99_us",
+    "server_rss1_kb", "server_bytes_per_pv", "kb_per_pv", "kb_per_pv_with_channel",
 ]
 
 
@@ -1029,6 +1104,10 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         "fanout": f"fanout: {a.fanout_type} NTScalars posted at a fixed rate to C clients; server CPU per "
                   f"delivered update; wire = one send() per client per tick (wire-fanout)",
         "wire-fanout": "wire-fanout: one send() per client per tick on loopback TCP, no pvAccess",
+        "mixed": f"mixed: {a.mixed_pvs} PVs at {a.mixed_rate:g} Hz, {a.mixed_clients} clients x {a.mixed_per_client} "
+                 f"monitors, puts at {a.mixed_put_rate:g}/s, gets back to back; server CPU per delivered monitor update",
+        "pvs": "pvs: NTScalar SharedPVs served; KiB per PV = RSS growth when created; with channel = peak RSS "
+               "with one client's channel to every PV",
     }
     has_fanout = any(c.scenario == "fanout" for c in cases)
     done = set()
@@ -1052,6 +1131,11 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         elif kind in ("fanout", "wire_fanout"):
             hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "server RSS MB",
                    "vs wire"]
+        elif kind == "mixed":
+            hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "puts/s",
+                   "put p50 us", "p99 us", "gets/s", "get p50 us", "p99 us", "server RSS MB"]
+        elif kind == "pvs":
+            hdr = ["case", "cell", "KiB per PV", "with channel", "server RSS MB"]
         else:
             hdr = ["size", "msgs/s", "MB/s", "cpu s"]
         rows = []
@@ -1095,6 +1179,15 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
                                  fmt(m.get("delay_p50_us")), fmt(m.get("delay_p99_us")),
                                  fmt(mb / 1024 if isinstance(mb, float) and cell != "wire" else None),
                                  ratio(m.get("server_cpu_us_per_update"), w.get("server_cpu_us_per_update"))])
+                elif kind == "mixed":
+                    rows.append([name, cell] + [fmt(m.get(k)) for k in (
+                        "server_cpu_us_per_update", "delivered_ratio", "delay_p50_us", "delay_p99_us", "put_per_s",
+                        "put_p50_us", "put_p99_us", "get_per_s", "get_p50_us", "get_p99_us")]
+                                + [fmt(m["server_rss_kb"] / 1024 if _isnum(m.get("server_rss_kb")) else None)])
+                elif kind == "pvs":
+                    peak = m.get("server_rss_kb", m.get("server_rss1_kb"))
+                    rows.append([name, cell, fmt(m.get("kb_per_pv")), fmt(m.get("kb_per_pv_with_channel")),
+                                 fmt(peak / 1024 if _isnum(peak) else None)])
                 else:
                     rows.append([name, fmt(m.get("msgs_per_s")), fmt(m.get("mb_per_s")), fmt(m.get("cpu_s"))])
         widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
@@ -1347,6 +1440,14 @@ def parse_args(argv):
                         "(default 0: reported, not failed; --smoke: 0.5, a broken pipeline rather than a slow machine)")
     p.add_argument("--no-fanout-probe", action="store_true",
                    help="fanout: run every cell, without first probing with wire-fanout which ones the machine carries")
+    p.add_argument("--mixed-pvs", type=int, default=1000, help="mixed: the server's PVs (default 1000)")
+    p.add_argument("--mixed-rate", type=float, default=10, help="mixed: posts/s of each PV (default 10)")
+    p.add_argument("--mixed-clients", type=int, default=50, help="mixed: monitor clients (default 50)")
+    p.add_argument("--mixed-per-client", type=int, default=100, help="mixed: PVs each client monitors (default 100)")
+    p.add_argument("--mixed-put-rate", type=float, default=1000, help="mixed: puts per second (default 1000)")
+    p.add_argument("--pvs-count", type=int, default=100000, help="pvs: NTScalar PVs served (default 100000)")
+    p.add_argument("--no-pvs-channels", dest="pvs_channels", action="store_false",
+                   help="pvs: only the PVs, no client with a channel to each")
     p.add_argument("--pvxs-ticker", default=os.environ.get("PVWIRE_COMPARE_PVXS_TICKER"), metavar="PATH",
                    help="fanout: PVXS's fixed-rate server (built outside pvwire, see benchmarks/README.md), run as "
                         "'PATH PREFIX COUNT RATE TYPE'; default $PVWIRE_COMPARE_PVXS_TICKER. Without it (or when "
@@ -1381,6 +1482,8 @@ def parse_args(argv):
         # small and short, unless the command line says otherwise
         smoke_defaults = {"seconds": 2, "warmup": 0.5, "wire_seconds": 1, "sizes": "1K,64K",
                           "fanout_cells": "100:5:1,500:3:2", "fanout_min_ratio": 0.5,
+                          "mixed_pvs": 100, "mixed_clients": 5, "mixed_per_client": 20, "mixed_put_rate": 200,
+                          "pvs_count": 5000,
                           "connect_channels": 200, "connect_clients": 20, "ops": 200, "repeat": 1,
                           "client_timeout": 30, "ready_timeout": 10, "grace": 3}
         for name, value in smoke_defaults.items():
@@ -1435,7 +1538,7 @@ def expected_seconds(a, case: Case) -> float | None:
         return a.warmup + a.seconds
     if case.kind == "wire":
         return a.wire_seconds
-    if case.kind in ("fanout", "wire_fanout"):
+    if case.kind in ("fanout", "wire_fanout", "mixed"):
         return a.seconds + 1  # plus connecting the clients
     return None
 
@@ -1470,7 +1573,7 @@ def main(argv=None) -> int:
     cases = build_cases(a)
     plan = [(c, cells_for(c, impls)) for c in cases]
     groups = run_groups(plan)
-    if fanout_note and "fanout" in a.scenarios:
+    if fanout_note and {"fanout", "mixed", "pvs"} & set(a.scenarios):
         print(f"compare.py: note: {fanout_note}")
 
     if a.dry_run:
@@ -1562,7 +1665,7 @@ def main(argv=None) -> int:
     if skipped:
         text += (f"\n== fanout cells skipped: plain TCP (wire-fanout, {min(2.0, a.seconds):g} s probe) delivered less than "
                  f"{FANOUT_CARRY:.0%} of the updates asked\n" + "\n".join(skipped) + "\n")
-    if fanout_note and "fanout" in a.scenarios:
+    if fanout_note and {"fanout", "mixed", "pvs"} & set(a.scenarios):
         text += f"\nnote: {fanout_note}\n"
     with open(os.path.join(a.out, "summary.txt"), "w") as f:
         f.write(text)
@@ -1587,14 +1690,16 @@ def main(argv=None) -> int:
 
 def pvxs_ticker_template(a, other_t: dict) -> str | None:
     """Adds the PVXS fixed-rate server of --pvxs-ticker to the other implementation's templates;
-    returns a note when there is none (the PVXS column of fanout is then skipped)."""
+    returns a note when there is none (the PVXS column of fanout, mixed and pvs is then skipped)."""
     if other_t.get("fanout_server"):
         return None
     if not a.pvxs_ticker:
-        return "no --pvxs-ticker: the PVXS column of fanout is skipped (benchmarks/README.md says how to build it)"
+        return "no --pvxs-ticker: the PVXS column of fanout, mixed and pvs is skipped (benchmarks/README.md says how to build it)"
     if not os.access(a.pvxs_ticker, os.X_OK):
         return f"--pvxs-ticker {a.pvxs_ticker} is not an executable: the PVXS column of fanout is skipped"
     other_t["fanout_server"] = shlex.quote(a.pvxs_ticker) + " {prefix} {count} {rate} {value_type}"
+    other_t.setdefault("mixed_server", shlex.quote(a.pvxs_ticker) + " {prefix} {count} {rate} {value_type} {put_pv}")
+    other_t.setdefault("pvs_server", shlex.quote(a.pvxs_ticker) + " --pvs {prefix} {count}")
     if a.other_name == "other":
         a.other_name = "pvxs"
     return None
@@ -1628,10 +1733,14 @@ def probe_fanout(runner: Runner, groups):
 
 
 def summary_of(case: Case, r: dict) -> str:
-    if case.kind in ("fanout", "wire_fanout"):
+    if case.kind in ("fanout", "wire_fanout", "mixed"):
+        ops = (f", puts/s {fmt(r.get('put_per_s'))}, gets/s {fmt(r.get('get_per_s'))}"
+               if case.kind == "mixed" else "")
         return (f"{fmt(r.get('server_cpu_us_per_update'))} server cpu-us/update, delivered "
                 f"{fmt(r.get('delivered_ratio'))}, delay p50/p99 {fmt(r.get('delay_p50_us'))}/"
-                f"{fmt(r.get('delay_p99_us'))} us")
+                f"{fmt(r.get('delay_p99_us'))} us" + ops)
+    if case.kind == "pvs":
+        return (f"{fmt(r.get('kb_per_pv'))} KiB per PV, {fmt(r.get('kb_per_pv_with_channel'))} KiB with a channel")
     if case.kind == "monitor":
         return (f"{fmt(r.get('updates_per_s'))} updates/s, {fmt(r.get('mb_per_s'))} MB/s, "
                 f"{fmt(r.get('cpu_us_per_update'))} cpu-us/update")

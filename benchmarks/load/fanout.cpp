@@ -2,7 +2,8 @@
 //
 //   ticker  serves P NTScalar PVs (uint32 or double) through the public server API (SharedPV)
 //           and posts each at R Hz on absolute deadlines of a steady clock (no drift, nothing
-//           printed per tick), with timeStamp set at post.
+//           printed per tick), with timeStamp set at post; optionally one more, writable PV
+//           that only puts change (the mixed scenario, mixed.cpp).
 //   fanout  C clients (C client contexts in this one process, each with its own connection)
 //           monitor the P PVs of any fixed-rate server. Counts the updates delivered against
 //           the C x P x R x seconds expected, the delay from the timeStamp to receipt (same
@@ -58,6 +59,8 @@ int run_ticker(const TickerArgs& a) {
         pvs.back()->set_read_only(true);
         srv.add_pv(name, pvs.back());
     }
+    if (!a.put_pv.empty())  // a PV that changes only when written (mixed puts to it)
+        srv.add_pv(a.put_pv, server::SharedPV::create(a.put_pv, initial, store));
     srv.start();
     std::cout << "pvwire-bench ticker: " << a.count << " PVs " << a.prefix << "0.. (" << a.type << ") at " << a.rate
               << " Hz on TCP " << srv.tcp_port() << ", UDP " << srv.udp_port() << "\npvwire-bench ticker: running"
@@ -82,16 +85,9 @@ int run_ticker(const TickerArgs& a) {
     return 0;
 }
 
-namespace {
-
 // CPU seconds and resident KiB of another process. The CPU comes from the process's CPU-time
 // clock (nanoseconds, all threads: what /proc/PID/stat's utime+stime count in 10 ms ticks, too
 // coarse for the cells with few updates); the RSS from /proc/PID/status.
-struct ProcReading {
-    double cpu_s = 0;
-    long rss_kb = 0;
-};
-
 ProcReading read_proc(int pid) {
     ProcReading r;
     clockid_t clock;
@@ -104,6 +100,8 @@ ProcReading read_proc(int pid) {
         if (line.rfind("VmRSS:", 0) == 0) r.rss_kb = std::strtol(line.c_str() + 6, nullptr, 10);
     return r;
 }
+
+namespace {
 
 // What one subscription saw.
 struct SubTally {
@@ -168,77 +166,112 @@ struct ReadyList {
 
 }  // namespace
 
-int run_fanout(const FanoutArgs& a) {
-    const unsigned subs = a.clients * a.count;
-    ReadyList rl;  // first: it outlives the contexts whose callbacks use it
-    rl.listed.assign(subs, 0);
+// The fleet's state; the ready list first: it outlives the contexts whose callbacks use it.
+struct MonitorFleet::State {
+    ReadyList rl;
     std::vector<std::unique_ptr<client::Context>> clients;
-    std::vector<SubTally> tally(subs);
-    for (unsigned c = 0; c < a.clients; ++c) {
-        clients.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
-        for (unsigned p = 0; p < a.count; ++p) {
-            const unsigned i = c * a.count + p;
-            client::MonitorOptions o;
-            o.queue_size = a.queue;
-            tally[i].sub = clients.back()->monitor(a.prefix + std::to_string(p), o, [&rl, i] { rl.mark(i); });
-        }
-    }
-    install_signals();
-
+    std::vector<SubTally> tally;
     bool counting = false;
+    std::uint64_t squashed0 = 0;
     std::vector<float> delays;  // microseconds, of the updates in the window
-    delays.reserve(std::size_t(std::min(1e7, a.rate * subs * a.seconds * 1.1)));
     std::vector<unsigned> with_news;
     std::vector<client::MonitorEvent> batch;
-    auto drain = [&](std::chrono::milliseconds wait) {
-        rl.take(with_news, wait);
-        const auto now = std::chrono::system_clock::now();
-        for (auto i : with_news) {
-            auto& t = tally[i];  // the tallies are only touched here, on this thread
-            t.sub->pop(batch);
-            for (auto& ev : batch) count_event(t, ev, counting, now, delays);
-        }
-        with_news.clear();
-        batch.clear();
-    };
+};
 
-    // warm-up: every subscription delivered its first value (connections are not measured)
-    const auto tc = Clock::now();
-    for (unsigned have = 0; have < subs;) {
-        drain(std::chrono::milliseconds(50));
-        have = 0;
-        for (auto& t : tally) have += t.have_last;
-        if (have < subs && (interrupted || since(tc) > a.connect_timeout)) {
-            std::cerr << "pvwire-bench fanout: only " << have << " of " << subs << " subscriptions delivered a value within "
-                      << a.connect_timeout << " s\n";
-            return 1;
+MonitorFleet::MonitorFleet(const std::vector<std::vector<std::string>>& names, std::uint32_t queue,
+                           std::size_t delay_room)
+    : s_(std::make_unique<State>()) {
+    std::size_t subs = 0;
+    for (auto& n : names) subs += n.size();
+    s_->rl.listed.assign(subs, 0);
+    s_->tally.resize(subs);
+    s_->delays.reserve(delay_room);
+    unsigned i = 0;
+    for (auto& client_names : names) {
+        s_->clients.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
+        for (auto& name : client_names) {
+            client::MonitorOptions o;
+            o.queue_size = queue;
+            s_->tally[i].sub = s_->clients.back()->monitor(name, o, [rl = &s_->rl, i] { rl->mark(i); });
+            ++i;
         }
     }
-    std::uint64_t squashed0 = 0;
-    for (auto& t : tally) squashed0 += t.sub->squashed();
-    counting = true;
-    const auto srv0 = read_proc(a.server_pid);
-    const double cpu0 = cpu_seconds();
-    const auto t0 = Clock::now();
-    while (!interrupted && since(t0) < a.seconds) drain(std::chrono::milliseconds(20));
-    const double dt = since(t0), cpu = cpu_seconds() - cpu0;
-    const auto srv1 = read_proc(a.server_pid);
+}
 
-    FanoutTally sum{.seconds = dt, .client_cpu_s = cpu, .server_cpu_s = srv1.cpu_s - srv0.cpu_s,
-                    .server_rss_kb = srv1.rss_kb};
-    for (auto& t : tally) {
+MonitorFleet::~MonitorFleet() = default;
+
+void MonitorFleet::drain(std::chrono::milliseconds wait) {
+    auto& s = *s_;
+    s.rl.take(s.with_news, wait);
+    const auto now = std::chrono::system_clock::now();
+    for (auto i : s.with_news) {
+        auto& t = s.tally[i];  // the tallies are only touched here, on the draining thread
+        t.sub->pop(s.batch);
+        for (auto& ev : s.batch) count_event(t, ev, s.counting, now, s.delays);
+    }
+    s.with_news.clear();
+    s.batch.clear();
+}
+
+bool MonitorFleet::await_first_values(double timeout, const char* kind) {
+    const auto tc = Clock::now();
+    for (std::size_t have = 0; have < s_->tally.size();) {
+        drain(std::chrono::milliseconds(50));
+        have = 0;
+        for (auto& t : s_->tally) have += t.have_last;
+        if (have < s_->tally.size() && (interrupted || since(tc) > timeout)) {
+            std::cerr << "pvwire-bench " << kind << ": only " << have << " of " << s_->tally.size()
+                      << " subscriptions delivered a value within " << timeout << " s\n";
+            return false;
+        }
+    }
+    return true;
+}
+
+void MonitorFleet::start_counting() {
+    for (auto& t : s_->tally) s_->squashed0 += t.sub->squashed();
+    s_->counting = true;
+}
+
+FanoutTally MonitorFleet::totals() const {
+    FanoutTally sum;
+    for (auto& t : s_->tally) {
         sum.delivered += t.delivered;
         sum.gaps += t.gaps;
         sum.errors += t.errors + t.disconnects;
         sum.squashed += t.sub->squashed();
     }
-    sum.squashed -= squashed0;
-    if (a.server_pid <= 0) sum.server_cpu_s = -1;  // unknown
-    return report_fanout("fanout", FanoutShape{a.count, a.clients, a.rate}, sum, delays, a.min_ratio);
+    sum.squashed -= s_->squashed0;
+    return sum;
+}
+
+std::vector<float>& MonitorFleet::delays() { return s_->delays; }
+
+int run_fanout(const FanoutArgs& a) {
+    std::vector<std::vector<std::string>> names(a.clients);
+    for (auto& n : names)
+        for (unsigned p = 0; p < a.count; ++p) n.push_back(a.prefix + std::to_string(p));
+    MonitorFleet fleet(names, a.queue, std::size_t(std::min(1e7, a.rate * a.clients * a.count * a.seconds * 1.1)));
+    install_signals();
+    if (!fleet.await_first_values(a.connect_timeout, "fanout")) return 1;  // connections are not measured
+    fleet.start_counting();
+    const auto srv0 = read_proc(a.server_pid);
+    const double cpu0 = cpu_seconds();
+    const auto t0 = Clock::now();
+    while (!interrupted && since(t0) < a.seconds) fleet.drain(std::chrono::milliseconds(20));
+    const double dt = since(t0), cpu = cpu_seconds() - cpu0;
+    const auto srv1 = read_proc(a.server_pid);
+
+    FanoutTally sum = fleet.totals();
+    sum.seconds = dt;
+    sum.client_cpu_s = cpu;
+    sum.server_cpu_s = a.server_pid > 0 ? srv1.cpu_s - srv0.cpu_s : -1;  // < 0: unknown
+    sum.server_rss_kb = srv1.rss_kb;
+    return report_fanout("fanout", FanoutShape{a.count, a.clients, a.rate}, sum, fleet.delays(), a.min_ratio);
 }
 
 int report_fanout(const char* kind, const FanoutShape& shape, const FanoutTally& t, std::vector<float>& delays_us,
-                  double min_ratio) {
+                  double min_ratio, const std::function<void(ResultLine&)>& more) {
     const double expected = double(shape.clients) * shape.pvs * shape.rate * t.seconds;
     const double ratio = expected > 0 ? double(t.delivered) / expected : 0;
     std::vector<double> d(delays_us.begin(), delays_us.end());
@@ -261,6 +294,7 @@ int report_fanout(const char* kind, const FanoutShape& shape, const FanoutTally&
     if (server_known)
         r.add("server_cpu_s", t.server_cpu_s).add("server_cpu_us_per_update", us_per, 3)
             .add("server_rss_kb", std::uint64_t(t.server_rss_kb));
+    if (more) more(r);
     r.print();
     if (t.errors) std::cerr << "pvwire-bench " << kind << ": " << t.errors << " errors or disconnections\n";
     if (ratio < min_ratio)

@@ -8,6 +8,8 @@
 //   soak     1,000 clients x 10 monitors on ticking PVs for minutes: RSS, errors, delay
 //   wire     plain loopback TCP with the same payload sizes: the physical limit
 //   ticker, fanout, wire-fanout   the fixed-rate fan-out of an IOC and its TCP limit (issue 13)
+//   mixed    a beamline IOC's monitors, puts and gets at once, on a ticker (issue 13)
+//   pvs      memory per served PV (issue 13)
 //
 // Clients and servers take their configuration from the EPICS_PVA_* / EPICS_PVAS_*
 // environment, so they can be pointed at (or serve) any other pvAccess implementation. Every
@@ -138,6 +140,7 @@ int main(int argc, char** argv) {
     ticker->add_option("--type", ta.type, "value type")->check(CLI::IsMember({"uint32", "double"}));
     ticker->add_option("--seconds", ta.seconds, "run time (default: until Ctrl-C)");
     ticker->add_flag("--isolated", ta.isolated, "loopback only, ephemeral ports (printed)");
+    ticker->add_option("--put-pv", ta.put_pv, "also serve this writable NTScalar, changed only by puts (mixed)");
 
     FanoutArgs fo;
     auto* fanout = app.add_subcommand("fanout", "C clients (one process) monitor the PVs of a fixed-rate server: "
@@ -162,6 +165,33 @@ int main(int argc, char** argv) {
     wfan->add_option("--size", wf.size, "bytes per message")->check(CLI::Range(std::size_t(12), std::size_t(65536)));
     wfan->add_option("--min-ratio", wf.min_ratio, "exit 1 when delivered/expected is below this");
 
+    MixedArgs mx;
+    auto* mixed = app.add_subcommand("mixed", "a beamline IOC's load on a ticker --put-pv: C clients monitoring different "
+                                              "subsets of its P PVs, paced puts, gets in a loop");
+    mixed->add_option("--prefix", mx.prefix, "PV name prefix");
+    mixed->add_option("--count", mx.count, "the server's PVs")->check(CLI::PositiveNumber);
+    mixed->add_option("--clients", mx.clients, "monitor clients (one connection each)")->check(CLI::Range(1u, 5000u));
+    mixed->add_option("--per-client", mx.per_client, "PVs each client monitors (a different subset each)")
+        ->check(CLI::PositiveNumber);
+    mixed->add_option("--rate", mx.rate, "the server's posts per second of each PV")->check(CLI::PositiveNumber);
+    mixed->add_option("--put-pv", mx.put_pv, "the writable PV the puts go to");
+    mixed->add_option("--put-rate", mx.put_rate, "puts per second (sequential, paced)")->check(CLI::PositiveNumber);
+    mixed->add_option("--get-pv", mx.get_pv, "the PV of the gets (default PREFIX0)");
+    mixed->add_option("--get-rate", mx.get_rate, "gets per second (0: back to back)")->check(CLI::NonNegativeNumber);
+    mixed->add_option("--seconds", mx.seconds, "measurement time after every subscription delivered a value")
+        ->check(CLI::PositiveNumber);
+    mixed->add_option("--server-pid", mx.server_pid, "the server's PID: its CPU and RSS are read from /proc");
+    mixed->add_option("--queue", mx.queue, "monitor queue size")->check(CLI::Range(1u, 1u << 20));
+    mixed->add_option("--connect-timeout", mx.connect_timeout, "seconds to wait for the first values");
+    mixed->add_option("--min-ratio", mx.min_ratio, "exit 1 when delivered/expected monitor updates is below this");
+
+    PvsArgs pa;
+    auto* pvs = app.add_subcommand("pvs", "memory per PV: a server's RSS before and after N NTScalar SharedPVs, then serve them");
+    pvs->add_option("--prefix", pa.prefix, "PV name prefix");
+    pvs->add_option("--count", pa.count, "PVs")->check(CLI::PositiveNumber);
+    pvs->add_option("--seconds", pa.seconds, "serve this long after the measurement (default: until Ctrl-C)");
+    pvs->add_flag("--isolated", pa.isolated, "loopback only, ephemeral ports (printed)");
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*flood) return run_flood(fa);
@@ -175,6 +205,8 @@ int main(int argc, char** argv) {
         if (*fanout) return run_fanout(fo);
         if (*wfan) return run_wire_fanout(wf);
         if (*soak) return run_soak(sa);
+        if (*mixed) return run_mixed(mx);
+        if (*pvs) return run_pvs(pa);
         return run_wire(wa);
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench: " << e.what() << "\n";

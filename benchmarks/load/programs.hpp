@@ -4,7 +4,10 @@
 #include "common.hpp"
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,6 +125,7 @@ struct TickerArgs {
     std::string type = "uint32";   // or double
     double seconds = 0;            // 0: until Ctrl-C
     bool isolated = false;
+    std::string put_pv;            // also serve this writable NTScalar, never posted (mixed's puts)
 };
 int run_ticker(const TickerArgs& a);
 
@@ -161,7 +165,64 @@ struct FanoutTally {
 };
 // Prints the summary and the RESULT line; the exit status: 1 on errors, nothing delivered or
 // delivered/expected below min_ratio.
+// `more` adds a program's own figures to the RESULT line (mixed: its puts and gets).
 int report_fanout(const char* kind, const FanoutShape& shape, const FanoutTally& t, std::vector<float>& delays_us,
-                  double min_ratio);
+                  double min_ratio, const std::function<void(ResultLine&)>& more = {});
+
+// CPU seconds (its CPU-time clock, all threads) and resident KiB (VmRSS) of another process;
+// zeros when it cannot be read.
+struct ProcReading {
+    double cpu_s = 0;
+    long rss_kb = 0;
+};
+ProcReading read_proc(int pid);
+
+// The monitor side of fanout and mixed: one client context (one connection) per entry of
+// `names`, each monitoring its PVs. Counts deliveries, counter gaps and post-to-receipt delays
+// (up to `delay_room` of them) once counting started. Subscription callbacks only mark a ready
+// list; drain() does the counting, on the caller's thread.
+class MonitorFleet {
+public:
+    MonitorFleet(const std::vector<std::vector<std::string>>& names, std::uint32_t queue, std::size_t delay_room);
+    ~MonitorFleet();
+    // Drains until every subscription delivered a value; false (and a message) after `timeout` s.
+    bool await_first_values(double timeout, const char* kind);
+    void start_counting();
+    void drain(std::chrono::milliseconds wait);
+    FanoutTally totals() const;  // delivered, gaps, squashed, errors of the counting window
+    std::vector<float>& delays();
+
+private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
+
+// The shape of a beamline IOC (issue 13): monitors spread over a ticker's PVs, puts and gets.
+struct MixedArgs {
+    std::string prefix = "tick:";
+    unsigned count = 1000;         // the server's PVs
+    unsigned clients = 50;         // monitor clients, one connection each
+    unsigned per_client = 100;     // PVs each monitors: a different subset per client
+    double rate = 10;              // the server's posts per second of each PV
+    std::string put_pv = "tick:put";
+    double put_rate = 1000;        // puts per second (paced; sequential)
+    std::string get_pv;            // empty: PREFIX0
+    double get_rate = 0;           // 0: back to back
+    double seconds = 5;
+    int server_pid = 0;
+    std::uint32_t queue = 4;
+    double connect_timeout = 20;
+    double min_ratio = 0;
+};
+int run_mixed(const MixedArgs& a);
+
+// Memory per PV (issue 13): RSS of a server before and after creating N NTScalar SharedPVs.
+struct PvsArgs {
+    std::string prefix = "pvs:";
+    unsigned count = 100000;
+    double seconds = 0;            // keep serving after the measurement (0: until Ctrl-C)
+    bool isolated = false;
+};
+int run_pvs(const PvsArgs& a);
 
 }  // namespace pvwire::bench
