@@ -184,7 +184,7 @@ private:
     // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
     bool admit(const std::string& peer);
     // What the TCP listeners ask right after accept(): whether admit() would take a connection
-    // from `address` (refusals counted and logged as admit()'s, without allocating).
+    // from `address` (refusals counted and logged as admit()'s; for IPv4, without allocating).
     bool may_connect(const asio::ip::address& address);
     net::AddressScreen address_screen();
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
@@ -463,7 +463,7 @@ bool Server::Impl::admit(const std::string& peer) {
 }
 
 bool Server::Impl::may_connect(const asio::ip::address& address) {
-    // IPv4 and most IPv6 addresses fit the string's own buffer: no allocation
+    // an IPv4 address (or a short IPv6 one such as ::1) fits the string's own buffer: no allocation
     const std::string peer = address.to_string();
     bool total = false;
     {

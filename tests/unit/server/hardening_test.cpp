@@ -205,15 +205,17 @@ struct OnePerAddress {
 TEST_CASE("a refused connection gets no greeting, is held for about a second, then reset", "[server][hardening]") {
     OnePerAddress one;
     auto& srv = one.srv;
+    const auto connected = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<RawPeer>> over;
     for (int i = 0; i < 10; ++i) over.push_back(std::make_unique<RawPeer>(srv.tcp_port()));
     REQUIRE(eventually([&] { return srv.stats().connections_refused == 10; }));
-    // held: no transport was made for them (none open, none accepted) and none is closed yet
+    // no transport was made for them: none open, none accepted
     CHECK(srv.stats().connections_open == 1);
     CHECK(srv.stats().connections_accepted == 1);
-    CHECK_FALSE(over.front()->closed_within(200ms));
     for (auto& p : over)  // SO_LINGER 0: a reset, no FIN exchange, no TIME_WAIT on the server
-        CHECK(p->end_within(3s) == asio::error::connection_reset);
+        CHECK(p->end_within(4s) == asio::error::connection_reset);
+    // the last reset came a second after its accept at least (the accepts came after `connected`)
+    CHECK(std::chrono::steady_clock::now() - connected >= 1s);
     CHECK(srv.stats().connections_refused == 10);
 }
 
