@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -80,22 +81,32 @@ private:
         int fd = -1;
     };
 
+    void pace() {
+        timer_.expires_after(release_pace);
+        timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) release_due();
+        });
+    }
     void arm() {
         timer_.expires_at(ring_[head_].release_at);
         timer_.async_wait([this](boost::system::error_code ec) {
             if (!ec) release_due();
         });
     }
+    // At most `release_batch` resets every `release_pace`: a flood refused at once is not reset
+    // (and reconnected, and refused) in one burst that stalls the executor; paced, its
+    // connections also come apart over the next periods.
     void release_due() {
         const auto now = Clock::now();
         bool released = false;
-        while (size_ > 0 && ring_[head_].release_at <= now) {
+        for (int n = 0; n < release_batch && size_ > 0 && ring_[head_].release_at <= now; ++n) {
             reset(ring_[head_].fd);
             head_ = (head_ + 1) % ring_.size();
             --size_;
             released = true;
         }
-        if (size_ > 0) arm();
+        if (size_ > 0 && ring_[head_].release_at <= now) pace();
+        else if (size_ > 0) arm();
         if (released && waiting_) std::exchange(waiting_, nullptr)();
     }
     void reset_all() {
@@ -106,6 +117,8 @@ private:
     std::size_t head_ = 0, size_ = 0;
     Clock::duration hold_;
     std::function<void()> waiting_;
+    static constexpr int release_batch = 32;
+    static constexpr auto release_pace = std::chrono::milliseconds(2);
 };
 
 }  // namespace pvwire::net::detail
