@@ -1,11 +1,15 @@
 // pvwire-bench hostile: what a flood of connections from one address costs a well-behaved
 // client from another. An in-process server (one thread, like `pvwire serve`) limits
-// connections per peer address to --limit. A well-behaved client, bound to 127.0.0.2, measures
-// sequential GET latency first on the idle server, then while an attacker on 127.0.0.1 keeps
-// --connections connections being attempted: every one it loses (the server closes those past
-// the limit at once, and the ones it keeps at the validation timeout) it opens again at once.
-// The attacker never validates, so it also holds its --limit admitted connections open doing
-// nothing. Reports the GET percentiles of both phases, their ratio, and what the attacker got.
+// connections per peer address to --limit. A well-behaved client, connecting from 127.0.0.2
+// (net::tcp_connector with a local address), measures sequential GET latency on the idle
+// server, then while an attacker on 127.0.0.1 keeps --connections connections being
+// attempted: every one it loses (the server resets those past the limit, and closes the ones
+// it keeps at the validation timeout) it opens again at once. The attacker never validates,
+// so it also holds its --limit admitted connections open doing nothing. --rounds repeats the
+// idle and attacked phases, interleaved, one line each; --pin S,A,C puts the server's, the
+// attacker's and the client's threads on those CPUs (threads inherit the mask of the thread
+// that starts them). Reports the GET percentiles of both phases, their ratio, and what the
+// attacker got.
 #include "programs.hpp"
 
 #include <pvwire/client/context.hpp>
@@ -18,6 +22,9 @@
 #include <iostream>
 #include <thread>
 
+#include <pthread.h>
+#include <sched.h>
+
 namespace pvwire::bench {
 
 namespace asio = boost::asio;
@@ -25,19 +32,25 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Connects from 127.0.0.2, so that the server sees another peer address than the attacker's.
-net::Connector connector_from_127_0_0_2() {
-    return [](const net::ServerAddress& address, asio::any_io_executor ex, const net::TransportLimits& limits,
-              net::ConnectDone done) {
-        auto socket = std::make_shared<tcp::socket>(ex);
-        socket->open(tcp::v4());
-        socket->bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0));
-        socket->async_connect(tcp::endpoint(asio::ip::make_address(address.host), address.port),
-                              [socket, limits, done = std::move(done)](boost::system::error_code ec) {
-                                  if (ec) return done(ec, nullptr, "connect from 127.0.0.2 failed: " + ec.message());
-                                  done({}, net::TcpTransport::create(std::move(*socket), limits), {});
-                              });
-    };
+// Pins the calling thread (and the threads it starts from now on) to `cpu`; -1: no change.
+void pin_to(int cpu) {
+    if (cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+        throw std::runtime_error("cannot pin a thread to CPU " + std::to_string(cpu));
+}
+
+struct Pinning {
+    int server = -1, attacker = -1, client = -1;
+};
+Pinning parse_pinning(const std::string& text) {
+    Pinning p;
+    if (text.empty()) return p;
+    if (std::sscanf(text.c_str(), "%d,%d,%d", &p.server, &p.attacker, &p.client) != 3)
+        throw std::runtime_error("--pin wants S,A,C (three CPU numbers), not " + text);
+    return p;
 }
 
 // Keeps `slots` connections from 127.0.0.1 being attempted: each one closed by the server is
@@ -109,55 +122,89 @@ std::vector<double> timed_gets(client::Context& ctx, const std::string& pv, cons
 
 }  // namespace
 
+namespace {
+
+struct Round {
+    Percentiles idle, attacked;
+    double refusals_per_s = 0;
+    std::uint64_t open = 0;
+};
+
+void report(const HostileArgs& a, unsigned round, const Round& r) {
+    const auto& pi = r.idle;
+    const auto& pa = r.attacked;
+    std::printf("pvwire-bench hostile: round %u, %u connections from 127.0.0.1 against a limit of %u; GET from "
+                "127.0.0.2 idle p50 %.1f us p99 %.1f us, under attack p50 %.1f us p99 %.1f us (p99 x%.2f); %.0f "
+                "refusals/s, %llu connections open\n",
+                round, a.connections, a.limit, pi.p50, pi.p99, pa.p50, pa.p99, pa.p99 / pi.p99, r.refusals_per_s,
+                static_cast<unsigned long long>(r.open));
+    ResultLine("hostile")
+        .add("round", std::uint64_t(round))
+        .add("connections", std::uint64_t(a.connections))
+        .add("limit", std::uint64_t(a.limit))
+        .add("gets", a.gets)
+        .add("pin", a.pin.empty() ? std::string("none") : a.pin)
+        .add("idle_p50_us", pi.p50, 1)
+        .add("idle_p99_us", pi.p99, 1)
+        .add("attack_p50_us", pa.p50, 1)
+        .add("attack_p99_us", pa.p99, 1)
+        .add("p99_ratio", pa.p99 / pi.p99, 2)
+        .add("refusals_per_s", r.refusals_per_s, 0)
+        .add("open", r.open)
+        .print();
+}
+
+// One idle phase, then one under a fresh attacker (pinned to `attacker_cpu`).
+Round run_round(server::Server& srv, client::Context& ctx, const client::OpOptions& o, const HostileArgs& a,
+                int attacker_cpu) {
+    Round r;
+    auto idle = timed_gets(ctx, "hostile:pv", o, a.gets);
+    r.idle = percentiles(idle);
+    Attacker attacker(srv.tcp_port(), a.connections);
+    const auto client_mask = [] {
+        cpu_set_t set;
+        pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+        return set;
+    }();
+    pin_to(attacker_cpu);
+    attacker.start();  // its thread keeps the mask it starts with
+    pthread_setaffinity_np(pthread_self(), sizeof client_mask, &client_mask);
+    // the whole flood is under way: every slot attempted, the server refusing
+    while (attacker.attempts() < 2ull * a.connections && !interrupted)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto refused0 = srv.stats().connections_refused;
+    const auto t0 = Clock::now();
+    auto attacked = timed_gets(ctx, "hostile:pv", o, a.gets);
+    r.attacked = percentiles(attacked);
+    r.refusals_per_s = double(srv.stats().connections_refused - refused0) / since(t0);
+    r.open = srv.stats().connections_open;
+    attacker.stop();
+    return r;
+}
+
+}  // namespace
+
 int run_hostile(const HostileArgs& a) {
     install_signals();
-    auto cfg = net::ServerConfig::isolated();
-    cfg.max_connections_per_peer = a.limit;
-    server::Server srv(cfg);
-    srv.add_pv("hostile:pv", server::SharedPV::create("hostile:pv", nt::NTScalar{TypeCode::Float64}.create()));
-    srv.start();
-
-    client::ClientOptions options;
-    options.connectors["from2"] = connector_from_127_0_0_2();
-    client::Context ctx(net::ClientConfig::isolated(), options);
-    client::OpOptions o;
-    o.server = "pva+from2://127.0.0.1:" + std::to_string(srv.tcp_port());
-    o.timeout = std::chrono::seconds(5);
     try {
+        const Pinning pin = parse_pinning(a.pin);
+        // threads inherit the mask of the thread that starts them: the server's, then the client's
+        pin_to(pin.server);
+        auto cfg = net::ServerConfig::isolated();
+        cfg.max_connections_per_peer = a.limit;
+        server::Server srv(cfg);
+        srv.add_pv("hostile:pv", server::SharedPV::create("hostile:pv", nt::NTScalar{TypeCode::Float64}.create()));
+        srv.start();
+
+        pin_to(pin.client);
+        client::ClientOptions options;
+        options.connectors["from2"] = net::tcp_connector(asio::ip::make_address("127.0.0.2"));
+        client::Context ctx(net::ClientConfig::isolated(), options);
+        client::OpOptions o;
+        o.server = "pva+from2://127.0.0.1:" + std::to_string(srv.tcp_port());
+        o.timeout = std::chrono::seconds(5);
         ctx.get("hostile:pv", o);  // warm-up: connects
-        auto idle = timed_gets(ctx, "hostile:pv", o, a.gets);
-
-        Attacker attacker(srv.tcp_port(), a.connections);
-        attacker.start();
-        // the whole flood is under way: every slot attempted, the server refusing
-        while (attacker.attempts() < 2ull * a.connections && !interrupted)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        const auto refused0 = srv.stats().connections_refused;
-        const auto t0 = Clock::now();
-        auto attacked = timed_gets(ctx, "hostile:pv", o, a.gets);
-        const double dt = since(t0);
-        const auto refused = srv.stats().connections_refused - refused0;
-        const auto open_now = srv.stats().connections_open;
-        attacker.stop();
-
-        const auto pi = percentiles(idle), pa = percentiles(attacked);
-        std::printf("pvwire-bench hostile: %u connections from 127.0.0.1 against a limit of %u; GET from 127.0.0.2 "
-                    "idle p50 %.1f us p99 %.1f us, under attack p50 %.1f us p99 %.1f us (p99 x%.2f); %.0f refusals/s, "
-                    "%llu connections open\n",
-                    a.connections, a.limit, pi.p50, pi.p99, pa.p50, pa.p99, pa.p99 / pi.p99, double(refused) / dt,
-                    static_cast<unsigned long long>(open_now));
-        ResultLine("hostile")
-            .add("connections", std::uint64_t(a.connections))
-            .add("limit", std::uint64_t(a.limit))
-            .add("gets", std::uint64_t(attacked.size()))
-            .add("idle_p50_us", pi.p50, 1)
-            .add("idle_p99_us", pi.p99, 1)
-            .add("attack_p50_us", pa.p50, 1)
-            .add("attack_p99_us", pa.p99, 1)
-            .add("p99_ratio", pa.p99 / pi.p99, 2)
-            .add("refusals_per_s", double(refused) / dt, 0)
-            .add("open", open_now)
-            .print();
+        for (unsigned i = 0; i < a.rounds && !interrupted; ++i) report(a, i + 1, run_round(srv, ctx, o, a, pin.attacker));
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "pvwire-bench hostile: " << e.what() << "\n";

@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 60000u));
     hostile->add_option("--limit", ha.limit, "the server's connections per peer address")->check(CLI::Range(1u, 60000u));
     hostile->add_option("--gets", ha.gets, "sequential GETs in each phase (idle, attacked)")->check(CLI::PositiveNumber);
+    hostile->add_option("--rounds", ha.rounds, "idle and attacked phases, interleaved")->check(CLI::Range(1u, 100u));
+    hostile->add_option("--pin", ha.pin, "S,A,C: the CPUs of the server, the attacker and the client threads");
 
     SoakArgs sa;
     auto* soak = app.add_subcommand("soak", "many clients monitoring ticking PVs of a `pvwire serve` child for a long "

@@ -5,7 +5,7 @@
 // the first accept that works ends the episode. One log line when an episode starts and one
 // when it ends, and a count (ServerStats::accept_backoffs).
 //
-// Threading: used from the listener's accept handler only (one accept in flight at a time).
+// Threading: used on the listener's strand only (one accept batch or wait at a time).
 #pragma once
 
 #include <pvwire/log.hpp>

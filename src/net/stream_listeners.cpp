@@ -5,36 +5,48 @@
 
 #include "accept_backoff.hpp"
 #include "connect_tcp.hpp"
+#include "refused_connections.hpp"
 
 #include <cstdio>
+#include <cstring>
+#include <optional>
+#include <type_traits>
+
+#include <sys/socket.h>
 
 namespace pvwire::net {
 namespace {
 
 using unix_socket = asio::local::stream_protocol;
 
-// Accepts connections, each on its own strand, and hands them over as transports.
+// Accepts connections in batches, each on its own strand, and hands them over as transports.
+// TCP peers that the screen refuses never get a transport: their connections are held, then
+// reset (RefusedConnections).
 template <class Protocol_> class AcceptorListener final : public Listener,
                                                           public std::enable_shared_from_this<AcceptorListener<Protocol_>> {
 public:
     using Acceptor = typename Protocol_::acceptor;
 
     AcceptorListener(Acceptor acceptor, TransportLimits limits, Protocol protocol, std::string name,
-                     std::string socket_file = {})
-        : acceptor_(std::move(acceptor)), backoff_(acceptor_.get_executor()), limits_(limits_for(protocol, limits)),
-          protocol_(protocol), name_(std::move(name)), socket_file_(std::move(socket_file)) {}
+                     std::string socket_file = {}, AddressScreen screen = {})
+        : acceptor_(std::move(acceptor)), strand_(asio::make_strand(acceptor_.get_executor())), backoff_(strand_),
+          refused_(strand_), limits_(limits_for(protocol, limits)), protocol_(protocol), name_(std::move(name)),
+          socket_file_(std::move(socket_file)), screen_(std::move(screen)) {}
     ~AcceptorListener() override { remove_socket_file(); }
 
     void start(Accepted accepted) override {
         accepted_ = std::move(accepted);
-        accept_next();
+        socket_protocol_.emplace(acceptor_.local_endpoint().protocol());
+        acceptor_.non_blocking(true);  // accept_batch() takes what is queued, never waits
+        wait_for_connections();
     }
 
     void stop() override {
-        asio::dispatch(acceptor_.get_executor(), [self = this->shared_from_this()] {
+        asio::dispatch(strand_, [self = this->shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
             self->backoff_.cancel();
+            self->refused_.cancel();
             self->remove_socket_file();
         });
     }
@@ -43,22 +55,71 @@ public:
     std::uint64_t accept_backoffs() const override { return backoff_.count(); }
 
 private:
-    void accept_next() {
-        acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
-                               [self = this->shared_from_this()](boost::system::error_code ec,
-                                                                 typename Protocol_::socket socket) {
-                                   if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-                                   if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
-                                           if (!e && self->acceptor_.is_open()) self->accept_next();
-                                       }))
-                                       return;
-                                   if (!ec) {
-                                       self->backoff_.accepted(self->name_);
-                                       self->accepted_(make_stream_transport(std::move(socket), self->limits_),
-                                                       self->protocol_);
-                                   }
-                                   self->accept_next();
-                               });
+    // Connections taken off the kernel's queue before the executor's other handlers get a turn:
+    // a flood of connections delays the served ones by one batch at most.
+    static constexpr int batch_size = 32;
+
+    void wait_for_connections() {
+        acceptor_.async_wait(Acceptor::wait_read,
+                             asio::bind_executor(strand_, [self = this->shared_from_this()](boost::system::error_code ec) {
+                                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+                                 self->accept_batch();
+                             }));
+    }
+
+    void accept_batch() {
+        for (int i = 0; i < batch_size; ++i) {
+            sockaddr_storage from{};
+            socklen_t from_len = sizeof from;
+            const int fd = ::accept4(acceptor_.native_handle(), reinterpret_cast<sockaddr*>(&from), &from_len,
+                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) return accept_failed(boost::system::error_code(errno, boost::system::system_category()));
+            backoff_.accepted(name_);
+            if (screened_out(from, from_len)) {
+                if (refused_.hold(fd)) continue;
+                detail::RefusedConnections::reset(fd);  // full: this one at once
+                return refused_.when_room([self = this->shared_from_this()] {
+                    if (self->acceptor_.is_open()) self->wait_for_connections();
+                });
+            }
+            hand_over(fd);
+        }
+        asio::post(strand_, [self = this->shared_from_this()] {
+            if (self->acceptor_.is_open()) self->accept_batch();
+        });
+    }
+
+    void accept_failed(const boost::system::error_code& ec) {
+        if (backoff_.pause_if_short(ec, name_, [self = this->shared_from_this()](boost::system::error_code e) {
+                if (!e && self->acceptor_.is_open()) self->wait_for_connections();
+            }))
+            return;
+        // EAGAIN: the queue is empty. Anything else (a peer gone before its accept) was about
+        // that one connection: wait for the next.
+        wait_for_connections();
+    }
+
+    // Whether the screen refuses the TCP peer at `from` (UNIX peers have no address).
+    bool screened_out(const sockaddr_storage& from, socklen_t from_len) const {
+        if constexpr (std::is_same_v<Protocol_, tcp>) {
+            if (!screen_) return false;
+            tcp::endpoint peer;
+            std::memcpy(peer.data(), &from, std::min<std::size_t>(from_len, peer.capacity()));
+            return !screen_(peer.address());
+        } else {
+            return false;
+        }
+    }
+
+    void hand_over(int fd) {
+        typename Protocol_::socket socket(asio::make_strand(acceptor_.get_executor()));
+        boost::system::error_code ec;
+        socket.assign(*socket_protocol_, fd, ec);
+        if (ec) {
+            ::close(fd);
+            return;
+        }
+        accepted_(make_stream_transport(std::move(socket), limits_), protocol_);
     }
 
     void remove_socket_file() {
@@ -68,22 +129,28 @@ private:
     }
 
     Acceptor acceptor_;
+    asio::strand<asio::any_io_executor> strand_;  // every handler of this listener
     detail::AcceptBackoff backoff_;
+    detail::RefusedConnections refused_;
     TransportLimits limits_;
     Protocol protocol_;
     std::string name_;
     std::string socket_file_;  // UNIX: removed on stop
+    AddressScreen screen_;
+    std::optional<Protocol_> socket_protocol_;  // the acceptor's (IPv4 or IPv6 for TCP), set by start()
     Accepted accepted_;
 };
 
 }  // namespace
 
-std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits limits, Protocol protocol) {
+std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits limits, Protocol protocol,
+                                       AddressScreen screen) {
     boost::system::error_code ec;
     const auto ep = acceptor.local_endpoint(ec);
     const std::string name = std::string(protocol_name(protocol)) + " tcp " + ep.address().to_string() + ":" +
                              std::to_string(ep.port());
-    return std::make_shared<AcceptorListener<tcp>>(std::move(acceptor), limits, protocol, name);
+    return std::make_shared<AcceptorListener<tcp>>(std::move(acceptor), limits, protocol, name, std::string{},
+                                                   std::move(screen));
 }
 
 std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string path, TransportLimits limits,
@@ -105,14 +172,16 @@ TransportLimits limits_for(Protocol protocol, TransportLimits limits) {
     return limits;
 }
 
-Connector tcp_connector() {
-    return [](const ServerAddress& address, asio::any_io_executor ex, const TransportLimits& limits,
-              ConnectDone done) {
-        detail::connect_tcp(address, std::move(ex),
-                            [limits, done = std::move(done)](boost::system::error_code ec, tcp::socket s, std::string text) {
-                                if (ec) return done(ec, nullptr, std::move(text));
-                                done({}, TcpTransport::create(std::move(s), limits), {});
-                            });
+Connector tcp_connector(std::optional<asio::ip::address> local) {
+    return [local](const ServerAddress& address, asio::any_io_executor ex, const TransportLimits& limits,
+                   ConnectDone done) {
+        detail::connect_tcp(
+            address, std::move(ex),
+            [limits, done = std::move(done)](boost::system::error_code ec, tcp::socket s, std::string text) {
+                if (ec) return done(ec, nullptr, std::move(text));
+                done({}, TcpTransport::create(std::move(s), limits), {});
+            },
+            local);
     };
 }
 

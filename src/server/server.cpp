@@ -187,6 +187,10 @@ private:
     void close_everything(Closing& closing);
     // Counts a new connection from `peer`; false (and logged) when a limit refuses it.
     bool admit(const std::string& peer);
+    // What the TCP listeners ask right after accept(): whether admit() would take a connection
+    // from `address` (refusals counted and logged as admit()'s; for IPv4, without allocating).
+    bool may_connect(const asio::ip::address& address);
+    net::AddressScreen address_screen();
     detail::ServerConnection::Hooks connection_hooks(std::string peer);
     // The PV for a channel; from the web without web_write, one that refuses writes.
     detail::ChannelCore::Open opener(bool web);
@@ -265,7 +269,8 @@ void Server::Impl::start() {
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(cfg_.beacon_period_slow)));
     beacon_timer_ = std::make_shared<asio::steady_timer>(ex_);
 
-    for (auto& acc : acceptors) add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits()));
+    for (auto& acc : acceptors)
+        add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::pva, address_screen()));
     start_configured_listeners(interfaces.front());
     asio::post(ex_, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->send_beacon();
@@ -372,7 +377,7 @@ void Server::Impl::start_configured_listeners(const asio::ip::address& http_addr
     if (cfg_.msgpack_port) {
         auto acc = bind_or_any(tcp::endpoint(http_address, *cfg_.msgpack_port), "msgpack");
         cfg_.bound_msgpack_port = acc.local_endpoint().port();
-        add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::msgpack));
+        add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::msgpack, address_screen()));
     }
     if (cfg_.http_port) {
         std::shared_ptr<net::HttpListener> http;
@@ -459,6 +464,32 @@ bool Server::Impl::admit(const std::string& peer) {
     if (refused.empty()) return true;
     limit_hits_->connections.hit(refused);
     return false;
+}
+
+bool Server::Impl::may_connect(const asio::ip::address& address) {
+    // an IPv4 address (or a short IPv6 one such as ::1) fits the string's own buffer: no allocation
+    const std::string peer = address.to_string();
+    bool total = false;
+    {
+        std::lock_guard lock(mu_);
+        const auto it = per_peer_.find(peer);
+        total = connections_.size() >= cfg_.max_connections;
+        if (!total && (it == per_peer_.end() || it->second < cfg_.max_connections_per_peer)) return true;
+    }
+    std::array<char, 128> text;
+    const auto end = total ? fmt::format_to_n(text.data(), text.size(), "too many connections (limit {})",
+                                              cfg_.max_connections)
+                           : fmt::format_to_n(text.data(), text.size(), "too many connections from {} (limit {})",
+                                              peer, cfg_.max_connections_per_peer);
+    limit_hits_->connections.hit(std::string_view(text.data(), std::min(end.size, text.size())));
+    return false;
+}
+
+net::AddressScreen Server::Impl::address_screen() {
+    return [weak = weak_from_this()](const asio::ip::address& address) {
+        auto self = weak.lock();
+        return !self || self->may_connect(address);
+    };
 }
 
 void Server::Impl::adopt(std::shared_ptr<net::StreamTransport> transport, net::Protocol speaks,

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -35,8 +36,10 @@ using Connector =
     std::function<void(const ServerAddress&, asio::any_io_executor, const TransportLimits&, ConnectDone)>;
 
 /// The built-in connectors: TCP (addresses resolved unless they are literals), UNIX domain
-/// sockets, and WebSockets over TCP (binary messages, each carrying whole messages).
-Connector tcp_connector();
+/// sockets, and WebSockets over TCP (binary messages, each carrying whole messages). `local`:
+/// the address TCP connects from (a test or benchmark posing as another host, a multi-homed
+/// client); with a host name, its first resolved address of that family is tried.
+Connector tcp_connector(std::optional<asio::ip::address> local = std::nullopt);
 Connector unix_connector();
 Connector websocket_connector();
 /// The connector for `address.transport` among the built-in ones; empty when there is none.
@@ -58,9 +61,17 @@ public:
     virtual std::uint64_t accept_backoffs() const { return 0; }
 };
 
-/// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP.
+/// Whether a connection from this address may be served: the server's connection limits,
+/// asked right after accept(), before any transport is made. Runs on the listener's strand;
+/// must be cheap and must not block.
+using AddressScreen = std::function<bool(const asio::ip::address&)>;
+
+/// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP. A connection
+/// that `screen` refuses gets no transport: it is held for a second (a quarter of the process's
+/// descriptors at most), then reset, so that a peer reconnecting at once cannot keep the
+/// listener refusing in a loop.
 std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits limits,
-                                       Protocol protocol = Protocol::pva);
+                                       Protocol protocol = Protocol::pva, AddressScreen screen = {});
 /// Binds `path` (an existing socket file is replaced; the file is removed on stop()).
 /// Throws boost::system::system_error when it cannot bind.
 std::shared_ptr<Listener> unix_listener(asio::any_io_executor ex, std::string path, TransportLimits limits,

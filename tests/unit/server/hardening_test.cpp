@@ -1,5 +1,7 @@
-// Limits no client can exceed, and the log lines that say so: nothing but validation before
-// validation, the validation timeout, connections per peer address, channels per connection,
+// Limits no client can exceed, each with its number, and the log lines that say so: nothing
+// but validation before validation, the validation timeout, connections per peer address and
+// in total (refused at accept, held, then reset), channels per connection, operations per
+// channel, bytes queued per connection, UDP searches per source and in total, accept pauses,
 // and the named loggers with their sink and PVWIRE_LOG-style configuration.
 #include <catch2/catch.hpp>
 
@@ -38,20 +40,23 @@ struct RawPeer {
     }
     RawPeer(std::uint16_t port, const char* from = "127.0.0.1") : RawPeer(from) { connect(port); }
     void connect(std::uint16_t port) { socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port)); }
-    // Reads until the server closes the connection or `limit` passes; true when it closed.
-    bool closed_within(std::chrono::milliseconds limit) {
+    // Reads until the server closes the connection or `limit` passes (at least one read); how
+    // it ended (eof, connection_reset, ...), or timed_out.
+    boost::system::error_code end_within(std::chrono::milliseconds limit) {
         socket.non_blocking(true);
         std::array<char, 4096> buf;
         const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
+        do {
             boost::system::error_code ec;
             socket.read_some(asio::buffer(buf), ec);
-            if (ec == asio::error::eof || ec == asio::error::connection_reset) return true;
-            if (ec && ec != asio::error::would_block) return true;
-            std::this_thread::sleep_for(5ms);
-        }
-        return false;
+            if (ec && ec != asio::error::would_block) return ec;
+            if (!ec) continue;
+            std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(5ms, limit));
+        } while (std::chrono::steady_clock::now() < until);
+        return asio::error::timed_out;
     }
+    // True when the server closed the connection within `limit`.
+    bool closed_within(std::chrono::milliseconds limit) { return end_within(limit) != asio::error::timed_out; }
     // The bytes the server sent first (its greeting), waiting up to a second.
     std::size_t greeting_bytes() {
         std::array<char, 4096> buf;
@@ -93,6 +98,16 @@ struct CapturedLog {
         return false;
     }
 };
+
+// One connection from each address of `from`, each greeted by the server.
+std::vector<std::unique_ptr<RawPeer>> greeted_peers(std::uint16_t port, std::initializer_list<const char*> from) {
+    std::vector<std::unique_ptr<RawPeer>> peers;
+    for (const char* address : from) {
+        peers.push_back(std::make_unique<RawPeer>(port, address));
+        REQUIRE(peers.back()->greeting_bytes() > 0);
+    }
+    return peers;
+}
 
 template <class F> bool eventually(F f, std::chrono::milliseconds limit = 3s) {
     const auto until = std::chrono::steady_clock::now() + limit;
@@ -143,11 +158,7 @@ TEST_CASE("connections per peer address are limited while other peers still get 
     cfg.max_connections_per_peer = 3;
     server::Server srv(cfg);
     srv.start();
-    std::vector<std::unique_ptr<RawPeer>> peers;
-    for (int i = 0; i < 3; ++i) {
-        peers.push_back(std::make_unique<RawPeer>(srv.tcp_port()));
-        REQUIRE(peers.back()->greeting_bytes() > 0);
-    }
+    auto peers = greeted_peers(srv.tcp_port(), {"127.0.0.1", "127.0.0.1", "127.0.0.1"});
     RawPeer fourth(srv.tcp_port());
     CHECK(fourth.closed_within(2s));
     CHECK(srv.stats().connections_refused == 1);
@@ -160,6 +171,93 @@ TEST_CASE("connections per peer address are limited while other peers still get 
     RawPeer again(srv.tcp_port());
     CHECK(again.greeting_bytes() > 0);
     CHECK(srv.stats().connections_refused == 1);
+}
+
+TEST_CASE("connections in total are limited whatever their address, counted and logged", "[server][hardening]") {
+    CapturedLog captured;
+    auto cfg = net::ServerConfig::isolated();
+    cfg.max_connections = 3;
+    server::Server srv(cfg);
+    srv.start();
+    const auto peers = greeted_peers(srv.tcp_port(), {"127.0.0.1", "127.0.0.2", "127.0.0.3"});
+    RawPeer fourth(srv.tcp_port(), "127.0.0.4");  // a new address, but the server is full
+    CHECK(fourth.closed_within(3s));
+    CHECK(srv.stats().connections_refused == 1);
+    CHECK(srv.stats().connections_open == 3);
+    CHECK(eventually([&] { return captured.has("too many connections (limit 3)"); }));
+}
+
+// A started server that takes one connection per address, that one taken from 127.0.0.1.
+struct OnePerAddress {
+    server::Server srv{config()};
+    std::vector<std::unique_ptr<RawPeer>> admitted;
+    OnePerAddress() {
+        srv.start();
+        admitted = greeted_peers(srv.tcp_port(), {"127.0.0.1"});
+    }
+    static net::ServerConfig config() {
+        auto cfg = net::ServerConfig::isolated();
+        cfg.max_connections_per_peer = 1;
+        return cfg;
+    }
+};
+
+TEST_CASE("a refused connection gets no greeting, is held for about a second, then reset", "[server][hardening]") {
+    OnePerAddress one;
+    auto& srv = one.srv;
+    const auto connected = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<RawPeer>> over;
+    for (int i = 0; i < 10; ++i) over.push_back(std::make_unique<RawPeer>(srv.tcp_port()));
+    REQUIRE(eventually([&] { return srv.stats().connections_refused == 10; }));
+    // no transport was made for them: none open, none accepted
+    CHECK(srv.stats().connections_open == 1);
+    CHECK(srv.stats().connections_accepted == 1);
+    for (auto& p : over)  // SO_LINGER 0: a reset, no FIN exchange, no TIME_WAIT on the server
+        CHECK(p->end_within(4s) == asio::error::connection_reset);
+    // the last reset came a second after its accept at least (the accepts came after `connected`)
+    CHECK(std::chrono::steady_clock::now() - connected >= 1s);
+    CHECK(srv.stats().connections_refused == 10);
+}
+
+TEST_CASE("a peer reconnecting at once after each refusal costs one refusal per held second, not a loop",
+          "[server][hardening]") {
+    OnePerAddress one;
+    auto& srv = one.srv;
+    // 20 slots, each reopened as soon as the server drops it, for 2.5 s
+    std::vector<std::unique_ptr<RawPeer>> slots;
+    for (int i = 0; i < 20; ++i) slots.push_back(std::make_unique<RawPeer>(srv.tcp_port()));
+    const auto until = std::chrono::steady_clock::now() + 2500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        for (auto& s : slots)
+            if (s->closed_within(0ms)) s = std::make_unique<RawPeer>(srv.tcp_port());  // one read
+        std::this_thread::sleep_for(5ms);
+    }
+    // a second held each: at most three rounds of 20 (an immediate close would allow thousands)
+    CHECK(srv.stats().connections_refused <= 60);
+    CHECK(srv.stats().connections_refused >= 20);
+    RawPeer other(srv.tcp_port(), "127.0.0.2");  // other addresses get in at once all along
+    CHECK(other.greeting_bytes() > 0);
+}
+
+TEST_CASE("operations per channel are limited, refused with a status, counted and logged", "[server][hardening]") {
+    CapturedLog captured;
+    auto cfg = net::ServerConfig::isolated();
+    cfg.max_operations = 2;
+    server::Server srv(cfg);
+    srv.add_pv("h:ops", server::SharedPV::create("h:ops", nt::NTScalar{TypeCode::Float64}.create()));
+    srv.start();
+    client::Context ctx(srv.client_config());
+    // monitors of one PV share its channel: the third is one operation too many
+    std::vector<std::shared_ptr<client::Subscription>> subs;
+    for (int i = 0; i < 3; ++i) subs.push_back(ctx.monitor("h:ops"));
+    CHECK(eventually([&] { return srv.stats().operations_refused == 1; }));
+    CHECK(eventually([&] { return captured.has("too many operations on this channel (limit 2)"); }));
+    bool refused_seen = false;
+    CHECK(eventually([&] {
+        for (auto& sub : subs)
+            for (auto& e : sub->pop()) refused_seen = refused_seen || e.kind == client::MonitorEvent::Kind::Error;
+        return refused_seen;
+    }));
 }
 
 TEST_CASE("channels per connection are limited, refused with a status, counted and logged", "[server][hardening]") {
