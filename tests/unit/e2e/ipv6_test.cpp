@@ -4,14 +4,13 @@
 // a network namespace.
 #include <catch2/catch.hpp>
 
+#include "../../support/eventually.hpp"
 #include "../../support/precondition.hpp"
 
 #include <pvwire/client/context.hpp>
 #include <pvwire/data/nt.hpp>
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
-
-#include <thread>
 
 using namespace pvwire;
 using namespace std::chrono_literals;
@@ -50,15 +49,6 @@ net::ClientConfig client_searching(const udp::endpoint& where) {
     return c;
 }
 
-template <class Pred> bool eventually(Pred p, std::chrono::milliseconds limit = 5000ms) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (p()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return p();
-}
-
 }  // namespace
 
 TEST_CASE("a client searching [::1] finds the server, connects over IPv6 and gets the value", "[e2e][ipv6]") {
@@ -95,7 +85,7 @@ TEST_CASE("beacons sent to [::1] reach the client's IPv6 beacon socket", "[e2e][
     cfg.beacon_address_list = {udp::endpoint(v6_loopback, ctx.beacon_port())};
     server::Server srv(cfg);
     srv.start();
-    CHECK(eventually([&] { return ctx.stats().beacons >= 2; }));
+    CHECK(test::eventually([&] { return ctx.stats().beacons >= 2; }));
     CHECK(ctx.stats().servers_noticed >= 1);
     CHECK(srv.stats().beacons >= 2);
 }
