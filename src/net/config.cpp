@@ -198,6 +198,13 @@ std::string join(const std::vector<asio::ip::address>& v, const char* if_empty) 
     return out;
 }
 
+// "[ff02::42:1%eth0]:5076 hops 3, ..." for the ",ttl" of multicast entries.
+std::string join(const MulticastHops& hops) {
+    std::string out;
+    for (const auto& [ep, n] : hops) out += (out.empty() ? "" : ", ") + to_string(ep) + " hops " + std::to_string(n);
+    return out;
+}
+
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) {
@@ -388,6 +395,7 @@ std::string ClientConfig::describe() const {
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
     o << "  search destinations: " << join(search_destinations()) << '\n';
+    if (!multicast_hops.empty()) o << "  multicast hop limits: " << join(multicast_hops) << '\n';
     o << "  max message size: " << max_message_size << " bytes\n";
     o << "  max pending output: " << max_pending_output << " bytes\n";
     describe_warnings(o, warnings);
@@ -610,6 +618,7 @@ std::string ServerConfig::describe() const {
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";
     o << "  beacon destinations: " << join(beacon_destinations()) << '\n';
+    if (!multicast_hops.empty()) o << "  multicast hop limits: " << join(multicast_hops) << '\n';
     o << "  max message size: " << max_message_size << " bytes\n";
     o << "  max pending output: " << max_pending_output << " bytes\n";
     describe_warnings(o, warnings);

@@ -50,7 +50,7 @@ wait_running "$server_pid" server.out server.err || exit 1
 client=(ip netns exec "$ns_client" env EPICS_PVA_ADDR_LIST="[ff02::42:1],1@$if_client" EPICS_PVA_AUTO_ADDR_LIST=NO)
 check "get through the IPv6 group" 0 '^    value double = 1\.5$' -- "${client[@]}" "$pvwire" get -w 5 demo:setpoint
 check "put through the IPv6 group" 0 '^    value double = 2\.25$' -- "${client[@]}" "$pvwire" put -w 5 demo:setpoint 2.25
-check "the configuration names the group's interface" 0 "ff02::42:1%$if_client\]:5076" -- \
+check "the configuration names the group's interface and hop limit" 0 "ff02::42:1%$if_client\]:5076 hops 1" -- \
     "${client[@]}" "$pvwire" get -v -w 5 demo:setpoint
 check "an unknown name times out" 1 'Timeout' -- "${client[@]}" "$pvwire" get -w 1 no:such:pv
 # nothing reaches a client that searches another group
