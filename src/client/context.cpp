@@ -5,6 +5,7 @@
 #include "../net/join_threads.hpp"
 #include "../net/run_loop.hpp"
 
+#include <pvwire/log.hpp>
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/interfaces.hpp>
 #include <pvwire/net/search_forwarding.hpp>
@@ -62,7 +63,13 @@ void Context::Impl::start() {
 }
 
 void Context::Impl::open_udp() {
-    auto bind_addr = cfg_.interfaces.empty() ? asio::ip::address(asio::ip::address_v4::any()) : cfg_.interfaces.front();
+    // The first IPv4 interface (the wildcard when none): IPv6 goes through the second socket.
+    asio::ip::address bind_addr = asio::ip::address_v4::any();
+    for (const auto& a : cfg_.interfaces)
+        if (a.is_v4() && !a.is_multicast()) {
+            bind_addr = a;
+            break;
+        }
     net::UdpOptions o;
     o.reuse_port = false;
     search_sock_ = net::UdpTransport::open(strand_, udp::endpoint(bind_addr, 0), o);
@@ -74,13 +81,39 @@ void Context::Impl::open_udp() {
     b.multicast_interface = asio::ip::address_v4::loopback();  // forwarding stays on this host
     beacon_sock_ = net::UdpTransport::open(strand_, udp::endpoint(asio::ip::address_v4::any(), cfg_.broadcast_port), b);
     beacon_port_ = beacon_sock_->local_endpoint().port();
+    open_udp6();
     std::weak_ptr<Impl> weak = shared_from_this();
-    search_sock_->start([weak](const net::Datagram& d) {
-        if (auto self = weak.lock()) self->on_search_datagram(d);
-    });
-    beacon_sock_->start([weak](const net::Datagram& d) {
-        if (auto self = weak.lock()) self->on_beacon_datagram(d);
-    });
+    for (auto* sock : {&search_sock_, &search_sock6_})
+        if (*sock)
+            (*sock)->start([weak](const net::Datagram& d) {
+                if (auto self = weak.lock()) self->on_search_datagram(d);
+            });
+    for (auto* sock : {&beacon_sock_, &beacon_sock6_})
+        if (*sock)
+            (*sock)->start([weak](const net::Datagram& d) {
+                if (auto self = weak.lock()) self->on_beacon_datagram(d);
+            });
+}
+
+// As PVXS: searches to IPv6 destinations leave from [::] on the IPv4 search socket's port,
+// and beacons are heard on [::] too (on the same port as IPv4, joining the groups of
+// ClientConfig::beacon_groups()). A host without IPv6 just has no such sockets.
+void Context::Impl::open_udp6() {
+    try {
+        net::UdpOptions o;
+        o.reuse_port = false;
+        search_sock6_ = net::UdpTransport::open(
+            strand_, udp::endpoint(asio::ip::address_v6::any(), search_sock_->local_endpoint().port()), o);
+    } catch (const boost::system::system_error& e) {
+        log::client().debug("no IPv6 search socket: {}", e.what());
+    }
+    try {
+        net::UdpOptions b;
+        b.multicast_groups_v6 = cfg_.beacon_groups();
+        beacon_sock6_ = net::UdpTransport::open(strand_, udp::endpoint(asio::ip::address_v6::any(), beacon_port_), b);
+    } catch (const boost::system::system_error& e) {
+        log::client().debug("no IPv6 beacon socket: {}", e.what());
+    }
 }
 
 void Context::Impl::stop() {
@@ -89,8 +122,8 @@ void Context::Impl::stop() {
         self->search_timer_.cancel();
         self->nameserver_timer_.cancel();
         self->direct_timer_.cancel();
-        if (self->search_sock_) self->search_sock_->close();
-        if (self->beacon_sock_) self->beacon_sock_->close();
+        for (auto* sock : {&self->search_sock_, &self->search_sock6_, &self->beacon_sock_, &self->beacon_sock6_})
+            if (*sock) (*sock)->close();
         // operations and channels refer to each other: break that before closing
         for (auto& [cid, weak] : self->channels_)
             if (auto ch = weak.lock()) ch->shutdown();
@@ -242,7 +275,7 @@ void Context::Impl::research(ChannelImpl& ch) {
 void Context::Impl::on_search_response(const wire::SearchResponse& r, const asio::ip::address& source,
                                        std::uint16_t source_port) {
     if (!r.found || r.protocol != "tcp") return;
-    asio::ip::address addr = r.server_address.is_unspecified() ? source : net::from_wire(r.server_address);
+    asio::ip::address addr = r.server_address.is_unspecified() ? source : net::from_wire(r.server_address, source);
     tcp::endpoint server(addr, r.server_port ? r.server_port : source_port);
     for (auto cid : r.cids) {
         auto it = channels_.find(cid);
@@ -268,7 +301,7 @@ void Context::Impl::on_search_datagram(const net::Datagram& d) {
 void Context::Impl::on_beacon_datagram(const net::Datagram& d) {
     // This socket shares the broadcast port with the servers of this host, and a unicast
     // search may reach it instead of them: pass it on, as a server would.
-    if (net::forward_unicast_search(*beacon_sock_, d)) return;
+    if (d.to && d.to->is_v4() && net::forward_unicast_search(*beacon_sock_, d)) return;
     std::span<const std::byte> rest = d.bytes;
     wire::Diagnostic diag;
     auto h = wire::Header::parse(rest, &diag);
@@ -280,7 +313,8 @@ void Context::Impl::on_beacon_datagram(const net::Datagram& d) {
     const auto* b = std::get_if<wire::Beacon>(&m.body);
     if (!b || b->protocol != "tcp") return;
     ++counters_.beacons;
-    const auto addr = b->server_address.is_unspecified() ? d.from.address() : net::from_wire(b->server_address);
+    const auto addr =
+        b->server_address.is_unspecified() ? d.from.address() : net::from_wire(b->server_address, d.from.address());
     const auto key = addr.to_string() + ":" + std::to_string(b->server_port);
     const auto now = Clock::now();
     const auto seen = beacons_.on_beacon(key, b->guid, now);
@@ -322,9 +356,11 @@ void Context::Impl::search_tick() {
     for (const auto& batch : batches) {
         wire::Search s;
         s.sequence = search_seq_++;
-        s.response_port = search_sock_ ? search_sock_->local_endpoint().port() : 0;
         for (const auto& e : batch) s.channels.push_back(wire::SearchChannel{e.cid, e.name});
         for (const auto& dest : dests) {
+            const auto& sock = dest.address().is_v6() ? search_sock6_ : search_sock_;
+            if (!sock) continue;
+            s.response_port = sock->local_endpoint().port();
             const auto a = dest.address();
             const bool broadcast = a.is_multicast() ||
                                    (a.is_v4() && (a.to_v4() == asio::ip::address_v4::broadcast() ||
@@ -333,7 +369,8 @@ void Context::Impl::search_tick() {
             wire::Message m;
             m.order = wire::ByteOrder::Big;  // as PVXS
             m.body = s;
-            if (search_sock_->send_to(wire::encode_to_bytes(m), dest)) ++counters_.searches;
+            if (sock->send_to(wire::encode_to_bytes(m), dest, net::hops_for(cfg_.multicast_hops, dest)))
+                ++counters_.searches;
         }
         // and over TCP to every validated name server (reply comes back on that connection)
         for (auto& ns : name_servers_) {

@@ -80,6 +80,7 @@ public:
     std::atomic<bool> running_{false};
 
     std::shared_ptr<net::UdpTransport> search_sock_, beacon_sock_;
+    std::shared_ptr<net::UdpTransport> search_sock6_, beacon_sock6_;  // IPv6, when the host has it
     std::uint16_t beacon_port_ = 0;
     protocol::SearchScheduler sched_;
     protocol::BeaconTracker beacons_;
@@ -101,6 +102,7 @@ public:
 
 private:
     void open_udp();
+    void open_udp6();
     void search_tick();
     void on_beacon_datagram(const net::Datagram& d);
     void on_search_datagram(const net::Datagram& d);

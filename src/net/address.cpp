@@ -1,5 +1,7 @@
 #include <pvwire/net/address.hpp>
 
+#include <pvwire/net/interfaces.hpp>
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -214,8 +216,29 @@ std::optional<asio::ip::address> parse_ip(std::string_view text) {
     return a;
 }
 
+namespace {
+// An IPv6 entry's "@iface" becomes the address's scope id (the interface index), which is how
+// a socket call names the interface of a link-local address or multicast group. IPv4 entries
+// keep theirs unused (HostPort::iface).
+std::optional<asio::ip::address> with_interface(asio::ip::address a, const HostPort& hp, std::string* error) {
+    if (hp.iface.empty() || !a.is_v6()) return a;
+    const unsigned index = interface_index(hp.iface);
+    if (index == 0) {
+        set_error(error, quoted(hp.host + "@" + hp.iface) + ": no interface " + quoted(hp.iface));
+        return std::nullopt;
+    }
+    auto v6 = a.to_v6();
+    v6.scope_id(index);
+    return asio::ip::address(v6);
+}
+}  // namespace
+
 std::optional<udp::endpoint> resolve(const HostPort& hp, Resolve how, std::string* error) {
-    if (auto ip = parse_ip(hp.host)) return udp::endpoint(*ip, hp.port);
+    if (auto ip = parse_ip(hp.host)) {
+        auto scoped = with_interface(*ip, hp, error);
+        if (!scoped) return std::nullopt;
+        return udp::endpoint(*scoped, hp.port);
+    }
     if (how == Resolve::literal_only) {
         set_error(error, quoted(hp.host) + " is not an IP address (host names are not resolved here)");
         return std::nullopt;
@@ -252,7 +275,7 @@ std::optional<udp::endpoint> resolve(const HostPort& hp, Resolve how, std::strin
 }
 
 std::vector<udp::endpoint> parse_address_list(std::string_view list, std::uint16_t default_port,
-                                              std::vector<std::string>* errors, Resolve how) {
+                                              std::vector<std::string>* errors, Resolve how, MulticastHops* hops) {
     std::vector<udp::endpoint> out;
     for (const auto& hp : parse_host_port_list(list, default_port, errors)) {
         std::string err;
@@ -261,9 +284,15 @@ std::vector<udp::endpoint> parse_address_list(std::string_view list, std::uint16
             if (errors) errors->push_back(std::move(err));
             continue;
         }
+        if (hops && hp.ttl && ep->address().is_multicast()) hops->emplace(*ep, *hp.ttl);
         if (std::find(out.begin(), out.end(), *ep) == out.end()) out.push_back(*ep);
     }
     return out;
+}
+
+int hops_for(const MulticastHops& hops, const udp::endpoint& to) {
+    const auto it = hops.find(to);
+    return it == hops.end() ? -1 : it->second;
 }
 
 std::string to_string(const udp::endpoint& ep) {
@@ -291,6 +320,16 @@ asio::ip::address from_wire(const wire::Address& a) {
     asio::ip::address_v6::bytes_type b;
     std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
     return asio::ip::address_v6(b);
+}
+
+asio::ip::address from_wire(const wire::Address& a, const asio::ip::address& source) {
+    auto out = from_wire(a);
+    if (out.is_v6() && out.to_v6().is_link_local() && source.is_v6()) {
+        auto v6 = out.to_v6();
+        v6.scope_id(source.to_v6().scope_id());
+        out = v6;
+    }
+    return out;
 }
 
 bool is_unspecified(const asio::ip::address& a) {

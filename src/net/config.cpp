@@ -134,10 +134,10 @@ public:
     }
 
     void read_endpoints(std::initializer_list<const char*> names, std::uint16_t default_port,
-                        std::vector<udp::endpoint>& dest) {
+                        std::vector<udp::endpoint>& dest, MulticastHops* hops = nullptr) {
         if (!pick(names)) return;
         std::vector<std::string> errors;
-        dest = parse_address_list(value, default_port, &errors, Resolve::names);
+        dest = parse_address_list(value, default_port, &errors, Resolve::names, hops);
         for (const auto& e : errors) warnings_.push_back(name + ": " + e + "; entry ignored");
     }
 
@@ -195,6 +195,13 @@ std::string join(const std::vector<asio::ip::address>& v, const char* if_empty) 
         if (!out.empty()) out += ' ';
         out += a.to_string();
     }
+    return out;
+}
+
+// "[ff02::42:1%eth0]:5076 hops 3, ..." for the ",ttl" of multicast entries.
+std::string join(const MulticastHops& hops) {
+    std::string out;
+    for (const auto& [ep, n] : hops) out += (out.empty() ? "" : ", ") + to_string(ep) + " hops " + std::to_string(n);
     return out;
 }
 
@@ -350,7 +357,7 @@ ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
         env.warn("cannot be 0 for a client", std::to_string(default_server_port));
         c.server_port = default_server_port;
     }
-    env.read_endpoints({"EPICS_PVA_ADDR_LIST"}, c.broadcast_port, c.address_list);
+    env.read_endpoints({"EPICS_PVA_ADDR_LIST"}, c.broadcast_port, c.address_list, &c.multicast_hops);
     env.read_bool({"EPICS_PVA_AUTO_ADDR_LIST"}, c.auto_address_list);
     env.read_host_ports({"EPICS_PVA_NAME_SERVERS"}, c.server_port, c.name_servers);
     env.read_interfaces({"EPICS_PVA_INTF_ADDR_LIST"}, c.interfaces);
@@ -388,6 +395,7 @@ std::string ClientConfig::describe() const {
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
     o << "  search destinations: " << join(search_destinations()) << '\n';
+    if (!multicast_hops.empty()) o << "  multicast hop limits: " << join(multicast_hops) << '\n';
     o << "  max message size: " << max_message_size << " bytes\n";
     o << "  max pending output: " << max_pending_output << " bytes\n";
     describe_warnings(o, warnings);
@@ -415,9 +423,49 @@ std::vector<udp::endpoint> ServerConfig::beacon_destinations() const {
         if (e.port() == 0) e.port(port);
         if (e.port() != 0) add_unique(out, e);
     }
-    if (auto_beacon_address_list && port != 0)
+    if (auto_beacon_address_list && port != 0) {
         for (const auto& b : broadcast_addresses(interfaces)) add_unique(out, udp::endpoint(b, port));
+        // the IPv6 groups the server listens on hear its beacons too (PVXS does the same)
+        for (const auto& g : ipv6_groups(interfaces)) add_unique(out, udp::endpoint(g, port));
+    }
     return out;
+}
+
+std::vector<asio::ip::address_v6> ClientConfig::beacon_groups() const {
+    auto groups = ipv6_groups(interfaces);
+    if (auto_address_list) {
+        std::vector<asio::ip::address> searched;
+        for (const auto& ep : address_list) searched.push_back(ep.address());
+        for (const auto& g : ipv6_groups(searched))
+            if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+    }
+    return groups;
+}
+
+std::vector<asio::ip::address> ServerConfig::tcp_interfaces() const {
+    std::vector<asio::ip::address> out;
+    auto add = [&](const asio::ip::address& a) {
+        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    };
+    bool v4_group = false, v6_group = false, v6_any = false;
+    for (const auto& a : interfaces) {
+        if (a.is_multicast()) {
+            (a.is_v4() ? v4_group : v6_group) = true;
+            continue;
+        }
+        add(a);
+        if (a.is_v6() && a.to_v6().is_unspecified()) v6_any = true;
+    }
+    if (out.empty() && v6_group && !v4_group) v6_any = true;
+    if (out.empty() || v6_any) add(asio::ip::address_v4::any());
+    if (v6_any) add(asio::ip::address_v6::any());
+    return out;
+}
+
+bool ServerConfig::listens_on_ipv6() const {
+    return std::any_of(interfaces.begin(), interfaces.end(), [](const asio::ip::address& a) {
+        return a.is_v6() && !a.to_v6().is_v4_mapped();
+    });
 }
 
 bool ServerConfig::is_ignored(const udp::endpoint& from) const {
@@ -469,7 +517,8 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     env.read_port({"EPICS_PVAS_SERVER_PORT", "EPICS_PVA_SERVER_PORT"}, s.server_port);
     env.read_port({"EPICS_PVAS_BROADCAST_PORT", "EPICS_PVA_BROADCAST_PORT"}, s.broadcast_port);
     env.read_interfaces({"EPICS_PVAS_INTF_ADDR_LIST"}, s.interfaces);
-    env.read_endpoints({"EPICS_PVAS_BEACON_ADDR_LIST", "EPICS_PVA_ADDR_LIST"}, s.broadcast_port, s.beacon_address_list);
+    env.read_endpoints({"EPICS_PVAS_BEACON_ADDR_LIST", "EPICS_PVA_ADDR_LIST"}, s.broadcast_port, s.beacon_address_list,
+                       &s.multicast_hops);
     env.read_bool({"EPICS_PVAS_AUTO_BEACON_ADDR_LIST", "EPICS_PVA_AUTO_ADDR_LIST"}, s.auto_beacon_address_list);
     env.read_endpoints({"EPICS_PVAS_IGNORE_ADDR_LIST"}, 0, s.ignore_address_list);
     env.read_seconds({"EPICS_PVA_CONN_TMO"}, s.conn_tmo);
@@ -569,6 +618,7 @@ std::string ServerConfig::describe() const {
     o << "  beacons: first at start, " << beacon_burst << " x " << fmt_double(beacon_period) << " s, then every "
       << fmt_double(beacon_period_slow) << " s\n";
     o << "  beacon destinations: " << join(beacon_destinations()) << '\n';
+    if (!multicast_hops.empty()) o << "  multicast hop limits: " << join(multicast_hops) << '\n';
     o << "  max message size: " << max_message_size << " bytes\n";
     o << "  max pending output: " << max_pending_output << " bytes\n";
     describe_warnings(o, warnings);

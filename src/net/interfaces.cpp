@@ -101,6 +101,35 @@ bool is_local_address(const asio::ip::address& a_in) {
     return false;
 }
 
+unsigned interface_index(const std::string& name_or_address) {
+    if (name_or_address.empty()) return 0;
+    if (const unsigned by_name = ::if_nametoindex(name_or_address.c_str())) return by_name;
+    boost::system::error_code ec;
+    const auto a = asio::ip::make_address(name_or_address, ec);
+    if (ec) return 0;
+    auto head = get_ifaddrs();
+    for (auto* ifa = head.get(); ifa; ifa = ifa->ifa_next) {
+        if (!ifa->ifa_addr || !ifa->ifa_name) continue;
+        bool same = false;
+        if (ifa->ifa_addr->sa_family == AF_INET && a.is_v4()) same = v4_of(ifa->ifa_addr) == a.to_v4();
+        if (ifa->ifa_addr->sa_family == AF_INET6 && a.is_v6()) {
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), &reinterpret_cast<const sockaddr_in6*>(ifa->ifa_addr)->sin6_addr, 16);
+            same = b == a.to_v6().to_bytes();
+        }
+        if (same) return ::if_nametoindex(ifa->ifa_name);
+    }
+    return 0;
+}
+
+std::vector<asio::ip::address_v6> ipv6_groups(const std::vector<asio::ip::address>& addresses) {
+    std::vector<asio::ip::address_v6> out;
+    for (const auto& a : addresses)
+        if (a.is_v6() && a.is_multicast() && std::find(out.begin(), out.end(), a.to_v6()) == out.end())
+            out.push_back(a.to_v6());
+    return out;
+}
+
 std::string host_name() {
     char host[256] = {};
     return ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string();

@@ -12,14 +12,14 @@ namespace pvwire::net {
 asio::ip::address_v4 local_fanout_group() { return asio::ip::make_address_v4("224.0.0.128"); }
 
 bool is_unicast_to_this_host(const Datagram& d) {
-    if (!d.to || !d.to->is_v4()) return false;
-    const auto to = d.to->to_v4();
-    return !to.is_unspecified() && !to.is_multicast() && to != asio::ip::address_v4::broadcast() &&
-           is_local_address(*d.to);
+    if (!d.to || d.to->is_unspecified() || d.to->is_multicast()) return false;
+    if (d.to->is_v4() && d.to->to_v4() == asio::ip::address_v4::broadcast()) return false;
+    return is_local_address(*d.to);
 }
 
 bool forward_unicast_search(UdpTransport& sock, const Datagram& d) {
-    if (!is_unicast_to_this_host(d)) return false;
+    // the fan-out group is IPv4: IPv6 unicasts are not passed on (nor are they by PVXS)
+    if (!d.to || !d.to->is_v4() || !is_unicast_to_this_host(d)) return false;
     std::span<const std::byte> rest = d.bytes;
     wire::Diagnostic diag;
     auto h = wire::Header::parse(rest, &diag);

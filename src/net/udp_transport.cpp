@@ -1,6 +1,6 @@
 // UdpTransport::open: one UDP socket on a strand. Receiving waits for readability and then
-// drains the socket with recvmsg(), so IP_PKTINFO can tell each datagram's destination
-// address; sending goes through a bounded queue (full: drop and count).
+// drains the socket with recvmsg(), so IP_PKTINFO / IPV6_PKTINFO can tell each datagram's
+// destination address; sending goes through a bounded queue (full: drop and count).
 #include <pvwire/net/udp_transport.hpp>
 
 #include <pvwire/net/detail/raw_buffer.hpp>
@@ -96,7 +96,14 @@ public:
         // search forwarded to the local fan-out group).
         if (bind.address().is_v4()) set_int_option(socket_, IPPROTO_IP, IP_MULTICAST_ALL, 0);
 #endif
+#if defined(PVWIRE_UDP_POSIX) && defined(IPV6_RECVPKTINFO)
+        if (bind.address().is_v6()) {
+            set_int_option(socket_, IPPROTO_IPV6, IPV6_V6ONLY, options.v6_only ? 1 : 0);
+            pktinfo_ = set_int_option(socket_, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+        }
+#endif
         socket_.bind(bind);  // throws
+        if (bind.address().is_v6()) join_v6_groups();
         if (bind.address().is_v4()) {
             const auto bound = bind.address().to_v4();
             // Multicasts leave through the interface of a specific bound address.
@@ -131,7 +138,7 @@ public:
         });
     }
 
-    bool send_to(std::span<const std::byte> bytes, const udp::endpoint& to) override {
+    bool send_to(std::span<const std::byte> bytes, const udp::endpoint& to, int multicast_hops) override {
         bool post_send = false;
         {
             std::lock_guard lock(mu_);
@@ -146,7 +153,7 @@ public:
                 spare_.pop_back();
             }
             buf.assign(bytes.begin(), bytes.end());
-            queue_.push_back(Outgoing{std::move(buf), to});
+            queue_.push_back(Outgoing{std::move(buf), to, multicast_hops});
             if (!sending_) post_send = sending_ = true;
         }
         if (post_send) asio::post(strand_, [self = self(), this] { send_next(); });
@@ -176,7 +183,43 @@ private:
     struct Outgoing {
         std::vector<std::byte> bytes;
         udp::endpoint to;
+        int hops = -1;
     };
+
+    // Each group on the interface its scope id names (0: the kernel's choice). An interface
+    // that refuses (no IFF_MULTICAST, gone) is skipped, as for IPv4.
+    void join_v6_groups() {
+        if (options_.multicast_groups_v6.empty()) return;
+        try_set(socket_, asio::ip::multicast::enable_loopback(options_.multicast_loopback));
+        for (const auto& group : options_.multicast_groups_v6) {
+            boost::system::error_code ec;
+            socket_.set_option(asio::ip::multicast::join_group(group, group.scope_id()), ec);
+        }
+    }
+
+    // Before sending to a multicast group: the hop limit asked for and, for an IPv6 group
+    // with a scope id, the interface it names. Remembered, so a run of datagrams to one
+    // destination sets nothing twice.
+    void prepare_multicast(const Outgoing& out) {
+        const auto a = out.to.address();
+        if (!a.is_multicast()) return;
+        if (out.hops != applied_hops_) {
+            // -1 puts the system default back (IPv6); for IPv4 the default TTL is 1
+            const int hops = out.hops;
+            if (a.is_v6())
+                set_int_option(socket_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops);
+            else
+                try_set(socket_, asio::ip::multicast::hops(hops < 0 ? 1 : hops));
+            applied_hops_ = hops;
+        }
+        if (a.is_v6()) {
+            const auto iface = a.to_v6().scope_id();
+            if (iface != 0 && iface != applied_iface_) {
+                try_set(socket_, asio::ip::multicast::outbound_interface(static_cast<unsigned>(iface)));
+                applied_iface_ = iface;
+            }
+        }
+    }
 
     std::shared_ptr<UdpTransportImpl> self() { return std::static_pointer_cast<UdpTransportImpl>(shared_from_this()); }
 
@@ -207,7 +250,7 @@ private:
         if (pktinfo_) {
             sockaddr_storage from{};
             iovec iov{rbuf_.data(), rbuf_.size()};
-            alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(in_pktinfo)) + 64];
+            alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(in6_pktinfo)) + 64];
             msghdr msg{};
             msg.msg_name = &from;
             msg.msg_namelen = sizeof from;
@@ -221,17 +264,9 @@ private:
             if (got < 0) return false;
             n = std::size_t(got);
             truncated = msg.msg_flags & MSG_TRUNC;
-            if (from.ss_family == AF_INET) {
-                auto sin = reinterpret_cast<const sockaddr_in*>(&from);
-                d.from = udp::endpoint(asio::ip::address_v4(ntohl(sin->sin_addr.s_addr)), ntohs(sin->sin_port));
-            }
-            for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                    in_pktinfo info;
-                    std::memcpy(&info, CMSG_DATA(c), sizeof info);
-                    d.to = asio::ip::address(asio::ip::address_v4(ntohl(info.ipi_addr.s_addr)));
-                }
-            }
+            d.from = endpoint_of(from);
+            for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+                if (auto to = destination_of(*c)) d.to = *to;
             return true;
         }
 #endif
@@ -241,6 +276,45 @@ private:
         truncated = n >= rbuf_.size();
         return true;
     }
+
+#if defined(PVWIRE_UDP_POSIX) && defined(IP_PKTINFO)
+    static udp::endpoint endpoint_of(const sockaddr_storage& from) {
+        if (from.ss_family == AF_INET) {
+            auto sin = reinterpret_cast<const sockaddr_in*>(&from);
+            return udp::endpoint(asio::ip::address_v4(ntohl(sin->sin_addr.s_addr)), ntohs(sin->sin_port));
+        }
+        if (from.ss_family == AF_INET6) {
+            // the scope id stays: a reply to a link-local sender must leave by its interface
+            auto sin6 = reinterpret_cast<const sockaddr_in6*>(&from);
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), &sin6->sin6_addr, 16);
+            return udp::endpoint(asio::ip::address_v6(b, sin6->sin6_scope_id), ntohs(sin6->sin6_port));
+        }
+        return {};
+    }
+
+    // The address a datagram was sent to, from its IP_PKTINFO / IPV6_PKTINFO message.
+    static std::optional<asio::ip::address> destination_of(const cmsghdr& c) {
+        if (c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_PKTINFO) {
+            in_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(&c), sizeof info);
+            return asio::ip::address(asio::ip::address_v4(ntohl(info.ipi_addr.s_addr)));
+        }
+#ifdef IPV6_PKTINFO
+        if (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(&c), sizeof info);
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), &info.ipi6_addr, 16);
+            // the arrival interface as scope id where the address needs one (link-local)
+            const asio::ip::address_v6 plain(b);
+            const bool scoped = plain.is_link_local() || plain.is_multicast_link_local();
+            return asio::ip::address(asio::ip::address_v6(b, scoped ? info.ipi6_ifindex : 0));
+        }
+#endif
+        return std::nullopt;
+    }
+#endif
 
     void send_next() {
         Outgoing* next = nullptr;
@@ -252,6 +326,7 @@ private:
             }
             next = &queue_.front();  // stable: the deque only grows at the back meanwhile
         }
+        prepare_multicast(*next);
         socket_.async_send_to(asio::buffer(next->bytes), next->to,
                               asio::bind_executor(strand_, [self = self(), this](const boost::system::error_code& ec,
                                                                                 std::size_t) { sent(ec); }));
@@ -280,6 +355,8 @@ private:
     UdpOptions options_;
     udp::endpoint local_;
     bool pktinfo_ = false;
+    int applied_hops_ = -1;             // strand only: the multicast hop limit set last
+    unsigned long applied_iface_ = 0;   // strand only: the IPv6 multicast interface set last
     std::atomic<bool> closed_{false};
     std::atomic<std::size_t> dropped_{0};
 

@@ -140,6 +140,7 @@ public:
     std::vector<std::shared_ptr<net::Listener>> listeners_;
     std::vector<std::shared_ptr<net::UdpTransport>> search_sockets_;
     std::shared_ptr<net::UdpTransport> beacon_socket_;
+    std::shared_ptr<net::UdpTransport> beacon_socket6_;  // when a beacon destination is IPv6
     std::shared_ptr<asio::steady_timer> beacon_timer_;
     protocol::BeaconSchedule beacon_schedule_;
     std::atomic<bool> running_{false};
@@ -179,7 +180,7 @@ private:
     struct Closing {
         std::vector<std::shared_ptr<net::Listener>> listeners;
         std::vector<std::shared_ptr<net::UdpTransport>> search_sockets;
-        std::shared_ptr<net::UdpTransport> beacon_socket;
+        std::shared_ptr<net::UdpTransport> beacon_socket, beacon_socket6;
         std::set<std::shared_ptr<detail::ServerConnection>> connections;
         std::set<std::shared_ptr<detail::PvwsSession>> pvws_sessions;
     };
@@ -202,6 +203,8 @@ private:
     void start_configured_listeners(const asio::ip::address& http_address);
     // A listening acceptor on `ep`, or on an ephemeral port of its address when `ep`'s is taken.
     tcp::acceptor bind_or_any(tcp::endpoint ep, const char* what);
+    void open_search_sockets();
+    void open_beacon_sockets(const std::vector<asio::ip::address>& interfaces);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
     // Whether a UDP search from `source` is answered (its rate and the total; counted if not).
     bool admit_search(const asio::ip::address& source);
@@ -216,8 +219,7 @@ void Server::Impl::start() {
     if (running_) return;
     running_ = true;
     stopped_ = false;
-    auto interfaces = cfg_.interfaces;
-    if (interfaces.empty()) interfaces.push_back(asio::ip::address_v4::any());
+    const auto interfaces = cfg_.tcp_interfaces();
 
     auto acceptors = bind_tcp(interfaces);
     const std::uint16_t tcp_port = acceptors.front().local_endpoint().port();
@@ -237,32 +239,8 @@ void Server::Impl::start() {
     udp_to_all_responder_ = protocol::SearchResponder(guid_, tcp_port, filtered(true));
     udp_to_host_responder_ = protocol::SearchResponder(guid_, tcp_port, filtered(false));
 
-    // UDP searches: shared port, and the local group that carries forwarded unicast searches
-    // Bound to the wildcard whatever the interface list says, as PVXS does: a socket bound to
-    // one address would take every unicast to that port away from the other processes of the
-    // host (the kernel prefers the more specific bind).
-    std::uint16_t udp_port = cfg_.broadcast_port;
-    {
-        net::UdpOptions o;
-        o.multicast_groups = {local_group};
-        o.multicast_interface = asio::ip::address_v4::loopback();  // the fan-out stays on this host
-        auto sock = net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v4::any(), udp_port), o);
-        udp_port = sock->local_endpoint().port();
-        search_sockets_.push_back(sock);
-    }
-    cfg_.bound_udp_port = udp_port;
-    for (auto& sock : search_sockets_) {
-        std::weak_ptr<net::UdpTransport> weak = sock;
-        sock->start([self = weak_from_this(), weak](const net::Datagram& d) {
-            auto impl = self.lock();
-            auto s = weak.lock();
-            if (impl && s) impl->on_datagram(s, d);
-        });
-    }
-
-    // beacons from an ephemeral port, as both PVXS and pvAccessCPP do
-    beacon_socket_ = net::UdpTransport::open(ex_, udp::endpoint(interfaces.front(), 0), net::UdpOptions{});
-    beacon_socket_->start([](const net::Datagram&) {});
+    open_search_sockets();
+    open_beacon_sockets(interfaces);
     beacon_schedule_ = protocol::BeaconSchedule(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(cfg_.beacon_period)),
         cfg_.beacon_burst,
@@ -280,6 +258,56 @@ void Server::Impl::start() {
     if (owned_) {
         work_.emplace(owned_->get_executor());
         for (unsigned i = 0; i < nthreads_; ++i) threads_.emplace_back([io = owned_.get(), spin = cfg_.busy_poll] { net::detail::run_loop(*io, spin); });
+    }
+}
+
+// UDP searches: the shared port, and the local group that carries forwarded unicast searches.
+// Bound to the wildcard whatever the interface list says, as PVXS does: a socket bound to one
+// address would take every unicast to that port away from the other processes of the host
+// (the kernel prefers the more specific bind). IPv6 gets its own socket [::] on the same port
+// when an interface entry is IPv6, joining the IPv6 groups listed (PVXS: one socket per
+// address family; unicast IPv6 searches are not forwarded, as in PVXS).
+void Server::Impl::open_search_sockets() {
+    std::uint16_t udp_port = cfg_.broadcast_port;
+    {
+        net::UdpOptions o;
+        o.multicast_groups = {local_group};
+        o.multicast_interface = asio::ip::address_v4::loopback();  // the fan-out stays on this host
+        auto sock = net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v4::any(), udp_port), o);
+        udp_port = sock->local_endpoint().port();
+        search_sockets_.push_back(sock);
+    }
+    cfg_.bound_udp_port = udp_port;
+    if (cfg_.listens_on_ipv6()) {
+        net::UdpOptions o;
+        o.multicast_groups_v6 = net::ipv6_groups(cfg_.interfaces);
+        search_sockets_.push_back(
+            net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v6::any(), udp_port), o));
+    }
+    for (auto& sock : search_sockets_) {
+        std::weak_ptr<net::UdpTransport> weak = sock;
+        sock->start([self = weak_from_this(), weak](const net::Datagram& d) {
+            auto impl = self.lock();
+            auto s = weak.lock();
+            if (impl && s) impl->on_datagram(s, d);
+        });
+    }
+}
+
+// Beacons from an ephemeral port, as both PVXS and pvAccessCPP do: one socket per address
+// family that the beacon destinations hold (IPv4 always, as before IPv6 existed here).
+void Server::Impl::open_beacon_sockets(const std::vector<asio::ip::address>& interfaces) {
+    auto v4 = std::find_if(interfaces.begin(), interfaces.end(), [](const auto& a) { return a.is_v4(); });
+    const asio::ip::address bind4 = v4 != interfaces.end() ? *v4 : asio::ip::address(asio::ip::address_v4::any());
+    beacon_socket_ = net::UdpTransport::open(ex_, udp::endpoint(bind4, 0), net::UdpOptions{});
+    beacon_socket_->start([](const net::Datagram&) {});
+    const auto dests = cfg_.beacon_destinations();
+    if (std::none_of(dests.begin(), dests.end(), [](const udp::endpoint& d) { return d.address().is_v6(); })) return;
+    try {
+        beacon_socket6_ = net::UdpTransport::open(ex_, udp::endpoint(asio::ip::address_v6::any(), 0), net::UdpOptions{});
+        beacon_socket6_->start([](const net::Datagram&) {});
+    } catch (const boost::system::system_error& e) {
+        log::server().warn("no IPv6 beacons: {}", e.what());
     }
 }
 
@@ -315,6 +343,7 @@ Server::Impl::Closing Server::Impl::take_everything() {
     c.listeners = std::move(listeners_);
     c.search_sockets = std::move(search_sockets_);
     c.beacon_socket = std::move(beacon_socket_);
+    c.beacon_socket6 = std::move(beacon_socket6_);
     c.connections = std::move(connections_);
     c.pvws_sessions = std::move(pvws_sessions_);
     listeners_.clear();
@@ -333,6 +362,7 @@ void Server::Impl::close_everything(Closing& closing) {
     for (auto& l : closing.listeners) l->stop();
     for (auto& s : closing.search_sockets) s->close();
     if (closing.beacon_socket) closing.beacon_socket->close();
+    if (closing.beacon_socket6) closing.beacon_socket6->close();
     if (beacon_timer_) beacon_timer_->cancel();
     {
         std::lock_guard lock(mu_);
@@ -352,6 +382,8 @@ std::vector<tcp::acceptor> Server::Impl::bind_tcp(const std::vector<asio::ip::ad
         tcp::endpoint ep(addr, port);
         acc.open(ep.protocol());
         acc.set_option(tcp::acceptor::reuse_address(true));
+        // [::] beside 0.0.0.0 on one port: IPv6 only, IPv4 peers keep their IPv4 addresses
+        if (addr.is_v6()) acc.set_option(asio::ip::v6_only(true));
         boost::system::error_code ec;
         acc.bind(ep, ec);
         if (ec == asio::error::address_in_use && acceptors.empty()) {
@@ -686,7 +718,9 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
         // a forwarded copy comes from this host: the searcher is the one it names
         if (!admit_search(via_group ? net::from_wire(search->response_address) : d.from.address())) return;
         // a unicast search reaches only one of the sockets sharing the port: pass it on
-        if (net::is_unicast_to_this_host(d)) {
+        // (IPv4 only: the fan-out group is IPv4, as in PVXS)
+        const bool unicast = net::is_unicast_to_this_host(d);
+        if (unicast && d.to->is_v4()) {
             const auto searcher = net::to_wire(d.from.address());
             const auto fwd =
                 protocol::SearchResponder::forward(*search, net::to_wire(*d.to), searcher, d.from.port(), m.order);
@@ -695,10 +729,10 @@ void Server::Impl::on_datagram(const std::shared_ptr<net::UdpTransport>& sock, c
                 ++counters_.forwarded;
         }
         // a broadcast reached every server; a unicast (and its forwarded copies) this host's
-        const bool to_all = d.to && !via_group && !net::is_unicast_to_this_host(d);
+        const bool to_all = d.to && !via_group && !unicast;
         auto& responder = to_all ? udp_to_all_responder_ : udp_to_host_responder_;
         if (auto reply = responder.answer(*search)) {
-            udp::endpoint to(reply->to ? net::from_wire(*reply->to) : d.from.address(),
+            udp::endpoint to(reply->to ? net::from_wire(*reply->to, d.from.address()) : d.from.address(),
                              reply->port ? reply->port : d.from.port());
             const auto bytes = wire::encode_to_bytes(reply->response);
             if (sock->send_to(bytes, to)) ++counters_.replies;  // from the socket the search came on
@@ -727,19 +761,22 @@ void Server::Impl::send_beacon() {
     wire::Beacon b;
     b.guid = guid_;
     b.sequence = beacon_schedule_.sequence();
-    std::shared_ptr<net::UdpTransport> sock;  // gone once stop() took it
+    std::shared_ptr<net::UdpTransport> sock, sock6;  // gone once stop() took them
     {
         std::lock_guard lock(mu_);
         b.change_count = change_count_;
         sock = beacon_socket_;
+        sock6 = beacon_socket6_;
     }
     if (!sock) return;
     b.server_address = wire::Address::mapped_any();
     b.server_port = cfg_.bound_tcp_port;
     m.body = b;
     const auto bytes = wire::encode_to_bytes(m);
-    for (const auto& dest : cfg_.beacon_destinations())
-        if (sock->send_to(bytes, dest)) ++counters_.beacons;
+    for (const auto& dest : cfg_.beacon_destinations()) {
+        auto& from = dest.address().is_v6() ? sock6 : sock;
+        if (from && from->send_to(bytes, dest, net::hops_for(cfg_.multicast_hops, dest))) ++counters_.beacons;
+    }
     beacon_timer_->expires_after(beacon_schedule_.next());
     beacon_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         if (ec) return;

@@ -376,9 +376,12 @@ int run_serve(const ServeArgs& a) {
     }
     const auto eff = srv.config();
     const std::string addr = join_addresses(eff.interfaces);
-    const std::string client_addr = eff.interfaces.empty() || eff.interfaces.front().is_unspecified()
-                                        ? std::string("127.0.0.1")
-                                        : eff.interfaces.front().to_string();
+    // where a client on this host reaches it: the first address TCP listens on (IPv6 in
+    // brackets, so that the port after it is not read as part of the address)
+    const auto first = eff.tcp_interfaces().front();
+    const std::string client_addr = first.is_unspecified() ? std::string("127.0.0.1")
+                                    : first.is_v6()        ? "[" + first.to_string() + "]"
+                                                           : first.to_string();
     {
         std::lock_guard lock(out_mu);
         std::cout << "pvwire serve: " << listing.size() << " PVs on TCP " << addr << ":" << srv.tcp_port() << ", UDP "

@@ -9,8 +9,11 @@
 ///     [ipv6][:port][,ttl][@iface]      bare IPv6 (two or more ':') is accepted without a port
 /// @endcode
 ///
-/// The ",ttl" and "@iface" suffixes are PVXS's multicast options; they are parsed and kept in
-/// HostPort, but pvwire does not act on them yet. A comma is a separator unless what follows
+/// The ",ttl" and "@iface" suffixes are PVXS's multicast options. For an IPv6 entry, resolve()
+/// turns "@iface" (a name or an address of the interface) into the address's scope id, the
+/// interface multicasts leave by and groups are joined on; ",ttl" is kept by
+/// parse_address_list() in MulticastHops (the hop limit of datagrams sent there). An IPv4
+/// entry's "@iface" is parsed and kept in HostPort but not used yet. A comma is a separator unless what follows
 /// it is a plain number (then it is the TTL of the entry before it): "10.0.0.1,10.0.0.2" is two
 /// entries, "239.1.1.1,8@eth0" is one.
 ///
@@ -22,6 +25,7 @@
 #include <pvwire/wire/basic_types.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +37,7 @@ struct HostPort {
     std::string host;        ///< IP literal (IPv6 without brackets) or host name, as written
     std::uint16_t port = 0;  ///< the entry's port, or the default port given to the parser
     bool port_given = false; ///< true when the entry named a port explicitly
-    /// PVXS multicast suffixes, accepted and kept but ignored by pvwire for now.
+    /// PVXS multicast suffixes (see the file comment for what is honoured).
     std::optional<int> ttl;  ///< ",ttl"
     std::string iface;       ///< "@iface" (interface name or address)
 
@@ -64,12 +68,21 @@ enum class Resolve {
 /// Resolves one parsed entry to an endpoint. Returns nullopt and sets *error on failure.
 std::optional<udp::endpoint> resolve(const HostPort& hp, Resolve how, std::string* error = nullptr);
 
+/// The ",ttl" of the multicast entries of an address list that gave one: the TTL / hop limit of
+/// datagrams sent to that group (UdpTransport::send_to). Groups without an entry get 1.
+using MulticastHops = std::map<udp::endpoint, int>;
+
 /// Parses a whole address list into endpoints. Entries without a port get default_port.
 /// Bad or unresolvable entries are reported by text in *errors (if given) and skipped; never
-/// throws. Duplicates are kept in first-seen order only once.
+/// throws. Duplicates are kept in first-seen order only once. With `hops`, the TTLs of
+/// multicast entries are added there.
 std::vector<udp::endpoint> parse_address_list(std::string_view list, std::uint16_t default_port,
                                               std::vector<std::string>* errors,
-                                              Resolve how = Resolve::literal_only);
+                                              Resolve how = Resolve::literal_only,
+                                              MulticastHops* hops = nullptr);
+
+/// The hop limit for a send to `to`: its entry in `hops`, else -1 (the system default).
+int hops_for(const MulticastHops& hops, const udp::endpoint& to);
 
 /// "1.2.3.4:5076" / "[::1]:5076".
 std::string to_string(const udp::endpoint& ep);
@@ -79,6 +92,9 @@ std::string to_string(const tcp::endpoint& ep);
 wire::Address to_wire(const asio::ip::address& a);
 /// IPv4-mapped (including \::ffff:0.0.0.0) becomes IPv4; anything else IPv6.
 asio::ip::address from_wire(const wire::Address& a);
+/// The same for an address a datagram from `source` carried: a link-local IPv6 address takes
+/// the scope id (interface) of `source`, without which it could not be reached.
+asio::ip::address from_wire(const wire::Address& a, const asio::ip::address& source);
 
 /// 0.0.0.0, ::, or \::ffff:0.0.0.0.
 bool is_unspecified(const asio::ip::address& a);

@@ -52,8 +52,11 @@ struct ClientConfig {
     /// EPICS_PVA_ADDR_LIST: search destinations (unicast, broadcast or multicast); entries
     /// without a port get broadcast_port. Host names are resolved by from_env().
     std::vector<udp::endpoint> address_list;
+    /// The ",ttl" of multicast entries of EPICS_PVA_ADDR_LIST (hop limit of searches sent there).
+    MulticastHops multicast_hops;
     /// EPICS_PVA_AUTO_ADDR_LIST: also search the broadcast address of every local interface
-    /// (of `interfaces`, when that is not the wildcard).
+    /// (of `interfaces`, when that is not the wildcard), and listen for beacons on the IPv6
+    /// multicast groups of address_list.
     bool auto_address_list = true;
     /// EPICS_PVA_NAME_SERVERS: TCP name servers; entries without a port get server_port. Kept
     /// unresolved so that a host name is looked up again on every (re)connect.
@@ -63,7 +66,8 @@ struct ClientConfig {
     /// EPICS_PVA_BROADCAST_PORT: port searches are sent to and beacons are received on. 0 (only
     /// from isolated()) means no fixed beacon port.
     std::uint16_t broadcast_port = default_broadcast_port;
-    /// EPICS_PVA_INTF_ADDR_LIST: where to listen for beacons; empty = 0.0.0.0 (all).
+    /// EPICS_PVA_INTF_ADDR_LIST: where to listen for beacons; empty = 0.0.0.0 (all). Beacons
+    /// are also heard on [::] (as PVXS), and on the IPv6 groups listed here ("[ff02::42:1]@eth0").
     std::vector<asio::ip::address> interfaces;
     /// EPICS_PVA_CONN_TMO, seconds, as configured (the ×4/3 is applied by idle_timeout()).
     double conn_tmo = default_conn_tmo;
@@ -92,6 +96,9 @@ struct ClientConfig {
     /// address_list, plus (with auto_address_list) the interface broadcast addresses on
     /// broadcast_port, without duplicates. Enumerates interfaces on each call.
     std::vector<udp::endpoint> search_destinations() const;
+    /// The IPv6 groups the beacon socket joins: those of `interfaces`, and with
+    /// auto_address_list those of address_list (scope id = interface, 0 = the kernel's choice).
+    std::vector<asio::ip::address_v6> beacon_groups() const;
 
     static ClientConfig from_env(const EnvLookup& env = {});
     /// Loopback only: address list 127.0.0.1 with port 0 (nothing to find until pointed at a
@@ -106,7 +113,9 @@ struct ClientConfig {
 
 struct ServerConfig {
     /// EPICS_PVAS_INTF_ADDR_LIST (no EPICS_PVA_ fallback, as PVXS): addresses to bind TCP and
-    /// UDP to; empty = the wildcard 0.0.0.0.
+    /// UDP to; empty = the wildcard 0.0.0.0. Any IPv6 entry ("::", "::1", a group such as
+    /// "[ff02::42:1]@eth0") also opens the IPv6 UDP socket [::] on the same port (joining the
+    /// groups); TCP binds the unicast entries, and [::] for "::" or when only groups are listed.
     std::vector<asio::ip::address> interfaces;
     /// EPICS_PVAS_SERVER_PORT, else EPICS_PVA_SERVER_PORT: TCP port; 0 = ephemeral.
     std::uint16_t server_port = default_server_port;
@@ -115,8 +124,10 @@ struct ServerConfig {
     /// EPICS_PVAS_BEACON_ADDR_LIST, else EPICS_PVA_ADDR_LIST: beacon destinations. Entries
     /// without a port get broadcast_port; port 0 means "the effective UDP port".
     std::vector<udp::endpoint> beacon_address_list;
+    /// The ",ttl" of multicast entries of the beacon list (hop limit of beacons sent there).
+    MulticastHops multicast_hops;
     /// EPICS_PVAS_AUTO_BEACON_ADDR_LIST, else EPICS_PVA_AUTO_ADDR_LIST: also beacon to the
-    /// broadcast address of every interface in `interfaces`.
+    /// broadcast address of every interface in `interfaces`, and to its IPv6 groups.
     bool auto_beacon_address_list = true;
     /// EPICS_PVAS_IGNORE_ADDR_LIST: searches from these sources are ignored; port 0 = any port.
     std::vector<udp::endpoint> ignore_address_list;
@@ -219,6 +230,14 @@ struct ServerConfig {
     /// beacon_address_list (port 0 -> effective UDP port) plus, with auto_beacon_address_list,
     /// the broadcast addresses of `interfaces` on the effective UDP port; no duplicates.
     std::vector<udp::endpoint> beacon_destinations() const;
+    /// The addresses TCP listens on: the unicast entries of `interfaces` (0.0.0.0 when empty);
+    /// "::" brings 0.0.0.0 along (IPv4 clients keep finding the server, as with PVXS's
+    /// dual-stack [::]); multicast groups are not bound, and a list of groups only gives the
+    /// wildcards of their families.
+    std::vector<asio::ip::address> tcp_interfaces() const;
+    /// True when `interfaces` names an IPv6 address: the server then also listens for searches
+    /// on [::] (PVXS likewise opens its IPv6 UDP socket only for IPv6 interface entries).
+    bool listens_on_ipv6() const;
     /// True when a search from `from` must be ignored (EPICS_PVAS_IGNORE_ADDR_LIST).
     bool is_ignored(const udp::endpoint& from) const;
 

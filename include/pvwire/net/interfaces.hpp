@@ -43,6 +43,13 @@ std::vector<asio::ip::address_v4> broadcast_addresses(const std::vector<asio::ip
 /// an interface carries it.
 bool is_local_address(const asio::ip::address& a);
 
+/// The index of an interface named by name ("eth0") or by one of its addresses; 0 when no
+/// interface matches. For the "@iface" of address-list entries.
+unsigned interface_index(const std::string& name_or_address);
+
+/// The IPv6 multicast groups among `addresses`, each once.
+std::vector<asio::ip::address_v6> ipv6_groups(const std::vector<asio::ip::address>& addresses);
+
 /// This host's name (gethostname); "" when it has none.
 std::string host_name();
 

@@ -19,12 +19,13 @@ namespace pvwire::net {
 /// 224.0.0.128: the group, joined on loopback only, that carries forwarded searches.
 asio::ip::address_v4 local_fanout_group();
 
-/// True when `d` was sent to one of this host's own IPv4 unicast addresses (not a broadcast,
-/// a multicast group or the fan-out group), so that only one socket of the port got it.
+/// True when `d` was sent to one of this host's own unicast addresses, IPv4 or IPv6 (not a
+/// broadcast, a multicast group or the fan-out group), so that only one socket of the port got
+/// it.
 bool is_unicast_to_this_host(const Datagram& d);
 
 /// For a socket on the shared broadcast port that does not answer searches itself: when `d`
-/// is a SEARCH sent unicast to this host, sends it to the fan-out group (ORIGIN_TAG, unicast
+/// is a SEARCH sent unicast to one of this host's IPv4 addresses, sends it to the fan-out group (ORIGIN_TAG, unicast
 /// flag cleared, reply address set to the searcher) from `sock`, and returns true; the caller
 /// then ignores the datagram, whose copy arrives through the group. Otherwise returns false.
 bool forward_unicast_search(UdpTransport& sock, const Datagram& d);

@@ -1,8 +1,8 @@
 /// @file
 /// UdpTransport: one UDP socket for search requests, search responses and beacons.
 ///
-/// Datagrams are delivered whole, with the sender and (where the OS tells, via IP_PKTINFO) the
-/// local address the datagram was sent to, so a server can tell unicast from broadcast and
+/// Datagrams are delivered whole, with the sender and (where the OS tells, via IP_PKTINFO or
+/// IPV6_PKTINFO) the local address the datagram was sent to, so a server can tell unicast from broadcast and
 /// reply from the right interface. The socket can share its port with other processes
 /// (SO_REUSEADDR + SO_REUSEPORT), send broadcasts, and join multicast groups. Sends are
 /// queued up to a bound; past it datagrams are dropped and counted (UDP gives no delivery
@@ -33,6 +33,12 @@ struct UdpOptions {
     /// nothing of it ever leaves the host.
     std::optional<asio::ip::address_v4> multicast_interface;
     bool multicast_loopback = true;   ///< receive our own multicasts (local fan-out needs it)
+    /// IPv6 groups for a socket bound to an IPv6 address, each joined on the interface whose
+    /// index is the address's scope id (0: the interface the kernel routes the group to).
+    std::vector<asio::ip::address_v6> multicast_groups_v6;
+    /// A socket bound to [::] takes IPv6 only (IPV6_V6ONLY), so that IPv4 stays with the IPv4
+    /// socket of the same port and no datagram is answered twice.
+    bool v6_only = true;
     std::size_t receive_buffer_bytes = 1 << 20;  ///< SO_RCVBUF asked for
     std::size_t max_queued_sends = 1024;         ///< datagrams waiting to be sent
 };
@@ -54,7 +60,11 @@ public:
 
     virtual void start(Handler handler) = 0;
     /// Queues one datagram (the bytes are copied). Returns false when dropped (queue full or closed).
-    virtual bool send_to(std::span<const std::byte> bytes, const udp::endpoint& to) = 0;
+    /// To an IPv6 multicast group with a scope id, the datagram leaves through that interface
+    /// (IPV6_MULTICAST_IF); `multicast_hops` >= 0 sets the TTL / hop limit of a multicast
+    /// (PVXS's ",ttl"), -1 leaves the system's default (1).
+    virtual bool send_to(std::span<const std::byte> bytes, const udp::endpoint& to, int multicast_hops) = 0;
+    bool send_to(std::span<const std::byte> bytes, const udp::endpoint& to) { return send_to(bytes, to, -1); }
     virtual void close() = 0;
 
     virtual udp::endpoint local_endpoint() const = 0;

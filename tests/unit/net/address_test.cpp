@@ -240,3 +240,40 @@ TEST_CASE("is_local_address", "[net][interfaces]") {
     CHECK_FALSE(is_local_address(asio::ip::make_address("2001:db8::99")));
     for (const auto& i : list_interfaces()) CHECK(is_local_address(i.address));
 }
+
+TEST_CASE("an IPv6 entry's @iface becomes the scope id, its ttl a hop limit", "[net][address][ipv6]") {
+    const unsigned lo = interface_index("lo");
+    REQUIRE(lo != 0);
+    CHECK(interface_index("127.0.0.1") == lo);  // an interface named by its address
+    CHECK(interface_index("no-such-interface0") == 0);
+
+    MulticastHops hops;
+    std::vector<std::string> errors;
+    auto v = parse_address_list("[ff02::42:1]@lo [ff02::42:2],3@lo [::1]:99 239.1.1.1,8@lo [ff02::9]@nosuch0", 5076,
+                                &errors, Resolve::literal_only, &hops);
+    REQUIRE(v.size() == 4);
+    CHECK(v[0].address().to_v6().scope_id() == lo);
+    CHECK(v[0].port() == 5076);
+    CHECK(v[1].address().to_v6().scope_id() == lo);
+    CHECK(v[2] == ep("::1", 99));
+    CHECK(v[2].address().to_v6().scope_id() == 0);
+    CHECK(v[3] == ep("239.1.1.1", 5076));  // IPv4: the interface is not used (yet)
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("nosuch0") != std::string::npos);
+    CHECK(hops_for(hops, v[1]) == 3);
+    CHECK(hops_for(hops, v[3]) == 8);
+    CHECK(hops_for(hops, v[0]) == -1);  // no ttl given: the system default
+    CHECK(hops_for(hops, v[2]) == -1);
+}
+
+TEST_CASE("a link-local address from the wire takes the scope of the datagram's source", "[net][address][ipv6]") {
+    auto source = asio::ip::make_address_v6("fe80::1");
+    source.scope_id(7);
+    const auto peer = asio::ip::make_address("fe80::2");
+    const auto back = from_wire(to_wire(peer), source);
+    CHECK(back.to_v6().scope_id() == 7);
+    CHECK(asio::ip::address_v6(back.to_v6().to_bytes()) == peer.to_v6());
+    // global and IPv4 addresses are left alone
+    CHECK(from_wire(to_wire(asio::ip::make_address("2001:db8::7")), source).to_v6().scope_id() == 0);
+    CHECK(from_wire(wire::Address::ipv4(10, 0, 0, 1), source) == asio::ip::make_address("10.0.0.1"));
+}

@@ -504,3 +504,46 @@ TEST_CASE("ServerConfig: PVWIRE_STATUS_PREFIX names the status PVs, none by defa
     CHECK(d.status_prefix.empty());
     CHECK(d.describe().find("PVWIRE_STATUS_PREFIX=(none)\n") != std::string::npos);
 }
+
+TEST_CASE("IPv6 interface entries: TCP binds, the IPv6 UDP socket, groups in the beacon list", "[net][config][ipv6]") {
+    auto a = [](const char* s) { return asio::ip::make_address(s); };
+    ServerConfig s;
+    CHECK(s.tcp_interfaces() == std::vector<asio::ip::address>{a("0.0.0.0")});  // as before IPv6
+    CHECK_FALSE(s.listens_on_ipv6());
+
+    s.interfaces = {a("127.0.0.1"), a("::1")};
+    CHECK(s.tcp_interfaces() == s.interfaces);
+    CHECK(s.listens_on_ipv6());
+
+    s.interfaces = {a("::")};  // IPv4 clients still find the server
+    CHECK(s.tcp_interfaces() == std::vector<asio::ip::address>{a("::"), a("0.0.0.0")});
+
+    FakeEnv env;
+    env.vars["EPICS_PVAS_INTF_ADDR_LIST"] = "[ff02::42:1]@lo";
+    env.vars["EPICS_PVAS_BEACON_ADDR_LIST"] = "[ff02::42:2],4@lo";
+    env.vars["EPICS_PVAS_BROADCAST_PORT"] = "7076";
+    s = ServerConfig::from_env(env.lookup());
+    CHECK(s.warnings.empty());
+    CHECK(s.listens_on_ipv6());
+    CHECK(s.tcp_interfaces() == std::vector<asio::ip::address>{a("0.0.0.0"), a("::")});  // groups are not bound
+    const auto dests = s.beacon_destinations();
+    REQUIRE(dests.size() >= 2);
+    CHECK(dests[0].address().to_v6().scope_id() != 0);
+    CHECK(hops_for(s.multicast_hops, dests[0]) == 4);
+    // the group listened on hears beacons too (auto list), on the server's port
+    CHECK(std::any_of(dests.begin(), dests.end(), [](const udp::endpoint& d) {
+        return d.address().is_v6() && d.address().to_v6().to_bytes() == asio::ip::make_address_v6("ff02::42:1").to_bytes() &&
+               d.port() == 7076;
+    }));
+}
+
+TEST_CASE("the client joins the IPv6 groups it searches for their beacons, with the auto list", "[net][config][ipv6]") {
+    FakeEnv env;
+    env.vars["EPICS_PVA_ADDR_LIST"] = "[ff02::42:1],2@lo 10.0.0.1";
+    auto c = ClientConfig::from_env(env.lookup());
+    REQUIRE(c.beacon_groups().size() == 1);
+    CHECK(c.beacon_groups()[0].scope_id() != 0);
+    CHECK(hops_for(c.multicast_hops, c.address_list[0]) == 2);
+    env.vars["EPICS_PVA_AUTO_ADDR_LIST"] = "NO";
+    CHECK(ClientConfig::from_env(env.lookup()).beacon_groups().empty());
+}

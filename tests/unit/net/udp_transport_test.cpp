@@ -139,3 +139,29 @@ TEST_CASE("udp: after close nothing is delivered and sends are refused", "[net][
     settle(io, 50ms);
     CHECK(got.empty());
 }
+
+TEST_CASE("udp: over IPv6 a datagram arrives with its sender and destination (IPV6_PKTINFO)", "[net][udp][ipv6]") {
+    asio::io_context io;
+    const auto v6lo = asio::ip::address_v6::loopback();
+    std::shared_ptr<UdpTransport> rx;
+    try {
+        rx = UdpTransport::open(io.get_executor(), udp::endpoint(asio::ip::address_v6::any(), 0));
+    } catch (const boost::system::system_error&) {
+        return pvwire::test::missing_precondition("IPv6 sockets");
+    }
+    // [::] is IPv6 only: an IPv4 socket may hold the same port
+    std::shared_ptr<UdpTransport> rx4;
+    REQUIRE_NOTHROW(rx4 = UdpTransport::open(io.get_executor(), udp::endpoint(loopback, rx->local_endpoint().port())));
+    std::vector<Received> got;
+    rx->start(collect(got));
+    auto sender = UdpTransport::open(io.get_executor(), udp::endpoint(v6lo, 0));
+    sender->start([](const Datagram&) {});
+    REQUIRE(sender->send_to(text("six"), udp::endpoint(v6lo, rx->local_endpoint().port())));
+    REQUIRE(run_until(io, [&] { return got.size() == 1; }, 5s));
+    CHECK(got[0].bytes == text("six"));
+    CHECK(got[0].from == sender->local_endpoint());
+    REQUIRE(got[0].to);
+    CHECK(*got[0].to == asio::ip::address(v6lo));
+    for (auto& t : {rx, rx4, sender}) t->close();
+    settle(io);
+}
