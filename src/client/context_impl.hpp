@@ -54,7 +54,9 @@ public:
     // search), or a new one.
     std::shared_ptr<ChannelImpl> op_channel(const std::string& name, const std::string& server = {});
     std::shared_ptr<LinkImpl> get_link(const net::ServerAddress& address, bool for_name_server = false);
-    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
+    // A link to a server found by search: pvAccess over TCP, or over TLS ("tls").
+    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false,
+                                       const char* transport = "tcp");
     // The connector for a transport: the options' own, else a built-in one; empty if none.
     net::Connector connector_for(const std::string& transport) const;
     // `server` parsed for a direct channel; "" and the reason when it cannot be used.
@@ -81,6 +83,9 @@ public:
 
     std::shared_ptr<net::UdpTransport> search_sock_, beacon_sock_;
     std::uint16_t beacon_port_ = 0;
+    // Secure PVAccess (cfg_.tls with a usable keychain): the connector of "tls" links; with
+    // it, searches list "tls" before "tcp" and a "tls" answer is connected over TLS.
+    net::Connector tls_connector_;
     protocol::SearchScheduler sched_;
     protocol::BeaconTracker beacons_;
     asio::steady_timer search_timer_, nameserver_timer_, direct_timer_;

@@ -5,11 +5,11 @@
 namespace pvwire::client {
 
 namespace {
-// The endpoint of a TCP address given as an IP literal (what search answers give).
+// The endpoint of a TCP (or TLS) address given as an IP literal (what search answers give).
 tcp::endpoint tcp_endpoint_of(const net::ServerAddress& address) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address.host, ec);
-    if (ec || address.transport != "tcp") return {};
+    if (ec || (address.transport != "tcp" && address.transport != "tls")) return {};
     return tcp::endpoint(ip, address.port);
 }
 wire::Limits decoder_limits(const net::ClientConfig& cfg) {
