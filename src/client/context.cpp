@@ -253,7 +253,9 @@ void Context::Impl::link_closed(LinkImpl& link) {
     }
     for (auto& [cid, weak] : channels_) {
         auto ch = weak.lock();
-        if (ch && ch->current_link().get() == &link) ch->lost();
+        if (!ch || ch->current_link().get() != &link) continue;
+        if (!link.failure().empty()) ch->note_connect_failure(link.failure());
+        ch->lost();
     }
 }
 

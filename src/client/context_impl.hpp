@@ -136,6 +136,8 @@ public:
 
     bool is_name_server() const noexcept { return name_server_; }
     bool validated() const noexcept { return state_ == State::Validated; }
+    // Why the link closed before it was validated ("TLS handshake with ... failed: ..."); "".
+    const std::string& failure() const noexcept { return failure_; }
     void send(wire::Message m);
 
     // channels and operations on this connection
@@ -154,6 +156,7 @@ private:
 
     std::weak_ptr<Context::Impl> ctx_;
     net::ServerAddress address_;
+    std::string failure_;
     tcp::endpoint ep_;  // TCP links to an IP address: the server's endpoint
     bool name_server_;
     std::shared_ptr<net::StreamTransport> transport_;
@@ -211,6 +214,10 @@ public:
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
     const std::optional<net::ServerAddress>& direct() const noexcept { return direct_; }
     const std::string& address_error() const noexcept { return address_error_; }
+    // Why the last connection to a server failed before it was usable (shown by operations
+    // that time out unconnected); "" once connected.
+    const std::string& connect_failure() const noexcept { return connect_failure_; }
+    void note_connect_failure(const std::string& why) { connect_failure_ = why; }
     // The context stops: drop every operation this channel holds (they hold the channel too).
     void shutdown();
 
@@ -232,6 +239,7 @@ private:
     std::multimap<std::string, std::shared_ptr<ClientOp>> parked_;
     std::optional<net::ServerAddress> direct_;  // the chosen server, if any
     std::string address_error_;                 // why the chosen server cannot be used
+    std::string connect_failure_;
 };
 
 // ---- one operation ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "context_impl.hpp"
 
+#include <pvwire/log.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 
 namespace pvwire::client {
@@ -276,8 +277,11 @@ void LinkImpl::dispatch(const wire::Message& m) {
 }
 
 void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
-    (void)reason;
     if (state_ == State::Closed) return;
+    if (state_ != State::Validated && !reason.empty()) {
+        failure_ = reason;
+        log::client().warn("{}", reason);
+    }
     set_state(State::Closed);
     echo_timer_.cancel();
     fail_echoes(ec ? ec : std::make_error_code(std::errc::connection_aborted));
@@ -364,6 +368,7 @@ void ChannelImpl::set(State s, std::optional<tcp::endpoint> server, std::shared_
 
 void ChannelImpl::created(std::uint32_t sid) {
     sid_ = sid;
+    connect_failure_.clear();
     set(State::Connected, server(), current_link());
     auto waiting = std::move(waiting_);
     waiting_.clear();
