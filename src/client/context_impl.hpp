@@ -157,6 +157,7 @@ private:
     std::weak_ptr<Context::Impl> ctx_;
     net::ServerAddress address_;
     std::string failure_;
+    bool closing_ = false;  // close() was called: no failure to report
     tcp::endpoint ep_;  // TCP links to an IP address: the server's endpoint
     bool name_server_;
     std::shared_ptr<net::StreamTransport> transport_;

@@ -141,6 +141,7 @@ void LinkImpl::close() {
     auto ctx = ctx_.lock();
     if (!ctx) return;
     asio::dispatch(ctx->strand_, [self = shared_from_this()] {
+        self->closing_ = true;
         if (self->transport_) self->transport_->close("closed by the client");
         else self->on_closed({}, "closed by the client");
     });
@@ -278,7 +279,7 @@ void LinkImpl::dispatch(const wire::Message& m) {
 
 void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
     if (state_ == State::Closed) return;
-    if (state_ != State::Validated && !reason.empty()) {
+    if (state_ != State::Validated && !closing_ && !reason.empty()) {
         failure_ = reason;
         log::client().warn("{}", reason);
     }
