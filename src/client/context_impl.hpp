@@ -54,7 +54,9 @@ public:
     // search), or a new one.
     std::shared_ptr<ChannelImpl> op_channel(const std::string& name, const std::string& server = {});
     std::shared_ptr<LinkImpl> get_link(const net::ServerAddress& address, bool for_name_server = false);
-    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false);
+    // A link to a server found by search: pvAccess over TCP, or over TLS ("tls").
+    std::shared_ptr<LinkImpl> get_link(const tcp::endpoint& ep, bool for_name_server = false,
+                                       const char* transport = "tcp");
     // The connector for a transport: the options' own, else a built-in one; empty if none.
     net::Connector connector_for(const std::string& transport) const;
     // `server` parsed for a direct channel; "" and the reason when it cannot be used.
@@ -82,6 +84,9 @@ public:
     std::shared_ptr<net::UdpTransport> search_sock_, beacon_sock_;
     std::shared_ptr<net::UdpTransport> search_sock6_, beacon_sock6_;  // IPv6, when the host has it
     std::uint16_t beacon_port_ = 0;
+    // Secure PVAccess (cfg_.tls with a usable keychain): the connector of "tls" links; with
+    // it, searches list "tls" before "tcp" and a "tls" answer is connected over TLS.
+    net::Connector tls_connector_;
     protocol::SearchScheduler sched_;
     protocol::BeaconTracker beacons_;
     asio::steady_timer search_timer_, nameserver_timer_, direct_timer_;
@@ -133,6 +138,8 @@ public:
 
     bool is_name_server() const noexcept { return name_server_; }
     bool validated() const noexcept { return state_ == State::Validated; }
+    // Why the link closed before it was validated ("TLS handshake with ... failed: ..."); "".
+    const std::string& failure() const noexcept { return failure_; }
     void send(wire::Message m);
 
     // channels and operations on this connection
@@ -151,6 +158,8 @@ private:
 
     std::weak_ptr<Context::Impl> ctx_;
     net::ServerAddress address_;
+    std::string failure_;
+    bool closing_ = false;  // close() was called: no failure to report
     tcp::endpoint ep_;  // TCP links to an IP address: the server's endpoint
     bool name_server_;
     std::shared_ptr<net::StreamTransport> transport_;
@@ -208,6 +217,10 @@ public:
     std::shared_ptr<Context::Impl> context() const { return ctx_.lock(); }
     const std::optional<net::ServerAddress>& direct() const noexcept { return direct_; }
     const std::string& address_error() const noexcept { return address_error_; }
+    // Why the last connection to a server failed before it was usable (shown by operations
+    // that time out unconnected); "" once connected.
+    const std::string& connect_failure() const noexcept { return connect_failure_; }
+    void note_connect_failure(const std::string& why) { connect_failure_ = why; }
     // The context stops: drop every operation this channel holds (they hold the channel too).
     void shutdown();
 
@@ -229,6 +242,7 @@ private:
     std::multimap<std::string, std::shared_ptr<ClientOp>> parked_;
     std::optional<net::ServerAddress> direct_;  // the chosen server, if any
     std::string address_error_;                 // why the chosen server cannot be used
+    std::string connect_failure_;
 };
 
 // ---- one operation ----------------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 #include "context_impl.hpp"
 
+#include <pvwire/log.hpp>
 #include <pvwire/net/tcp_transport.hpp>
 
 namespace pvwire::client {
 
 namespace {
-// The endpoint of a TCP address given as an IP literal (what search answers give).
+// The endpoint of a TCP (or TLS) address given as an IP literal (what search answers give).
 tcp::endpoint tcp_endpoint_of(const net::ServerAddress& address) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address.host, ec);
-    if (ec || address.transport != "tcp") return {};
+    if (ec || (address.transport != "tcp" && address.transport != "tls")) return {};
     return tcp::endpoint(ip, address.port);
 }
 wire::Limits decoder_limits(const net::ClientConfig& cfg) {
@@ -140,6 +141,7 @@ void LinkImpl::close() {
     auto ctx = ctx_.lock();
     if (!ctx) return;
     asio::dispatch(ctx->strand_, [self = shared_from_this()] {
+        self->closing_ = true;
         if (self->transport_) self->transport_->close("closed by the client");
         else self->on_closed({}, "closed by the client");
     });
@@ -276,8 +278,11 @@ void LinkImpl::dispatch(const wire::Message& m) {
 }
 
 void LinkImpl::on_closed(std::error_code ec, const std::string& reason) {
-    (void)reason;
     if (state_ == State::Closed) return;
+    if (state_ != State::Validated && !closing_ && !reason.empty()) {
+        failure_ = reason;
+        log::client().warn("{}", reason);
+    }
     set_state(State::Closed);
     echo_timer_.cancel();
     fail_echoes(ec ? ec : std::make_error_code(std::errc::connection_aborted));
@@ -364,6 +369,7 @@ void ChannelImpl::set(State s, std::optional<tcp::endpoint> server, std::shared_
 
 void ChannelImpl::created(std::uint32_t sid) {
     sid_ = sid;
+    connect_failure_.clear();
     set(State::Connected, server(), current_link());
     auto waiting = std::move(waiting_);
     waiting_.clear();

@@ -89,7 +89,10 @@ void ClientOp::wait_for_deadline() {
         if (Clock::now() < self->deadline_) return self->wait_for_deadline();  // a later execution
         // say whether a server was reached: "not connected" usually means no server has the PV
         Result r;
-        r.status = wire::Status::error(self->link_ ? "connected, no reply in time" : "not connected");
+        const std::string failure = self->ch_ ? self->ch_->connect_failure() : std::string();
+        r.status = wire::Status::error(self->link_ ? "connected, no reply in time"
+                                       : failure.empty() ? "not connected"
+                                                         : "not connected: " + failure);
         self->destroy_remote();
         self->finish(errc::timeout, std::move(r));
     });

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -322,6 +323,82 @@ TransportLimits limits_of(std::size_t max_message_size, std::size_t max_pending_
     l.socket_buffer_bytes = tcp_buffer_bytes;
     return l;
 }
+// Secure PVAccess (the SLAC PVXS fork's variables). `keychain_vars` in order of preference;
+// the password file variable belongs to the keychain variable that was picked.
+std::string default_keychain(Env& env, const char* file_name) {
+    std::string config_home;
+    if (env.pick({"XDG_CONFIG_HOME"}))
+        config_home = env.value;
+    else if (env.pick({"HOME"}))
+        config_home = env.value + "/.config";
+    else
+        return {};
+    for (const char* version : {"1.5", "1.3"}) {  // PVXS puts them under its own version
+        const std::string path = config_home + "/pva/" + version + "/" + file_name;
+        if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+            std::fclose(f);
+            return path;
+        }
+    }
+    return {};
+}
+
+std::string read_password_file(Env& env) {
+    std::FILE* f = std::fopen(env.value.c_str(), "rb");
+    if (!f) {
+        env.warn("cannot be read", "no password");
+        return {};
+    }
+    std::string text;
+    char buf[512];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < 65536;) text.append(buf, n);
+    std::fclose(f);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+}
+
+void read_tls_options(Env& env, TlsConfig& tls) {
+    std::istringstream in(env.value);
+    for (std::string opt; in >> opt;) {
+        const auto eq = opt.find('=');
+        const std::string key = opt.substr(0, eq), val = eq == std::string::npos ? "" : opt.substr(eq + 1);
+        if (key == "client_cert" && (val == "require" || val == "optional"))
+            tls.client_cert_required = val == "require";
+        else if (key == "on_expiration" && (val == "shutdown" || val == "fallback-to-tcp" || val == "standby"))
+            tls.stop_if_expired = val == "shutdown";
+        else if ((key == "no_revocation_check" || key == "no_stapling") && val.empty())
+            tls.ignored_options.push_back(opt);
+        else
+            env.warn("has an unknown option '" + opt + "'", "the others");
+    }
+}
+
+void read_tls(Env& env, bool server, TlsConfig& tls) {
+    const bool picked = server ? env.pick({"EPICS_PVAS_TLS_KEYCHAIN", "EPICS_PVA_TLS_KEYCHAIN"})
+                               : env.pick({"EPICS_PVA_TLS_KEYCHAIN"});
+    const bool server_names = picked && env.name == "EPICS_PVAS_TLS_KEYCHAIN";
+    if (picked) {
+        const auto semicolon = env.value.find(';');
+        tls.keychain = env.value.substr(0, semicolon);
+        if (semicolon != std::string::npos) tls.password = env.value.substr(semicolon + 1);
+    } else {
+        tls.keychain = default_keychain(env, server ? "server.p12" : "client.p12");
+    }
+    if (tls.password.empty() && env.pick({server_names ? "EPICS_PVAS_TLS_KEYCHAIN_PWD_FILE" : "EPICS_PVA_TLS_KEYCHAIN_PWD_FILE"}))
+        tls.password = read_password_file(env);
+    if (server ? env.pick({"EPICS_PVAS_TLS_OPTIONS", "EPICS_PVA_TLS_OPTIONS"}) : env.pick({"EPICS_PVA_TLS_OPTIONS"}))
+        read_tls_options(env, tls);
+}
+
+void describe_tls(std::ostream& o, const char* prefix, const TlsConfig& tls) {
+    o << "  " << prefix << "_TLS_KEYCHAIN=" << (tls.enabled() ? tls.keychain : "(none: TLS off)")
+      << (tls.password.empty() ? "" : " (password given)") << '\n';
+    o << "  " << prefix << "_TLS_OPTIONS=client_cert=" << (tls.client_cert_required ? "require" : "optional")
+      << " on_expiration=" << (tls.stop_if_expired ? "shutdown" : "fallback-to-tcp");
+    for (const auto& ignored : tls.ignored_options) o << ' ' << ignored << " (ignored: no PVACMS)";
+    o << '\n';
+}
+
 void describe_pvwire_settings(std::ostream& o, std::chrono::microseconds busy_poll, std::size_t tcp_buffer_bytes) {
     o << "  PVWIRE_BUSY_POLL_US=" << busy_poll.count() << '\n';
     o << "  PVWIRE_TCP_BUFFER_BYTES=" << tcp_buffer_bytes << (tcp_buffer_bytes ? "" : " (kernel autotuning)") << '\n';
@@ -366,6 +443,7 @@ ClientConfig ClientConfig::from_env(const EnvLookup& lookup) {
     env.read_int({"EPICS_PVA_DEBUG"}, c.debug);
     read_busy_poll(env, c.busy_poll);
     read_tcp_buffer(env, c.tcp_buffer_bytes);
+    read_tls(env, false, c.tls);
     return c;
 }
 
@@ -391,6 +469,7 @@ std::string ClientConfig::describe() const {
     o << "  EPICS_PVA_CONN_TMO=" << fmt_double(conn_tmo) << '\n';
     o << "  EPICS_PVA_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    describe_tls(o, "EPICS_PVA", tls);
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
     o << "  idle timeout: " << fmt_seconds(idle_timeout()) << '\n';
     o << "  echo period: " << fmt_seconds(echo_period()) << '\n';
@@ -559,6 +638,8 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     read_web_settings(env, s);
     if (env.pick({"PVWIRE_REPLICA", "HOSTNAME"})) s.replica = env.value;
     if (env.pick({"PVWIRE_STATUS_PREFIX"})) s.status_prefix = env.value;
+    read_tls(env, true, s.tls);
+    env.read_port({"EPICS_PVAS_TLS_PORT", "EPICS_PVA_TLS_PORT"}, s.tls_port);
     return s;
 }
 
@@ -591,6 +672,10 @@ std::string ServerConfig::describe() const {
     o << "  EPICS_PVAS_MAX_ARRAY_BYTES=" << max_array_bytes << " (not used by pvwire)\n";
     o << "  EPICS_PVAS_PROVIDER_NAMES=" << join(provider_names) << " (not used by pvwire)\n";
     o << "  EPICS_PVA_DEBUG=" << debug << " (not used by pvwire)\n";
+    describe_tls(o, "EPICS_PVAS", tls);
+    o << "  EPICS_PVAS_TLS_PORT=" << tls_port;
+    if (bound_tls_port) o << " (bound " << bound_tls_port << ')';
+    o << '\n';
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
     o << "  PVWIRE_MAX_CONNECTIONS=" << max_connections << '\n';
     o << "  PVWIRE_MAX_CONNECTIONS_PER_PEER=" << max_connections_per_peer << '\n';

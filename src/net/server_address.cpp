@@ -40,6 +40,7 @@ bool split_host_port(std::string_view text, std::uint16_t default_port, ServerAd
 }
 
 bool read_scheme(std::string_view scheme, ServerAddress& out, std::string* error) {
+    if (scheme == "pvas") scheme = "pva+tls";  // PVXS's name for Secure PVAccess
     const auto plus = scheme.find('+');
     const auto proto = scheme.substr(0, plus);
     if (proto == "pva")
@@ -96,6 +97,7 @@ std::optional<ServerAddress> ServerAddress::parse(std::string_view text, std::ui
     }
     if (a.transport == "ws" && a.path.empty()) a.path = a.protocol == Protocol::msgpack ? "/msgpack" : "/pva";
     const std::uint16_t port = a.transport == "ws"                                 ? default_http_port
+                               : a.transport == "tls"                                ? default_tls_port
                                : a.protocol == Protocol::msgpack && a.transport == "tcp" ? default_msgpack_port
                                                                                      : default_port;
     if (!split_host_port(rest, port, a, error))

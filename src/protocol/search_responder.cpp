@@ -5,15 +5,20 @@
 namespace pvwire::protocol {
 
 std::optional<SearchResponder::Reply> SearchResponder::answer(const wire::Search& search, bool over_tcp) const {
-    // PVXS considers names only when "tcp" is among the protocols
-    const bool tcp_ok = std::find(search.protocols.begin(), search.protocols.end(), "tcp") != search.protocols.end();
+    // PVXS considers names only when "tcp" (or, with TLS, "tls") is among the protocols, and
+    // offers its TLS port to a client that accepts "tls"
+    auto lists = [&](const char* p) {
+        return std::find(search.protocols.begin(), search.protocols.end(), p) != search.protocols.end();
+    };
+    const bool tls_ok = tls_port_ != 0 && lists("tls");
+    const bool tcp_ok = lists("tcp");
     wire::SearchResponse resp;
     resp.guid = guid_;
     resp.sequence = search.sequence;
     resp.server_address = wire::Address::mapped_any();  // "use the packet's source"
-    resp.server_port = port_;
-    resp.protocol = "tcp";
-    if (tcp_ok)
+    resp.server_port = tls_ok ? tls_port_ : port_;
+    resp.protocol = tls_ok ? "tls" : "tcp";
+    if (tcp_ok || tls_ok)
         for (const auto& c : search.channels)
             if (claim_ && claim_(c.name)) resp.cids.push_back(c.cid);
     resp.found = !resp.cids.empty();

@@ -20,6 +20,7 @@
 #include <pvwire/net/connector.hpp>
 #include <pvwire/net/search_forwarding.hpp>
 #include <pvwire/net/tcp_transport.hpp>
+#include <pvwire/net/tls.hpp>
 #include <pvwire/net/udp_transport.hpp>
 #include <pvwire/protocol/beacon_schedule.hpp>
 #include <pvwire/version.hpp>
@@ -205,6 +206,9 @@ private:
     tcp::acceptor bind_or_any(tcp::endpoint ep, const char* what);
     void open_search_sockets();
     void open_beacon_sockets(const std::vector<asio::ip::address>& interfaces);
+    // Secure PVAccess: a TLS port on every interface beside the plain one, offered in search
+    // replies to clients that list "tls" (cfg_.tls; none without a keychain).
+    void start_tls_listeners(const std::vector<asio::ip::address>& interfaces);
     void on_datagram(const std::shared_ptr<net::UdpTransport>& sock, const net::Datagram& d);
     // Whether a UDP search from `source` is answered (its rate and the total; counted if not).
     bool admit_search(const asio::ip::address& source);
@@ -249,6 +253,7 @@ void Server::Impl::start() {
 
     for (auto& acc : acceptors)
         add_listener(net::tcp_listener(std::move(acc), cfg_.transport_limits(), net::Protocol::pva, address_screen()));
+    start_tls_listeners(interfaces);
     start_configured_listeners(interfaces.front());
     asio::post(ex_, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->send_beacon();
@@ -424,6 +429,27 @@ void Server::Impl::start_configured_listeners(const asio::ip::address& http_addr
         cfg_.bound_http_port = http->bound_port();
         add_listener(std::move(http));
     }
+}
+
+void Server::Impl::start_tls_listeners(const std::vector<asio::ip::address>& interfaces) {
+    cfg_.bound_tls_port = 0;
+    if (!cfg_.tls.enabled()) return;
+    std::shared_ptr<net::ssl::context> context;
+    try {
+        context = net::make_server_tls_context(cfg_.tls);
+    } catch (const net::TlsError& e) {
+        if (cfg_.tls.stop_if_expired) throw;  // on_expiration=shutdown
+        log::server().error("{}: serving plain pvAccess only", e.what());
+        return;
+    }
+    std::uint16_t port = cfg_.tls_port;
+    for (const auto& address : interfaces) {
+        auto acc = bind_or_any(tcp::endpoint(address, port), "TLS");
+        port = acc.local_endpoint().port();  // the other interfaces take the port the first got
+        add_listener(net::tls_listener(std::move(acc), context, cfg_.transport_limits()));
+    }
+    cfg_.bound_tls_port = port;
+    for (auto* r : {&responder_, &udp_to_all_responder_, &udp_to_host_responder_}) r->set_tls_port(port);
 }
 
 tcp::acceptor Server::Impl::bind_or_any(tcp::endpoint ep, const char* what) {
@@ -1005,6 +1031,7 @@ void Server::set_udp_search_filter(SearchFilter filter) {
 
 net::ServerConfig Server::config() const { return impl_->cfg_; }
 std::uint16_t Server::tcp_port() const { return impl_->cfg_.bound_tcp_port; }
+std::uint16_t Server::tls_port() const { return impl_->cfg_.bound_tls_port; }
 std::uint16_t Server::udp_port() const { return impl_->cfg_.bound_udp_port; }
 std::uint16_t Server::http_port() const { return impl_->cfg_.bound_http_port; }
 std::uint16_t Server::msgpack_port() const { return impl_->cfg_.bound_msgpack_port; }

@@ -384,8 +384,9 @@ int run_serve(const ServeArgs& a) {
                                                            : first.to_string();
     {
         std::lock_guard lock(out_mu);
-        std::cout << "pvwire serve: " << listing.size() << " PVs on TCP " << addr << ":" << srv.tcp_port() << ", UDP "
-                  << addr << ":" << srv.udp_port() << ", GUID " << srv.guid().to_string() << "\n";
+        std::cout << "pvwire serve: " << listing.size() << " PVs on TCP " << addr << ":" << srv.tcp_port();
+        if (srv.tls_port()) std::cout << ", TLS " << addr << ":" << srv.tls_port();
+        std::cout << ", UDP " << addr << ":" << srv.udp_port() << ", GUID " << srv.guid().to_string() << "\n";
         for (const auto& [name, summary] : listing)
             std::cout << "  " << std::left << std::setw(int(width)) << name << "  " << summary << "\n";
         std::cout << "pvwire serve: clients find it with EPICS_PVA_ADDR_LIST=" << client_addr << ":" << srv.udp_port()

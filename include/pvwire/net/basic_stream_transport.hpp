@@ -20,7 +20,8 @@
 ///                                   SO_RCVLOWAT, so a large frame costs a few wake-ups)
 ///   shutdown(stream)               cancels pending operations and closes
 /// @endcode
-/// Specialise it (or pass a Traits class) for a stream that needs something else.
+/// Specialise it (deriving from basic_stream_traits<Stream>), or pass a Traits class, for a
+/// stream that needs something else.
 ///
 /// Threading: the transport runs on a strand of the stream's executor; handlers are called
 /// there, one at a time. All public member functions may be called from any thread.
@@ -104,7 +105,10 @@ struct transfer_all_uncapped {
 
 }  // namespace detail
 
-template <class Stream> struct stream_traits {
+/// What every stream does; stream_traits<Stream> is this unless specialised (net/tls.hpp adds
+/// the certificate names of a TLS stream's peer). Include the specialisation's header wherever
+/// a transport over that stream is made.
+template <class Stream> struct basic_stream_traits {
     using lowest_layer = detail::lowest_layer_t<Stream>;
     static constexpr bool has_socket = detail::is_tcp_socket<lowest_layer> || detail::is_unix_socket<lowest_layer>;
 
@@ -177,6 +181,8 @@ template <class Stream> struct stream_traits {
         lowest.close(ignored);
     }
 };
+
+template <class Stream> struct stream_traits : basic_stream_traits<Stream> {};
 
 template <class Stream, class Traits = stream_traits<Stream>>
 class basic_stream_transport final : public StreamTransport,

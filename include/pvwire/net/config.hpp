@@ -15,6 +15,7 @@
 
 #include <pvwire/net/address.hpp>
 #include <pvwire/net/asio.hpp>
+#include <pvwire/net/server_address.hpp>
 #include <pvwire/net/stream_transport.hpp>
 
 #include <chrono>
@@ -44,6 +45,33 @@ using EnvLookup = std::function<const char*(const char*)>;
 std::chrono::milliseconds idle_timeout_for(double conn_tmo);
 /// Client ECHO period: min(15 s, max(1 s, idle timeout × 3/8)); 15 s for the default.
 std::chrono::milliseconds echo_period_for(double conn_tmo);
+
+/// Secure PVAccess (TLS) settings of a client or a server, as the SLAC PVXS fork reads them
+/// (docs/security.md "TLS"). TLS is on when `keychain` names a PKCS#12 file.
+struct TlsConfig {
+    /// EPICS_PVA_TLS_KEYCHAIN (client), EPICS_PVAS_TLS_KEYCHAIN else EPICS_PVA_TLS_KEYCHAIN
+    /// (server): the PKCS#12 keychain with this side's certificate and key (optional for a
+    /// client) and the CA certificates trusted to sign the peer's. A value "FILE;PASSWORD"
+    /// carries the password. Unset: $XDG_CONFIG_HOME/pva/1.5/client.p12 (server.p12), else the
+    /// same under pva/1.3, when that file exists ($XDG_CONFIG_HOME defaults to ~/.config).
+    std::string keychain;
+    /// The keychain's password: after ';' in the keychain variable, else the contents of
+    /// EPICS_PVA_TLS_KEYCHAIN_PWD_FILE (EPICS_PVAS_TLS_KEYCHAIN_PWD_FILE beside
+    /// EPICS_PVAS_TLS_KEYCHAIN); "" = none.
+    std::string password;
+    /// EPICS_PVAS_TLS_OPTIONS client_cert=require: the server refuses clients without a
+    /// certificate; client_cert=optional (the default) accepts them (x509 clients are those
+    /// with one).
+    bool client_cert_required = false;
+    /// on_expiration=shutdown: a certificate of our own that has expired at start is an
+    /// error; the default (fallback-to-tcp, and standby) serves or connects without TLS.
+    bool stop_if_expired = false;
+    /// Options read from EPICS_PVA(S)_TLS_OPTIONS that pvwire knows and does not act on
+    /// (no_revocation_check, no_stapling: certificate status needs PVACMS), for describe().
+    std::vector<std::string> ignored_options;
+
+    bool enabled() const { return !keychain.empty(); }
+};
 
 /// Busy polling before sleeping, microseconds (PVWIRE_BUSY_POLL_US).
 inline constexpr long default_busy_poll_us = 100;
@@ -85,6 +113,10 @@ struct ClientConfig {
     /// PVWIRE_BUSY_POLL_US (pvwire's own): how long the context's thread keeps polling for
     /// replies before it sleeps (adaptive, see docs/configuration.md); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
+
+    /// EPICS_PVA_TLS_KEYCHAIN, _PWD_FILE, _OPTIONS: with a keychain the client searches for
+    /// "tls" and "tcp" and connects over TLS to servers that answer "tls".
+    TlsConfig tls;
 
     /// What from_env() could not use, one line per problem.
     std::vector<std::string> warnings;
@@ -209,8 +241,17 @@ struct ServerConfig {
     /// "pvwire:<replica>").
     std::string status_prefix;
 
+    /// EPICS_PVAS_TLS_KEYCHAIN, _PWD_FILE, EPICS_PVAS_TLS_OPTIONS (else the EPICS_PVA_ ones):
+    /// with a keychain the server also listens for TLS on tls_port and answers searches that
+    /// list "tls" with it.
+    TlsConfig tls;
+    /// EPICS_PVAS_TLS_PORT, else EPICS_PVA_TLS_PORT: the TLS port on every interface; 0 =
+    /// ephemeral. Taken: an ephemeral port (logged).
+    std::uint16_t tls_port = default_tls_port;
+
     /// Filled by the server in its effective config once its sockets are bound (0 = not yet).
     std::uint16_t bound_tcp_port = 0;
+    std::uint16_t bound_tls_port = 0;
     std::uint16_t bound_udp_port = 0;
     std::uint16_t bound_http_port = 0;
     std::uint16_t bound_msgpack_port = 0;

@@ -28,6 +28,7 @@ std::string_view protocol_name(Protocol p);
 /// the msgpack protocol over TCP, and the HTTP port of the WebSocket endpoints.
 inline constexpr std::uint16_t default_msgpack_port = 5085;
 inline constexpr std::uint16_t default_http_port = 8075;
+inline constexpr std::uint16_t default_tls_port = 5076;  ///< EPICS_PVAS_TLS_PORT (TCP), as PVXS
 
 struct ServerAddress {
     Protocol protocol = Protocol::pva;
@@ -42,8 +43,8 @@ struct ServerAddress {
     std::string to_string() const;
 
     /// Reads `text`; a missing port is `default_port` (pvAccess over TCP), default_msgpack_port
-    /// (msgpack over TCP) or default_http_port (WebSockets). nullopt and `error` set when
-    /// the text is not an address.
+    /// (msgpack over TCP), default_http_port (WebSockets) or default_tls_port (pva+tls, also
+    /// written "pvas://" as PVXS does). nullopt and `error` set when the text is not an address.
     static std::optional<ServerAddress> parse(std::string_view text, std::uint16_t default_port,
                                               std::string* error = nullptr);
 };

@@ -34,6 +34,9 @@ public:
         : guid_(guid), port_(tcp_port), claim_(std::move(claim)) {}
 
     void set_tcp_port(std::uint16_t p) noexcept { port_ = p; }
+    /// The TLS port (0 = no TLS): a search listing "tls" is answered with protocol "tls" and
+    /// this port (Secure PVAccess, as the PVXS fork).
+    void set_tls_port(std::uint16_t p) noexcept { tls_port_ = p; }
 
     /// Answers a SEARCH. `over_tcp`: it came on a TCP connection (name server use): the reply
     /// goes back on that connection, and the server address/port fields say "use this
@@ -50,6 +53,7 @@ public:
 private:
     wire::Guid guid_;
     std::uint16_t port_;
+    std::uint16_t tls_port_ = 0;
     Claim claim_;
 };
 

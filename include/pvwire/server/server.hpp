@@ -97,6 +97,9 @@ public:
     net::ServerConfig config() const;
     /// The TCP port bound (0 before start()).
     std::uint16_t tcp_port() const;
+    /// The TLS port bound (0 before start(), and without TLS: no keychain, or one that could
+    /// not be used).
+    std::uint16_t tls_port() const;
     /// The UDP port bound for searches (0 before start()).
     std::uint16_t udp_port() const;
     /// The HTTP (WebSocket) port once bound when the configuration asks for one, else 0.

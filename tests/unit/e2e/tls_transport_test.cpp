@@ -5,6 +5,7 @@
 #include "support/every_operation.hpp"
 
 #include <pvwire/net/basic_stream_transport.hpp>
+#include <pvwire/net/tls.hpp>  // stream_traits<ssl::stream<tcp::socket>>: one definition in every test
 
 #include <boost/asio/ssl.hpp>
 #if defined(BOOST_ASIO_SEPARATE_COMPILATION)
