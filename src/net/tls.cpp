@@ -5,6 +5,7 @@
 
 #include "accept_backoff.hpp"
 #include "connect_tcp.hpp"
+#include "refused_connections.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
@@ -185,9 +186,10 @@ namespace {
 class TlsListener final : public Listener, public std::enable_shared_from_this<TlsListener> {
 public:
     TlsListener(tcp::acceptor acceptor, std::shared_ptr<ssl::context> context, TransportLimits limits,
-                TlsRefused refused)
-        : acceptor_(std::move(acceptor)), backoff_(acceptor_.get_executor()), context_(std::move(context)),
-          limits_(limits_for(Protocol::pva, limits)), refused_(std::move(refused)) {
+                TlsRefused refused, AddressScreen screen)
+        : acceptor_(std::move(acceptor)), strand_(acceptor_.get_executor()), backoff_(acceptor_.get_executor()),
+          held_(strand_), context_(std::move(context)), limits_(limits_for(Protocol::pva, limits)),
+          refused_(std::move(refused)), screen_(std::move(screen)) {
         boost::system::error_code ec;
         const auto ep = acceptor_.local_endpoint(ec);
         name_ = "pva tls " + ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -199,10 +201,11 @@ public:
     }
 
     void stop() override {
-        asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+        asio::dispatch(strand_, [self = shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor_.close(ignored);
             self->backoff_.cancel();
+            self->held_.cancel();
         });
     }
 
@@ -214,7 +217,7 @@ private:
 
     void accept_next() {
         acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
-                               [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                               asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
                                    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
                                    if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
                                            if (!e && self->acceptor_.is_open()) self->accept_next();
@@ -222,10 +225,29 @@ private:
                                        return;
                                    if (!ec) {
                                        self->backoff_.accepted(self->name_);
-                                       self->handshake(std::move(socket));
+                                       if (self->screened_out(socket))
+                                           self->hold(socket);
+                                       else
+                                           self->handshake(std::move(socket));
                                    }
                                    self->accept_next();
-                               });
+                               }));
+    }
+
+    // Whether the screen (the server's connection limits) refuses this peer's address.
+    bool screened_out(const tcp::socket& socket) const {
+        if (!screen_) return false;
+        boost::system::error_code ec;
+        const auto ep = socket.remote_endpoint(ec);
+        return !ec && !screen_(ep.address());
+    }
+
+    // A refused peer costs a descriptor for the hold, no handshake (detail::RefusedConnections).
+    void hold(tcp::socket& socket) {
+        boost::system::error_code ec;
+        const int fd = socket.release(ec);
+        if (ec) return;
+        if (!held_.hold(fd)) detail::RefusedConnections::reset(fd);
     }
 
     // A peer that connects and never completes the handshake is closed after the timeout.
@@ -251,10 +273,13 @@ private:
     }
 
     tcp::acceptor acceptor_;
+    asio::strand<asio::any_io_executor> strand_;  ///< accept completions and held_
     detail::AcceptBackoff backoff_;
+    detail::RefusedConnections held_;
     std::shared_ptr<ssl::context> context_;
     TransportLimits limits_;
     TlsRefused refused_;
+    AddressScreen screen_;
     std::string name_;
     Accepted accepted_;
 };
@@ -262,8 +287,9 @@ private:
 }  // namespace
 
 std::shared_ptr<Listener> tls_listener(tcp::acceptor acceptor, std::shared_ptr<ssl::context> context,
-                                       TransportLimits limits, TlsRefused refused) {
-    return std::make_shared<TlsListener>(std::move(acceptor), std::move(context), limits, std::move(refused));
+                                       TransportLimits limits, TlsRefused refused, AddressScreen screen) {
+    return std::make_shared<TlsListener>(std::move(acceptor), std::move(context), limits, std::move(refused),
+                                         std::move(screen));
 }
 
 }  // namespace pvwire::net

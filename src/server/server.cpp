@@ -446,7 +446,7 @@ void Server::Impl::start_tls_listeners(const std::vector<asio::ip::address>& int
     for (const auto& address : interfaces) {
         auto acc = bind_or_any(tcp::endpoint(address, port), "TLS");
         port = acc.local_endpoint().port();  // the other interfaces take the port the first got
-        add_listener(net::tls_listener(std::move(acc), context, cfg_.transport_limits()));
+        add_listener(net::tls_listener(std::move(acc), context, cfg_.transport_limits(), {}, address_screen()));
     }
     cfg_.bound_tls_port = port;
     for (auto* r : {&responder_, &udp_to_all_responder_, &udp_to_host_responder_}) r->set_tls_port(port);

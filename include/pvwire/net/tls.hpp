@@ -60,10 +60,12 @@ Connector tls_connector(std::shared_ptr<ssl::context> context);
 
 /// Accepts on a bound, listening acceptor and hands each connection over once its handshake is
 /// done (a peer gets 10 s for it). A refused handshake is logged (pvwire.net) and passed to
-/// `refused` ("TLS handshake from 10.0.0.9:40112 failed: certificate has expired").
+/// `refused` ("TLS handshake from 10.0.0.9:40112 failed: certificate has expired"). A peer
+/// whose address `screen` refuses gets no handshake: it is held, then reset, as tcp_listener()
+/// does.
 using TlsRefused = std::function<void(const std::string& why)>;
 std::shared_ptr<Listener> tls_listener(tcp::acceptor acceptor, std::shared_ptr<ssl::context> context,
-                                       TransportLimits limits, TlsRefused refused = {});
+                                       TransportLimits limits, TlsRefused refused = {}, AddressScreen screen = {});
 
 /// TLS streams: what the plain traits do, and the certificate names in the peer facts.
 template <> struct stream_traits<tls_stream> : basic_stream_traits<tls_stream> {

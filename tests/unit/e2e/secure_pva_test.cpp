@@ -3,8 +3,11 @@
 #include "support/every_operation.hpp"
 #include "support/test_certificates.hpp"
 
+#include <pvwire/data/nt.hpp>
 #include <pvwire/net/tls.hpp>
 #include <pvwire/protocol/search_responder.hpp>
+#include <pvwire/server/access_rules.hpp>
+#include <pvwire/server/shared_pv.hpp>
 
 #include <openssl/ssl.h>
 
@@ -343,4 +346,102 @@ TEST_CASE("the EPICS_PVA(S)_TLS_* variables configure keychains, passwords, opti
     CHECK(c.tls.keychain == dir.file("pva/1.5/client.p12"));
     CHECK(c.tls.password == "secret");
     CHECK_FALSE(net::ServerConfig::from_env(lookup).tls.enabled());  // no server.p12 there
+}
+
+// The identity access rules see under TLS is the certificate's (method x509, user its CN,
+// authority its issuer's CN), never what a client claims: alice's certificate may put, the same
+// name claimed over plain TCP ("ca") may not, nor may another certificate of the same CA; a
+// PROTOCOL(TLS) group hides its value from the plain client.
+TEST_CASE("access rules see the client certificate: one rule allows it, others deny", "[e2e][tls][access]") {
+    Lab lab;
+    TestIdentity mallory = TestIdentity::signed_by(lab.ca, "mallory");
+    const std::string mallory_keychain = test::write_keychain(lab.dir.file("mallory.p12"), &mallory, {&lab.ca});
+    constexpr const char* acf = R"(UAG(ops) { alice }
+ASG(DEFAULT) { RULE(1, READ) }
+ASG(ops) {
+    RULE(1, READ)
+    RULE(1, WRITE) { UAG(ops) METHOD("x509") AUTHORITY("Test Lab CA") }
+}
+ASG(sealed) {
+    RULE(1, READ) { PROTOCOL(TLS) }
+}
+)";
+    server::AccessRulesOptions ro;
+    ro.acf_name = "tls.acf";
+    auto scfg = net::ServerConfig::isolated();
+    scfg.tls = lab.server_tls();
+    scfg.tls_port = 0;
+    server::Server srv(scfg);
+    for (const auto& [name, asg] : {std::pair{"sec:valve", "ops"}, std::pair{"sec:key", "sealed"}}) {
+        Value v = nt::NTScalar{TypeCode::Float64, true}.create();
+        v["value"] = 1.5;
+        auto pv = server::SharedPV::create(name, v);
+        pv->set_access_group(asg, 0);
+        srv.add_pv(name, pv);
+    }
+    srv.set_access_rules(server::AccessRules::parse(acf, ro));
+    srv.start();
+
+    auto tls_client = [&](const std::string& keychain) {
+        auto cfg = srv.config().client_config();
+        cfg.tls = Lab::client_tls(keychain);
+        return std::make_unique<client::Context>(cfg);
+    };
+    auto put_error = [](client::Context& c) {
+        try {
+            c.put("sec:valve", {{"value", "7"}});
+        } catch (const client::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    auto alice = tls_client(lab.alice_keychain);
+    CHECK(put_error(*alice).empty());
+    CHECK(alice->get("sec:valve").value["value"].as<double>() == 7.0);
+    CHECK(alice->get("sec:key").value["value"].as<double>() == 1.5);
+
+    auto impostor = tls_client(mallory_keychain);
+    CHECK_THAT(put_error(*impostor), Contains("put denied by ASG(ops) at tls.acf:3") && Contains("mallory"));
+
+    client::ClientOptions claim;
+    claim.user = "alice";  // "ca": a claim, not a certificate
+    client::Context plain(srv.config().client_config(), claim);
+    CHECK_THAT(put_error(plain), Contains("put denied by ASG(ops)") && Contains("TCP"));
+    CHECK(plain.get("sec:valve").value["value"].as<double>() == 7.0);
+    std::string hidden;
+    try {
+        plain.get("sec:key");
+    } catch (const client::Error& e) {
+        hidden = e.what();
+    }
+    CHECK_THAT(hidden, Contains("read denied by ASG(sealed)"));
+
+    alice->stop();
+    impostor->stop();
+    plain.stop();
+    srv.stop();
+}
+
+// The connection limits screen TLS peers before the handshake, as they do plain ones: over the
+// per-address limit, a second TLS client gets no session (it is held, then reset) while the
+// first one keeps being served.
+TEST_CASE("a TLS peer over the per-address limit gets no handshake, the admitted one is served", "[e2e][tls]") {
+    Lab lab;
+    auto scfg = net::ServerConfig::isolated();
+    scfg.tls = lab.server_tls();
+    scfg.tls_port = 0;
+    scfg.max_connections_per_peer = 1;
+    server::Server srv(scfg);
+    test::add_test_pvs(srv);
+    srv.start();
+    auto cfg = srv.config().client_config();
+    cfg.tls = Lab::client_tls(lab.alice_keychain);
+    client::Context first(cfg), second(cfg);
+    CHECK(first.get("t:dbl", at(pvas(srv.tls_port()))).value["value"].as<double>() == 1.5);
+    CHECK_THROWS_AS(second.get("t:dbl", at(pvas(srv.tls_port()), 1500ms)), client::Error);
+    CHECK(srv.stats().connections_refused >= 1);
+    CHECK(first.get("t:dbl", at(pvas(srv.tls_port()))).value["value"].as<double>() == 1.5);
+    first.stop();
+    second.stop();
+    srv.stop();
 }
