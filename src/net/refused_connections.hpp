@@ -117,8 +117,8 @@ private:
     std::size_t head_ = 0, size_ = 0;
     Clock::duration hold_;
     std::function<void()> waiting_;
-    static constexpr int release_batch = 32;
-    static constexpr auto release_pace = std::chrono::milliseconds(2);
+    static constexpr int release_batch = 4;
+    static constexpr auto release_pace = std::chrono::microseconds(250);
 };
 
 }  // namespace pvwire::net::detail

@@ -57,7 +57,7 @@ public:
 private:
     // Connections taken off the kernel's queue before the executor's other handlers get a turn:
     // a flood of connections delays the served ones by one batch at most.
-    static constexpr int batch_size = 32;
+    static constexpr int batch_size = 8;
 
     void wait_for_connections() {
         acceptor_.async_wait(Acceptor::wait_read,
