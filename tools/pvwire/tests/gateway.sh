@@ -3,7 +3,8 @@
 #   gateway.sh PVWIRE_BINARY PV_FILE
 # 1. pvwire serve --isolated upstream; a gateway (--isolated, HTTP on an ephemeral port) finds it
 #    by search; clients reach the gateway over WebSockets (pva+ws://, msgpack+ws://): get, put,
-#    monitor, a name outside --pvs refused, a glob name found on a retry.
+#    monitor, a name outside --pvs refused, a glob name found on a retry; with --acf, a put the
+#    rules deny is refused with the rule's words.
 # 2. A gateway serving pvAccess (--pva) on the upstream's own UDP search port (as servers of one
 #    host share 5076): clients searching there get answers; once upstream is gone, nobody
 #    answers (the gateway never answers its own searches); upstream back, it answers again.
@@ -64,6 +65,16 @@ verdict "monitor through the gateway sees the counter tick ($updates updates)" "
 
 stop_gateway
 verdict "gateway stops on Ctrl-C with status 0" $?
+
+# ---- 1b. access rules at the gateway: reads pass, a put is denied naming the rule ------------
+printf 'ASG(DEFAULT) {\n    RULE(1, READ)\n}\n' >"$work/gw.acf"
+start_gateway gwacf.out --isolated --web-write --acf "$work/gw.acf" --pvs demo:setpoint || exit 1
+http=$(sed -n 's/.*pva+ws:\/\/127\.0\.0\.1:\([0-9]*\)\/pva.*/\1/p' "$work/gwacf.out")
+check "get through a gateway with --acf" 0 '^    value double = ' -- \
+    "$pvwire" get --server "pva+ws://127.0.0.1:$http/pva" demo:setpoint
+check "a put through it is denied by its rules, naming the ASG" 1 'put denied by ASG\(DEFAULT\) at .*gw\.acf:1' -- \
+    "$pvwire" put --server "pva+ws://127.0.0.1:$http/pva" demo:setpoint 3
+stop_gateway
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null
 server_pid=
