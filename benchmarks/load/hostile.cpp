@@ -107,12 +107,15 @@ private:
     std::atomic<std::uint64_t> attempts_{0}, lost_{0};
 };
 
-// `ops` sequential GETs; their latencies in microseconds (empty on a failure).
+// Sequential GETs, at least `ops` of them and for at least `seconds`: a phase shorter than the
+// refusals' hold period would see either the flood's bursts or the gaps between them, not both.
+// Their latencies in microseconds.
 std::vector<double> timed_gets(client::Context& ctx, const std::string& pv, const client::OpOptions& o,
-                               std::uint64_t ops) {
+                               std::uint64_t ops, double seconds) {
     std::vector<double> us;
     us.reserve(ops);
-    for (std::uint64_t i = 0; i < ops && !interrupted; ++i) {
+    const auto start = Clock::now();
+    while ((us.size() < ops || since(start) < seconds) && !interrupted) {
         const auto t0 = Clock::now();
         ctx.get(pv, o);
         us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
@@ -158,7 +161,7 @@ void report(const HostileArgs& a, unsigned round, const Round& r) {
 Round run_round(server::Server& srv, client::Context& ctx, const client::OpOptions& o, const HostileArgs& a,
                 int attacker_cpu) {
     Round r;
-    auto idle = timed_gets(ctx, "hostile:pv", o, a.gets);
+    auto idle = timed_gets(ctx, "hostile:pv", o, a.gets, a.seconds);
     r.idle = percentiles(idle);
     Attacker attacker(srv.tcp_port(), a.connections);
     const auto client_mask = [] {
@@ -174,7 +177,7 @@ Round run_round(server::Server& srv, client::Context& ctx, const client::OpOptio
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const auto refused0 = srv.stats().connections_refused;
     const auto t0 = Clock::now();
-    auto attacked = timed_gets(ctx, "hostile:pv", o, a.gets);
+    auto attacked = timed_gets(ctx, "hostile:pv", o, a.gets, a.seconds);
     r.attacked = percentiles(attacked);
     r.refusals_per_s = double(srv.stats().connections_refused - refused0) / since(t0);
     r.open = srv.stats().connections_open;

@@ -93,7 +93,9 @@ int main(int argc, char** argv) {
     hostile->add_option("--connections", ha.connections, "connections kept being attempted from 127.0.0.1")
         ->check(CLI::Range(1u, 60000u));
     hostile->add_option("--limit", ha.limit, "the server's connections per peer address")->check(CLI::Range(1u, 60000u));
-    hostile->add_option("--gets", ha.gets, "sequential GETs in each phase (idle, attacked)")->check(CLI::PositiveNumber);
+    hostile->add_option("--gets", ha.gets, "sequential GETs in each phase (idle, attacked), at least")->check(CLI::PositiveNumber);
+    hostile->add_option("--seconds", ha.seconds, "each phase lasts at least this long (GETs go on until both are reached)")
+        ->check(CLI::PositiveNumber);
     hostile->add_option("--rounds", ha.rounds, "idle and attacked phases, interleaved")->check(CLI::Range(1u, 100u));
     hostile->add_option("--pin", ha.pin, "S,A,C: the CPUs of the server, the attacker and the client threads");
 

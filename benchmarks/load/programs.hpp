@@ -80,7 +80,8 @@ int run_wire(const WireArgs& a);
 struct HostileArgs {
     unsigned connections = 2000;  // attempted from 127.0.0.1 at once, each reopened when lost
     unsigned limit = 100;         // the server's connections per peer address
-    std::uint64_t gets = 5000;    // sequential GETs from 127.0.0.2 in each phase
+    std::uint64_t gets = 5000;    // sequential GETs from 127.0.0.2 in each phase, at least
+    double seconds = 3;           // each phase lasts at least this long: whole hold periods of the refusals
     unsigned rounds = 1;          // idle and attacked phases, interleaved
     std::string pin;              // "S,A,C": CPUs of the server, the attacker, the client; empty: unpinned
 };

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -217,6 +218,35 @@ TEST_CASE("a refused connection gets no greeting, is held for about a second, th
     // the last reset came a second after its accept at least (the accepts came after `connected`)
     CHECK(std::chrono::steady_clock::now() - connected >= 1s);
     CHECK(srv.stats().connections_refused == 10);
+}
+
+TEST_CASE("refused connections released together are reset one at a time, spread out, not in a burst",
+          "[server][hardening]") {
+    OnePerAddress one;
+    auto& srv = one.srv;
+    constexpr int refused = 40;
+    std::vector<std::unique_ptr<RawPeer>> over;
+    std::vector<pollfd> fds;
+    for (int i = 0; i < refused; ++i) {
+        over.push_back(std::make_unique<RawPeer>(srv.tcp_port()));
+        fds.push_back({over.back()->socket.native_handle(), POLLIN, 0});
+    }
+    REQUIRE(eventually([&] { return srv.stats().connections_refused == refused; }));
+    // when each one's reset arrives (poll sees it as readable: the read then fails)
+    std::vector<std::chrono::steady_clock::time_point> reset_at;
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (int(reset_at.size()) < refused && std::chrono::steady_clock::now() < until) {
+        if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+        for (auto& f : fds) {
+            if (f.fd < 0 || f.revents == 0) continue;
+            reset_at.push_back(std::chrono::steady_clock::now());
+            f.fd = -f.fd - 1;  // seen: poll() ignores negative descriptors
+        }
+    }
+    REQUIRE(int(reset_at.size()) == refused);
+    // one every 250 us at most: 40 take 9.75 ms at least (half of it allows for this reader's
+    // own scheduling); released at once, or 4 at a time, they would come within a few ms
+    CHECK(reset_at.back() - reset_at.front() >= 4875us);
 }
 
 TEST_CASE("a peer reconnecting at once after each refusal costs one refusal per held second, not a loop",
