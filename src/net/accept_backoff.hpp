@@ -6,6 +6,9 @@
 // when it ends, and a count (ServerStats::accept_backoffs).
 //
 // Threading: used on the listener's strand only (one accept batch or wait at a time).
+//
+// accept_each(): the accept loop of the listeners that take connections one at a time (TLS,
+// HTTP), with AcceptBackoff in it.
 #pragma once
 
 #include <pvwire/log.hpp>
@@ -15,7 +18,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 
 namespace pvwire::net::detail {
 
@@ -62,5 +67,30 @@ private:
     std::uint64_t episode_ = 0;
     std::atomic<std::uint64_t> count_{0};
 };
+
+// Accepts on `acceptor` one connection at a time, each socket on its own strand, handing each to
+// `on_socket` (on `completion_ex`), until the acceptor closes; a shortage of descriptors or
+// memory is waited out through `backoff`. `owner` keeps the acceptor, backoff and name alive.
+template <class Executor, class OnSocket>
+void accept_each(std::shared_ptr<void> owner, tcp::acceptor& acceptor, Executor completion_ex, AcceptBackoff& backoff,
+                 const std::string& name, OnSocket on_socket) {
+    auto again = [owner, &acceptor, completion_ex, &backoff, &name, on_socket] {
+        accept_each(owner, acceptor, completion_ex, backoff, name, on_socket);
+    };
+    acceptor.async_accept(asio::make_strand(acceptor.get_executor()),
+                          asio::bind_executor(completion_ex, [&acceptor, &backoff, &name, on_socket, again](
+                                                                 boost::system::error_code ec, tcp::socket socket) mutable {
+                              if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+                              if (backoff.pause_if_short(ec, name, [&acceptor, again](boost::system::error_code e) {
+                                      if (!e && acceptor.is_open()) again();
+                                  }))
+                                  return;
+                              if (!ec) {
+                                  backoff.accepted(name);
+                                  on_socket(std::move(socket));
+                              }
+                              again();
+                          }));
+}
 
 }  // namespace pvwire::net::detail

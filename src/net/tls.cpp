@@ -216,22 +216,12 @@ private:
     static constexpr auto handshake_timeout = std::chrono::seconds(10);
 
     void accept_next() {
-        acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
-                               asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                                   if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-                                   if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
-                                           if (!e && self->acceptor_.is_open()) self->accept_next();
-                                       }))
-                                       return;
-                                   if (!ec) {
-                                       self->backoff_.accepted(self->name_);
-                                       if (self->screened_out(socket))
-                                           self->hold(socket);
-                                       else
-                                           self->handshake(std::move(socket));
-                                   }
-                                   self->accept_next();
-                               }));
+        detail::accept_each(shared_from_this(), acceptor_, strand_, backoff_, name_, [this](tcp::socket socket) {
+            if (screened_out(socket))
+                hold(socket);
+            else
+                handshake(std::move(socket));
+        });
     }
 
     // Whether the screen (the server's connection limits) refuses this peer's address.

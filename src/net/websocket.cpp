@@ -282,21 +282,10 @@ public:
 
 private:
     void accept_next() {
-        acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
-                               [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                                   if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-                                   if (self->backoff_.pause_if_short(ec, self->name_, [self](boost::system::error_code e) {
-                                           if (!e && self->acceptor_.is_open()) self->accept_next();
-                                       }))
-                                       return;
-                                   if (!ec) {
-                                       self->backoff_.accepted(self->name_);
-                                       std::make_shared<HttpSession>(std::move(socket), self->limits_, self->routes_,
-                                                                     self->accepted_)
-                                           ->start();
-                                   }
-                                   self->accept_next();
-                               });
+        detail::accept_each(shared_from_this(), acceptor_, acceptor_.get_executor(), backoff_, name_,
+                            [this](tcp::socket socket) {
+                                std::make_shared<HttpSession>(std::move(socket), limits_, routes_, accepted_)->start();
+                            });
     }
 
     tcp::acceptor acceptor_;

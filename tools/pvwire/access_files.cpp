@@ -25,6 +25,16 @@ std::shared_ptr<const server::AccessRules> load_access_rules(const AccessFiles& 
     return rules;
 }
 
+std::optional<std::shared_ptr<const server::AccessRules>> access_rules_at_start(const AccessFiles& files,
+                                                                                const std::string& program) {
+    try {
+        return load_access_rules(files, program);
+    } catch (const server::AccessRulesError& e) {
+        std::cerr << program << ": " << e.what() << "\n";
+        return std::nullopt;
+    }
+}
+
 namespace {
 std::atomic<bool> g_hangup{false};
 }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pvwire::tool {
@@ -25,6 +26,11 @@ void add_access_options(CLI::App* cmd, AccessFiles& files);
 // Throws AccessRulesError ("FILE:LINE:COL: ...") for a file with an error, and for --pvlist
 // without --acf.
 std::shared_ptr<const server::AccessRules> load_access_rules(const AccessFiles& files, const std::string& program);
+
+// load_access_rules() for a program starting: an error is printed as "PROGRAM: FILE:LINE:COL:
+// ..." and gives nullopt (the program then exits with status 2).
+std::optional<std::shared_ptr<const server::AccessRules>> access_rules_at_start(const AccessFiles& files,
+                                                                                const std::string& program);
 
 // Set by SIGHUP from now on (the handler is installed by the first call).
 std::atomic<bool>& hangup_flag();

@@ -93,15 +93,10 @@ int run_gateway(const GatewayArgs& a) {
     options.idle = std::chrono::milliseconds(static_cast<long long>(a.idle * 1000.0));
     auto proxy = server::ClientProxySource::create(upstream, options);
 
-    std::shared_ptr<const server::AccessRules> rules;
-    try {
-        rules = load_access_rules(a.access, "pvwire gateway");
-    } catch (const server::AccessRulesError& e) {
-        std::cerr << "pvwire gateway: " << e.what() << "\n";
-        return 2;
-    }
+    const auto rules = access_rules_at_start(a.access, "pvwire gateway");
+    if (!rules) return 2;
     server::Server srv(gateway_server_config(a));
-    srv.set_access_rules(rules);
+    srv.set_access_rules(*rules);
     // upstream lost or retyped: downstream channels close and their clients search again
     proxy->on_close_channels([&srv](const std::string& name) { srv.remove_pv(name); });
     srv.add_source(proxy);

@@ -215,13 +215,8 @@ int run_serve(const ServeArgs& a) {
         std::cerr << "pvwire serve: " << dup << "\n";
         return 2;
     }
-    std::shared_ptr<const server::AccessRules> rules;
-    try {
-        rules = load_access_rules(a.access, "pvwire serve");
-    } catch (const server::AccessRulesError& e) {
-        std::cerr << "pvwire serve: " << e.what() << "\n";
-        return 2;
-    }
+    const auto rules = access_rules_at_start(a.access, "pvwire serve");
+    if (!rules) return 2;
     std::vector<PvSpec>& specs = given.specs;
     const bool shared_store = !a.store_url.empty() && a.store_url != "memory:";
     if (specs.empty() && !shared_store) {
@@ -262,7 +257,7 @@ int run_serve(const ServeArgs& a) {
     auto server = replica ? std::make_unique<server::Server>(cfg, replica->io.get_executor())
                           : std::make_unique<server::Server>(cfg);
     server::Server& srv = *server;
-    srv.set_access_rules(rules);
+    srv.set_access_rules(*rules);
     std::vector<Ticker> tickers;
     std::vector<std::pair<std::string, std::string>> listing;  // name, summary
     std::size_t width = 0;
@@ -405,7 +400,7 @@ int run_serve(const ServeArgs& a) {
         if (!eff.status_prefix.empty())
             std::cout << "pvwire serve: its own numbers as PVs " << eff.status_prefix << ":connections, "
                       << eff.status_prefix << ":bytes_in_rate ... (docs/metrics.md)\n";
-        if (rules)
+        if (*rules)
             std::cout << "pvwire serve: access rules from " << a.access.acf
                       << (a.access.pvlist.empty() ? "" : " and " + a.access.pvlist)
                       << " (SIGHUP reads them again)\n";
