@@ -15,9 +15,9 @@ command -v node >/dev/null || missing "node is not installed (scripts/setup inst
 [ -d "$here/node_modules/ws" ] || missing "tests/node/node_modules/ws is missing (run: npm ci --prefix tests/node)"
 
 work=$(mktemp -d)
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    # serve() runs in a command substitution (a subshell): it leaves its server's pid in a file
+    for f in "$work"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,7 +32,7 @@ serve() {
     local name=$1
     shift
     timeout 120 "$pvwire" serve --isolated --pvs "$here/pvs.json" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-    pids+=($!)
+    echo $! >"$work/$name.pid"
     for _ in $(seq 50); do
         grep -q "running" "$work/$name.out" 2>/dev/null && break
         sleep 0.1
