@@ -195,6 +195,8 @@ int run_hostile(const HostileArgs& a) {
         pin_to(pin.server);
         auto cfg = net::ServerConfig::isolated();
         cfg.max_connections_per_peer = a.limit;
+        auto client_cfg = net::ClientConfig::isolated();
+        if (a.busy_poll_us >= 0) cfg.busy_poll = client_cfg.busy_poll = std::chrono::microseconds(a.busy_poll_us);
         server::Server srv(cfg);
         srv.add_pv("hostile:pv", server::SharedPV::create("hostile:pv", nt::NTScalar{TypeCode::Float64}.create()));
         srv.start();
@@ -202,7 +204,7 @@ int run_hostile(const HostileArgs& a) {
         pin_to(pin.client);
         client::ClientOptions options;
         options.connectors["from2"] = net::tcp_connector(asio::ip::make_address("127.0.0.2"));
-        client::Context ctx(net::ClientConfig::isolated(), options);
+        client::Context ctx(client_cfg, options);
         client::OpOptions o;
         o.server = "pva+from2://127.0.0.1:" + std::to_string(srv.tcp_port());
         o.timeout = std::chrono::seconds(5);

@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
     hostile->add_option("--seconds", ha.seconds, "each phase lasts at least this long (GETs go on until both are reached)")
         ->check(CLI::PositiveNumber);
     hostile->add_option("--rounds", ha.rounds, "idle and attacked phases, interleaved")->check(CLI::Range(1u, 100u));
+    hostile->add_option("--busy-poll-us", ha.busy_poll_us, "busy polling of the server and the client (default: the library's)")
+        ->check(CLI::Range(0L, 10000L));
     hostile->add_option("--pin", ha.pin, "S,A,C: the CPUs of the server, the attacker and the client threads");
 
     SoakArgs sa;

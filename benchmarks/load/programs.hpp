@@ -84,6 +84,7 @@ struct HostileArgs {
     double seconds = 3;           // each phase lasts at least this long: whole hold periods of the refusals
     unsigned rounds = 1;          // idle and attacked phases, interleaved
     std::string pin;              // "S,A,C": CPUs of the server, the attacker, the client; empty: unpinned
+    long busy_poll_us = -1;       // the server's and the client's busy polling; -1: the library's default
 };
 int run_hostile(const HostileArgs& a);
 

@@ -4,14 +4,14 @@
 // that takes both cores of a small machine from the connections being served (issue 14, a
 // flood from one address made a well-behaved client's GET p99 ~30-100x its idle value).
 // Held, a refused connection costs its descriptor only (no transport, no read, no epoll
-// registration): the flooder's attempt stays pending for `hold`, so N connections over the
-// limit cost N / hold refusals a second. Released with SO_LINGER 0: a reset, no FIN exchange,
+// registration): the flooder's attempt stays pending for one to two `hold` periods, so N
+// connections over the limit cost about N / (1.5 hold) refusals a second. Released with SO_LINGER 0: a reset, no FIN exchange,
 // no TIME_WAIT kept by this side.
 //
 // Bounded: at most `capacity` descriptors (a quarter of RLIMIT_NOFILE, 4096 at most, by
 // default). hold() says no when full; the listener then stops accepting until one is released
 // (further connections wait in the kernel's listen queue, at no cost to this process).
-// No allocation after construction.
+// No allocation after construction (the heap is reserved at its capacity).
 //
 // Threading: one strand (the listener's): hold(), when_room(), cancel() and the timer handler.
 #pragma once
@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <vector>
 
 #include <sys/resource.h>
@@ -36,18 +37,24 @@ public:
     using Clock = std::chrono::steady_clock;
     static constexpr Clock::duration default_hold = std::chrono::seconds(1);
 
+    // Each connection is held for `hold` to twice that (at random: see release_due()).
     RefusedConnections(asio::any_io_executor ex, std::size_t capacity = default_capacity(),
                        Clock::duration hold = default_hold)
-        : timer_(std::move(ex)), ring_(std::max<std::size_t>(capacity, 1)), hold_(hold) {}
+        : timer_(std::move(ex)), capacity_(std::max<std::size_t>(capacity, 1)), hold_(hold),
+          random_(static_cast<std::uint32_t>(Clock::now().time_since_epoch().count())) {
+        held_.reserve(capacity_);
+    }
     ~RefusedConnections() { reset_all(); }
     RefusedConnections(const RefusedConnections&) = delete;
     RefusedConnections& operator=(const RefusedConnections&) = delete;
 
-    // Takes `fd` and resets it after the hold; false (fd not taken) when full.
+    // Takes `fd` and resets it after its hold; false (fd not taken) when full.
     bool hold(int fd) {
-        if (size_ == ring_.size()) return false;
-        ring_[(head_ + size_) % ring_.size()] = {Clock::now() + hold_, fd};
-        if (++size_ == 1) arm();
+        if (held_.size() == capacity_) return false;
+        const auto jitter = std::uniform_int_distribution<Clock::rep>(0, hold_.count() - 1)(random_);
+        held_.push_back({Clock::now() + hold_ + Clock::duration(jitter), fd});
+        std::push_heap(held_.begin(), held_.end(), Held::later);
+        if (held_.front().fd == fd) arm();  // the first one due now
         return true;
     }
     // `resume` runs once a held connection has been released (so there is room), or with
@@ -59,7 +66,7 @@ public:
         reset_all();
         waiting_ = nullptr;
     }
-    std::size_t held() const noexcept { return size_; }
+    std::size_t held() const noexcept { return held_.size(); }
     // Closes `fd` with a reset (SO_LINGER 0).
     static void reset(int fd) {
         const linger abort_on_close{1, 0};
@@ -79,46 +86,45 @@ private:
     struct Held {
         Clock::time_point release_at;
         int fd = -1;
+        // Heap order: the front is the one released first.
+        static bool later(const Held& a, const Held& b) { return a.release_at > b.release_at; }
     };
 
-    void pace() {
-        timer_.expires_after(release_pace);
+    void wait_until(Clock::time_point when) {
+        timer_.expires_at(when);  // a wait pending before is cancelled (its handler sees the error)
         timer_.async_wait([this](boost::system::error_code ec) {
             if (!ec) release_due();
         });
     }
-    void arm() {
-        timer_.expires_at(ring_[head_].release_at);
-        timer_.async_wait([this](boost::system::error_code ec) {
-            if (!ec) release_due();
-        });
-    }
-    // One reset every `release_pace` at most (4,000 a second, about what the ring's 4,096
-    // descriptors held for a second need): a flood refused at once is not reset (and
-    // reconnected, and refused) in one burst that stalls the executor. Its connections come
-    // apart instead, and since each is held again from its next refusal, they stay spread over
-    // the hold period: a steady trickle of refusals rather than a burst every second.
+    void arm() { wait_until(held_.front().release_at); }
+    // Connections refused together (a flood) would otherwise be reset together, reconnect
+    // together and be refused together again, every hold period: a burst that holds the
+    // executor, and a busy part of each period in which a served client's latency suffers.
+    // Two things take them apart: each is held for a random time between one and two hold
+    // periods, and resets come one at a time, 250 us apart at least. Held again from its next
+    // refusal with a new random time, a flood of N connections over its limit settles into a
+    // steady trickle of about N / (1.5 hold) refusals a second.
     void release_due() {
         const auto now = Clock::now();
-        const bool released = size_ > 0 && ring_[head_].release_at <= now;
-        if (released) {
-            reset(ring_[head_].fd);
-            head_ = (head_ + 1) % ring_.size();
-            --size_;
-        }
-        if (size_ > 0 && ring_[head_].release_at <= now) pace();
-        else if (size_ > 0) arm();
-        if (released && waiting_) std::exchange(waiting_, nullptr)();
+        if (held_.empty()) return;
+        if (held_.front().release_at > now) return arm();
+        reset(held_.front().fd);
+        std::pop_heap(held_.begin(), held_.end(), Held::later);
+        held_.pop_back();
+        if (!held_.empty()) wait_until(std::max(held_.front().release_at, now + min_release_pace));
+        if (waiting_) std::exchange(waiting_, nullptr)();
     }
     void reset_all() {
-        for (; size_ > 0; --size_, head_ = (head_ + 1) % ring_.size()) reset(ring_[head_].fd);
+        for (const auto& h : held_) reset(h.fd);
+        held_.clear();
     }
     asio::steady_timer timer_;
-    std::vector<Held> ring_;
-    std::size_t head_ = 0, size_ = 0;
+    std::size_t capacity_;
+    std::vector<Held> held_;  // a min-heap by release time, never past capacity_ (no allocation)
     Clock::duration hold_;
+    std::minstd_rand random_;
     std::function<void()> waiting_;
-    static constexpr auto release_pace = std::chrono::microseconds(250);
+    static constexpr auto min_release_pace = std::chrono::microseconds(250);
 };
 
 }  // namespace pvwire::net::detail

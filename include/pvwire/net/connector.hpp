@@ -67,7 +67,7 @@ public:
 using AddressScreen = std::function<bool(const asio::ip::address&)>;
 
 /// Accepts on a bound, listening TCP acceptor: pvAccess (or `protocol`) over TCP. A connection
-/// that `screen` refuses gets no transport: it is held for a second (a quarter of the process's
+/// that `screen` refuses gets no transport: it is held for 1 to 2 s (a quarter of the process's
 /// descriptors at most), then reset, so that a peer reconnecting at once cannot keep the
 /// listener refusing in a loop.
 std::shared_ptr<Listener> tcp_listener(tcp::acceptor acceptor, TransportLimits limits,
