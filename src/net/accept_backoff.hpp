@@ -68,16 +68,23 @@ private:
     std::atomic<std::uint64_t> count_{0};
 };
 
-// Accepts on `acceptor` one connection at a time, each socket on its own strand, handing each to
-// `on_socket` (on `completion_ex`), until the acceptor closes; a shortage of descriptors or
-// memory is waited out through `backoff`. `owner` keeps the acceptor, backoff and name alive.
-template <class Executor, class OnSocket>
+// The executor of the next accepted connection: `next`'s (Listener::spread_connections) or the
+// acceptor's own.
+template <class Next> asio::any_io_executor connection_executor(const Next& next, const asio::any_io_executor& own) {
+    return next ? next() : own;
+}
+
+// Accepts on `acceptor` one connection at a time, each socket on its own strand (on `next()`'s
+// executor when set), handing each to `on_socket` (on `completion_ex`), until the acceptor
+// closes; a shortage of descriptors or memory is waited out through `backoff`. `owner` keeps
+// the acceptor, backoff, name and next alive.
+template <class Executor, class Next, class OnSocket>
 void accept_each(std::shared_ptr<void> owner, tcp::acceptor& acceptor, Executor completion_ex, AcceptBackoff& backoff,
-                 const std::string& name, OnSocket on_socket) {
-    auto again = [owner, &acceptor, completion_ex, &backoff, &name, on_socket] {
-        accept_each(owner, acceptor, completion_ex, backoff, name, on_socket);
+                 const std::string& name, const Next& next, OnSocket on_socket) {
+    auto again = [owner, &acceptor, completion_ex, &backoff, &name, &next, on_socket] {
+        accept_each(owner, acceptor, completion_ex, backoff, name, next, on_socket);
     };
-    acceptor.async_accept(asio::make_strand(acceptor.get_executor()),
+    acceptor.async_accept(asio::make_strand(connection_executor(next, acceptor.get_executor())),
                           asio::bind_executor(completion_ex, [&acceptor, &backoff, &name, on_socket, again](
                                                                  boost::system::error_code ec, tcp::socket socket) mutable {
                               if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;

@@ -315,6 +315,23 @@ void read_server_limits(Env& env, ServerConfig& s) {
     read_rate(env, "PVWIRE_SEARCH_RATE_TOTAL", s.search_rate_total);
 }
 
+// PVWIRE_SERVER_THREADS (0 .. 1024) and PVWIRE_SERVER_IO (shared | per-thread)
+void read_server_threads(Env& env, ServerConfig& s) {
+    if (env.pick({"PVWIRE_SERVER_THREADS"})) {
+        auto p = parse_unsigned(env.value);
+        if (p && *p <= 1024)
+            s.threads = unsigned(*p);
+        else
+            env.warn("is not a thread count (0 .. 1024; 0 = one per CPU)", std::to_string(s.threads));
+    }
+    if (env.pick({"PVWIRE_SERVER_IO"})) {
+        if (env.value == "shared" || env.value == "per-thread")
+            s.io_per_thread = env.value == "per-thread";
+        else
+            env.warn("is neither shared nor per-thread", s.io_per_thread ? "per-thread" : "shared");
+    }
+}
+
 // What both sides do with pvwire's own settings.
 TransportLimits limits_of(std::size_t max_message_size, std::size_t max_pending_output, std::size_t tcp_buffer_bytes) {
     TransportLimits l;
@@ -624,6 +641,7 @@ ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     read_busy_poll(env, s.busy_poll);
     read_tcp_buffer(env, s.tcp_buffer_bytes);
     read_server_limits(env, s);
+    read_server_threads(env, s);
     if (env.pick({"PVWIRE_UNIX_PATH"})) s.unix_path = env.value;
     if (env.pick({"PVWIRE_HTTP_PORT"})) {
         std::uint16_t port = 0;
@@ -677,6 +695,8 @@ std::string ServerConfig::describe() const {
     if (bound_tls_port) o << " (bound " << bound_tls_port << ')';
     o << '\n';
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
+    o << "  PVWIRE_SERVER_THREADS=" << threads << (threads == 0 ? " (one per CPU)" : "") << '\n';
+    o << "  PVWIRE_SERVER_IO=" << (io_per_thread ? "per-thread" : "shared") << '\n';
     o << "  PVWIRE_MAX_CONNECTIONS=" << max_connections << '\n';
     o << "  PVWIRE_MAX_CONNECTIONS_PER_PEER=" << max_connections_per_peer << '\n';
     o << "  PVWIRE_MAX_CHANNELS=" << max_channels << " (per connection)\n";

@@ -28,6 +28,14 @@
 
 namespace pvwire::net::detail {
 
+// The CPUs the calling thread may run on (its affinity mask; 1 when that cannot be read).
+inline int cpus_of_this_thread() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    return CPU_COUNT(&set);
+}
+
 // The spinning threads of this process, limited to one less than the CPUs of the caller.
 class SpinSlot {
 public:
@@ -45,12 +53,6 @@ private:
     static std::atomic<int>& spinning() {
         static std::atomic<int> count{0};
         return count;
-    }
-    static int cpus_of_this_thread() {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-        return CPU_COUNT(&set);
     }
     int allowed_;
 };

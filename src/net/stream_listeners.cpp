@@ -53,6 +53,7 @@ public:
 
     std::string describe() const override { return name_; }
     std::uint64_t accept_backoffs() const override { return backoff_.count(); }
+    void spread_connections(ConnectionExecutor next) override { next_executor_ = std::move(next); }
 
 private:
     // Connections taken off the kernel's queue before the executor's other handlers get a turn:
@@ -112,7 +113,7 @@ private:
     }
 
     void hand_over(int fd) {
-        typename Protocol_::socket socket(asio::make_strand(acceptor_.get_executor()));
+        typename Protocol_::socket socket(asio::make_strand(detail::connection_executor(next_executor_, acceptor_.get_executor())));
         boost::system::error_code ec;
         socket.assign(*socket_protocol_, fd, ec);
         if (ec) {
@@ -137,6 +138,7 @@ private:
     std::string name_;
     std::string socket_file_;  // UNIX: removed on stop
     AddressScreen screen_;
+    ConnectionExecutor next_executor_;  // set before start()
     std::optional<Protocol_> socket_protocol_;  // the acceptor's (IPv4 or IPv6 for TCP), set by start()
     Accepted accepted_;
 };

@@ -211,12 +211,13 @@ public:
 
     std::string describe() const override { return name_; }
     std::uint64_t accept_backoffs() const override { return backoff_.count(); }
+    void spread_connections(ConnectionExecutor next) override { next_executor_ = std::move(next); }
 
 private:
     static constexpr auto handshake_timeout = std::chrono::seconds(10);
 
     void accept_next() {
-        detail::accept_each(shared_from_this(), acceptor_, strand_, backoff_, name_, [this](tcp::socket socket) {
+        detail::accept_each(shared_from_this(), acceptor_, strand_, backoff_, name_, next_executor_, [this](tcp::socket socket) {
             if (screened_out(socket))
                 hold(socket);
             else
@@ -266,6 +267,7 @@ private:
     asio::strand<asio::any_io_executor> strand_;  ///< accept completions and held_
     detail::AcceptBackoff backoff_;
     detail::RefusedConnections held_;
+    ConnectionExecutor next_executor_;  ///< set before start()
     std::shared_ptr<ssl::context> context_;
     TransportLimits limits_;
     TlsRefused refused_;

@@ -279,10 +279,11 @@ public:
     std::string describe() const override { return name_; }
     std::uint64_t accept_backoffs() const override { return backoff_.count(); }
     std::uint16_t bound_port() const override { return port_; }
+    void spread_connections(ConnectionExecutor next) override { next_executor_ = std::move(next); }
 
 private:
     void accept_next() {
-        detail::accept_each(shared_from_this(), acceptor_, acceptor_.get_executor(), backoff_, name_,
+        detail::accept_each(shared_from_this(), acceptor_, acceptor_.get_executor(), backoff_, name_, next_executor_,
                             [this](tcp::socket socket) {
                                 std::make_shared<HttpSession>(std::move(socket), limits_, routes_, accepted_)->start();
                             });
@@ -295,6 +296,7 @@ private:
     std::uint16_t port_;
     std::string name_;
     Accepted accepted_;
+    ConnectionExecutor next_executor_;  // set before start()
 };
 
 }  // namespace

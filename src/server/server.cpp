@@ -51,8 +51,11 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 public:
     Impl(net::ServerConfig cfg, unsigned threads)
         : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
-          nthreads_(std::max(1u, threads)), guid_(net::make_guid()), responder_(guid_, 0, nullptr),
-          udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
+          nthreads_(thread_count(threads != 0 ? threads : cfg_.threads)), guid_(net::make_guid()),
+          responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr),
+          udp_to_host_responder_(guid_, 0, nullptr) {
+        if (cfg_.io_per_thread) make_connection_ios();
+    }
     Impl(net::ServerConfig cfg, asio::any_io_executor ex)
         : cfg_(std::move(cfg)), ex_(std::move(ex)), guid_(net::make_guid()), responder_(guid_, 0, nullptr),
           udp_to_all_responder_(guid_, 0, nullptr), udp_to_host_responder_(guid_, 0, nullptr) {}
@@ -113,6 +116,35 @@ public:
     unsigned nthreads_ = 0;
     std::vector<std::thread> threads_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+
+    // ServerConfig::io_per_thread: threads 2..n each run an io_context of their own, and new
+    // connections go to owned_ and these in turn (ConnectionSpread), staying on that thread.
+    struct ConnectionIo {
+        asio::io_context io;
+        std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+        std::thread thread;
+    };
+    struct ConnectionSpread {
+        std::vector<asio::any_io_executor> executors;
+        std::atomic<std::size_t> turn{0};
+        asio::any_io_executor next() { return executors[turn.fetch_add(1, std::memory_order_relaxed) % executors.size()]; }
+    };
+    std::vector<std::unique_ptr<ConnectionIo>> connection_ios_;
+    std::shared_ptr<ConnectionSpread> spread_;  // null: connections stay on ex_
+    static unsigned thread_count(unsigned configured) {
+        return configured != 0 ? configured : unsigned(std::max(1, net::detail::cpus_of_this_thread()));
+    }
+    void make_connection_ios() {
+        if (nthreads_ < 2) return;
+        spread_ = std::make_shared<ConnectionSpread>();
+        spread_->executors.push_back(ex_);
+        for (unsigned i = 1; i < nthreads_; ++i) {
+            connection_ios_.push_back(std::make_unique<ConnectionIo>());
+            spread_->executors.push_back(connection_ios_.back()->io.get_executor());
+        }
+    }
+    void run_threads();
+    void join_threads();
 
     wire::Guid guid_;
     protocol::SearchResponder responder_;              // searches over TCP (name servers)
@@ -260,9 +292,32 @@ void Server::Impl::start() {
     });
     start_status_pvs();
 
-    if (owned_) {
-        work_.emplace(owned_->get_executor());
-        for (unsigned i = 0; i < nthreads_; ++i) threads_.emplace_back([io = owned_.get(), spin = cfg_.busy_poll] { net::detail::run_loop(*io, spin); });
+    if (owned_) run_threads();
+}
+
+// Shared: every thread runs owned_. Per thread: one runs owned_, each other its own io_context.
+void Server::Impl::run_threads() {
+    work_.emplace(owned_->get_executor());
+    const unsigned on_owned = spread_ ? 1 : nthreads_;
+    for (unsigned i = 0; i < on_owned; ++i)
+        threads_.emplace_back([io = owned_.get(), spin = cfg_.busy_poll] { net::detail::run_loop(*io, spin); });
+    for (auto& c : connection_ios_) {
+        c->work.emplace(c->io.get_executor());
+        c->thread = std::thread([io = &c->io, spin = cfg_.busy_poll] { net::detail::run_loop(*io, spin); });
+    }
+}
+
+// owned_'s threads first: they run the closing of every connection, which the connections'
+// own threads (per thread) finish afterwards.
+void Server::Impl::join_threads() {
+    work_.reset();
+    std::vector<std::thread*> threads;
+    for (auto& t : threads_) threads.push_back(&t);
+    net::detail::join_threads(threads, *owned_);
+    threads_.clear();
+    for (auto& c : connection_ios_) {
+        c->work.reset();
+        net::detail::join_threads({&c->thread}, c->io);
     }
 }
 
@@ -333,13 +388,7 @@ void Server::Impl::stop() {
         for (auto& c : closing.connections) c->close("server stopping");
         for (auto& p : closing.pvws_sessions) p->close("server stopping");
     }
-    if (owned_ && was_running) {
-        work_.reset();
-        std::vector<std::thread*> threads;
-        for (auto& t : threads_) threads.push_back(&t);
-        net::detail::join_threads(threads, *owned_);
-        threads_.clear();
-    }
+    if (owned_ && was_running) join_threads();
 }
 
 Server::Impl::Closing Server::Impl::take_everything() {
@@ -475,6 +524,7 @@ void Server::Impl::add_listener(std::shared_ptr<net::Listener> listener) {
         std::lock_guard lock(mu_);
         listeners_.push_back(listener);
     }
+    if (spread_) listener->spread_connections([spread = spread_] { return spread->next(); });
     listener->start([weak = weak_from_this()](std::shared_ptr<net::StreamTransport> transport, net::Protocol protocol) {
         auto self = weak.lock();
         if (self && self->running_) self->adopt(std::move(transport), protocol);

@@ -188,6 +188,14 @@ struct ServerConfig {
     /// PVWIRE_BUSY_POLL_US (pvwire's own): how long the server's threads keep polling for
     /// requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
+    /// PVWIRE_SERVER_THREADS (pvwire's own): the threads a Server runs its connections on; 0 =
+    /// one per CPU this process may use. Default 1 (what `pvwire serve` uses too).
+    unsigned threads = 1;
+    /// PVWIRE_SERVER_IO (pvwire's own): "shared" (default), all threads run one io_context and
+    /// any of them may take any connection's next handler; "per-thread", each thread runs an
+    /// io_context of its own and each new connection is given to the next one in turn (its
+    /// handlers then stay on that thread). Listeners, UDP and beacons run on the first.
+    bool io_per_thread = false;
 
     /// PVWIRE_SEARCH_RATE (pvwire's own): UDP searches answered per second from one source
     /// address, with bursts of twice as many; 0 = no limit. Searches past it are dropped

@@ -59,6 +59,14 @@ public:
     /// Times accepting paused because descriptors or memory ran out (EMFILE, ENFILE, ENOBUFS,
     /// ENOMEM): a listener waits (10 ms doubling to 1 s) instead of failing again at once.
     virtual std::uint64_t accept_backoffs() const { return 0; }
+
+    /// The executor each accepted connection runs on (a strand is made on it per connection).
+    using ConnectionExecutor = std::function<asio::any_io_executor()>;
+    /// Called before start(): the connections accepted from now on run on `next()`'s executor,
+    /// one call per connection, instead of the listener's own. A Server with an io_context per
+    /// thread (ServerConfig::io_per_thread) spreads its connections so. The built-in listeners
+    /// honour it; the default ignores it (an application's Listener may do the same).
+    virtual void spread_connections(ConnectionExecutor next) { (void)next; }
 };
 
 /// Whether a connection from this address may be served: the server's connection limits,

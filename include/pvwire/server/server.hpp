@@ -10,8 +10,10 @@
 /// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md,
 /// docs/msgpack-protocol.md). Both protocols reach the same PVs with the same semantics.
 ///
-/// Threading: the server runs its own io_context on `threads` threads (1 by default), or on an
-/// executor the caller gives. Each client connection is served on its own strand, so a slow or
+/// Threading: the server runs on threads of its own (ServerConfig::threads, 1 by default;
+/// PVWIRE_SERVER_THREADS), all on one io_context or, with ServerConfig::io_per_thread
+/// (PVWIRE_SERVER_IO=per-thread), each on its own with the connections dealt out in turn; or on
+/// an executor the caller gives. Each client connection is served on its own strand, so a slow or
 /// broken client never delays the others. All public member functions are thread-safe.
 /// Lifetime: stop() (or the destructor) closes every socket and waits for the threads.
 #pragma once
@@ -38,9 +40,10 @@ public:
     /// Does this server serve `name`? Called from the server's threads; must not block.
     using Claim = std::function<bool(std::string_view name)>;
 
-    /// Runs on `threads` threads of its own; `config` defaults to the EPICS_PVAS_* / EPICS_PVA_*
+    /// Runs on `threads` threads of its own (0: config.threads, which is 1 unless set, and 0
+    /// there means one per CPU); `config` defaults to the EPICS_PVAS_* / EPICS_PVA_* / PVWIRE_*
     /// environment. Nothing is bound before start().
-    explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 1);
+    explicit Server(net::ServerConfig config = net::ServerConfig::from_env(), unsigned threads = 0);
     /// Runs on the caller's executor instead of owning threads (the caller runs it).
     Server(net::ServerConfig config, net::asio::any_io_executor executor);
     ~Server();
