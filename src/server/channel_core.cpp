@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <utility>
 
 namespace pvwire::server::detail {
 
@@ -29,6 +30,7 @@ struct ChannelCore::Op {
     std::uint32_t window = 0, queue_size = 4;
     std::deque<Update> queue;
     std::shared_ptr<void> subscription;
+    std::shared_ptr<Slot> slot;   // where the subscription's listener leaves updates
     PVHandler::Feeder feeder;     // demand-driven PVs: fills `queue` when it has room
 };
 
@@ -37,7 +39,7 @@ namespace {
 // Appends an update to a bounded queue; when full, it is squashed into the newest entry: the
 // newest value always arrives, and fields that changed more than once are reported as overrun.
 // Returns whether it squashed.
-bool enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore::Update u) {
+template <class Queue> bool enqueue(Queue& q, std::size_t limit, ChannelCore::Update u) {
     if (q.size() < limit) {
         q.push_back(std::move(u));
         return false;
@@ -103,15 +105,45 @@ std::string array_field_path(const Value& pv_request) {
 
 }  // namespace
 
-// Updates arrive from the PV's thread into a bounded inbox; at most one drain is posted to the
-// strand at a time, so a PV posting faster than the connection can serve never piles up
-// handlers (or memory) on the strand.
+// Updates arrive from the PVs' threads into the connection's inbox: each subscription has a
+// bounded slot there (squashing like its queue), and the connection's strand is woken once for
+// all the slots filled since it last drained, not once per update or per subscription. A PV
+// posting faster than the connection can serve thus never piles up handlers (or memory).
+struct ChannelCore::Slot {
+    std::uint32_t ioid = 0;
+    std::size_t limit = 4;
+    std::vector<Update> items;  // guarded by the inbox's mutex; capacity kept between drains
+    std::size_t squashed = 0;   // since the last drain (counted on the strand then)
+    bool listed = false;        // in the inbox's ready list
+};
+
 struct ChannelCore::Inbox {
     std::mutex mu;
-    std::deque<Update> items;
-    std::size_t limit = 4;
-    std::size_t squashed = 0;  // since the last drain (counted on the strand then)
-    bool posted = false;
+    std::vector<std::shared_ptr<Slot>> ready;  // slots with items, each once
+    bool woken = false;                        // a drain is posted and has not started
+    std::weak_ptr<ChannelCore> core;
+    // the strand, never blocking: a post from a thread already on it (a put's handler posting
+    // to the same PV) is queued, not run inside the call that made it
+    net::asio::any_io_executor wake;
+
+    void add(const std::shared_ptr<Slot>& slot, const Value& update) {
+        bool wake_now = false;
+        {
+            std::lock_guard lock(mu);
+            if (enqueue(slot->items, slot->limit, Update{update, update.marks(), {}})) ++slot->squashed;
+            if (!slot->listed) {
+                slot->listed = true;
+                ready.push_back(slot);
+            }
+            wake_now = !woken;
+            woken = true;
+        }
+        if (wake_now)
+            wake.execute([weak = core] {
+                if (auto self = weak.lock())
+                    if (!self->closed_) self->drain_inbox();
+            });
+    }
 };
 
 void LimitHits::hit(std::string_view what) {
@@ -130,7 +162,10 @@ ChannelCore::~ChannelCore() = default;
 ChannelCore::ChannelCore(asio::any_io_executor executor, Peer peer, Open open, CoreEvents& events,
                          EngineLimits limits, std::shared_ptr<ConnectionCounters> counters)
     : ex_(std::move(executor)), counters_owner_(std::move(counters)), counters_(*counters_owner_),
-      peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits) {}
+      peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits),
+      inbox_(std::make_shared<Inbox>()) {
+    inbox_->wake = asio::require(ex_, asio::execution::blocking.never);
+}
 
 void ChannelCore::count_open() noexcept {
     ConnectionCounters::set(counters_.channels, channels_.size());
@@ -477,22 +512,12 @@ void ChannelCore::subscribe(Op& op, Chan& ch) {
     }
     op.feeder = ch.pv->feeder(peer_);
     if (op.feeder) return;
-    auto inbox = std::make_shared<Inbox>();
-    inbox->limit = op.queue_size;
-    op.subscription = ch.pv->subscribe([inbox, ioid = op.ioid, weak = weak_from_this(), ex = ex_](const Value& update) {
-        bool post = false;
-        {
-            std::lock_guard lock(inbox->mu);
-            if (enqueue(inbox->items, inbox->limit, Update{update, update.marks(), {}})) ++inbox->squashed;
-            post = !inbox->posted;
-            inbox->posted = true;
-        }
-        if (post)
-            asio::post(ex, [weak, inbox, ioid] {
-                if (auto self = weak.lock())
-                    if (!self->closed_) self->on_update(ioid, inbox);
-            });
-    });
+    if (inbox_->core.expired()) inbox_->core = weak_from_this();
+    auto slot = std::make_shared<Slot>();
+    slot->ioid = op.ioid;
+    slot->limit = op.queue_size;
+    op.slot = slot;
+    op.subscription = ch.pv->subscribe([inbox = inbox_, slot](const Value& update) { inbox->add(slot, update); });
 }
 
 void ChannelCore::monitor_stop(std::uint32_t ioid) {
@@ -506,21 +531,30 @@ void ChannelCore::monitor_ack(std::uint32_t ioid, std::uint32_t n) {
     pump(*op);
 }
 
-void ChannelCore::on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox) {
-    std::deque<Update> items;
-    std::size_t squashed = 0;
+// Moves what the PVs posted into the monitors' queues (under the inbox's lock: a few moves),
+// then sends.
+void ChannelCore::drain_inbox() {
     {
-        std::lock_guard lock(inbox->mu);
-        items.swap(inbox->items);
-        std::swap(squashed, inbox->squashed);
-        inbox->posted = false;
+        std::lock_guard lock(inbox_->mu);
+        inbox_->woken = false;
+        draining_.swap(inbox_->ready);
+        for (auto& slot : draining_) {
+            slot->listed = false;
+            Op* op = find_op(slot->ioid);
+            std::size_t squashed = std::exchange(slot->squashed, 0);
+            if (op && op->slot == slot)
+                for (auto& u : slot->items) squashed += enqueue(op->queue, op->queue_size, std::move(u));
+            slot->items.clear();
+            if (squashed) ConnectionCounters::add(counters_.updates_squashed, squashed);
+        }
     }
-    Op* op = find_op(ioid);
-    if (!op) return;
-    for (auto& u : items) squashed += enqueue(op->queue, op->queue_size, std::move(u));
-    if (squashed) ConnectionCounters::add(counters_.updates_squashed, squashed);
-    counters_.queue_fill(op->queue.size(), op->queue_size);
-    pump(*op);
+    for (auto& slot : draining_) {
+        Op* op = find_op(slot->ioid);
+        if (!op || op->slot != slot) continue;
+        counters_.queue_fill(op->queue.size(), op->queue_size);
+        pump(*op);
+    }
+    draining_.clear();
 }
 
 // What a Feeder posts into: the queue of one monitor, bounded by its queueSize.

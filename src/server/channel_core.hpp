@@ -219,6 +219,7 @@ private:
         std::set<std::uint32_t> ops;
         std::optional<AccessDecision> access;  // none: no access rules, everything allowed
     };
+    struct Slot;
     struct Inbox;
     class Feed;
 
@@ -226,7 +227,8 @@ private:
     Chan* channel_of(const Op& op);
     void init_monitor(Op& op, const protocol::RequestOptions& options, MonitorStart monitor);
     wire::Status init_array(Op& op, const Value& pv_request, const TypePtr& pv_type);
-    void on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox);
+    // On the strand: what the PVs posted since the last drain, into the monitors' queues.
+    void drain_inbox();
     void subscribe(Op& op, Chan& ch);
     void pump(Op& op);
     bool tx_full(const Op& op) const;
@@ -259,6 +261,8 @@ private:
     std::map<std::uint32_t, Chan> channels_;
     std::map<std::uint32_t, std::unique_ptr<Op>> ops_;
     bool closed_ = false;
+    std::shared_ptr<Inbox> inbox_;                 // shared with the PVs' listeners
+    std::vector<std::shared_ptr<Slot>> draining_;  // drain_inbox()'s, kept for its capacity
 };
 
 }  // namespace pvwire::server::detail
