@@ -1,8 +1,11 @@
 #include "channel_core.hpp"
 
+#include "../protocol/message_codec.hpp"
+
 #include <pvwire/data/type_code.hpp>
 #include <pvwire/log.hpp>
 #include <pvwire/protocol/pv_request.hpp>
+#include <pvwire/store/store.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -51,6 +54,7 @@ template <class Queue> bool enqueue(Queue& q, std::size_t limit, ChannelCore::Up
     last.overrun |= u.overrun;
     last.changed |= u.changed;
     last.value = std::move(u.value);
+    last.share = std::move(u.share);
     return true;
 }
 
@@ -109,6 +113,23 @@ std::string array_field_path(const Value& pv_request) {
 // bounded slot there (squashing like its queue), and the connection's strand is woken once for
 // all the slots filled since it last drained, not once per update or per subscription. A PV
 // posting faster than the connection can serve thus never piles up handlers (or memory).
+// The encodings of the change whose listeners this thread is calling (store::detail::
+// ChangeScope): the first subscriber makes them, the others of the same change share them.
+// Null when the caller is not a store marking its changes: the value is then encoded per
+// subscriber (a value changed in place between two calls is never sent stale).
+std::shared_ptr<protocol::detail::SharedEncoding> share_of_this_change() {
+    thread_local std::uint64_t change = 0;
+    thread_local std::weak_ptr<protocol::detail::SharedEncoding> last;  // the queued updates own it
+    const std::uint64_t now = store::detail::change_in_progress();
+    if (now == 0) return nullptr;
+    if (now == change)
+        if (auto share = last.lock()) return share;
+    auto share = std::make_shared<protocol::detail::SharedEncoding>();
+    change = now;
+    last = share;
+    return share;
+}
+
 struct ChannelCore::Slot {
     std::uint32_t ioid = 0;
     std::size_t limit = 4;
@@ -130,7 +151,8 @@ struct ChannelCore::Inbox {
         bool wake_now = false;
         {
             std::lock_guard lock(mu);
-            if (enqueue(slot->items, slot->limit, Update{update, update.marks(), {}})) ++slot->squashed;
+            if (enqueue(slot->items, slot->limit, Update{update, update.marks(), {}, share_of_this_change()}))
+                ++slot->squashed;
             if (!slot->listed) {
                 slot->listed = true;
                 ready.push_back(slot);
@@ -508,7 +530,7 @@ void ChannelCore::subscribe(Op& op, Chan& ch) {
     if (cur) {
         cur.unmark();
         cur.mark();
-        op.queue.push_back(Update{std::move(cur), BitSet{0}, {}});
+        op.queue.push_back(Update{std::move(cur), BitSet{0}, {}, nullptr});
     }
     op.feeder = ch.pv->feeder(peer_);
     if (op.feeder) return;
@@ -563,7 +585,7 @@ public:
     explicit Feed(Op& op) : op_(op) {}
     bool try_post(const Value& update) override {
         if (op_.queue.size() >= op_.queue_size) return false;
-        op_.queue.push_back(Update{update, update.marks(), {}});
+        op_.queue.push_back(Update{update, update.marks(), {}, nullptr});
         return true;
     }
     std::size_t room() const override {
@@ -609,8 +631,7 @@ void ChannelCore::pump(Op& op) {
             if (bits.empty() && op.primed) continue;  // nothing selected changed
             op.primed = true;
             const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
-            // a demand-driven update is this subscriber's alone; a posted one is everybody's
-            op.last_bytes = events_.monitor_update(op.ioid, u.value, bits, overrun, !op.feeder);
+            op.last_bytes = events_.monitor_update(op.ioid, u.value, bits, overrun, u.share.get());
             ConnectionCounters::add(counters_.updates_sent);
             if (op.pipeline) --op.window;
         }

@@ -2,12 +2,29 @@
 
 #include "catalog_watchers.hpp"
 
-#include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <vector>
 
 namespace pvwire::store {
+
+namespace detail {
+
+namespace {
+std::atomic<std::uint64_t> last_change{0};
+thread_local std::uint64_t current_change = 0;
+}  // namespace
+
+std::uint64_t change_in_progress() noexcept { return current_change; }
+
+ChangeScope::ChangeScope() noexcept : outer_(current_change) {
+    current_change = last_change.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+ChangeScope::~ChangeScope() { current_change = outer_; }
+
+}  // namespace detail
 
 struct MemoryStore::Impl {
     struct Entry;
@@ -98,8 +115,9 @@ Status MemoryStore::write_now(std::string_view name, const Value& delta) {
         stored.unmark();
         watchers = it->second.watchers;
     }
-    if (watchers)
-        for (const auto& [id, w] : *watchers) (*w)(update);  // outside the lock: a watcher may call back in
+    if (!watchers) return Status::ok();
+    detail::ChangeScope change;
+    for (const auto& [id, w] : *watchers) (*w)(update);  // outside the lock: a watcher may call back in
     return Status::ok();
 }
 
