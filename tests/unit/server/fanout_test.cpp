@@ -3,12 +3,11 @@
 // by the store's change, store::detail::ChangeScope), and a value changed in place between two
 // notifications is sent as it is now, never from an encoding of before.
 //
-// Through the server's public seam, as monitor_flow_test.cpp: a server::Server on this test's
-// io_context serves one end of an in-memory pipe, the test speaks pvAccess on the other end and
-// runs the io_context itself until no handler is ready.
+// Through the server's public seam (test::PipeServerSession): an in-memory pipe, the test's
+// own io_context run until no handler is ready.
 #include <catch2/catch.hpp>
 
-#include "support/wire_client.hpp"
+#include "support/pipe_server_session.hpp"
 
 #include "../../../src/protocol/message_codec.hpp"
 
@@ -56,13 +55,9 @@ private:
 };
 
 // A validated connection to a server serving "tick" (a SharedPV) and "inplace".
-struct FanoutSession {
-    net::asio::io_context io;
+struct FanoutSession : test::PipeServerSession {
     std::shared_ptr<server::SharedPV> tick;
     std::shared_ptr<InPlacePV> inplace = std::make_shared<InPlacePV>();
-    server::Server srv{net::ServerConfig::isolated(), io.get_executor()};
-    std::shared_ptr<net::PipeTransport> client_end, server_end;
-    std::shared_ptr<test::WireClient> client = std::make_shared<test::WireClient>();
 
     FanoutSession() {
         Value initial = nt::NTScalar{TypeCode::UInt32}.create();
@@ -70,34 +65,7 @@ struct FanoutSession {
         tick = server::SharedPV::create("tick", initial);
         srv.add_pv("tick", tick);
         srv.add_pv("inplace", inplace);
-        std::tie(client_end, server_end) = net::PipeTransport::make_pair(io.get_executor());
-        client->transport = client_end;
-        client_end->start(client);
-        srv.accept(server_end);
-        REQUIRE(settle());
-        REQUIRE(client->validated);
-    }
-    ~FanoutSession() {
-        client_end->close("done");
-        settle();
-    }
-    FanoutSession(const FanoutSession&) = delete;
-    FanoutSession& operator=(const FanoutSession&) = delete;
-
-    bool settle() {
-        const auto end = std::chrono::steady_clock::now() + 20s;
-        for (;;) {
-            io.restart();
-            if (io.poll_one() == 0) return true;
-            if (std::chrono::steady_clock::now() > end) return false;
-        }
-    }
-    wire::Message exchange(wire::Body body) {
-        client->send(std::move(body));
-        REQUIRE(settle());
-        auto reply = client->next(0ms);
-        REQUIRE(reply);
-        return std::move(*reply);
+        connect();
     }
     std::uint32_t channel(const std::string& name, std::uint32_t cid) {
         const auto created = exchange(wire::CreateChannelRequest{{wire::SearchChannel{cid, name}}});
