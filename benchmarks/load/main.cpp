@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 
 using namespace pvwire::bench;
@@ -147,6 +148,15 @@ int main(int argc, char** argv) {
     ticker->add_option("--seconds", ta.seconds, "run time (default: until Ctrl-C)");
     ticker->add_flag("--isolated", ta.isolated, "loopback only, ephemeral ports (printed)");
     ticker->add_option("--put-pv", ta.put_pv, "also serve this writable NTScalar, changed only by puts (mixed)");
+    ticker->add_option_function<std::string>(
+        "--callgrind-ticks",
+        [&ta](const std::string& s) {
+            unsigned long long from = 0, to = 0;
+            if (std::sscanf(s.c_str(), "%llu:%llu", &from, &to) != 2 || from == 0 || to <= from)
+                throw CLI::ValidationError("--callgrind-ticks", "A:B with 0 < A < B");
+            ta.callgrind_from = from, ta.callgrind_to = to;
+        },
+        "A:B: under callgrind (--instr-atstart=no), count the instructions of ticks A..B-1 only");
 
     FanoutArgs fo;
     auto* fanout = app.add_subcommand("fanout", "C clients (one process) monitor the PVs of a fixed-rate server: "

@@ -130,6 +130,9 @@ struct TickerArgs {
     double seconds = 0;            // 0: until Ctrl-C
     bool isolated = false;
     std::string put_pv;            // also serve this writable NTScalar, never posted (mixed's puts)
+    // Under valgrind --tool=callgrind --instr-atstart=no: instructions are counted from just
+    // before tick A's post to just before tick B's, then dumped (0:0: not at all).
+    std::uint64_t callgrind_from = 0, callgrind_to = 0;
 };
 int run_ticker(const TickerArgs& a);
 

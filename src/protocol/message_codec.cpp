@@ -3,61 +3,22 @@
 #include <pvwire/msgpack/protocol.hpp>
 #include <pvwire/wire/value_codec.hpp>
 
-#include <array>
-#include <mutex>
-
 namespace pvwire::protocol::detail {
 
-namespace {
-
-// Monitor fan-out: subscribers that would receive identical bytes for one update (same value,
-// same selected fields, same byte order) share one encoding of its data part. Keyed by the
-// update's storage, which every subscriber's queue shares until the next post.
-class FanoutCache {
-public:
-    std::shared_ptr<const wire::OutBuffer> find_or_encode(const Value& v, const BitSet& bits,
-                                                          wire::ByteOrder order) {
-        std::lock_guard lock(mu_);
-        for (auto& e : entries_) {
-            // the address first (cheap); the weak pointer tells a live store from a new one
-            // allocated where an expired one was
-            if (e.raw != v.store() || e.order != order || !(e.bits == bits))
-                continue;
-            if (auto s = e.store.lock(); s && s.get() == v.store())
-                return e.bytes;
-        }
-        // large arrays stay references to the value's storage (written in place)
-        auto out = std::make_shared<wire::OutBuffer>();
-        wire::Writer w(*out, order);
-        wire::encode_partial(w, v, bits, nullptr);
-        std::shared_ptr<const wire::OutBuffer> bytes = std::move(out);
-        // Encodings that reference arrays are cheap to redo and would keep those arrays
-        // alive while cached: only small, self-contained ones are kept.
-        if (bytes->external_count() != 0 || bytes->size() > max_cached_bytes)
-            return bytes;
-        entries_[next_] = Entry{v.store(), v.store_ptr(), bits, order, bytes};
-        next_ = (next_ + 1) % entries_.size();
-        return bytes;
-    }
-
-private:
-    static constexpr std::size_t max_cached_bytes = 64 * 1024;
-    struct Entry {
-        const void* raw = nullptr;
-        std::weak_ptr<pvwire::detail::ValueStore> store;
-        BitSet bits;
-        wire::ByteOrder order = wire::ByteOrder::Little;
-        std::shared_ptr<const wire::OutBuffer> bytes;
-    };
-    std::mutex mu_;
-    std::array<Entry, 64> entries_{};
-    std::size_t next_ = 0;
-};
-
-FanoutCache& fanout_cache() {
-    static FanoutCache c;
-    return c;
+const wire::OutBuffer& SharedEncoding::find_or_encode(const Value& value, const BitSet& bits, wire::ByteOrder order) {
+    std::lock_guard lock(mu_);
+    for (const auto& e : entries_)
+        if (e.order == order && e.bits == bits) return *e.bytes;
+    // large arrays stay references to the value's storage (written in place), which the
+    // post's updates keep alive as long as this
+    auto out = std::make_unique<wire::OutBuffer>();
+    wire::Writer w(*out, order);
+    wire::encode_partial(w, value, bits, nullptr);
+    entries_.push_back(Entry{bits, order, std::move(out)});
+    return *entries_.back().bytes;
 }
+
+namespace {
 
 class PvaCodec final : public MessageCodec {
 public:
@@ -74,17 +35,17 @@ public:
         wire::encode(msg, out);
     }
 
-    // Header, ioid, sub-command, then "BitSet + data" (shared between subscribers of a
-    // broadcast update; a demand-driven one is this subscriber's alone and is encoded in
-    // place), then the overrun BitSet.
+    // Header, ioid, sub-command, then "BitSet + data" (encoded once per post for all its
+    // subscribers; a value of this subscriber's alone is encoded in place), then the overrun
+    // BitSet.
     void encode_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
-                       bool shared, wire::OutBuffer& out) override {
+                       SharedEncoding* share, wire::OutBuffer& out) override {
         wire::Writer w(out, order_);
         w.begin_message(std::uint8_t(wire::Command::Monitor), wire::flag::from_server);
         w.u32(ioid);
         w.u8(0);
-        if (shared)
-            out.append(*fanout_cache().find_or_encode(value, changed, order_));
+        if (share)
+            out.append(share->find_or_encode(value, changed, order_));
         else
             wire::encode_partial(w, value, changed, nullptr);
         w.bitset(overrun);
@@ -119,8 +80,8 @@ public:
         return codec_.decode(frame, out, diag, owner);
     }
     void encode(const wire::Message& msg, wire::OutBuffer& out) override { codec_.encode(msg, out); }
-    void encode_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun, bool,
-                       wire::OutBuffer& out) override {
+    void encode_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
+                       SharedEncoding*, wire::OutBuffer& out) override {
         msgpack_protocol::Codec::encode_update(ioid, value, changed, overrun, out);
     }
     void encode_goodbye(std::string_view reason, wire::OutBuffer& out) override {

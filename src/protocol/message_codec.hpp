@@ -8,12 +8,35 @@
 #include <pvwire/protocol/server_handshake.hpp>
 #include <pvwire/wire/connection_codec.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
 
 namespace pvwire::protocol::detail {
+
+// The encodings of one posted value, shared by every subscriber that receives that post: its
+// data part ("BitSet + data") is encoded once per selection of fields and byte order, by the
+// first connection that sends it. It lives as long as the post's queued updates, so it can
+// never describe another value; any connection's thread may use it.
+class SharedEncoding {
+public:
+    // The bytes of `bits` of `value` in `order`, encoded now if no subscriber did yet. Valid
+    // while this object lives. `value` must be the post's value, the same for every call.
+    const wire::OutBuffer& find_or_encode(const Value& value, const BitSet& bits, wire::ByteOrder order);
+
+private:
+    struct Entry {
+        BitSet bits;
+        wire::ByteOrder order;
+        std::unique_ptr<const wire::OutBuffer> bytes;  // stays where it is when entries grow
+    };
+    std::mutex mu_;  // this post's alone: taken by the connections sending it
+    boost::container::small_vector<Entry, 1> entries_;  // usually one: every field, host order
+};
 
 class MessageCodec {
 public:
@@ -27,10 +50,10 @@ public:
                           const std::shared_ptr<const void>& owner) = 0;
     // Appends `msg`, remembering what decoding the peer's answers needs.
     virtual void encode(const wire::Message& msg, wire::OutBuffer& out) = 0;
-    // A monitor update. `shared`: the value every subscriber of the PV gets, whose data part
-    // may be encoded once for all of them.
+    // A monitor update. `share`: the encodings of the post the value belongs to, shared by all
+    // its subscribers (null: the value is this subscriber's alone).
     virtual void encode_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
-                               bool shared, wire::OutBuffer& out) = 0;
+                               SharedEncoding* share, wire::OutBuffer& out) = 0;
     // The words a server sends before closing a connection for a protocol error (pvAccess
     // has no such message: nothing).
     virtual void encode_goodbye(std::string_view reason, wire::OutBuffer& out) = 0;

@@ -1,12 +1,16 @@
 #include "channel_core.hpp"
 
+#include "../protocol/message_codec.hpp"
+
 #include <pvwire/data/type_code.hpp>
 #include <pvwire/log.hpp>
 #include <pvwire/protocol/pv_request.hpp>
+#include <pvwire/store/store.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <utility>
 
 namespace pvwire::server::detail {
 
@@ -29,6 +33,7 @@ struct ChannelCore::Op {
     std::uint32_t window = 0, queue_size = 4;
     std::deque<Update> queue;
     std::shared_ptr<void> subscription;
+    std::shared_ptr<Slot> slot;   // where the subscription's listener leaves updates
     PVHandler::Feeder feeder;     // demand-driven PVs: fills `queue` when it has room
 };
 
@@ -37,7 +42,7 @@ namespace {
 // Appends an update to a bounded queue; when full, it is squashed into the newest entry: the
 // newest value always arrives, and fields that changed more than once are reported as overrun.
 // Returns whether it squashed.
-bool enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore::Update u) {
+template <class Queue> bool enqueue(Queue& q, std::size_t limit, ChannelCore::Update u) {
     if (q.size() < limit) {
         q.push_back(std::move(u));
         return false;
@@ -49,6 +54,7 @@ bool enqueue(std::deque<ChannelCore::Update>& q, std::size_t limit, ChannelCore:
     last.overrun |= u.overrun;
     last.changed |= u.changed;
     last.value = std::move(u.value);
+    last.share = std::move(u.share);
     return true;
 }
 
@@ -103,15 +109,63 @@ std::string array_field_path(const Value& pv_request) {
 
 }  // namespace
 
-// Updates arrive from the PV's thread into a bounded inbox; at most one drain is posted to the
-// strand at a time, so a PV posting faster than the connection can serve never piles up
-// handlers (or memory) on the strand.
+// Updates arrive from the PVs' threads into the connection's inbox: each subscription has a
+// bounded slot there (squashing like its queue), and the connection's strand is woken once for
+// all the slots filled since it last drained, not once per update or per subscription. A PV
+// posting faster than the connection can serve thus never piles up handlers (or memory).
+// The encodings of the change whose listeners this thread is calling (store::detail::
+// ChangeScope): the first subscriber makes them, the others of the same change share them.
+// Null when the caller is not a store marking its changes: the value is then encoded per
+// subscriber (a value changed in place between two calls is never sent stale).
+std::shared_ptr<protocol::detail::SharedEncoding> share_of_this_change() {
+    thread_local std::uint64_t change = 0;
+    thread_local std::weak_ptr<protocol::detail::SharedEncoding> last;  // the queued updates own it
+    const std::uint64_t now = store::detail::change_in_progress();
+    if (now == 0) return nullptr;
+    if (now == change)
+        if (auto share = last.lock()) return share;
+    auto share = std::make_shared<protocol::detail::SharedEncoding>();
+    change = now;
+    last = share;
+    return share;
+}
+
+struct ChannelCore::Slot {
+    std::uint32_t ioid = 0;
+    std::size_t limit = 4;
+    std::vector<Update> items;  // guarded by the inbox's mutex; capacity kept between drains
+    std::size_t squashed = 0;   // since the last drain (counted on the strand then)
+    bool listed = false;        // in the inbox's ready list
+};
+
 struct ChannelCore::Inbox {
     std::mutex mu;
-    std::deque<Update> items;
-    std::size_t limit = 4;
-    std::size_t squashed = 0;  // since the last drain (counted on the strand then)
-    bool posted = false;
+    std::vector<std::shared_ptr<Slot>> ready;  // slots with items, each once
+    bool woken = false;                        // a drain is posted and has not started
+    std::weak_ptr<ChannelCore> core;
+    // the strand, never blocking: a post from a thread already on it (a put's handler posting
+    // to the same PV) is queued, not run inside the call that made it
+    net::asio::any_io_executor wake;
+
+    void add(const std::shared_ptr<Slot>& slot, const Value& update) {
+        bool wake_now = false;
+        {
+            std::lock_guard lock(mu);
+            if (enqueue(slot->items, slot->limit, Update{update, update.marks(), {}, share_of_this_change()}))
+                ++slot->squashed;
+            if (!slot->listed) {
+                slot->listed = true;
+                ready.push_back(slot);
+            }
+            wake_now = !woken;
+            woken = true;
+        }
+        if (wake_now)
+            wake.execute([weak = core] {
+                if (auto self = weak.lock())
+                    if (!self->closed_) self->drain_inbox();
+            });
+    }
 };
 
 void LimitHits::hit(std::string_view what) {
@@ -130,7 +184,10 @@ ChannelCore::~ChannelCore() = default;
 ChannelCore::ChannelCore(asio::any_io_executor executor, Peer peer, Open open, CoreEvents& events,
                          EngineLimits limits, std::shared_ptr<ConnectionCounters> counters)
     : ex_(std::move(executor)), counters_owner_(std::move(counters)), counters_(*counters_owner_),
-      peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits) {}
+      peer_(std::move(peer)), open_(std::move(open)), events_(events), limits_(limits),
+      inbox_(std::make_shared<Inbox>()) {
+    inbox_->wake = asio::require(ex_, asio::execution::blocking.never);
+}
 
 void ChannelCore::count_open() noexcept {
     ConnectionCounters::set(counters_.channels, channels_.size());
@@ -473,26 +530,16 @@ void ChannelCore::subscribe(Op& op, Chan& ch) {
     if (cur) {
         cur.unmark();
         cur.mark();
-        op.queue.push_back(Update{std::move(cur), BitSet{0}, {}});
+        op.queue.push_back(Update{std::move(cur), BitSet{0}, {}, nullptr});
     }
     op.feeder = ch.pv->feeder(peer_);
     if (op.feeder) return;
-    auto inbox = std::make_shared<Inbox>();
-    inbox->limit = op.queue_size;
-    op.subscription = ch.pv->subscribe([inbox, ioid = op.ioid, weak = weak_from_this(), ex = ex_](const Value& update) {
-        bool post = false;
-        {
-            std::lock_guard lock(inbox->mu);
-            if (enqueue(inbox->items, inbox->limit, Update{update, update.marks(), {}})) ++inbox->squashed;
-            post = !inbox->posted;
-            inbox->posted = true;
-        }
-        if (post)
-            asio::post(ex, [weak, inbox, ioid] {
-                if (auto self = weak.lock())
-                    if (!self->closed_) self->on_update(ioid, inbox);
-            });
-    });
+    if (inbox_->core.expired()) inbox_->core = weak_from_this();
+    auto slot = std::make_shared<Slot>();
+    slot->ioid = op.ioid;
+    slot->limit = op.queue_size;
+    op.slot = slot;
+    op.subscription = ch.pv->subscribe([inbox = inbox_, slot](const Value& update) { inbox->add(slot, update); });
 }
 
 void ChannelCore::monitor_stop(std::uint32_t ioid) {
@@ -506,21 +553,30 @@ void ChannelCore::monitor_ack(std::uint32_t ioid, std::uint32_t n) {
     pump(*op);
 }
 
-void ChannelCore::on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox) {
-    std::deque<Update> items;
-    std::size_t squashed = 0;
+// Moves what the PVs posted into the monitors' queues (under the inbox's lock: a few moves),
+// then sends.
+void ChannelCore::drain_inbox() {
     {
-        std::lock_guard lock(inbox->mu);
-        items.swap(inbox->items);
-        std::swap(squashed, inbox->squashed);
-        inbox->posted = false;
+        std::lock_guard lock(inbox_->mu);
+        inbox_->woken = false;
+        draining_.swap(inbox_->ready);
+        for (auto& slot : draining_) {
+            slot->listed = false;
+            Op* op = find_op(slot->ioid);
+            std::size_t squashed = std::exchange(slot->squashed, 0);
+            if (op && op->slot == slot)
+                for (auto& u : slot->items) squashed += enqueue(op->queue, op->queue_size, std::move(u));
+            slot->items.clear();
+            if (squashed) ConnectionCounters::add(counters_.updates_squashed, squashed);
+        }
     }
-    Op* op = find_op(ioid);
-    if (!op) return;
-    for (auto& u : items) squashed += enqueue(op->queue, op->queue_size, std::move(u));
-    if (squashed) ConnectionCounters::add(counters_.updates_squashed, squashed);
-    counters_.queue_fill(op->queue.size(), op->queue_size);
-    pump(*op);
+    for (auto& slot : draining_) {
+        Op* op = find_op(slot->ioid);
+        if (!op || op->slot != slot) continue;
+        counters_.queue_fill(op->queue.size(), op->queue_size);
+        pump(*op);
+    }
+    draining_.clear();
 }
 
 // What a Feeder posts into: the queue of one monitor, bounded by its queueSize.
@@ -529,7 +585,7 @@ public:
     explicit Feed(Op& op) : op_(op) {}
     bool try_post(const Value& update) override {
         if (op_.queue.size() >= op_.queue_size) return false;
-        op_.queue.push_back(Update{update, update.marks(), {}});
+        op_.queue.push_back(Update{update, update.marks(), {}, nullptr});
         return true;
     }
     std::size_t room() const override {
@@ -575,8 +631,7 @@ void ChannelCore::pump(Op& op) {
             if (bits.empty() && op.primed) continue;  // nothing selected changed
             op.primed = true;
             const BitSet overrun = protocol::apply_mask(u.overrun, op.mask, *op.type);
-            // a demand-driven update is this subscriber's alone; a posted one is everybody's
-            op.last_bytes = events_.monitor_update(op.ioid, u.value, bits, overrun, !op.feeder);
+            op.last_bytes = events_.monitor_update(op.ioid, u.value, bits, overrun, u.share.get());
             ConnectionCounters::add(counters_.updates_sent);
             if (op.pipeline) --op.window;
         }

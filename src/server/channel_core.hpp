@@ -31,6 +31,10 @@
 #include <string>
 #include <vector>
 
+namespace pvwire::protocol::detail {
+class SharedEncoding;  // message_codec.hpp: one post's encodings, shared by its subscribers
+}
+
 namespace pvwire::server::detail {
 
 // A limit being hit: counted, and logged (pvwire.server, WARN) at most once per 10 s with the
@@ -84,11 +88,12 @@ struct EngineLimits {
 class CoreEvents {
 public:
     // One monitor update to send: the fields `changed` of `value` (already masked by the
-    // operation's pvRequest), `overrun` those squashed since the last one. `shared`: the value
-    // is the one every subscriber of the PV gets (its encoding may be shared); otherwise it is
-    // this subscriber's alone. Returns the bytes queued for it (for flow control).
+    // operation's pvRequest), `overrun` those squashed since the last one. `share`: the value
+    // is a post every subscriber of the PV gets, and these are its encodings, shared by them
+    // (null: the value is this subscriber's alone). Returns the bytes queued for it (for flow
+    // control).
     virtual std::size_t monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
-                                       const BitSet& overrun, bool shared) = 0;
+                                       const BitSet& overrun, protocol::detail::SharedEncoding* share) = 0;
     // The server closed this channel (its PV was removed).
     virtual void channel_closed(std::uint32_t sid, std::uint32_t cid) = 0;
     // A note for the client about an operation (1 = warning, 2 = error).
@@ -208,6 +213,9 @@ public:
         Value value;      // the PV value, shared with every other subscriber: never modified
         BitSet changed;   // fields changed since the previous update
         BitSet overrun;   // fields that changed more than once since then (squashed)
+        // the encodings of the post `value` came from, shared by its subscribers (null: a
+        // value of this subscriber's alone, or a store that does not mark its changes)
+        std::shared_ptr<protocol::detail::SharedEncoding> share;
     };
     struct Op;
 
@@ -219,6 +227,7 @@ private:
         std::set<std::uint32_t> ops;
         std::optional<AccessDecision> access;  // none: no access rules, everything allowed
     };
+    struct Slot;
     struct Inbox;
     class Feed;
 
@@ -226,7 +235,8 @@ private:
     Chan* channel_of(const Op& op);
     void init_monitor(Op& op, const protocol::RequestOptions& options, MonitorStart monitor);
     wire::Status init_array(Op& op, const Value& pv_request, const TypePtr& pv_type);
-    void on_update(std::uint32_t ioid, const std::shared_ptr<Inbox>& inbox);
+    // On the strand: what the PVs posted since the last drain, into the monitors' queues.
+    void drain_inbox();
     void subscribe(Op& op, Chan& ch);
     void pump(Op& op);
     bool tx_full(const Op& op) const;
@@ -259,6 +269,8 @@ private:
     std::map<std::uint32_t, Chan> channels_;
     std::map<std::uint32_t, std::unique_ptr<Op>> ops_;
     bool closed_ = false;
+    std::shared_ptr<Inbox> inbox_;                 // shared with the PVs' listeners
+    std::vector<std::shared_ptr<Slot>> draining_;  // drain_inbox()'s, kept for its capacity
 };
 
 }  // namespace pvwire::server::detail

@@ -271,8 +271,8 @@ void MessageFrontEnd::monitor(const wire::MonitorRequest& m) {
 }
 
 std::size_t MessageFrontEnd::monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed,
-                                            const BitSet& overrun, bool shared) {
-    return send_update_(ioid, value, changed, overrun, shared);
+                                            const BitSet& overrun, protocol::detail::SharedEncoding* share) {
+    return send_update_(ioid, value, changed, overrun, share);
 }
 
 void MessageFrontEnd::array(const wire::ArrayRequest& m) {

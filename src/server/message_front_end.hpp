@@ -24,7 +24,7 @@ public:
     using Send = std::function<void(wire::Message&&)>;
     // Sends a monitor update (CoreEvents::monitor_update); returns the bytes queued.
     using SendUpdate = std::function<std::size_t(std::uint32_t ioid, const Value& value, const BitSet& changed,
-                                                 const BitSet& overrun, bool shared)>;
+                                                 const BitSet& overrun, protocol::detail::SharedEncoding* share)>;
     // Bytes queued on the connection and not yet written.
     using Backlog = std::function<std::size_t()>;
 
@@ -53,7 +53,7 @@ public:
 private:
     // CoreEvents
     std::size_t monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
-                               bool shared) override;
+                               protocol::detail::SharedEncoding* share) override;
     void channel_closed(std::uint32_t sid, std::uint32_t cid) override;
     void op_message(std::uint32_t ioid, std::uint8_t severity, std::string text) override;
     std::size_t backlog() const override { return backlog_ ? backlog_() : 0; }

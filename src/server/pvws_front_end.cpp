@@ -159,7 +159,7 @@ void PvwsSession::channel_closed(std::uint32_t, std::uint32_t cid) {
 // The newest value waits for the throttle period since the last send; the core's monitor
 // queue squashes behind it, and holds back while the socket's backlog is high.
 std::size_t PvwsSession::monitor_update(std::uint32_t ioid, const Value& value, const BitSet&, const BitSet&,
-                                        bool) {
+                                        protocol::detail::SharedEncoding*) {
     auto it = by_ioid_.find(ioid);
     if (it == by_ioid_.end()) return 0;
     Sub& sub = *it->second;

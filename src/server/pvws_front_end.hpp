@@ -54,7 +54,7 @@ private:
 
     // CoreEvents
     std::size_t monitor_update(std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
-                               bool shared) override;
+                               protocol::detail::SharedEncoding* share) override;
     void channel_closed(std::uint32_t sid, std::uint32_t cid) override;
     void op_message(std::uint32_t, std::uint8_t, std::string) override {}
     std::size_t backlog() const override { return socket_->pending_output(); }

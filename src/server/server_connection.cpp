@@ -158,11 +158,11 @@ void ServerConnection::handle(const wire::Message& m) {
                 if (auto self = weak.lock()) self->send(reply);
             },
             [weak](std::uint32_t ioid, const Value& value, const BitSet& changed, const BitSet& overrun,
-                   bool shared) -> std::size_t {
+                   protocol::detail::SharedEncoding* share) -> std::size_t {
                 auto self = weak.lock();
                 if (!self) return 0;
                 wire::OutBuffer out;
-                self->codec_->encode_update(ioid, value, changed, overrun, shared, out);
+                self->codec_->encode_update(ioid, value, changed, overrun, share, out);
                 const std::size_t bytes = out.size();
                 ConnectionCounters::add(self->counters_->bytes_out, bytes);
                 self->transport_->send(std::move(out));

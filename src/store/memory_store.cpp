@@ -2,12 +2,29 @@
 
 #include "catalog_watchers.hpp"
 
-#include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <vector>
 
 namespace pvwire::store {
+
+namespace detail {
+
+namespace {
+std::atomic<std::uint64_t> last_change{0};
+thread_local std::uint64_t current_change = 0;
+}  // namespace
+
+std::uint64_t change_in_progress() noexcept { return current_change; }
+
+ChangeScope::ChangeScope() noexcept : outer_(current_change) {
+    current_change = last_change.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+ChangeScope::~ChangeScope() { current_change = outer_; }
+
+}  // namespace detail
 
 struct MemoryStore::Impl {
     struct Entry;
@@ -17,9 +34,12 @@ struct MemoryStore::Impl {
         std::uint64_t id;
         ~WatchHandle();
     };
+    // By id. Replaced whole (copy on write, of pointers) when one is added or removed, so that a
+    // post takes the current list with one reference count instead of copying every watcher.
+    using Watchers = std::vector<std::pair<std::uint64_t, std::shared_ptr<const Watcher>>>;
     struct Entry {
         Value value;
-        std::vector<std::pair<std::uint64_t, Watcher>> watchers;  // by id; usually few
+        std::shared_ptr<const Watchers> watchers;  // null: none
     };
 
     mutable std::mutex mu;
@@ -33,8 +53,12 @@ MemoryStore::Impl::WatchHandle::~WatchHandle() {
         std::lock_guard lock(s->mu);
         auto it = s->entries.find(name);
         if (it == s->entries.end()) return;
-        auto& w = it->second.watchers;
-        w.erase(std::remove_if(w.begin(), w.end(), [&](const auto& e) { return e.first == id; }), w.end());
+        auto& list = it->second.watchers;
+        if (!list) return;
+        auto rest = std::make_shared<Watchers>();
+        for (const auto& e : *list)
+            if (e.first != id) rest->push_back(e);
+        list = rest->empty() ? nullptr : std::shared_ptr<const Watchers>(std::move(rest));
     }
 }
 
@@ -69,7 +93,7 @@ void MemoryStore::write(std::string_view name, const Value& delta, Done done) { 
 
 Status MemoryStore::write_now(std::string_view name, const Value& delta) {
     Value update;
-    std::vector<Watcher> watchers;
+    std::shared_ptr<const Impl::Watchers> watchers;
     {
         std::lock_guard lock(impl_->mu);
         auto it = impl_->entries.find(name);
@@ -89,9 +113,11 @@ Status MemoryStore::write_now(std::string_view name, const Value& delta) {
         update.unmark();
         update.marks() = marks;
         stored.unmark();
-        for (const auto& [id, w] : it->second.watchers) watchers.push_back(w);
+        watchers = it->second.watchers;
     }
-    for (auto& w : watchers) w(update);  // outside the lock: a watcher may call back in
+    if (!watchers) return Status::ok();
+    detail::ChangeScope change;
+    for (const auto& [id, w] : *watchers) (*w)(update);  // outside the lock: a watcher may call back in
     return Status::ok();
 }
 
@@ -100,7 +126,10 @@ std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher)
     auto it = impl_->entries.find(name);
     if (it == impl_->entries.end()) return nullptr;
     const auto id = impl_->next_id++;
-    it->second.watchers.emplace_back(id, std::move(watcher));
+    auto& list = it->second.watchers;
+    auto more = list ? std::make_shared<Impl::Watchers>(*list) : std::make_shared<Impl::Watchers>();
+    more->emplace_back(id, std::make_shared<const Watcher>(std::move(watcher)));
+    list = std::move(more);
     auto h = std::make_shared<Impl::WatchHandle>();
     h->store = impl_;
     h->name = std::string(name);

@@ -283,7 +283,10 @@ struct RedisStore::Impl : std::enable_shared_from_this<Impl> {
 };
 
 void RedisStore::Impl::Notices::deliver() {
-    for (auto& w : watchers) w(update);
+    {
+        detail::ChangeScope change;  // one change: its watchers may share work
+        for (auto& w : watchers) w(update);
+    }
     for (auto& a : acks) a(Status::ok());
 }
 

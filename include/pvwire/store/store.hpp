@@ -83,6 +83,29 @@ public:
     virtual std::shared_ptr<void> watch_catalog(CatalogWatcher watcher) = 0;
 };
 
+namespace detail {
+
+/// While a store calls the watchers of one change (ChangeScope): that change's number, unique in
+/// the process; 0 otherwise. Watchers that share work between them per change (the server
+/// encodes a post once for all its subscribers) key it by this number: never by the value's
+/// address, which a store may reuse or modify in place between changes.
+std::uint64_t change_in_progress() noexcept;
+
+/// Marks this thread's calls of the watchers of one change (MemoryStore and RedisStore do; a
+/// store of your own may, else its subscribers simply do not share work).
+class ChangeScope {
+public:
+    ChangeScope() noexcept;
+    ~ChangeScope();
+    ChangeScope(const ChangeScope&) = delete;
+    ChangeScope& operator=(const ChangeScope&) = delete;
+
+private:
+    std::uint64_t outer_;
+};
+
+}  // namespace detail
+
 /// The embedded in-memory store: every change completes before the call returns.
 class MemoryStore : public Store {
 public:

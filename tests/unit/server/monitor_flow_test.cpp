@@ -9,7 +9,7 @@
 // step is deterministic, and "the server holds" means it has nothing left to do.
 #include <catch2/catch.hpp>
 
-#include "support/wire_client.hpp"
+#include "support/pipe_server_session.hpp"
 
 #include <pvwire/data/nt.hpp>
 #include <pvwire/net/pipe_transport.hpp>
@@ -56,48 +56,12 @@ constexpr std::size_t update_bytes_max = 200;     // one counter update, framed,
 constexpr std::uint32_t monitor_ioid = 7;
 
 // A validated connection to a server serving "counter", with the test at the client end.
-struct PipeSession {
-    net::asio::io_context io;
+struct PipeSession : test::PipeServerSession {
     std::shared_ptr<CounterPV> pv = std::make_shared<CounterPV>();
-    server::Server srv{net::ServerConfig::isolated(), io.get_executor()};
-    std::shared_ptr<net::PipeTransport> client_end, server_end;
-    std::shared_ptr<test::WireClient> client = std::make_shared<test::WireClient>();
 
     PipeSession() {
         srv.add_pv("counter", pv);
-        std::tie(client_end, server_end) = net::PipeTransport::make_pair(io.get_executor());
-        client->transport = client_end;
-        client_end->start(client);
-        srv.accept(server_end);
-        REQUIRE(settle());
-        REQUIRE(client->validated);
-    }
-    ~PipeSession() {
-        client_end->close("done");
-        settle();
-    }
-    PipeSession(const PipeSession&) = delete;
-    PipeSession& operator=(const PipeSession&) = delete;
-
-    // Runs ready handlers, one at a time; false when none was ready.
-    bool step() {
-        io.restart();
-        return io.poll_one() > 0;
-    }
-    // Runs handlers until none is ready (timers are not waited for). False if there was still
-    // work after 20 s: a server that never holds.
-    bool settle() {
-        const auto end = std::chrono::steady_clock::now() + 20s;
-        while (step())
-            if (std::chrono::steady_clock::now() > end) return false;
-        return true;
-    }
-    wire::Message exchange(wire::Body body) {
-        client->send(std::move(body));
-        REQUIRE(settle());
-        auto reply = client->next(0ms);
-        REQUIRE(reply);
-        return std::move(*reply);
+        connect();
     }
     wire::MonitorRequest monitor_request(std::uint32_t sid, std::uint8_t subcmd, std::uint32_t nfree = 0) {
         wire::MonitorRequest r;
