@@ -66,6 +66,8 @@ void callgrind_window(const TickerArgs& a, std::uint64_t tick) {
 
 int run_ticker(const TickerArgs& a) {
     auto cfg = a.isolated ? net::ServerConfig::isolated() : net::ServerConfig::from_env();
+    if (a.threads >= 0) cfg.threads = unsigned(a.threads);
+    if (!a.io.empty()) cfg.io_per_thread = a.io == "per-thread";
     server::Server srv(cfg);
     Value initial = nt::NTScalar{value_code(a.type)}.create();
     initial["value"] = std::uint32_t(0);

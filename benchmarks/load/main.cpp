@@ -148,6 +148,10 @@ int main(int argc, char** argv) {
     ticker->add_option("--seconds", ta.seconds, "run time (default: until Ctrl-C)");
     ticker->add_flag("--isolated", ta.isolated, "loopback only, ephemeral ports (printed)");
     ticker->add_option("--put-pv", ta.put_pv, "also serve this writable NTScalar, changed only by puts (mixed)");
+    ticker->add_option("--threads", ta.threads, "the server's threads (0: one per CPU; default: PVWIRE_SERVER_THREADS or 1)")
+        ->check(CLI::Range(0, 1024));
+    ticker->add_option("--io", ta.io, "shared: one io_context for all threads; per-thread: one each (default: PVWIRE_SERVER_IO)")
+        ->check(CLI::IsMember({"shared", "per-thread"}));
     ticker->add_option_function<std::string>(
         "--callgrind-ticks",
         [&ta](const std::string& s) {

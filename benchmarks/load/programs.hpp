@@ -130,6 +130,8 @@ struct TickerArgs {
     double seconds = 0;            // 0: until Ctrl-C
     bool isolated = false;
     std::string put_pv;            // also serve this writable NTScalar, never posted (mixed's puts)
+    int threads = -1;              // the server's threads (ServerConfig::threads); -1: the environment's
+    std::string io;                // "shared" or "per-thread" (ServerConfig::io_per_thread); "": the environment's
     // Under valgrind --tool=callgrind --instr-atstart=no: instructions are counted from just
     // before tick A's post to just before tick B's, then dumped (0:0: not at all).
     std::uint64_t callgrind_from = 0, callgrind_to = 0;

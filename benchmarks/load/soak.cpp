@@ -116,6 +116,9 @@ public:
     ServerProcess(const std::string& program, const fs::path& pv_file, const fs::path& log, unsigned clients) {
         // loopback clients all come from 127.0.0.1: the per-address limit must admit them all
         const std::string per_peer = std::to_string(std::max(4096u, clients + 64));
+        // a log left by an earlier run in the same directory would be read before the child
+        // truncates it: its "running" line would send the clients to that run's dead port
+        fs::remove(log);
         std::fflush(nullptr);  // or the child's exit would print what is buffered here once more
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
