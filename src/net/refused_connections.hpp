@@ -51,8 +51,8 @@ public:
     // Takes `fd` and resets it after its hold; false (fd not taken) when full.
     bool hold(int fd) {
         if (held_.size() == capacity_) return false;
-        const auto jitter = std::uniform_int_distribution<Clock::rep>(0, hold_.count() - 1)(random_);
-        held_.push_back({Clock::now() + hold_ + Clock::duration(jitter), fd});
+        std::uniform_int_distribution<Clock::rep> jitter(0, std::max<Clock::rep>(hold_.count() - 1, 0));
+        held_.push_back({Clock::now() + hold_ + Clock::duration(jitter(random_)), fd});
         std::push_heap(held_.begin(), held_.end(), Held::later);
         if (held_.front().fd == fd) arm();  // the first one due now
         return true;
