@@ -6,6 +6,32 @@
 #include <cstring>
 #include <utility>
 
+namespace pvwire::net {
+
+namespace {
+
+// The SendBatches open on this thread, and the streams whose flush they owe (each once,
+// kept alive until it is done). The vector keeps its capacity: no allocation per batch.
+struct DeferredFlushes {
+    int depth = 0;
+    std::vector<std::pair<detail::FramedStream*, std::shared_ptr<void>>> streams;
+};
+thread_local DeferredFlushes deferred_flushes;
+
+}  // namespace
+
+SendBatch::SendBatch() noexcept { ++deferred_flushes.depth; }
+
+SendBatch::~SendBatch() {
+    auto& d = deferred_flushes;
+    if (--d.depth > 0) return;
+    // With depth 0 a flush cannot add to the list (a send now posts), so the index stays valid.
+    for (std::size_t i = 0; i < d.streams.size(); ++i) d.streams[i].first->flush_deferred();
+    d.streams.clear();
+}
+
+}  // namespace pvwire::net
+
 namespace pvwire::net::detail {
 
 FramedStream::FramedStream(Io& io, asio::any_io_executor strand, const TransportLimits& limits, std::string peer)
@@ -49,6 +75,7 @@ void FramedStream::deliver_frames() {
     std::size_t need = wire::header_size;
     {
         std::shared_ptr<const void> owner;  // made once per batch, only if a frame is delivered
+        SendBatch replies;                  // what the frames' handlers send leaves in one write
         while (is_open() && !lingering_.load(std::memory_order_relaxed)) {
             std::span<const std::byte> avail(rbuf_->data() + rbegin_, rend_ - rbegin_);
             wire::Diagnostic diag;
@@ -120,7 +147,7 @@ std::shared_ptr<FramedStream::Buffer> FramedStream::spare_buffer(std::size_t wan
 
 bool FramedStream::send(wire::OutBuffer&& data) {
     const std::size_t n = data.size();
-    bool post_flush = false;
+    bool post_flush = false, defer_flush = false;
     {
         std::unique_lock lock(mu_);
         if (!open_.load(std::memory_order_relaxed) || lingering_.load(std::memory_order_relaxed)) return false;
@@ -136,18 +163,31 @@ bool FramedStream::send(wire::OutBuffer&& data) {
         queued_bytes_ += n;
         pending_.store(queued_bytes_, std::memory_order_relaxed);
         queue_.push_back(std::move(data));
-        if (!writing_ && !flush_posted_) post_flush = flush_posted_ = true;
+        if (!writing_ && !flush_due_) {
+            flush_due_ = true;
+            defer_flush = deferred_flushes.depth > 0 && io_.on_strand();
+            post_flush = !defer_flush;
+        }
     }
-    // Posted rather than written at once, so that everything sent until the strand gets to
-    // it (e.g. all replies made while handling one batch of frames) leaves in one write.
+    // Not written at once, so that everything sent until the strand gets to it (e.g. all
+    // replies made while handling one batch of frames, all updates of one drain) leaves in
+    // one write: at the end of the SendBatch this strand handler runs in, or posted.
+    if (defer_flush) deferred_flushes.streams.emplace_back(this, io_.keep_alive());
     if (post_flush) io_.post_flush();
     return true;
+}
+
+void FramedStream::flush_deferred() {
+    if (io_.on_strand())
+        flush();
+    else
+        io_.post_flush();
 }
 
 void FramedStream::flush() {
     {
         std::lock_guard lock(mu_);
-        flush_posted_ = false;
+        flush_due_ = false;
         if (!open_.load(std::memory_order_relaxed) || writing_ || queue_.empty()) return;
         writing_ = true;
         inflight_.swap(queue_);  // queue_ gets the emptied vector back, capacity kept
@@ -202,6 +242,7 @@ void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) 
     }
     if (!reason.empty()) return close({}, std::move(reason));
     if (more) flush();
+    SendBatch released;  // what on_sent() sends (held-back updates) leaves in one write
     if (auto h = handler_.lock()) h->on_sent();
 }
 
@@ -225,7 +266,7 @@ void FramedStream::close_after_sending(std::string reason) {
         std::lock_guard lock(mu_);
         if (!open_.load(std::memory_order_relaxed) || lingering_.load(std::memory_order_relaxed)) return;
         lingering_.store(true, std::memory_order_relaxed);
-        if (writing_ || flush_posted_ || !queue_.empty()) {
+        if (writing_ || flush_due_ || !queue_.empty()) {
             linger_reason_ = std::move(reason);
             return;  // write_done() closes
         }

@@ -75,6 +75,7 @@ private:
     void post_flush() override {
         asio::post(strand_, [self = shared_from_this(), this] { core_.flush_queued(); });
     }
+    bool on_strand() const override { return strand_.running_in_this_thread(); }
 
     void complete_read(boost::system::error_code ec, std::size_t n) {
         asio::post(strand_, [self = shared_from_this(), this, ec, n] { core_.read_done(ec, n); });

@@ -4,6 +4,7 @@
 
 #include <pvwire/data/type_code.hpp>
 #include <pvwire/log.hpp>
+#include <pvwire/net/send_batch.hpp>
 #include <pvwire/protocol/pv_request.hpp>
 #include <pvwire/store/store.hpp>
 
@@ -556,6 +557,7 @@ void ChannelCore::monitor_ack(std::uint32_t ioid, std::uint32_t n) {
 // Moves what the PVs posted into the monitors' queues (under the inbox's lock: a few moves),
 // then sends.
 void ChannelCore::drain_inbox() {
+    net::SendBatch batch;  // all the updates of this drain leave in one write, written at its end
     {
         std::lock_guard lock(inbox_->mu);
         inbox_->woken = false;

@@ -246,6 +246,13 @@ private:
         asio::post(strand_, [self = this->shared_from_this(), this] { core_.flush_queued(); });
     }
 
+    bool on_strand() const override {
+        if constexpr (requires { strand_.running_in_this_thread(); })
+            return strand_.running_in_this_thread();
+        else
+            return false;
+    }
+
     typename Traits::executor_type strand_;
     Stream stream_;
     int low_water_ = 1;  ///< SO_RCVLOWAT as last set (plain TCP)

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <pvwire/net/asio.hpp>
+#include <pvwire/net/send_batch.hpp>
 #include <pvwire/wire/framing.hpp>
 #include <pvwire/wire/out_buffer.hpp>
 

@@ -77,6 +77,44 @@ TEST_CASE("pipe: replies sent while handling a batch of frames leave in one writ
     CHECK(p.b->writes() == 1);
 }
 
+TEST_CASE("pipe: sends in a SendBatch on the strand leave in one write when the batch ends", "[net][pipe]") {
+    asio::io_context io;
+    Pair p(io);
+    p.start();
+    std::size_t writes_inside = 99, writes_after = 99;
+    asio::post(p.a->executor(), [&] {
+        {
+            SendBatch batch;
+            for (std::uint32_t i = 0; i < 50; ++i) REQUIRE(p.a->send(frame(i, 16)));
+            {
+                SendBatch inner;  // nested: only the outermost one writes
+                REQUIRE(p.a->send(frame(50, 16)));
+            }
+            writes_inside = p.a->writes();
+        }
+        writes_after = p.a->writes();  // written at the batch's end, not by a posted flush
+    });
+    REQUIRE(run_until(io, [&] { return p.b_rec->frame_count() == 51; }));
+    CHECK(writes_inside == 0);
+    CHECK(writes_after == 1);
+    CHECK(p.a->writes() == 1);
+    auto got = p.b_rec->frames();
+    for (std::uint32_t i = 0; i < 51; ++i) CHECK(got[i] == frame_bytes(i, 16));
+}
+
+TEST_CASE("pipe: a SendBatch off the transport's strand leaves the flush posted", "[net][pipe]") {
+    asio::io_context io;
+    Pair p(io);
+    p.start();
+    {
+        SendBatch batch;  // this thread is not on a's strand: the batch's end must not write
+        for (std::uint32_t i = 0; i < 10; ++i) REQUIRE(p.a->send(frame(i, 16)));
+    }
+    CHECK(p.a->writes() == 0);
+    REQUIRE(run_until(io, [&] { return p.b_rec->frame_count() == 10; }));
+    CHECK(p.a->writes() == 1);
+}
+
 TEST_CASE("pipe: array payloads referenced by an OutBuffer are written in place, in order", "[net][pipe]") {
     asio::io_context io;
     Pair p(io);

@@ -4,8 +4,9 @@
 // and supply the I/O through Io, so every stream, the in-memory pipe of the tests included,
 // runs exactly the same framing code. Compiled into the library (src/net/framed_stream.cpp).
 //
-// Threading: read_done()/write_done() and every Io call happen on `strand`. send(), close()
-// and the getters may be called from any thread; they take a short lock for the queue.
+// Threading: read_done()/write_done() and every Io call but on_strand() happen on `strand`.
+// send(), close() and the getters may be called from any thread; they take a short lock for
+// the queue.
 // An implementation detail of the transports: not an API.
 #pragma once
 
@@ -49,6 +50,9 @@ public:
         // the strand into a new any_io_executor, ~400 instructions and a heap allocation on
         // every message sent.
         virtual void post_flush() = 0;
+        // The calling thread runs on the strand now: a send() may then leave its flush to the
+        // end of the current SendBatch. The default (false) always posts.
+        virtual bool on_strand() const { return false; }
 
     protected:
         ~Io() = default;
@@ -76,6 +80,9 @@ public:
     void write_done(const boost::system::error_code& ec, std::size_t n);
     // What Io::post_flush() runs.
     void flush_queued() { flush(); }
+    // What the end of a SendBatch runs: the flush a send() left to it (posted instead if the
+    // batch ended off the strand).
+    void flush_deferred();
 
     // Pieces smaller than this are copied into one staging buffer when a batch is gathered,
     // so a burst of small messages leaves in one writev (Asio passes at most 64 iovecs per
@@ -119,7 +126,7 @@ private:
     std::vector<wire::OutBuffer> queue_;
     std::size_t queued_bytes_ = 0;   // queue_ + inflight_, mirrored in pending_
     bool writing_ = false;
-    bool flush_posted_ = false;
+    bool flush_due_ = false;         // a flush is posted, or left to the thread's SendBatch
     std::error_code close_ec_;
     std::string close_reason_;
     std::string linger_reason_;      // close_after_sending(): closed once the queue is written
