@@ -108,12 +108,6 @@ std::string array_field_path(const Value& pv_request) {
     return path;
 }
 
-}  // namespace
-
-// Updates arrive from the PVs' threads into the connection's inbox: each subscription has a
-// bounded slot there (squashing like its queue), and the connection's strand is woken once for
-// all the slots filled since it last drained, not once per update or per subscription. A PV
-// posting faster than the connection can serve thus never piles up handlers (or memory).
 // The encodings of the change whose listeners this thread is calling (store::detail::
 // ChangeScope): the first subscriber makes them, the others of the same change share them.
 // Null when the caller is not a store marking its changes: the value is then encoded per
@@ -131,6 +125,12 @@ std::shared_ptr<protocol::detail::SharedEncoding> share_of_this_change() {
     return share;
 }
 
+}  // namespace
+
+// Updates arrive from the PVs' threads into the connection's inbox: each subscription has a
+// bounded slot there (squashing like its queue), and the connection's strand is woken once for
+// all the slots filled since it last drained, not once per update or per subscription. A PV
+// posting faster than the connection can serve thus never piles up handlers (or memory).
 struct ChannelCore::Slot {
     std::uint32_t ioid = 0;
     std::size_t limit = 4;

@@ -41,6 +41,13 @@ struct Lab {
         t.client_cert_required = require_client_cert;
         return t;
     }
+    // An isolated server with a TLS port (ephemeral) beside the plain one.
+    net::ServerConfig server_config() const {
+        auto cfg = net::ServerConfig::isolated();
+        cfg.tls = server_tls();
+        cfg.tls_port = 0;
+        return cfg;
+    }
     static net::TlsConfig client_tls(const std::string& keychain) {
         net::TlsConfig t;
         t.keychain = keychain;
@@ -185,9 +192,7 @@ TEST_CASE("a TLS client without a certificate is served when client certificates
 
 TEST_CASE("plain and TLS clients find the same server by search, each over its own port", "[e2e][tls]") {
     Lab lab;
-    auto scfg = net::ServerConfig::isolated();
-    scfg.tls = lab.server_tls();
-    scfg.tls_port = 0;
+    auto scfg = lab.server_config();
     server::Server srv(scfg);
     test::add_test_pvs(srv);
     srv.start();
@@ -368,9 +373,7 @@ ASG(sealed) {
 )";
     server::AccessRulesOptions ro;
     ro.acf_name = "tls.acf";
-    auto scfg = net::ServerConfig::isolated();
-    scfg.tls = lab.server_tls();
-    scfg.tls_port = 0;
+    auto scfg = lab.server_config();
     server::Server srv(scfg);
     for (const auto& [name, asg] : {std::pair{"sec:valve", "ops"}, std::pair{"sec:key", "sealed"}}) {
         Value v = nt::NTScalar{TypeCode::Float64, true}.create();
@@ -427,9 +430,7 @@ ASG(sealed) {
 // first one keeps being served.
 TEST_CASE("a TLS peer over the per-address limit gets no handshake, the admitted one is served", "[e2e][tls]") {
     Lab lab;
-    auto scfg = net::ServerConfig::isolated();
-    scfg.tls = lab.server_tls();
-    scfg.tls_port = 0;
+    auto scfg = lab.server_config();
     scfg.max_connections_per_peer = 1;
     server::Server srv(scfg);
     test::add_test_pvs(srv);
