@@ -184,14 +184,37 @@ void FramedStream::flush_deferred() {
         io_.post_flush();
 }
 
+// Writes the queue, batch after batch, while the stream takes each whole at once; a batch it
+// does not take whole is left to an asynchronous write (write_done() carries on from there).
 void FramedStream::flush() {
-    {
-        std::lock_guard lock(mu_);
-        flush_due_ = false;
-        if (!open_.load(std::memory_order_relaxed) || writing_ || queue_.empty()) return;
-        writing_ = true;
-        inflight_.swap(queue_);  // queue_ gets the emptied vector back, capacity kept
+    bool written_here = false;
+    while (take_queued()) {
+        gather_inflight();
+        const std::size_t now = io_.write_now(gather_);
+        if (now < inflight_bytes_) {
+            skip_written(now);
+            io_.write(gather_);
+            break;
+        }
+        written_here = true;
+        if (!finish_write()) break;
     }
+    if (written_here) notify_sent();
+}
+
+// Moves the queue to the batch in flight; false when there is nothing to write now.
+bool FramedStream::take_queued() {
+    std::lock_guard lock(mu_);
+    flush_due_ = false;
+    if (!open_.load(std::memory_order_relaxed) || writing_ || queue_.empty()) return false;
+    writing_ = true;
+    inflight_.swap(queue_);  // queue_ gets the emptied vector back, capacity kept
+    return true;
+}
+
+// The gather list of the batch in flight: small pieces copied together into the staging
+// buffer, large ones (array payloads) in place.
+void FramedStream::gather_inflight() {
     std::size_t staged = 0;
     for (const auto& b : inflight_)
         b.for_each_piece([&](std::span<const std::byte> p) {
@@ -218,30 +241,49 @@ void FramedStream::flush() {
                 last_staged = false;
             }
         });
-    io_.write(gather_);
+}
+
+// Drops the first `n` bytes of the gather list (written already).
+void FramedStream::skip_written(std::size_t n) {
+    auto first = gather_.begin();
+    while (n > 0 && n >= first->size()) n -= (first++)->size();
+    first = gather_.erase(gather_.begin(), first);
+    if (n > 0) *first += n;
 }
 
 void FramedStream::write_done(const boost::system::error_code& ec, std::size_t) {
-    inflight_.clear();  // releases the array payloads the batch referenced
-    // A burst can leave the staging buffer large; keep only a usual batch's worth.
-    if (staging_.capacity() > max_kept_staging) std::vector<std::byte>().swap(staging_);
     if (ec) {
+        inflight_.clear();
         if (is_open()) close(ec, "write to " + peer_ + " failed: " + ec.message());
         return;
     }
+    if (finish_write()) flush();
+    notify_sent();
+}
+
+// The batch in flight is written: releases it, and closes if close_after_sending() waited
+// for it. True when more is queued.
+bool FramedStream::finish_write() {
+    inflight_.clear();  // releases the array payloads the batch referenced
+    // A burst can leave the staging buffer large; keep only a usual batch's worth.
+    if (staging_.capacity() > max_kept_staging) std::vector<std::byte>().swap(staging_);
     bool more = false;
     std::string reason;  // set: the last write before closing is done
     {
         std::lock_guard lock(mu_);
-        if (!open_.load(std::memory_order_relaxed)) return;
+        if (!open_.load(std::memory_order_relaxed)) return false;
         writing_ = false;
         queued_bytes_ -= inflight_bytes_;
         pending_.store(queued_bytes_, std::memory_order_relaxed);
         more = !queue_.empty();
         if (!more && lingering_.load(std::memory_order_relaxed)) reason = linger_reason_;
     }
-    if (!reason.empty()) return close({}, std::move(reason));
-    if (more) flush();
+    if (!reason.empty()) close({}, std::move(reason));
+    return more && reason.empty();
+}
+
+void FramedStream::notify_sent() {
+    if (!is_open()) return;
     SendBatch released;  // what on_sent() sends (held-back updates) leaves in one write
     if (auto h = handler_.lock()) h->on_sent();
 }

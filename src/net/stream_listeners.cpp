@@ -113,7 +113,9 @@ private:
     }
 
     void hand_over(int fd) {
-        typename Protocol_::socket socket(asio::make_strand(detail::connection_executor(next_executor_, acceptor_.get_executor())));
+        // the transport runs the socket on a strand of its own: a strand here would be a second
+        // queue for every handler
+        typename Protocol_::socket socket(detail::connection_executor(next_executor_, acceptor_.get_executor()));
         boost::system::error_code ec;
         socket.assign(*socket_protocol_, fd, ec);
         if (ec) {

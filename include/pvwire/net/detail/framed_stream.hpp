@@ -43,6 +43,13 @@ public:
         virtual void expect(std::size_t more) { (void)more; }
         // Writes all of `buffers` (which stay valid until write_done()).
         virtual void write(const std::vector<asio::const_buffer>& buffers) = 0;
+        // Writes what the stream takes at once, without waiting, and returns how many bytes
+        // that was (0: nothing, or a stream that cannot). A batch the socket takes whole is
+        // then done on the spot: no completion handler, no hop back to the strand.
+        virtual std::size_t write_now(const std::vector<asio::const_buffer>& buffers) {
+            (void)buffers;
+            return 0;
+        }
         // Cancels pending operations (they complete with operation_aborted) and closes.
         virtual void shutdown() = 0;
         // Runs flush_queued() on the strand later. The owner posts through its own strand
@@ -98,6 +105,11 @@ private:
     void prepare_buffer(std::size_t need);
     std::shared_ptr<Buffer> spare_buffer(std::size_t want);
     void flush();
+    bool take_queued();
+    void gather_inflight();
+    void skip_written(std::size_t n);
+    bool finish_write();
+    void notify_sent();
     void finish_close();
     void notify_closed();
 
