@@ -561,12 +561,18 @@ class Case:
 class Cell:
     server: Impl | None
     client: Impl | None
+    readers_each: bool = False  # wire-fanout only: one receiving thread per connection (--wire-each)
 
     @property
     def label(self) -> str:
         if self.server is None:
-            return "wire"
+            return WIRE_EACH if self.readers_each else "wire"
         return f"{self.server.name}/{self.client.name}"
+
+
+# The wire-fanout cell whose receivers are shaped like the pvAccess fan-out client's: one thread
+# per connection, each woken by its own send() (the sender's kernel time pays for the wake-ups).
+WIRE_EACH = "wire-each"
 
 
 class CellError(Exception):
@@ -697,7 +703,9 @@ def template(impl: Impl, role: str) -> str | None:
     return t or None
 
 
-def cells_for(case: Case, impls: list[Impl]) -> list[Cell]:
+def cells_for(case: Case, impls: list[Impl], wire_each: bool = False) -> list[Cell]:
+    if case.kind == "wire_fanout" and wire_each:
+        return [Cell(None, None), Cell(None, None, readers_each=True)]
     if case.kind in ("wire", "wire_fanout"):
         return [Cell(None, None)]
     if case.kind in ("fanout", "mixed", "pvs"):  # every server against the same client: pvwire-bench's
@@ -767,7 +775,8 @@ class Runner:
             secs = seconds or (a.wire_seconds if case.kind == "wire" else a.seconds)
             vals["seconds"] = _fmt_secs(secs)
             t = WIRE_TEMPLATE if case.kind == "wire" else WIRE_FANOUT_TEMPLATE
-            client = Proc(expand(t, vals), env, self._log_base(case, cell, rep, "wire"))
+            argv = expand(t, vals) + (["--readers", str(vals["clients"])] if cell.readers_each else [])
+            client = Proc(argv, env, self._log_base(case, cell, rep, "wire"))
             self._wait_client(client, secs + a.client_timeout)
             return self._finish(case, cell, client, row)
 
@@ -1102,7 +1111,8 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         "connect": "connect: channels from clients (time until all connected)",
         "wire": "wire: plain TCP on loopback (pvwire-bench wire), no pvAccess",
         "fanout": f"fanout: {a.fanout_type} NTScalars posted at a fixed rate to C clients; server CPU per "
-                  f"delivered update; wire = one send() per client per tick (wire-fanout)",
+                  f"delivered update; wire = one send() per client per tick (wire-fanout)"
+                  + (f"; {WIRE_EACH} = the same, read by one thread per connection" if a.wire_each else ""),
         "wire-fanout": "wire-fanout: one send() per client per tick on loopback TCP, no pvAccess",
         "mixed": f"mixed: {a.mixed_pvs} PVs at {a.mixed_rate:g} Hz, {a.mixed_clients} clients x {a.mixed_per_client} "
                  f"monitors, puts at {a.mixed_put_rate:g}/s, gets back to back; server CPU per delivered monitor update",
@@ -1130,7 +1140,7 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
                    "server RSS MB", "+channels MB", "vs pvwire"]
         elif kind in ("fanout", "wire_fanout"):
             hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "server RSS MB",
-                   "vs wire"]
+                   "vs wire"] + (["vs " + WIRE_EACH] if a.wire_each else [])
         elif kind == "mixed":
             hdr = ["case", "cell", "server us/upd", "delivered/exp", "delay p50 us", "p99 us", "puts/s",
                    "put p50 us", "p99 us", "gets/s", "get p50 us", "p99 us", "server RSS MB"]
@@ -1145,7 +1155,7 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
             if c.kind == "fanout":
                 keys += [k for k in by if k[0] == "wire-fanout" and k[1] == name]
             base = by.get((c.scenario, name, base_cell), {})
-            for key in sorted(keys, key=lambda k: (k[2] == "wire", cell_order(impl_names)(k[2]))):
+            for key in sorted(keys, key=lambda k: (k[2].startswith("wire"), cell_order(impl_names)(k[2]))):
                 cell, m = key[2], by[key]
                 if m.get("ok_runs", 0) == 0:
                     rows.append([name, cell, "FAILED"] + [""] * (len(hdr) - 3))
@@ -1173,12 +1183,13 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
                                  mb("server_rss_kb"), mb("server_channels_kb"),
                                  ratio(m.get("channels_per_s"), base.get("channels_per_s"))])
                 elif kind in ("fanout", "wire_fanout"):
-                    w = by.get(("wire-fanout", name, "wire"), {})
+                    cpu = m.get("server_cpu_us_per_update")
+                    vs = lambda base: ratio(cpu, by.get(("wire-fanout", name, base), {}).get("server_cpu_us_per_update"))
                     mb = m.get("server_rss_kb")
-                    rows.append([name, cell, fmt(m.get("server_cpu_us_per_update")), fmt(m.get("delivered_ratio")),
+                    rows.append([name, cell, fmt(cpu), fmt(m.get("delivered_ratio")),
                                  fmt(m.get("delay_p50_us")), fmt(m.get("delay_p99_us")),
-                                 fmt(mb / 1024 if isinstance(mb, float) and cell != "wire" else None),
-                                 ratio(m.get("server_cpu_us_per_update"), w.get("server_cpu_us_per_update"))])
+                                 fmt(mb / 1024 if isinstance(mb, float) and not cell.startswith("wire") else None),
+                                 vs("wire")] + ([vs(WIRE_EACH)] if a.wire_each else []))
                 elif kind == "mixed":
                     rows.append([name, cell] + [fmt(m.get(k)) for k in (
                         "server_cpu_us_per_update", "delivered_ratio", "delay_p50_us", "delay_p99_us", "put_per_s",
@@ -1332,11 +1343,13 @@ def draw_fanout_charts(meds: list[dict], cdir: str, termline: str, impl_names: l
     rows = [m for m in meds if m["scenario"] in ("fanout", "wire-fanout")
             and all(isinstance(m.get(k), float) for k in ("server_cpu_us_per_update", "clients", "rate", "pvs"))]
     made = []
-    colours = {name: c for name, c in zip(impl_names + ["wire"], ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"])}
+    baselines = ["wire", WIRE_EACH]
+    colours = {name: c for name, c in zip(impl_names + baselines,
+                                          ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"])}
     for pvs in sorted({m["pvs"] for m in rows}):
         plots = []
         rates = sorted({m["rate"] for m in rows if m["pvs"] == pvs})
-        for server in impl_names + ["wire"]:
+        for server in impl_names + baselines:
             for i, rate in enumerate(rates):
                 pts = sorted((m["clients"], m["server_cpu_us_per_update"]) for m in rows
                              if m["pvs"] == pvs and m["rate"] == rate and m["server"] == server)
@@ -1435,6 +1448,10 @@ def parse_args(argv):
     p.add_argument("--fanout-cells", default=None, metavar="R:C:P,...",
                    help="fanout: these cells instead of the grid, e.g. 1000:20:1,100:50:1 (the issue's headline)")
     p.add_argument("--fanout-type", default="uint32", choices=["uint32", "double"], help="fanout: value type")
+    p.add_argument("--wire-each", action="store_true",
+                   help="fanout: also run wire-fanout with one receiving thread per connection (--readers C), "
+                        f"the cell '{WIRE_EACH}': receivers shaped like the pvAccess fan-out client's, one "
+                        "thread per client context")
     p.add_argument("--fanout-min-ratio", type=float, default=None,
                    help="fanout: a run delivering less than this share of the expected updates fails "
                         "(default 0: reported, not failed; --smoke: 0.5, a broken pipeline rather than a slow machine)")
@@ -1571,7 +1588,7 @@ def main(argv=None) -> int:
     check_template("wire", WIRE_TEMPLATE)
     check_template("wire-fanout", WIRE_FANOUT_TEMPLATE)
     cases = build_cases(a)
-    plan = [(c, cells_for(c, impls)) for c in cases]
+    plan = [(c, cells_for(c, impls, a.wire_each)) for c in cases]
     groups = run_groups(plan)
     if fanout_note and {"fanout", "mixed", "pvs"} & set(a.scenarios):
         print(f"compare.py: note: {fanout_note}")
@@ -1633,7 +1650,7 @@ def main(argv=None) -> int:
                 for oi, (case, cell) in enumerate(order):
                     n += 1
                     row = {"scenario": case.scenario, "case": case.variant or case.scenario, "cell": cell.label,
-                           "server": cell.server.name if cell.server else "wire",
+                           "server": cell.server.name if cell.server else cell.label,
                            "client": cell.client.name if cell.client else "wire", "rep": rep + 1, "order": oi + 1}
                     prog = f"[{n}/{total}] {case.label} {cell.label} rep {rep + 1}"
                     print(prog + " ...", end="", flush=True)

@@ -184,6 +184,10 @@ int main(int argc, char** argv) {
     wfan->add_option("--seconds", wf.seconds, "measurement time")->check(CLI::PositiveNumber);
     wfan->add_option("--size", wf.size, "bytes per message")->check(CLI::Range(std::size_t(12), std::size_t(65536)));
     wfan->add_option("--min-ratio", wf.min_ratio, "exit 1 when delivered/expected is below this");
+    wfan->add_option("--readers", wf.readers,
+                     "receiving threads (1: one epoll reader for all; --clients: one per connection, as separate "
+                     "client programs, whose wake-ups the sender's kernel time pays)")
+        ->check(CLI::Range(1u, 5000u));
 
     MixedArgs mx;
     auto* mixed = app.add_subcommand("mixed", "a beamline IOC's load on a ticker --put-pv: C clients monitoring different "

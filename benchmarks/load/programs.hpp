@@ -158,6 +158,7 @@ struct WireFanoutArgs {
     double seconds = 5;
     std::size_t size = 60;         // bytes per message
     double min_ratio = 0;
+    unsigned readers = 1;          // receiving threads, the connections dealt among them
 };
 int run_wire_fanout(const WireFanoutArgs& a);
 

@@ -2,10 +2,10 @@
 // pvAccess: a server thread sends, R times a second on absolute deadlines of a steady clock,
 // one write (send()) per client connection holding P messages of --size bytes (a 60-byte
 // message is about one pvAccess monitor update of an NTScalar); a reader thread takes them
-// from all C loopback TCP connections with epoll. Each message carries the system time of its
-// tick and a counter, so the report is the one of `pvwire-bench fanout`: delivered/expected,
-// delay p50/p99, gaps, and the server thread's CPU (its own thread CPU clock) per delivered
-// update.
+// from all C loopback TCP connections with epoll (--readers R: R threads, each a share of
+// them). Each message carries the system time of its tick and a counter, so the report is
+// the one of `pvwire-bench fanout`: delivered/expected, delay p50/p99, gaps, and the server
+// thread's CPU (its own thread CPU clock) per delivered update.
 #include "programs.hpp"
 
 #include <netinet/in.h>
@@ -166,34 +166,49 @@ double thread_cpu_s(std::thread& t) {
 int run_wire_fanout(const WireFanoutArgs& a) {
     if (a.size < sizeof(Message)) throw std::invalid_argument("wire-fanout: --size below 12 bytes");
     auto [server_fds, client_fds] = connect_pairs(a.clients);
-    Reader reader(client_fds, a.size);
-    reader.delays.reserve(std::size_t(std::min(1e7, a.rate * a.clients * a.count * a.seconds * 1.1)));
+    const unsigned n_readers = std::min(a.readers, a.clients);
+    std::vector<std::unique_ptr<Reader>> readers;
+    for (unsigned r = 0; r < n_readers; ++r) {
+        std::vector<int> mine;
+        for (std::size_t i = r; i < client_fds.size(); i += n_readers) mine.push_back(client_fds[i]);
+        readers.push_back(std::make_unique<Reader>(mine, a.size));
+        readers.back()->delays.reserve(
+            std::size_t(std::min(1e7, a.rate * double(mine.size()) * a.count * a.seconds * 1.1)));
+    }
+    auto total = [&readers](auto member) {
+        std::uint64_t sum = 0;
+        for (auto& r : readers) sum += ((*r).*member).load();
+        return sum;
+    };
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> errors{0};
-    std::thread rx([&] { reader.run(); });
+    std::vector<std::thread> rx;
+    for (auto& r : readers) rx.emplace_back([reader = r.get()] { reader->run(); });
     std::thread tx([&] { serve_ticks(server_fds, a, stop, errors); });
     install_signals();
 
     const auto tc = Clock::now();
-    while (reader.started.load() < a.clients && since(tc) < 5 && !interrupted)
+    while (total(&Reader::started) < a.clients && since(tc) < 5 && !interrupted)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double cpu0 = cpu_seconds(), srv0 = thread_cpu_s(tx);
-    reader.counting = true;
+    for (auto& r : readers) r->counting = true;
     const auto t0 = Clock::now();
     while (!interrupted && since(t0) < a.seconds) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    reader.counting = false;
+    for (auto& r : readers) r->counting = false;
     const double dt = since(t0), srv1 = thread_cpu_s(tx), cpu = cpu_seconds() - cpu0;
 
     stop = true;
     tx.join();
-    reader.stop = true;
-    rx.join();
+    for (auto& r : readers) r->stop = true;
+    for (auto& t : rx) t.join();
     for (int fd : server_fds) ::close(fd);
     for (int fd : client_fds) ::close(fd);
-    FanoutTally t{.delivered = reader.delivered.load(), .gaps = reader.gaps.load(), .squashed = 0,
+    std::vector<float> delays;
+    for (auto& r : readers) delays.insert(delays.end(), r->delays.begin(), r->delays.end());
+    FanoutTally t{.delivered = total(&Reader::delivered), .gaps = total(&Reader::gaps), .squashed = 0,
                   .errors = errors.load(), .seconds = dt, .client_cpu_s = cpu - (srv1 - srv0),
                   .server_cpu_s = srv1 - srv0, .server_rss_kb = rss_kb()};
-    return report_fanout("wire_fanout", FanoutShape{a.count, a.clients, a.rate}, t, reader.delays, a.min_ratio);
+    return report_fanout("wire_fanout", FanoutShape{a.count, a.clients, a.rate}, t, delays, a.min_ratio);
 }
 
 }  // namespace pvwire::bench

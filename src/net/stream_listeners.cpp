@@ -19,7 +19,24 @@ namespace {
 
 using unix_socket = asio::local::stream_protocol;
 
-// Accepts connections in batches, each on its own strand, and hands them over as transports.
+// The io_context that runs `ex`, if it is one's plain executor.
+asio::io_context* io_context_of(const asio::any_io_executor& ex) {
+    auto* plain = ex.target<asio::io_context::executor_type>();
+    return plain ? &plain->context() : nullptr;
+}
+
+// An accepted socket on an io_context's plain executor gets its strand over that executor's own
+// type, not the type-erased any_io_executor of the socket: each handler posted to it (an update
+// drain woken by a PV's thread, a flush) then needs no any_io_executor converted, allocated and
+// freed on the other thread (~1,000 instructions per delivered update of a fixed-rate fan-out).
+template <class Socket> struct io_context_strand_traits : stream_traits<Socket> {
+    using executor_type = asio::strand<asio::io_context::executor_type>;
+    static executor_type make_executor(Socket& socket) {
+        return asio::make_strand(io_context_of(socket.get_executor())->get_executor());
+    }
+};
+
+// Accepts connections in batches and hands them over as transports, each on its own strand.
 // TCP peers that the screen refuses never get a transport: their connections are held, then
 // reset (RefusedConnections).
 template <class Protocol_> class AcceptorListener final : public Listener,
@@ -122,7 +139,12 @@ private:
             ::close(fd);
             return;
         }
-        accepted_(make_stream_transport(std::move(socket), limits_), protocol_);
+        using Socket = typename Protocol_::socket;
+        if (io_context_of(socket.get_executor()))
+            accepted_(basic_stream_transport<Socket, io_context_strand_traits<Socket>>::create(std::move(socket), limits_),
+                      protocol_);
+        else  // a user's executor of another kind: a strand of it
+            accepted_(make_stream_transport(std::move(socket), limits_), protocol_);
     }
 
     void remove_socket_file() {

@@ -8,6 +8,8 @@
 #include <pvwire/server/server.hpp>
 #include <pvwire/server/shared_pv.hpp>
 
+#include "../../../src/net/run_loop.hpp"
+
 #include <chrono>
 #include <thread>
 
@@ -74,4 +76,33 @@ TEST_CASE("on two CPUs, a server and a client of one process that both poll spin
     // one spinner (about 1 s/s) and the GETs themselves; two spinners would take about 2 s/s
     CHECK(busy < 1.5);
     CHECK(busy > 0.3);  // and one does spin (without spinning, 500 GETs take about 0.05 s/s)
+}
+
+TEST_CASE("the spin budget follows the gaps between bursts of work", "[server][busy_poll]") {
+    using us = std::chrono::microseconds;
+    net::detail::SpinBudget budget(us(100));
+    CHECK(budget.now() == us(100));
+
+    // a fixed-rate server: every spin after a tick finds nothing, and the next tick comes
+    // long after (1 ms); the budget falls to the minimum within a few ticks and stays there
+    for (int tick = 0; tick < 6; ++tick) {
+        budget.found_nothing();
+        budget.slept(us(1000));
+    }
+    CHECK(budget.now() <= us(3));
+    for (int tick = 0; tick < 100; ++tick) {
+        budget.found_nothing();
+        budget.slept(us(1000));
+    }
+    CHECK(budget.now() == net::detail::SpinBudget::min_spin);
+
+    // request/reply traffic: the next request ended a sleep of 20 us, which a 40 us spin
+    // would have caught; the budget grows back at once
+    budget.found_nothing();
+    budget.slept(us(20));
+    CHECK(budget.now() == us(40));
+    // never beyond the setting
+    budget.found_nothing();
+    budget.slept(us(90));
+    CHECK(budget.now() == us(100));
 }
