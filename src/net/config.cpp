@@ -2,6 +2,8 @@
 
 #include <pvwire/net/interfaces.hpp>
 
+#include "run_loop.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -322,7 +324,7 @@ void read_server_threads(Env& env, ServerConfig& s) {
         if (p && *p <= 1024)
             s.threads = unsigned(*p);
         else
-            env.warn("is not a thread count (0 .. 1024; 0 = one per CPU)", std::to_string(s.threads));
+            env.warn("is not a thread count (0 .. 1024; 0 = one per CPU less one)", std::to_string(s.threads));
     }
     if (env.pick({"PVWIRE_SERVER_IO"})) {
         if (env.value == "shared" || env.value == "per-thread")
@@ -606,6 +608,10 @@ ClientConfig ServerConfig::client_config() const {
     return c;
 }
 
+unsigned ServerConfig::thread_count() const {
+    return threads != 0 ? threads : unsigned(std::max(1, detail::cpus_of_this_thread() - 1));
+}
+
 ServerConfig ServerConfig::from_env(const EnvLookup& lookup) {
     ServerConfig s;
     Env env(lookup, s.warnings);
@@ -695,7 +701,7 @@ std::string ServerConfig::describe() const {
     if (bound_tls_port) o << " (bound " << bound_tls_port << ')';
     o << '\n';
     describe_pvwire_settings(o, busy_poll, tcp_buffer_bytes);
-    o << "  PVWIRE_SERVER_THREADS=" << threads << (threads == 0 ? " (one per CPU)" : "") << '\n';
+    o << "  PVWIRE_SERVER_THREADS=" << threads << (threads == 0 ? " (one per CPU less one: " + std::to_string(thread_count()) + ")" : "") << '\n';
     o << "  PVWIRE_SERVER_IO=" << (io_per_thread ? "per-thread" : "shared") << '\n';
     o << "  PVWIRE_MAX_CONNECTIONS=" << max_connections << '\n';
     o << "  PVWIRE_MAX_CONNECTIONS_PER_PEER=" << max_connections_per_peer << '\n';

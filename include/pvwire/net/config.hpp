@@ -188,9 +188,14 @@ struct ServerConfig {
     /// PVWIRE_BUSY_POLL_US (pvwire's own): how long the server's threads keep polling for
     /// requests before they sleep (adaptive); 0 = never.
     std::chrono::microseconds busy_poll{default_busy_poll_us};
-    /// PVWIRE_SERVER_THREADS (pvwire's own): the threads a Server runs its connections on; 0 =
-    /// one per CPU this process may use. Default 1 (what `pvwire serve` uses too).
-    unsigned threads = 1;
+    /// PVWIRE_SERVER_THREADS (pvwire's own): the threads a Server runs its connections on; 0
+    /// (the default) = one per CPU this process may use, less one (at least 1): the CPU left
+    /// over runs the threads that post the PVs, and on a 2-core machine, where a second server
+    /// thread cost more CPU per update and delivered no more (benchmarks/RESULTS.md, issue 13),
+    /// the server keeps one thread.
+    unsigned threads = 0;
+    /// What `threads` comes to on this machine now (0 resolved against the affinity mask).
+    unsigned thread_count() const;
     /// PVWIRE_SERVER_IO (pvwire's own): "shared" (default), all threads run one io_context and
     /// any of them may take any connection's next handler; "per-thread", each thread runs an
     /// io_context of its own and each new connection is given to the next one in turn (its

@@ -10,8 +10,8 @@
 /// net::Listener, and accept() serves a transport made elsewhere (docs/transports.md,
 /// docs/msgpack-protocol.md). Both protocols reach the same PVs with the same semantics.
 ///
-/// Threading: the server runs on threads of its own (ServerConfig::threads, 1 by default;
-/// PVWIRE_SERVER_THREADS), all on one io_context or, with ServerConfig::io_per_thread
+/// Threading: the server runs on threads of its own (ServerConfig::threads, by default one per
+/// CPU less one, at least 1; PVWIRE_SERVER_THREADS), all on one io_context or, with ServerConfig::io_per_thread
 /// (PVWIRE_SERVER_IO=per-thread), each on its own with the connections dealt out in turn; or on
 /// an executor the caller gives. Each client connection is served on its own strand, so a slow or
 /// broken client never delays the others. All public member functions are thread-safe.

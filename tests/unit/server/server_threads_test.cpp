@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include <sched.h>
+
 using namespace pvwire;
 using namespace std::chrono_literals;
 
@@ -57,15 +59,22 @@ net::ServerConfig from(const std::map<std::string, std::string>& env) {
 
 TEST_CASE("PVWIRE_SERVER_THREADS and PVWIRE_SERVER_IO set the server's threads; bad ones keep the default",
           "[server][threads]") {
-    CHECK(net::ServerConfig{}.threads == 1);
+    CHECK(net::ServerConfig{}.threads == 0);  // one per CPU less one
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    REQUIRE(sched_getaffinity(0, sizeof mine, &mine) == 0);
+    CHECK(net::ServerConfig{}.thread_count() == unsigned(std::max(1, CPU_COUNT(&mine) - 1)));
+    net::ServerConfig three;
+    three.threads = 3;
+    CHECK(three.thread_count() == 3);
     CHECK_FALSE(net::ServerConfig{}.io_per_thread);
     const auto good = from({{"PVWIRE_SERVER_THREADS", "4"}, {"PVWIRE_SERVER_IO", "per-thread"}});
     CHECK(good.threads == 4);
     CHECK(good.io_per_thread);
     CHECK(good.warnings.empty());
-    CHECK(from({{"PVWIRE_SERVER_THREADS", "0"}}).threads == 0);  // one per CPU
+    CHECK(from({{"PVWIRE_SERVER_THREADS", "0"}}).threads == 0);
     const auto bad = from({{"PVWIRE_SERVER_THREADS", "many"}, {"PVWIRE_SERVER_IO", "pinned"}});
-    CHECK(bad.threads == 1);
+    CHECK(bad.threads == 0);
     CHECK_FALSE(bad.io_per_thread);
     REQUIRE(bad.warnings.size() == 2);
     CHECK(bad.warnings[0].find("PVWIRE_SERVER_THREADS='many'") != std::string::npos);
