@@ -444,6 +444,7 @@ std::optional<BitSet> request_mask(const TypeDesc& type, const Value& pv_request
 
 BitSet apply_mask(const BitSet& changed, const BitSet& mask, const TypeDesc& type) {
     BitSet out;
+    if (changed.empty()) return out;  // the usual overrun set of an update: nothing to scan
     const std::uint32_t n = type.offset_count();
     const auto& flat = type.flat();
     auto end_of = [&](std::uint32_t o) -> std::uint32_t {
