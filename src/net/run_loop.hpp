@@ -5,12 +5,16 @@
 // small request (measured on a 2-core VM: GET round trip 100 us sleeping, 25 us polling). With
 // a spin budget the thread keeps polling for up to that long after its last handler before it
 // sleeps. The budget adapts to the gaps between bursts of work: a spin that found nothing
-// halves it (down to a few microseconds), and a sleep that work ended sooner than `max_spin`
-// raises it to twice that sleep (at most `max_spin`), since a spin that long would have caught
-// the work. Request/reply traffic (gaps of tens of microseconds) thus keeps spinning, while a
-// fixed-rate server (a burst every millisecond or more) stops spinning after a few ticks: at
-// 100 Hz x 50 clients a full budget after each tick cost ~3 us of CPU per delivered update
-// for no gain (issue 13). A spin never lasts longer than the budget, so on a
+// shrinks it by an eighth (down to a few microseconds); a spin that found work after waiting
+// w, or a sleep that work ended after w < `max_spin`, raises it to 2w at least (at most
+// `max_spin`): a spin that long catches the next such gap. Request/reply traffic (gaps of
+// tens of microseconds) thus keeps spinning, while a fixed-rate server (a burst every
+// millisecond or more, the spins inside a burst finding work at once) stops spinning after a
+// few dozen ticks. The budget used to go back to `max_spin` whenever a spin found work: then
+// the spin after every tick of a 100 Hz x 50 clients server cost a full budget, ~3 us of CPU
+// per delivered update for no gain (issue 13). Halving on an empty spin was tried too: two
+// processes polling each other (pipelined GETs) then fell into sleeping on every request
+// now and then (x0.6 ops/s). A spin never lasts longer than the budget, so on a
 // busy machine it delays other threads by at most that much (yielding inside the loop was
 // tried: it halved pipelined throughput on the 2-core VM). Private to src/.
 //
@@ -67,10 +71,10 @@ public:
     static constexpr std::chrono::microseconds min_spin{2};
     explicit SpinBudget(std::chrono::microseconds max_spin) : max_(max_spin), now_(max_spin) {}
     std::chrono::microseconds now() const { return now_; }
-    void found_nothing() { now_ = std::max(min_spin, now_ / 2); }
-    // Work ended a sleep of `d`: a spin that long would have caught it.
-    void slept(std::chrono::microseconds d) {
-        if (d < max_) now_ = std::max(now_, std::min(max_, 2 * d));
+    void found_nothing() { now_ = std::max(min_spin, now_ - std::max(std::chrono::microseconds(1), now_ / 8)); }
+    // Work came after a spin or a sleep of `w`: a spin of 2w catches the next such gap.
+    void found_after(std::chrono::microseconds w) {
+        if (w < max_) now_ = std::max(now_, std::min(max_, 2 * w));
     }
 
 private:
@@ -91,17 +95,21 @@ inline void run_loop(asio::io_context& io, std::chrono::microseconds max_spin) {
             if (io.run_one() == 0) break;
             continue;
         }
-        const auto until = Clock::now() + budget.now();
+        const auto from = Clock::now(), until = from + budget.now();
         bool ran = false;
         while (!ran && !io.stopped() && Clock::now() < until) {
             ran = io.poll() != 0;
         }
         slot.give_back();
-        if (ran) continue;
+        using us = std::chrono::microseconds;
+        if (ran) {
+            budget.found_after(std::chrono::duration_cast<us>(Clock::now() - from));
+            continue;
+        }
         budget.found_nothing();
         const auto slept_from = Clock::now();
         if (io.run_one() == 0) break;  // out of work, or stopped
-        budget.slept(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slept_from));
+        budget.found_after(std::chrono::duration_cast<us>(Clock::now() - slept_from));
     }
 }
 

@@ -83,26 +83,30 @@ TEST_CASE("the spin budget follows the gaps between bursts of work", "[server][b
     net::detail::SpinBudget budget(us(100));
     CHECK(budget.now() == us(100));
 
-    // a fixed-rate server: every spin after a tick finds nothing, and the next tick comes
-    // long after (1 ms); the budget falls to the minimum within a few ticks and stays there
-    for (int tick = 0; tick < 6; ++tick) {
+    // a fixed-rate server: inside a tick's burst the spins find work at once (1 us), the
+    // spin after it finds nothing, and the next tick ends a sleep of 1 ms; within a few dozen
+    // ticks the budget is the minimum, and stays there
+    auto tick = [&] {
+        budget.found_after(us(1));
         budget.found_nothing();
-        budget.slept(us(1000));
-    }
+        budget.found_after(us(1000));
+    };
+    for (int i = 0; i < 40; ++i) tick();
     CHECK(budget.now() <= us(3));
-    for (int tick = 0; tick < 100; ++tick) {
-        budget.found_nothing();
-        budget.slept(us(1000));
-    }
+    for (int i = 0; i < 100; ++i) tick();
     CHECK(budget.now() == net::detail::SpinBudget::min_spin);
 
     // request/reply traffic: the next request ended a sleep of 20 us, which a 40 us spin
-    // would have caught; the budget grows back at once
+    // would have caught; the budget grows back at once, and a spin that waited 45 us for the
+    // next one raises it again
     budget.found_nothing();
-    budget.slept(us(20));
+    budget.found_after(us(20));
     CHECK(budget.now() == us(40));
-    // never beyond the setting
-    budget.found_nothing();
-    budget.slept(us(90));
+    budget.found_after(us(45));
+    CHECK(budget.now() == us(90));
+    // never beyond the setting; one empty spin costs an eighth
+    budget.found_after(us(99));
     CHECK(budget.now() == us(100));
+    budget.found_nothing();
+    CHECK(budget.now() == us(88));
 }
