@@ -218,9 +218,11 @@ TEST_CASE("redis killed -9 under writes: no acknowledged write is lost, readers 
     });
     while (acked < 200) std::this_thread::sleep_for(1ms);
     redis.stop(SIGKILL);
-    // while it is down: writes fail, reads keep the last value marked INVALID
-    for (int i = 0; i < 500 && a->reachable(); ++i) std::this_thread::sleep_for(2ms);
+    // while it is down: writes fail, reads keep the last value marked INVALID. Each store
+    // notices the loss on its own connections, b possibly after a: wait for both.
+    for (int i = 0; i < 2500 && (a->reachable() || b->reachable()); ++i) std::this_thread::sleep_for(2ms);
     CHECK_FALSE(a->reachable());
+    REQUIRE_FALSE(b->reachable());
     const Value down = b->read("r:durable");
     CHECK(down["alarm.severity"].as<int>() == 3);
     CHECK(down["alarm.message"].as<std::string>() == "store unreachable");
