@@ -51,7 +51,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 public:
     Impl(net::ServerConfig cfg, unsigned threads)
         : cfg_(std::move(cfg)), owned_(std::make_unique<asio::io_context>()), ex_(owned_->get_executor()),
-          nthreads_(thread_count(threads, cfg_)), guid_(net::make_guid()),
+          nthreads_(threads != 0 ? threads : cfg_.thread_count()), guid_(net::make_guid()),
           responder_(guid_, 0, nullptr), udp_to_all_responder_(guid_, 0, nullptr),
           udp_to_host_responder_(guid_, 0, nullptr) {
         if (cfg_.io_per_thread) make_connection_ios();
@@ -131,9 +131,6 @@ public:
     };
     std::vector<std::unique_ptr<ConnectionIo>> connection_ios_;
     std::shared_ptr<ConnectionSpread> spread_;  // null: connections stay on ex_
-    static unsigned thread_count(unsigned configured, const net::ServerConfig& cfg) {
-        return configured != 0 ? configured : cfg.thread_count();
-    }
     void make_connection_ios() {
         if (nthreads_ < 2) return;
         spread_ = std::make_shared<ConnectionSpread>();

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "transport_test_support.hpp"
+#include "../../support/eventually.hpp"
 
 #include <pvwire/net/tcp_transport.hpp>
 #include <pvwire/wire/error.hpp>
@@ -293,10 +294,7 @@ TEST_CASE("tcp: a batch larger than the socket takes at once arrives whole and i
             for (std::size_t i = round * 100; i < (round + 1) * 100; ++i)
                 refused += !sender->send(frame(std::uint32_t(i), sizes[i]));
         });
-    const bool all = [&] {
-        for (int i = 0; i < 1000 && rec->frame_count() < sizes.size(); ++i) std::this_thread::sleep_for(10ms);
-        return rec->frame_count() == sizes.size();
-    }();
+    const bool all = pvwire::test::eventually([&] { return rec->frame_count() == sizes.size(); }, 10s);
     guard.reset();
     sender->close("done");
     receiver->close("done");
