@@ -53,7 +53,7 @@ std::shared_ptr<SharedPV> SharedPV::make(std::string name, TypePtr type, std::sh
     auto pv = std::make_shared<SharedPV>(Key{});
     pv->name_ = std::move(name);
     pv->type_ = std::move(type);
-    pv->memory_ = dynamic_cast<store::MemoryStore*>(store.get());
+    pv->in_memory_ = dynamic_cast<store::MemoryStore*>(store.get()) != nullptr;
     pv->store_ = std::move(store);
     return pv;
 }
@@ -107,8 +107,8 @@ Value SharedPV::current() const {
 }
 
 void SharedPV::post(const Value& value, Done done) {
-    if (memory_) {
-        const auto st = memory_->write_now(name_, value);
+    if (in_memory_) {
+        const auto st = static_cast<store::MemoryStore&>(*store_).write_now(name_, value);
         if (done) done(to_wire(st));
         return;
     }

@@ -37,13 +37,13 @@ struct MemoryStore::Impl {
     // By id. Replaced whole (copy on write, of pointers) when one is added or removed, so that a
     // post takes the current list with one reference count instead of copying every watcher.
     using Watchers = std::vector<std::pair<std::uint64_t, std::shared_ptr<const Watcher>>>;
-    struct Entry {
-        Value value;
-        std::shared_ptr<const Watchers> watchers;  // null: none
-    };
 
     mutable std::mutex mu;
-    std::map<std::string, Entry, std::less<>> entries;
+    // The values by name, and apart from them the watchers of the watched ones: a map node of
+    // a name and a Value is 88 bytes, a 96-byte heap block, and with a watcher list beside
+    // the value it was 104 in a 112-byte block, for every PV of a server (issue 13).
+    std::map<std::string, Value, std::less<>> entries;
+    std::map<std::string, std::shared_ptr<const Watchers>, std::less<>> watchers;  // never an empty list
     std::uint64_t next_id = 1;
     detail::CatalogWatchers catalog;
 };
@@ -51,14 +51,13 @@ struct MemoryStore::Impl {
 MemoryStore::Impl::WatchHandle::~WatchHandle() {
     if (auto s = store.lock()) {
         std::lock_guard lock(s->mu);
-        auto it = s->entries.find(name);
-        if (it == s->entries.end()) return;
-        auto& list = it->second.watchers;
-        if (!list) return;
+        auto it = s->watchers.find(name);
+        if (it == s->watchers.end()) return;
         auto rest = std::make_shared<Watchers>();
-        for (const auto& e : *list)
+        for (const auto& e : *it->second)
             if (e.first != id) rest->push_back(e);
-        list = rest->empty() ? nullptr : std::shared_ptr<const Watchers>(std::move(rest));
+        if (rest->empty()) s->watchers.erase(it);
+        else it->second = std::move(rest);
     }
 }
 
@@ -71,11 +70,11 @@ void MemoryStore::create(const std::string& name, const Value& initial, CreateDo
         std::lock_guard lock(impl_->mu);
         auto [it, fresh] = impl_->entries.try_emplace(name);
         if (!fresh) {
-            if (it->second.value.type() == initial.type()) return done(Status::ok(), false);
+            if (it->second.type() == initial.type()) return done(Status::ok(), false);
             return done(Status::failure("channel '" + name + "' exists with another type"), false);
         }
-        it->second.value = initial.clone();
-        it->second.value.unmark();
+        it->second = initial.clone();
+        it->second.unmark();
     }
     impl_->catalog.tell(name, true);
     done(Status::ok(), true);
@@ -85,8 +84,7 @@ Value MemoryStore::read(std::string_view name) const {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->entries.find(name);
     if (it == impl_->entries.end()) return {};
-    Value v = it->second.value.clone();
-    return v;
+    return it->second.clone();
 }
 
 void MemoryStore::write(std::string_view name, const Value& delta, Done done) { done(write_now(name, delta)); }
@@ -98,9 +96,9 @@ Status MemoryStore::write_now(std::string_view name, const Value& delta) {
         std::lock_guard lock(impl_->mu);
         auto it = impl_->entries.find(name);
         if (it == impl_->entries.end()) return Status::failure("no channel '" + std::string(name) + "' in the store");
-        if (!delta || !(delta.type() == it->second.value.type()))
+        if (!delta || !(delta.type() == it->second.type()))
             return Status::failure("the value's type is not the type of '" + std::string(name) + "'");
-        Value& stored = it->second.value;
+        Value& stored = it->second;
         // copy each marked field (a marked structure copies its whole subtree)
         const TypeDesc& t = stored.type();
         const BitSet& marks = delta.marks();
@@ -113,7 +111,10 @@ Status MemoryStore::write_now(std::string_view name, const Value& delta) {
         update.unmark();
         update.marks() = marks;
         stored.unmark();
-        watchers = it->second.watchers;
+        if (!impl_->watchers.empty()) {
+            auto w = impl_->watchers.find(name);
+            if (w != impl_->watchers.end()) watchers = w->second;
+        }
     }
     if (!watchers) return Status::ok();
     detail::ChangeScope change;
@@ -123,10 +124,9 @@ Status MemoryStore::write_now(std::string_view name, const Value& delta) {
 
 std::shared_ptr<void> MemoryStore::watch(std::string_view name, Watcher watcher) {
     std::lock_guard lock(impl_->mu);
-    auto it = impl_->entries.find(name);
-    if (it == impl_->entries.end()) return nullptr;
+    if (impl_->entries.find(name) == impl_->entries.end()) return nullptr;
     const auto id = impl_->next_id++;
-    auto& list = it->second.watchers;
+    auto& list = impl_->watchers.try_emplace(std::string(name)).first->second;
     auto more = list ? std::make_shared<Impl::Watchers>(*list) : std::make_shared<Impl::Watchers>();
     more->emplace_back(id, std::make_shared<const Watcher>(std::move(watcher)));
     list = std::move(more);
@@ -143,6 +143,7 @@ void MemoryStore::remove(std::string_view name, Done done) {
         auto it = impl_->entries.find(name);
         if (it == impl_->entries.end()) return done(Status::failure("no channel '" + std::string(name) + "' in the store"));
         impl_->entries.erase(it);
+        if (auto w = impl_->watchers.find(name); w != impl_->watchers.end()) impl_->watchers.erase(w);
     }
     impl_->catalog.tell(std::string(name), false);
     done(Status::ok());

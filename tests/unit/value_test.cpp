@@ -885,3 +885,88 @@ TEST_CASE("fill_unchanged completes a partial update from the previous value") {
         CHECK(next.equals(Value(sample_t())));
     }
 }
+
+// ---- the compact slot (issue 13, memory per PV) ----------------------------------------------
+
+namespace {
+const detail::Slot& slot_of(const Value& v) { return v.store()->slots[v.offset()]; }
+
+TypePtr boxed_kinds_t() {
+    return TypeDesc::structure("boxed", {{"text", TypeDesc::scalar(TypeCode::String)},
+                                         {"list", TypeDesc::array(TypeCode::Int32)},
+                                         {"choice", TypeDesc::union_of("", {{"i", TypeDesc::scalar(TypeCode::Int32)},
+                                                                            {"s", TypeDesc::scalar(TypeCode::String)}})},
+                                         {"n", TypeDesc::scalar(TypeCode::Float64)}});
+}
+}  // namespace
+
+TEST_CASE("a slot is 16 bytes and a new value makes no box for its empty strings, arrays and unions") {
+    STATIC_REQUIRE(sizeof(detail::Slot) == 16);
+    const Value v(boxed_kinds_t());
+    for (const char* f : {"text", "list", "choice"}) {
+        INFO(f);
+        CHECK_FALSE(slot_of(v[f]).has_box());
+    }
+    // reading the empty defaults makes none either (a const read never writes)
+    CHECK(v["text"].as<std::string>().empty());
+    CHECK(v["list"].array().empty());
+    CHECK(v["list"].array().element_code() == TypeCode::Int32);
+    CHECK(v["choice"].selected() == -1);
+    CHECK_FALSE(v["choice"].contained());
+    CHECK_FALSE(slot_of(v["text"]).has_box());
+    CHECK_FALSE(slot_of(v["list"]).has_box());
+    CHECK_FALSE(slot_of(v["choice"]).has_box());
+    CHECK(v.equals(Value(boxed_kinds_t())));
+}
+
+TEST_CASE("writing an empty string makes no box; writing text does, and reset keeps it") {
+    Value v(boxed_kinds_t());
+    v["text"].set(std::string());
+    CHECK_FALSE(slot_of(v["text"]).has_box());
+    CHECK(v["text"].is_marked());
+    v["text"] = "pump on";
+    REQUIRE(slot_of(v["text"]).has_box());
+    CHECK(v["text"].as<std::string>() == "pump on");
+    v.store()->reset();
+    CHECK(slot_of(v["text"]).has_box());  // kept for reuse, with its capacity
+    CHECK(v["text"].as<std::string>().empty());
+    CHECK(v.equals(Value(boxed_kinds_t())));
+}
+
+TEST_CASE("slot copies are deep, moves leave the empty default, and kinds are checked") {
+    Value a(boxed_kinds_t());
+    a["text"] = "one";
+    a["list"].set_array(SharedArray::from<std::int32_t>({1, 2, 3}));
+    a["choice"].select("s").set(std::string("two"));
+    a["n"] = 2.5;
+
+    Value b = a.clone();
+    a["text"] = "changed";
+    a["choice"].select("s").set(std::string("changed too"));
+    CHECK(b["text"].as<std::string>() == "one");
+    CHECK(b["choice"].contained().as<std::string>() == "two");
+    CHECK(b["list"].as<std::vector<std::int32_t>>() == std::vector<std::int32_t>{1, 2, 3});
+    CHECK(b["n"].as<double>() == 2.5);
+
+    // assigning from a value whose slot has no box empties ours and keeps the box
+    Value empty(boxed_kinds_t());
+    b.assign(empty);
+    CHECK(b.equals(empty));
+    CHECK(slot_of(b["text"]).has_box());
+
+    detail::Slot moved = std::move(a.store()->slots[a["text"].offset()]);
+    CHECK(moved.get<std::string>() == "changed");
+    CHECK(a["text"].as<std::string>().empty());
+    CHECK(moved.get_if<SharedArray>() == nullptr);
+    CHECK_THROWS_WITH(moved.get<detail::Number>(), Catch::Contains("a string") && Catch::Contains("a number"));
+}
+
+TEST_CASE("a value of a type with no members, and a scalar value, each have their one slot") {
+    Value s(TypeDesc::structure("", {}));
+    CHECK(s.type().offset_count() == 1);
+    CHECK(s.equals(Value(TypeDesc::structure("", {}))));
+    Value d(TypeDesc::scalar(TypeCode::String));
+    CHECK(d.store()->slots[0].kind() == detail::Slot::Kind::String);
+    d = "x";
+    CHECK(d.as<std::string>() == "x");
+}

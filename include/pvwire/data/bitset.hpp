@@ -17,9 +17,11 @@ namespace pvwire {
 class BitSet {
 public:
     static constexpr std::size_t npos = std::size_t(-1);  ///< "no bit": what next() returns past the last set bit
-    /// Two words inline: every mask of a value with up to 128 fields (the Normative Types and
-    /// most records) lives in the BitSet itself, so masks made per update allocate nothing.
-    using Words = boost::container::small_vector<std::uint64_t, 2>;
+    /// One word inline: every mask of a value with up to 64 fields (the Normative Types, with
+    /// display, control and valueAlarm too) lives in the BitSet itself, so masks made per update
+    /// allocate nothing. One word, not two: each value keeps a BitSet of marks, and the 8 bytes
+    /// more took a served PV's value from a 240-byte heap block to a 256-byte one (issue 13).
+    using Words = boost::container::small_vector<std::uint64_t, 1>;
 
     BitSet() = default;
     /// The set with exactly `bits` set.

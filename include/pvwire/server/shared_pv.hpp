@@ -48,7 +48,9 @@ public:
     /// The access security group and level for the access rules (a PV file's "asg" and "asl").
     /// Set it before the PV is served (it is read without a lock); never set: the pattern
     /// list's answer.
-    void set_access_group(std::string asg, int asl) { access_group_ = AsgAssignment{true, std::move(asg), asl, 0}; }
+    void set_access_group(std::string asg, int asl) {
+        access_group_ = std::make_unique<const AsgAssignment>(AsgAssignment{true, std::move(asg), asl, 0});
+    }
     /// Sets the put handler (without one, puts are written as they come).
     void on_put(PutHandler handler);
     /// Sets the RPC handler (without one, RPCs are refused as PVHandler::rpc() does).
@@ -67,7 +69,9 @@ public:
     void rpc(Value argument, const Peer& peer, ResultDone done) override;
     /// False while the PV is read-only.
     bool writable(const Peer&) const override { return !read_only(); }
-    std::optional<AsgAssignment> access_group() const override { return access_group_; }
+    std::optional<AsgAssignment> access_group() const override {
+        return access_group_ ? std::optional<AsgAssignment>(*access_group_) : std::nullopt;
+    }
 
 private:
     /// create() makes SharedPVs with make_shared (object and count in one allocation); the
@@ -88,8 +92,13 @@ private:
     /// Changed from any thread while puts run on connection threads; a put only needs to see
     /// some recent setting, so no ordering with other memory is required.
     std::atomic<bool> read_only_{false};
-    /// Set before the PV is served (set_access_group()), read without a lock afterwards.
-    std::optional<AsgAssignment> access_group_;
+    /// Whether store_ is a MemoryStore: writes then need no completion handler (a put stays
+    /// free of heap allocations). A flag beside read_only_, not a second pointer: 8 bytes of
+    /// every PV (issue 13, memory per PV).
+    bool in_memory_ = false;
+    /// Set before the PV is served (set_access_group()), read without a lock afterwards. Out
+    /// of line: most PVs have none, and an inline optional took 48 bytes of each.
+    std::unique_ptr<const AsgAssignment> access_group_;
     /// Replaced whole when a handler is set (rare), read per put/rpc without a lock; null until
     /// then, so a plain PV carries no handler storage (a server may hold 100,000 of them).
     struct Handlers {
@@ -98,9 +107,6 @@ private:
     };
     template <class F> void update_handlers(F&& change);
     static std::shared_ptr<SharedPV> make(std::string name, TypePtr type, std::shared_ptr<store::Store> store);
-    /// store_ when it is a MemoryStore: writes then need no completion handler (a put stays
-    /// free of heap allocations).
-    store::MemoryStore* memory_ = nullptr;
     std::atomic<std::shared_ptr<const Handlers>> handlers_;
 };
 

@@ -3,47 +3,143 @@
 #include <pvwire/detail/header_only.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <sstream>
 
 namespace pvwire {
 namespace detail {
 
-PVWIRE_IMPL_NAMESPACE(value_impl) {
-PVWIRE_DECL Slot make_slot(const TypeDesc& t) {
-    const TypeCode c = t.code();
-    if (c == TypeCode::Struct) return std::monostate{};
-    if (c == TypeCode::Union || c == TypeCode::Any) return UnionSlot{};
-    if (type_code::is_array(c)) {
-        return SharedArray::view(type_code::element_of(c), nullptr, 0, nullptr);
-    }
-    if (type_code::is_string(c)) return std::string{};
-    return Number{};
+PVWIRE_DECL Slot::Slot(std::string s) : box_(nullptr), kind_(Kind::String) {
+    if (!s.empty()) box_ = new std::string(std::move(s));
 }
-}  // namespace
-PVWIRE_USE_IMPL_NAMESPACE(value_impl)
 
-PVWIRE_DECL ValueStore::ValueStore(TypePtr t) : type(std::move(t)) {
-    if (!type) throw ValueError("pvwire: Value needs a type");
-    const auto n = type->offset_count();
-    slots.reserve(n);
-    if (type->code() == TypeCode::Struct)
-        for (const auto& f : type->flat()) slots.push_back(make_slot(*f.type));
-    else
-        slots.push_back(make_slot(*type));
+PVWIRE_DECL Slot::Slot(SharedArray a) : box_(nullptr), kind_(Kind::Array), element_(a.element_code()) {
+    if (!a.empty()) box_ = new SharedArray(std::move(a));
 }
+
+PVWIRE_DECL Slot::Slot(UnionSlot u) : box_(nullptr), kind_(Kind::Union) {
+    if (u.selector >= 0 || u.member) box_ = new UnionSlot(std::move(u));
+}
+
+PVWIRE_DECL Slot Slot::for_type(const TypeDesc& t) {
+    const TypeCode c = t.code();
+    Slot slot;
+    if (c == TypeCode::Struct) return slot;
+    if (c == TypeCode::Union || c == TypeCode::Any) slot.kind_ = Kind::Union;
+    else if (type_code::is_array(c)) {
+        slot.kind_ = Kind::Array;
+        slot.element_ = type_code::element_of(c);
+    } else if (type_code::is_string(c)) slot.kind_ = Kind::String;
+    else slot = Slot(Number{});
+    return slot;
+}
+
+PVWIRE_DECL Slot::Slot(const Slot& other) : box_(nullptr), kind_(other.kind_), element_(other.element_) {
+    switch (kind_) {
+    case Kind::None: return;
+    case Kind::Number: num_ = other.num_; return;
+    case Kind::String: if (other.box_) box_ = new std::string(*static_cast<const std::string*>(other.box_)); return;
+    case Kind::Array: if (other.box_) box_ = new SharedArray(*static_cast<const SharedArray*>(other.box_)); return;
+    case Kind::Union: if (other.box_) box_ = new UnionSlot(*static_cast<const UnionSlot*>(other.box_)); return;
+    }
+}
+
+PVWIRE_DECL void Slot::copy_boxed(const Slot& other) {
+    if (this == &other) return;
+    if (kind_ == other.kind_ && !other.box_) {  // the empty default: keep our box, emptied
+        element_ = other.element_;
+        return clear();
+    }
+    if (kind_ != other.kind_ || !box_) {
+        *this = Slot(other);
+        return;
+    }
+    switch (kind_) {  // the box's own assignment keeps a string's capacity
+    case Kind::String: *static_cast<std::string*>(box_) = *static_cast<const std::string*>(other.box_); break;
+    case Kind::Array: *static_cast<SharedArray*>(box_) = *static_cast<const SharedArray*>(other.box_); break;
+    case Kind::Union: *static_cast<UnionSlot*>(box_) = *static_cast<const UnionSlot*>(other.box_); break;
+    default: break;
+    }
+}
+
+PVWIRE_DECL void Slot::clear() noexcept {
+    switch (kind_) {
+    case Kind::None: return;
+    case Kind::Number: num_ = Number{}; return;
+    case Kind::String: if (box_) static_cast<std::string*>(box_)->clear(); return;
+    case Kind::Array: if (box_) *static_cast<SharedArray*>(box_) = empty_array(element_); return;
+    case Kind::Union: if (box_) *static_cast<UnionSlot*>(box_) = UnionSlot{}; return;
+    }
+}
+
+PVWIRE_DECL void Slot::destroy_box() noexcept {
+    switch (kind_) {
+    case Kind::None: case Kind::Number: return;
+    case Kind::String: delete static_cast<std::string*>(box_); break;
+    case Kind::Array: delete static_cast<SharedArray*>(box_); break;
+    case Kind::Union: delete static_cast<UnionSlot*>(box_); break;
+    }
+    box_ = nullptr;
+}
+
+PVWIRE_DECL void Slot::wrong_kind(Kind wanted) const {
+    static constexpr const char* names[] = {"nothing (a structure)", "a number", "a string", "an array", "a union"};
+    throw ValueError(std::string("pvwire: a field holding ") + names[int(kind_)] + " was read as " +
+                     names[int(wanted)]);
+}
+
+PVWIRE_DECL const SharedArray& empty_array(TypeCode element) noexcept {
+    // one per type code, made once: what every array slot without a box reads as
+    static const auto table = [] {
+        std::array<SharedArray, 256> t;
+        for (std::size_t c = 0; c < t.size(); ++c) t[c] = SharedArray::view(TypeCode(c), nullptr, 0, nullptr);
+        return t;
+    }();
+    return table[std::size_t(element)];
+}
+
+PVWIRE_IMPL_NAMESPACE(value_store_impl) {
+// make() asks allocate_shared for one block: the control block (which holds the ValueStore)
+// and the slots after it. The allocator learns how many bytes the slots take, and tells where
+// they start, through these two (the one call on this thread in between is allocate()):
+// an allocator with members would be kept in every control block, 16 bytes of every value.
+inline thread_local std::size_t t_slot_bytes = 0;
+inline thread_local void* t_slot_memory = nullptr;
+
+template <class T> struct TrailingSlots {
+    using value_type = T;
+    TrailingSlots() noexcept = default;
+    template <class U> TrailingSlots(const TrailingSlots<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        const std::size_t head = (sizeof(T) * n + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+        char* block = static_cast<char*>(::operator new(head + t_slot_bytes));
+        t_slot_memory = block + head;
+        return reinterpret_cast<T*>(block);
+    }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    template <class U> bool operator==(const TrailingSlots<U>&) const noexcept { return true; }
+};
+}  // namespace
+PVWIRE_USE_IMPL_NAMESPACE(value_store_impl)
+
+PVWIRE_DECL std::shared_ptr<ValueStore> ValueStore::make(TypePtr t) {
+    if (!t) throw ValueError("pvwire: Value needs a type");
+    t_slot_bytes = t->offset_count() * sizeof(Slot);
+    return std::allocate_shared<ValueStore>(TrailingSlots<ValueStore>(), Key{}, std::move(t), &t_slot_memory);
+}
+
+PVWIRE_DECL ValueStore::ValueStore(Key, TypePtr t, void* const* slot_memory) noexcept
+    : type(std::move(t)), slots(static_cast<Slot*>(*slot_memory)) {
+    const auto& flat = type->flat();  // empty for a scalar, an array, a union and {}
+    const std::uint32_t n = type->offset_count();
+    for (std::uint32_t i = 0; i < n; ++i) new (slots.data() + i) Slot(Slot::for_type(flat.empty() ? *type : *flat[i].type));
+}
+
+PVWIRE_DECL ValueStore::~ValueStore() { std::destroy_n(slots.data(), type->offset_count()); }
 
 PVWIRE_DECL void ValueStore::reset() noexcept {
-    for (auto& slot : slots) {
-        if (auto* n = std::get_if<Number>(&slot))
-            *n = Number{};
-        else if (auto* str = std::get_if<std::string>(&slot))
-            str->clear();
-        else if (auto* a = std::get_if<SharedArray>(&slot))
-            *a = SharedArray::view(a->element_code(), nullptr, 0, nullptr);
-        else if (auto* u = std::get_if<UnionSlot>(&slot))
-            *u = UnionSlot{};
-    }
+    std::for_each(slots.data(), slots.data() + type->offset_count(), [](Slot& slot) { slot.clear(); });
     marks.clear();
 }
 
@@ -51,8 +147,8 @@ PVWIRE_DECL void ValueStore::fill_unchanged(const ValueStore& prev, const BitSet
     if (changed.test(0)) return;  // the whole value was sent
     auto copy = [&](std::uint32_t off) {
         const Slot& src = prev.slots[off];
-        if (auto* u = std::get_if<UnionSlot>(&src))
-            slots[off] = UnionSlot{u->selector, u->member.clone()};  // members are not shared
+        if (auto* u = src.get_if<UnionSlot>())
+            slots[off] = Slot(UnionSlot{u->selector, u->member.clone()});  // members are not shared
         else
             slots[off] = src;
     };
@@ -351,7 +447,7 @@ PVWIRE_DECL bool convert_array(const SharedArray& in, TypeCode to, SharedArray& 
 
 // ---------------------------------------------------------------------------------------------
 
-PVWIRE_DECL Value::Value(TypePtr type) : store_(std::make_shared<detail::ValueStore>(std::move(type))) {}
+PVWIRE_DECL Value::Value(TypePtr type) : store_(detail::ValueStore::make(std::move(type))) {}
 
 PVWIRE_DECL const TypeDesc& Value::type() const {
     if (!store_) throw ValueError("pvwire: type() of a null Value");
@@ -418,13 +514,13 @@ PVWIRE_DECL Value Value::member(std::size_t i) const {
 
 PVWIRE_DECL SharedArray Value::array() const {
     if (!store_) throw ValueError("pvwire: array() of a null Value");
-    if (auto* a = std::get_if<SharedArray>(&store_->slots[offset_])) return *a;
+    if (auto* a = std::as_const(store_->slots[offset_]).get_if<SharedArray>()) return *a;
     throw ValueError("pvwire: " + detail::describe_field(*this) + " is not an array");
 }
 
 PVWIRE_DECL void Value::set_array(SharedArray a) {
     if (!store_) throw ValueError("pvwire: set_array() on a null Value");
-    auto* slot = std::get_if<SharedArray>(&store_->slots[offset_]);
+    auto* slot = store_->slots[offset_].get_if<SharedArray>();
     if (!slot) throw ValueError("pvwire: " + detail::describe_field(*this) + " is not an array");
     const TypeCode want = type_code::element_of(type().code());
     const TypeCode want_store = want == TypeCode::BoundedString ? TypeCode::String : want;
@@ -445,7 +541,7 @@ PVWIRE_DECL void Value::set_array(SharedArray a) {
 
 PVWIRE_DECL int Value::selected() const {
     if (!store_) return -1;
-    if (auto* u = std::get_if<detail::UnionSlot>(&store_->slots[offset_])) return u->selector;
+    if (auto* u = std::as_const(store_->slots[offset_]).get_if<detail::UnionSlot>()) return u->selector;
     throw ValueError("pvwire: " + detail::describe_field(*this) + " is not a union");
 }
 
@@ -457,7 +553,7 @@ PVWIRE_DECL std::string_view Value::selected_name() const {
 
 PVWIRE_DECL Value Value::contained() const {
     if (!store_) return {};
-    if (auto* u = std::get_if<detail::UnionSlot>(&store_->slots[offset_])) return u->member;
+    if (auto* u = std::as_const(store_->slots[offset_]).get_if<detail::UnionSlot>()) return u->member;
     throw ValueError("pvwire: " + detail::describe_field(*this) + " is not a union or any");
 }
 
@@ -466,7 +562,7 @@ PVWIRE_DECL Value Value::select(std::size_t index) {
     if (t.code() != TypeCode::Union || index >= t.member_count())
         throw ValueError("pvwire: cannot select member " + std::to_string(index) + " of " +
                          detail::describe_field(*this));
-    auto& u = std::get<detail::UnionSlot>(store_->slots[offset_]);
+    auto& u = store_->slots[offset_].get<detail::UnionSlot>();
     if (u.selector != int(index) || !u.member) {
         u.selector = int(index);
         u.member = Value(t.member_type(index));
@@ -485,7 +581,7 @@ PVWIRE_DECL Value Value::select(std::string_view name) {
 
 PVWIRE_DECL void Value::clear_selection() {
     if (!store_) throw ValueError("pvwire: clear_selection() on a null Value");
-    auto* u = std::get_if<detail::UnionSlot>(&store_->slots[offset_]);
+    auto* u = store_->slots[offset_].get_if<detail::UnionSlot>();
     if (!u) throw ValueError("pvwire: " + detail::describe_field(*this) + " is not a union or any");
     u->selector = -1;
     u->member = Value();
@@ -494,7 +590,7 @@ PVWIRE_DECL void Value::clear_selection() {
 
 PVWIRE_DECL void Value::set_contained(Value v) {
     if (!store_) throw ValueError("pvwire: set_contained() on a null Value");
-    auto* u = std::get_if<detail::UnionSlot>(&store_->slots[offset_]);
+    auto* u = store_->slots[offset_].get_if<detail::UnionSlot>();
     if (!u) throw ValueError("pvwire: " + detail::describe_field(*this) + " is not a union or any");
     const TypeDesc& t = type();
     if (t.code() == TypeCode::Any) {
@@ -556,8 +652,8 @@ PVWIRE_DECL Value Value::clone() const {
     for (std::uint32_t i = 0; i < n; ++i) {
         auto& dst = out.store_->slots[i];
         const auto& src = store_->slots[offset_ + i];
-        if (auto* u = std::get_if<detail::UnionSlot>(&src))
-            dst = detail::UnionSlot{u->selector, u->member.clone()};
+        if (auto* u = src.get_if<detail::UnionSlot>())
+            dst = detail::Slot(detail::UnionSlot{u->selector, u->member.clone()});
         else
             dst = src;
         if (store_->marks.test(offset_ + i)) out.store_->marks.set(i);
@@ -573,8 +669,8 @@ PVWIRE_DECL void Value::assign(const Value& other) {
         const std::uint32_t n = t.offset_count();
         for (std::uint32_t i = 0; i < n; ++i) {
             const auto& src = other.store_->slots[other.offset_ + i];
-            if (auto* u = std::get_if<detail::UnionSlot>(&src))
-                store_->slots[offset_ + i] = detail::UnionSlot{u->selector, u->member.clone()};
+            if (auto* u = src.get_if<detail::UnionSlot>())
+                store_->slots[offset_ + i] = detail::Slot(detail::UnionSlot{u->selector, u->member.clone()});
             else
                 store_->slots[offset_ + i] = src;
         }
@@ -625,20 +721,20 @@ PVWIRE_DECL void Value::assign(const Value& other) {
 
 PVWIRE_IMPL_NAMESPACE(value_impl) {
 PVWIRE_DECL bool slots_equal(const TypeDesc& t, const detail::Slot& a, const detail::Slot& b) {
-    if (a.index() != b.index()) return false;
-    if (auto* n = std::get_if<detail::Number>(&a)) {
-        const auto& m = std::get<detail::Number>(b);
+    if (a.kind() != b.kind()) return false;
+    if (auto* n = a.get_if<detail::Number>()) {
+        const auto& m = b.get<detail::Number>();
         if (type_code::is_float(t.code())) return n->u == m.u || n->d == m.d;
         return n->u == m.u;
     }
-    if (auto* s = std::get_if<std::string>(&a)) return *s == std::get<std::string>(b);
-    if (auto* u = std::get_if<detail::UnionSlot>(&a)) {
-        const auto& w = std::get<detail::UnionSlot>(b);
+    if (auto* s = a.get_if<std::string>()) return *s == b.get<std::string>();
+    if (auto* u = a.get_if<detail::UnionSlot>()) {
+        const auto& w = b.get<detail::UnionSlot>();
         if (u->selector != w.selector || u->member.valid() != w.member.valid()) return false;
         return !u->member.valid() || u->member.equals(w.member);
     }
-    if (auto* x = std::get_if<SharedArray>(&a)) {
-        const auto& y = std::get<SharedArray>(b);
+    if (auto* x = a.get_if<SharedArray>()) {
+        const auto& y = b.get<SharedArray>();
         if (x->size() != y.size()) return false;
         if (x->empty()) return true;
         if (x->element_code() != y.element_code()) return false;

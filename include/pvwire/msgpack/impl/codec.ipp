@@ -210,16 +210,16 @@ struct Encoder {
             for (std::size_t i = 0; i < t.member_count(); ++i)
                 field(sp, off + t.member_offset(i), *t.member_type(i));
             return;
-        case TypeCode::String: pack_str(pk, std::get<std::string>(slot)); return;
+        case TypeCode::String: pack_str(pk, slot.get<std::string>()); return;
         case TypeCode::BoundedString: {
-            const auto& s = std::get<std::string>(slot);
+            const auto& s = slot.get<std::string>();
             if (s.size() > t.bound())
                 bad(sp, off, "holds " + std::to_string(s.size()) + " bytes, over its bound");
             pack_str(pk, s);
             return;
         }
         case TypeCode::Union: {
-            const auto& u = std::get<UnionSlot>(slot);
+            const auto& u = slot.get<UnionSlot>();
             if (u.selector < 0 || !u.member) {
                 pk.pack_array(0);
                 return;
@@ -230,7 +230,7 @@ struct Encoder {
             return;
         }
         case TypeCode::Any: {
-            const auto& u = std::get<UnionSlot>(slot);
+            const auto& u = slot.get<UnionSlot>();
             if (!u.member) {
                 pk.pack_array(0);
                 return;
@@ -241,8 +241,8 @@ struct Encoder {
             return;
         }
         default:
-            if (type_code::is_array(t.code())) return array(sp, off, t, std::get<SharedArray>(slot));
-            number(t.code(), std::get<Number>(slot));
+            if (type_code::is_array(t.code())) return array(sp, off, t, slot.get<SharedArray>());
+            number(t.code(), slot.get<Number>());
             return;
         }
     }
@@ -697,7 +697,7 @@ struct Decoder {
             if (c == TypeCode::BoundedString && o.via.str.size > t.bound())
                 fail("string of " + std::to_string(o.via.str.size) + " bytes exceeds the bound of " +
                      t.type_name());
-            slot.emplace<std::string>(o.via.str.ptr, o.via.str.size);
+            slot = Slot(std::string(o.via.str.ptr, o.via.str.size));
             return;
         }
         case TypeCode::Union: {
@@ -719,7 +719,7 @@ struct Decoder {
                 u.member = Value(t.member_type(idx));
                 whole(u.member, o.via.array.ptr[1], level + 1);
             }
-            slot = std::move(u);
+            slot = Slot(std::move(u));
             return;
         }
         case TypeCode::Any: {
@@ -736,11 +736,11 @@ struct Decoder {
                 u.member = Value(std::move(ct));
                 whole(u.member, o.via.array.ptr[1], level + 1);
             }
-            slot = std::move(u);
+            slot = Slot(std::move(u));
             return;
         }
         default:
-            slot = array(t, o, level);
+            slot = Slot(array(t, o, level));
             return;
         }
     }
@@ -1081,8 +1081,8 @@ PVWIRE_DECL bool read_plain_field(PlainReader& r, ValueStore& s, std::uint32_t o
     case TypeCode::String: {
         std::string_view text;
         if (!r.str(text)) return false;
-        if (auto* held = std::get_if<std::string>(&slot)) held->assign(text);  // keeps its capacity
-        else slot.emplace<std::string>(text);
+        if (slot.kind() == Slot::Kind::String) slot.set_string(text);  // keeps its capacity
+        else slot = Slot(std::string(text));
         return true;
     }
     default: return false;
@@ -1099,14 +1099,14 @@ PVWIRE_DECL bool write_plain_field(PlainWriter& w, const ValueStore& s, std::uin
         for (std::size_t i = 0; i < t.member_count(); ++i)
             if (!write_plain_field(w, s, off + t.member_offset(i), *t.member_type(i))) return false;
         return true;
-    case TypeCode::Bool: return w.boolean(std::get<Number>(slot).u != 0);
+    case TypeCode::Bool: return w.boolean(slot.get<Number>().u != 0);
     case TypeCode::Int8: case TypeCode::Int16: case TypeCode::Int32: case TypeCode::Int64:
-        return w.integer(std::get<Number>(slot).i);
+        return w.integer(slot.get<Number>().i);
     case TypeCode::UInt8: case TypeCode::UInt16: case TypeCode::UInt32: case TypeCode::UInt64:
-        return w.uint(std::get<Number>(slot).u);
-    case TypeCode::Float32: return w.float32(std::get<Number>(slot).get<float>());
-    case TypeCode::Float64: return w.float64(std::get<Number>(slot).d);
-    case TypeCode::String: return w.str(std::get<std::string>(slot));
+        return w.uint(slot.get<Number>().u);
+    case TypeCode::Float32: return w.float32(slot.get<Number>().get<float>());
+    case TypeCode::Float64: return w.float64(slot.get<Number>().d);
+    case TypeCode::String: return w.str(slot.get<std::string>());
     default: return false;
     }
 }

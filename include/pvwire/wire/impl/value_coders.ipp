@@ -79,16 +79,16 @@ template <class R> struct ValueDecoder {
             if (s.size() > t.bound())
                 r.fail(errc::bad_value, "bounded string",
                        "length " + std::to_string(s.size()) + " exceeds bound " + std::to_string(t.bound()));
-            std::get<std::string>(slot).assign(s);
+            slot.set_string(s);
             return;
         }
         case TypeCode::Union: {
-            auto& u = std::get<UnionSlot>(slot);
+            auto& u = slot.get<UnionSlot>();
             union_value(u, t, depth);
             return;
         }
         case TypeCode::Any: {
-            auto& u = std::get<UnionSlot>(slot);
+            auto& u = slot.get<UnionSlot>();
             any_value(u, depth);
             return;
         }
@@ -96,7 +96,7 @@ template <class R> struct ValueDecoder {
             if (type_code::is_array(c)) {
                 // drop the old payload first: decoding into a reused Value then recycles its
                 // (cache-warm) memory instead of holding two arrays at once
-                auto& a = std::get<SharedArray>(slot);
+                auto& a = slot.get<SharedArray>();
                 a = SharedArray();
                 a = array(t, depth);
                 return;
@@ -110,12 +110,12 @@ template <class R> struct ValueDecoder {
         type_code::visit_scalar_type(c, [&](auto tag) {
             using T = typename decltype(tag)::type;
             if constexpr (std::is_same_v<T, bool>)
-                std::get<Number>(slot).u = r.u8("boolean") != 0;
+                slot.get<Number>().u = r.u8("boolean") != 0;
             else if constexpr (std::is_same_v<T, std::string>)
-                std::get<std::string>(slot).assign(r.string("string"));
+                slot.set_string(r.string("string"));
             else if constexpr (!std::is_void_v<T>) {
                 constexpr std::string_view what = type_code::name(pvwire::detail::code_of<T>());
-                std::get<Number>(slot).put(r.template read<T>(what));
+                slot.get<Number>().put(r.template read<T>(what));
             }
         });
     }
@@ -291,9 +291,9 @@ template <class W> struct ValueEncoder {
             return;
         }
         case TypeCode::String:
-        case TypeCode::BoundedString: w.string(std::get<std::string>(slot)); return;
+        case TypeCode::BoundedString: w.string(slot.get<std::string>()); return;
         case TypeCode::Union: {
-            const auto& u = std::get<UnionSlot>(slot);
+            const auto& u = slot.get<UnionSlot>();
             if (u.selector < 0 || !u.member) {
                 w.null_size();
                 return;
@@ -303,7 +303,7 @@ template <class W> struct ValueEncoder {
             return;
         }
         case TypeCode::Any: {
-            const auto& u = std::get<UnionSlot>(slot);
+            const auto& u = slot.get<UnionSlot>();
             if (!u.member) {
                 w.u8(0xFF);
                 return;
@@ -313,11 +313,11 @@ template <class W> struct ValueEncoder {
             return;
         }
         default:
-            if (type_code::is_array(t.code())) return array(t, std::get<SharedArray>(slot));
+            if (type_code::is_array(t.code())) return array(t, slot.get<SharedArray>());
             type_code::visit_scalar_type(t.code(), [&](auto tag) {
                 using T = typename decltype(tag)::type;
-                if constexpr (std::is_same_v<T, bool>) w.u8(std::get<Number>(slot).u ? 1 : 0);
-                else if constexpr (std::is_arithmetic_v<T>) w.template put<T>(std::get<Number>(slot).template get<T>());
+                if constexpr (std::is_same_v<T, bool>) w.u8(slot.get<Number>().u ? 1 : 0);
+                else if constexpr (std::is_arithmetic_v<T>) w.template put<T>(slot.template get<Number>().template get<T>());
             });
             return;
         }
