@@ -785,6 +785,8 @@ class Runner:
         server = Proc(server_argv, env, self._log_base(case, cell, rep, "server"))
         vals["server_pid"] = server.pid  # the fan-out client reads the server's CPU from /proc
         client_argv = expand(template(cell.client, crole), vals)
+        if case.kind == "fanout" and a.fanout_one_reader:
+            client_argv.append("--one-thread")
         client = None
         try:
             self._wait_ready(server, tcp)
@@ -1112,7 +1114,8 @@ def render_tables(meds: list[dict], cases: list[Case], a, failures: list[str], i
         "wire": "wire: plain TCP on loopback (pvwire-bench wire), no pvAccess",
         "fanout": f"fanout: {a.fanout_type} NTScalars posted at a fixed rate to C clients; server CPU per "
                   f"delivered update; wire = one send() per client per tick (wire-fanout)"
-                  + (f"; {WIRE_EACH} = the same, read by one thread per connection" if a.wire_each else ""),
+                  + (f"; {WIRE_EACH} = the same, read by one thread per connection" if a.wire_each else "")
+                  + ("; the pvAccess clients read by one thread (--fanout-one-reader)" if a.fanout_one_reader else ""),
         "wire-fanout": "wire-fanout: one send() per client per tick on loopback TCP, no pvAccess",
         "mixed": f"mixed: {a.mixed_pvs} PVs at {a.mixed_rate:g} Hz, {a.mixed_clients} clients x {a.mixed_per_client} "
                  f"monitors, puts at {a.mixed_put_rate:g}/s, gets back to back; server CPU per delivered monitor update",
@@ -1452,6 +1455,9 @@ def parse_args(argv):
                    help="fanout: also run wire-fanout with one receiving thread per connection (--readers C), "
                         f"the cell '{WIRE_EACH}': receivers shaped like the pvAccess fan-out client's, one "
                         "thread per client context")
+    p.add_argument("--fanout-one-reader", action="store_true",
+                   help="fanout: the C client contexts of `pvwire-bench fanout` share one thread (--one-thread), "
+                        "as wire-fanout's default receiver reads every connection with one thread")
     p.add_argument("--fanout-min-ratio", type=float, default=None,
                    help="fanout: a run delivering less than this share of the expected updates fails "
                         "(default 0: reported, not failed; --smoke: 0.5, a broken pipeline rather than a slow machine)")

@@ -70,7 +70,7 @@ struct Registry {
             const auto eq = entry.find('=');
             const auto level = eq == std::string_view::npos ? std::nullopt : parse_level(entry.substr(eq + 1));
             if (!level || eq == 0) {
-                if (error) *error = "\"" + std::string(entry) + "\" is not NAME=LEVEL (DEBUG, INFO, WARN, ERR, CRIT, OFF)";
+                if (error) *error = fmt::format("\"{}\" is not NAME=LEVEL (DEBUG, INFO, WARN, ERR, CRIT, OFF)", entry);
                 return false;
             }
             out.push_back(Rule{std::string(entry.substr(0, eq)), *level});

@@ -191,6 +191,10 @@ struct ReadyList {
 // The fleet's state; the ready list first: it outlives the contexts whose callbacks use it.
 struct MonitorFleet::State {
     ReadyList rl;
+    // --one-thread: the contexts' io_context and its thread; the contexts go first (~MonitorFleet)
+    std::optional<net::asio::io_context> io;
+    std::optional<net::asio::executor_work_guard<net::asio::io_context::executor_type>> io_work;
+    std::thread io_thread;
     std::vector<std::unique_ptr<client::Context>> clients;
     std::vector<SubTally> tally;
     bool counting = false;
@@ -201,8 +205,13 @@ struct MonitorFleet::State {
 };
 
 MonitorFleet::MonitorFleet(const std::vector<std::vector<std::string>>& names, std::uint32_t queue,
-                           std::size_t delay_room)
+                           std::size_t delay_room, bool one_thread)
     : s_(std::make_unique<State>()) {
+    if (one_thread) {
+        s_->io.emplace(1);
+        s_->io_work.emplace(s_->io->get_executor());
+        s_->io_thread = std::thread([io = &*s_->io] { io->run(); });
+    }
     std::size_t subs = 0;
     for (auto& n : names) subs += n.size();
     s_->rl.listed.assign(subs, 0);
@@ -210,7 +219,10 @@ MonitorFleet::MonitorFleet(const std::vector<std::vector<std::string>>& names, s
     s_->delays.reserve(delay_room);
     unsigned i = 0;
     for (auto& client_names : names) {
-        s_->clients.push_back(std::make_unique<client::Context>(net::ClientConfig::from_env()));
+        s_->clients.push_back(one_thread ? std::make_unique<client::Context>(net::ClientConfig::from_env(),
+                                                                             client::ClientOptions{},
+                                                                             s_->io->get_executor())
+                                         : std::make_unique<client::Context>(net::ClientConfig::from_env()));
         for (auto& name : client_names) {
             client::MonitorOptions o;
             o.queue_size = queue;
@@ -220,7 +232,15 @@ MonitorFleet::MonitorFleet(const std::vector<std::vector<std::string>>& names, s
     }
 }
 
-MonitorFleet::~MonitorFleet() = default;
+MonitorFleet::~MonitorFleet() {
+    for (auto& t : s_->tally) t.sub.reset();
+    s_->clients.clear();  // their io_context still runs: a context closes its links on it
+    if (s_->io_thread.joinable()) {
+        s_->io_work.reset();
+        s_->io->stop();
+        s_->io_thread.join();
+    }
+}
 
 void MonitorFleet::drain(std::chrono::milliseconds wait) {
     auto& s = *s_;
@@ -273,7 +293,8 @@ int run_fanout(const FanoutArgs& a) {
     std::vector<std::vector<std::string>> names(a.clients);
     for (auto& n : names)
         for (unsigned p = 0; p < a.count; ++p) n.push_back(a.prefix + std::to_string(p));
-    MonitorFleet fleet(names, a.queue, std::size_t(std::min(1e7, a.rate * a.clients * a.count * a.seconds * 1.1)));
+    MonitorFleet fleet(names, a.queue, std::size_t(std::min(1e7, a.rate * a.clients * a.count * a.seconds * 1.1)),
+                       a.one_thread);
     install_signals();
     if (!fleet.await_first_values(a.connect_timeout, "fanout")) return 1;  // connections are not measured
     fleet.start_counting();

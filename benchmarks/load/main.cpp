@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
     fanout->add_option("--server-pid", fo.server_pid, "the server's PID: its CPU and RSS are read from /proc");
     fanout->add_option("--queue", fo.queue, "monitor queue size")->check(CLI::Range(1u, 1u << 20));
     fanout->add_option("--connect-timeout", fo.connect_timeout, "seconds to wait for the first values");
+    fanout->add_flag("--one-thread", fo.one_thread,
+                     "all client contexts on one io_context run by one thread (as wire-fanout's one reader), "
+                     "not a thread each");
     fanout->add_option("--min-ratio", fo.min_ratio, "exit 1 when delivered/expected is below this");
 
     WireFanoutArgs wf;

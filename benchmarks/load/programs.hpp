@@ -148,6 +148,7 @@ struct FanoutArgs {
     std::uint32_t queue = 4;
     double connect_timeout = 20;
     double min_ratio = 0;          // exit 1 when delivered/expected is below this
+    bool one_thread = false;       // all contexts on one io_context and thread (MonitorFleet)
 };
 int run_fanout(const FanoutArgs& a);
 
@@ -193,7 +194,10 @@ ProcReading read_proc(int pid);
 // list; drain() does the counting, on the caller's thread.
 class MonitorFleet {
 public:
-    MonitorFleet(const std::vector<std::vector<std::string>>& names, std::uint32_t queue, std::size_t delay_room);
+    // `one_thread`: every client context on one io_context run by one thread (the receivers
+    // of wire-fanout's single reader); else a thread per context, as separate programs have.
+    MonitorFleet(const std::vector<std::vector<std::string>>& names, std::uint32_t queue, std::size_t delay_room,
+                 bool one_thread = false);
     ~MonitorFleet();
     // Drains until every subscription delivered a value; false (and a message) after `timeout` s.
     bool await_first_values(double timeout, const char* kind);

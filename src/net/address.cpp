@@ -2,6 +2,8 @@
 
 #include <pvwire/net/interfaces.hpp>
 
+#include <fmt/format.h>
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -41,7 +43,7 @@ bool set_error(std::string* error, std::string text) {
     return false;
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) { return fmt::format("'{}'", s); }
 
 // A host name: letters, digits, '-', '_' and '.'; labels not empty. Something made only of
 // digits and dots must be a valid dotted quad instead.
@@ -297,8 +299,8 @@ int hops_for(const MulticastHops& hops, const udp::endpoint& to) {
 
 std::string to_string(const udp::endpoint& ep) {
     const auto a = ep.address();
-    if (a.is_v6()) return "[" + a.to_string() + "]:" + std::to_string(ep.port());
-    return a.to_string() + ":" + std::to_string(ep.port());
+    if (a.is_v6()) return fmt::format("[{}]:{}", a.to_string(), ep.port());
+    return fmt::format("{}:{}", a.to_string(), ep.port());
 }
 
 std::string to_string(const tcp::endpoint& ep) { return to_string(udp::endpoint(ep.address(), ep.port())); }

@@ -3,7 +3,19 @@
 /// Bit k is field offset k. Storage is whole 64-bit words, as on the wire.
 #pragma once
 
+// g++ 12 at -O3 warns that moving a small_vector out of its one inline word, or growing it
+// out of it, may read or write past that word (false positives: the copies are of size()
+// words, into storage of capacity() words). The warnings are placed in Boost's
+// copy_move_algo.hpp, so they are silenced for Boost.Container's headers only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 #include <boost/container/small_vector.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include <cstddef>
 #include <cstdint>

@@ -262,9 +262,10 @@ public:
         }
         return *this;
     }
-    ~Slot() {
-        if (kind_ != Kind::None && kind_ != Kind::Number) destroy_box();
-    }
+    ~Slot() { destroy(); }
+    /// Copies `src`, cloning a union's member: values never share a member, so that writing
+    /// one copy's member leaves the other alone.
+    void copy_deep(const Slot& src);
 
     Kind kind() const noexcept { return kind_; }
     /// Whether a string, array or union slot has made its box (what a value costs).

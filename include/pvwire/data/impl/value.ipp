@@ -63,6 +63,11 @@ PVWIRE_DECL void Slot::copy_boxed(const Slot& other) {
     }
 }
 
+PVWIRE_DECL void Slot::copy_deep(const Slot& src) {
+    if (const auto* u = src.get_if<UnionSlot>()) *this = Slot(UnionSlot{u->selector, u->member.clone()});
+    else *this = src;
+}
+
 PVWIRE_DECL void Slot::clear() noexcept {
     switch (kind_) {
     case Kind::None: return;
@@ -145,13 +150,7 @@ PVWIRE_DECL void ValueStore::reset() noexcept {
 
 PVWIRE_DECL void ValueStore::fill_unchanged(const ValueStore& prev, const BitSet& changed) {
     if (changed.test(0)) return;  // the whole value was sent
-    auto copy = [&](std::uint32_t off) {
-        const Slot& src = prev.slots[off];
-        if (auto* u = src.get_if<UnionSlot>())
-            slots[off] = Slot(UnionSlot{u->selector, u->member.clone()});  // members are not shared
-        else
-            slots[off] = src;
-    };
+    auto copy = [&](std::uint32_t off) { slots[off].copy_deep(prev.slots[off]); };
     const auto& flat = type->flat();
     if (flat.empty()) return copy(0);  // a top-level scalar, not sent
     for (std::uint32_t b = 1; b < flat.size();) {
@@ -650,12 +649,7 @@ PVWIRE_DECL Value Value::clone() const {
     Value out(type_ptr());
     const std::uint32_t n = type().offset_count();
     for (std::uint32_t i = 0; i < n; ++i) {
-        auto& dst = out.store_->slots[i];
-        const auto& src = store_->slots[offset_ + i];
-        if (auto* u = src.get_if<detail::UnionSlot>())
-            dst = detail::Slot(detail::UnionSlot{u->selector, u->member.clone()});
-        else
-            dst = src;
+        out.store_->slots[i].copy_deep(store_->slots[offset_ + i]);
         if (store_->marks.test(offset_ + i)) out.store_->marks.set(i);
     }
     return out;
@@ -667,13 +661,8 @@ PVWIRE_DECL void Value::assign(const Value& other) {
     const TypeDesc& o = other.type();
     if (&t == &o || t == o) {
         const std::uint32_t n = t.offset_count();
-        for (std::uint32_t i = 0; i < n; ++i) {
-            const auto& src = other.store_->slots[other.offset_ + i];
-            if (auto* u = src.get_if<detail::UnionSlot>())
-                store_->slots[offset_ + i] = detail::Slot(detail::UnionSlot{u->selector, u->member.clone()});
-            else
-                store_->slots[offset_ + i] = src;
-        }
+        for (std::uint32_t i = 0; i < n; ++i)
+            store_->slots[offset_ + i].copy_deep(other.store_->slots[other.offset_ + i]);
         mark_all();
         return;
     }
